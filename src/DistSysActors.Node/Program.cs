@@ -1,1 +1,19 @@
-﻿Console.WriteLine("Hello, World!");
+using System.CommandLine;
+using DistSysActors.Node.Commands;
+
+var root = new RootCommand("distsys: run, watch and break DistSysActors nodes on localhost")
+{
+    NodeCommand.Create(),
+    LocalCommand.Create(),
+    StatusCommand.Create(),
+    FaultCommand.Create(),
+};
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (CommandException e)
+{
+    await Console.Error.WriteLineAsync($"distsys: {e.Message}");
+    return 1;
+}

@@ -79,5 +79,18 @@ public sealed record FaultSpec
         && Partitions.Length == other.Partitions.Length
         && Partitions.Zip(other.Partitions).All(p => p.First.SequenceEqual(p.Second));
 
+    /// <summary>Readable form for logs, e.g. "partition 1,2/3, drop 0.1, delay 5-50 ms".</summary>
+    public override string ToString()
+    {
+        var parts = new List<string>();
+        if (!Partitions.IsDefaultOrEmpty) parts.Add("partition " + string.Join("/", Partitions.Select(g => string.Join(",", g))));
+        if (DropRate > 0) parts.Add($"drop {DropRate}");
+        if (DelayMaxMs > 0) parts.Add($"delay {DelayMinMs}-{DelayMaxMs} ms");
+        if (DuplicateRate > 0) parts.Add($"duplicate {DuplicateRate}");
+        if (Reorder) parts.Add("reorder");
+        if (Seed is { } seed) parts.Add($"seed {seed}");
+        return parts.Count == 0 ? "none" : string.Join(", ", parts);
+    }
+
     public override int GetHashCode() => HashCode.Combine(DropRate, DelayMinMs, DelayMaxMs, DuplicateRate, Reorder, Seed, Partitions.Length);
 }

@@ -1,0 +1,45 @@
+using Akka.Configuration;
+
+namespace DistSysActors.Actors.Configuration;
+
+/// <summary>Reads one settings value and fails fast with the key's full name when it is missing or out of range.</summary>
+internal static class ConfigReader
+{
+    public static int Int(Config config, string section, string key, int min, int max)
+    {
+        var value = Read(config, section, key, c => c.GetInt(key));
+        if (value < min || value > max) throw Bad(section, key, $"{value} is outside {min}..{max}");
+        return value;
+    }
+
+    public static long Long(Config config, string section, string key, long min, long max)
+    {
+        var value = Read(config, section, key, c => c.GetLong(key));
+        if (value < min || value > max) throw Bad(section, key, $"{value} is outside {min}..{max}");
+        return value;
+    }
+
+    public static bool Bool(Config config, string section, string key) => Read(config, section, key, c => c.GetBoolean(key));
+
+    public static string String(Config config, string section, string key, params string[] allowed)
+    {
+        var value = Read(config, section, key, c => c.GetString(key));
+        if (string.IsNullOrWhiteSpace(value)) throw Bad(section, key, "must not be empty");
+        if (allowed.Length > 0 && !allowed.Contains(value))
+            throw Bad(section, key, $"'{value}' is not one of {string.Join(", ", allowed)}");
+        return value;
+    }
+
+    private static T Read<T>(Config config, string section, string key, Func<Config, T> read)
+    {
+        if (!config.HasPath(key)) throw Bad(section, key, "is missing");
+        try { return read(config); }
+        catch (Exception e)
+        {
+            throw Bad(section, key, $"has an invalid value ({e.Message})");
+        }
+    }
+
+    private static ConfigurationException Bad(string section, string key, string problem) =>
+        new($"{section}.{key} {problem}");
+}

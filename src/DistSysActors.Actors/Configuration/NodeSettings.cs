@@ -1,0 +1,31 @@
+using Akka.Configuration;
+
+namespace DistSysActors.Actors.Configuration;
+
+/// <summary>The distsys.node section: who this node is and where it listens.</summary>
+public sealed record NodeSettings(
+    int Id, int Nodes, string Hostname, int BasePort, int HttpBasePort, string DataDir, bool RejoinWhenDowned)
+{
+    public const string Section = "distsys.node";
+    public const int NodesMax = 99;
+
+    public static NodeSettings Create(Config config)
+    {
+        var c = config.GetConfig(Section) ?? throw new ConfigurationException($"{Section} is missing");
+        var nodes = ConfigReader.Int(c, Section, "nodes", 1, NodesMax);
+        var settings = new NodeSettings(
+            Id: ConfigReader.Int(c, Section, "id", 1, NodesMax),
+            Nodes: nodes,
+            Hostname: ConfigReader.String(c, Section, "hostname"),
+            BasePort: ConfigReader.Int(c, Section, "base-port", 0, 65535 - NodesMax),
+            HttpBasePort: ConfigReader.Int(c, Section, "http-base-port", 0, 65535 - NodesMax),
+            DataDir: ConfigReader.String(c, Section, "data-dir"),
+            RejoinWhenDowned: ConfigReader.Bool(c, Section, "rejoin-when-downed"));
+        if (settings.Id > nodes) throw new ConfigurationException($"{Section}.id {settings.Id} exceeds {Section}.nodes {nodes}");
+        return settings;
+    }
+
+    public int RemotePortOf(int nodeId) => BasePort + nodeId;
+    public int HttpPortOf(int nodeId) => HttpBasePort + nodeId;
+    public string NodeDataDir => Path.Combine(DataDir, $"node-{Id}");
+}

@@ -1,0 +1,111 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Configuration;
+using DistSysActors.Actors.Configuration;
+using DistSysActors.Actors.Network;
+using DistSysActors.Actors.Persistence;
+using DistSysActors.Actors.Ping;
+using DistSysActors.Core;
+using DistSysActors.Core.Network;
+
+namespace DistSysActors.Actors.Hosting;
+
+/// <summary>
+/// One running DistSysActors node: its actor system (named <c>distsys</c>) and the per-node actors
+/// (network component, ping protocol, incarnation journal). Used by the `distsys node` host and by
+/// in-process tests; embedders can start the same actors in their own system through <see cref="StartActors"/>.
+/// </summary>
+public sealed class DistSysNodeRuntime
+{
+    public const string SystemName = "distsys";
+
+    private DistSysNodeRuntime(ActorSystem system, NodeSettings node, HostSettings host, IActorRef network, IActorRef ping, IActorRef incarnation)
+    {
+        System = system;
+        Node = node;
+        Host = host;
+        Network = network;
+        Ping = ping;
+        Incarnation = incarnation;
+    }
+
+    public ActorSystem System { get; }
+    public NodeSettings Node { get; }
+    public HostSettings Host { get; }
+    public IActorRef Network { get; }
+    public IActorRef Ping { get; }
+    public IActorRef Incarnation { get; }
+    public NodeId Self => new(Node.Id);
+
+    /// <summary>The protocol scheme of node addresses: the throttler adapter's when it is applied (AKKA-NOTES.md).</summary>
+    public static string AddressProtocol(Config config)
+    {
+        var adapters = config.GetStringList("akka.remote.dot-netty.tcp.applied-adapters");
+        return adapters is { Count: > 0 } ? $"akka.{string.Join(".", adapters)}.tcp" : "akka.tcp";
+    }
+
+    /// <summary>Peer addresses derived from the port plan: node I at hostname:(base-port + I).</summary>
+    public static ImmutableSortedDictionary<NodeId, Address> PeersFromPorts(NodeSettings node, string protocol) =>
+        Enumerable.Range(1, node.Nodes).ToImmutableSortedDictionary(
+            i => new NodeId(i), i => new Address(protocol, SystemName, node.Hostname, node.RemotePortOf(i)));
+
+    /// <summary>
+    /// Builds the akka.* part of a node's configuration from its distsys.node settings: remoting port, seed
+    /// nodes (all nodes, or all but this one when it rejoins after being downed, so it never forms an island
+    /// of its own), its role <c>node-I</c>, and the journal.
+    /// </summary>
+    public static Config NodeConfig(Config distsys, bool rejoining)
+    {
+        var node = NodeSettings.Create(distsys);
+        var host = HostSettings.Create(distsys);
+        var protocol = AddressProtocol(distsys);
+        var seeds = PeersFromPorts(node, protocol)
+            .Where(p => !(rejoining && p.Key.Value == node.Id))
+            .Select(p => $"\"{p.Value}\"");
+        var generated = ConfigurationFactory.ParseString($$"""
+            akka.remote.dot-netty.tcp.hostname = "{{node.Hostname}}"
+            akka.remote.dot-netty.tcp.port = {{node.RemotePortOf(node.Id)}}
+            akka.cluster.seed-nodes = [{{string.Join(", ", seeds)}}]
+            akka.cluster.roles = ["node-{{node.Id}}"]
+            """);
+        var persistence = host.Journal == "sqlite"
+            ? SqlitePersistence.Prepare(Path.Combine(node.NodeDataDir, host.SqliteFile))
+            : ConfigurationFactory.ParseString("""
+                akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+                akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+                """);
+        return generated.WithFallback(persistence).WithFallback(distsys);
+    }
+
+    /// <summary>Starts an actor system for a node from a complete configuration (see <see cref="NodeConfig"/>).</summary>
+    public static DistSysNodeRuntime Start(Config config, ImmutableSortedDictionary<NodeId, Address>? peers = null, FaultSpec? faults = null)
+    {
+        var full = config.WithFallback(DistSysConfig.Reference);
+        var system = ActorSystem.Create(SystemName, full);
+        try
+        {
+            return StartActors(system, full, peers, faults);
+        }
+        catch
+        {
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            throw;
+        }
+    }
+
+    /// <summary>Starts a node's actors inside an existing actor system (for embedding and tests).</summary>
+    public static DistSysNodeRuntime StartActors(ActorSystem system, Config config, ImmutableSortedDictionary<NodeId, Address>? peers = null, FaultSpec? faults = null)
+    {
+        var full = config.WithFallback(DistSysConfig.Reference);
+        var node = NodeSettings.Create(full);
+        var host = HostSettings.Create(full);
+        var networkSettings = NetworkSettings.Create(full);
+        var ping = PingSettings.Create(full);
+        var self = new NodeId(node.Id);
+        peers ??= PeersFromPorts(node, AddressProtocol(full));
+        var network = system.ActorOf(NetworkActor.Props(self, networkSettings, peers, faults), NetworkActor.Name);
+        var pinger = system.ActorOf(PingActor.Props(self, peers.Keys.ToArray(), network, TimeSpan.FromMilliseconds(ping.IntervalMs)), "ping");
+        var incarnation = system.ActorOf(IncarnationActor.Props(node.Id), "incarnation");
+        return new DistSysNodeRuntime(system, node, host, network, pinger, incarnation);
+    }
+}

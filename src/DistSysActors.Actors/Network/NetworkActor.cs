@@ -1,0 +1,146 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Remote;
+using Akka.Remote.Transport;
+using DistSysActors.Actors.Configuration;
+using DistSysActors.Core;
+using DistSysActors.Core.Network;
+using static DistSysActors.Actors.Network.NetworkProtocol;
+
+namespace DistSysActors.Actors.Network;
+
+/// <summary>
+/// The one path protocol messages take between nodes (DESIGN.md section 4). Sends apply the current
+/// <see cref="FaultSpec"/> (partition, drop, delay, duplicate, reorder) through a seeded
+/// <see cref="FaultPlanner"/>; receives re-check the partition so a spec installed on only one side
+/// still cuts both directions. Partitions also blackhole the Akka.Remote link through the throttler
+/// adapter, so Akka.Cluster's own heartbeats and gossip see them too.
+/// </summary>
+public sealed class NetworkActor : ReceiveActor, IWithTimers
+{
+    public const string Name = "network";
+
+    private readonly NodeId _self;
+    private readonly NetworkSettings _settings;
+    private readonly FaultPlanner _planner;
+    private readonly Dictionary<string, IActorRef> _services = new(StringComparer.Ordinal);
+    private readonly PriorityQueue<WireMessage, (long AtMs, long Seq)> _delayed = new();
+    private readonly Dictionary<NodeId, ActorSelection> _peerSelections = new();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ImmutableSortedDictionary<NodeId, Address> _peers;
+    private long _seq, _receivedDelivered, _receivedPartitioned, _unroutable, _overflow;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public NetworkActor(NodeId self, NetworkSettings settings, ImmutableSortedDictionary<NodeId, Address> peers, FaultSpec? initialFaults)
+    {
+        _self = self;
+        _settings = settings;
+        _peers = peers;
+        var seed = settings.Seed != 0 ? settings.Seed : 0x5EED_0000L + self.Value;
+        _planner = new FaultPlanner(seed);
+        _log.Info("network component of node {0} uses fault seed {1}", self, seed);
+
+        Receive<Register>(r => _services[r.Service] = r.Actor);
+        Receive<Send>(OnSend);
+        Receive<WireMessage>(OnEnvelope);
+        Receive<SetFaults>(s => Sender.Tell(Apply(s.Spec)));
+        Receive<SetPeers>(p => { _peers = p.Peers; _peerSelections.Clear(); ApplyThrottles(_planner.Spec); });
+        Receive<FlushDue>(_ => Flush());
+        Receive<GetStatus>(_ => Sender.Tell(new NetworkStatus(_self, _planner.Spec, _planner.Seed, _planner.Counters,
+            _receivedDelivered, _receivedPartitioned, _unroutable, _overflow, _delayed.Count)));
+        Receive<ThrottleResult>(r => { if (!r.Ok) _log.Warning("throttle of link to {0} failed: {1}", r.Peer, r.Error); });
+
+        if (initialFaults is not null) Apply(initialFaults);
+    }
+
+    public static Props Props(NodeId self, NetworkSettings settings, ImmutableSortedDictionary<NodeId, Address> peers, FaultSpec? initialFaults = null) =>
+        Akka.Actor.Props.Create(() => new NetworkActor(self, settings, peers, initialFaults));
+
+    private static long NowMs => Stopwatch.GetTimestamp() * 1000 / Stopwatch.Frequency;
+
+    private object Apply(FaultSpec spec)
+    {
+        var errors = spec.Validate().ToList();
+        if (spec.DelayMaxMs > _settings.DelayMaxMs) errors.Add($"delayMs maximum must be at most {_settings.DelayMaxMs}, was {spec.DelayMaxMs}");
+        if (errors.Count > 0) return new FaultsRejected(errors);
+        _planner.Apply(spec);
+        ApplyThrottles(spec);
+        _log.Info("node {0} network faults now {1}", _self, spec);
+        return new FaultsApplied(spec);
+    }
+
+    private void OnSend(Send send)
+    {
+        var message = new WireMessage(_self, send.To, send.Service, send.Payload);
+        if (send.To == _self) { Deliver(message); return; }
+        var now = NowMs;
+        foreach (var delivery in _planner.Plan(_self, send.To, now))
+        {
+            if (delivery.DeliverAtMs <= now && _delayed.Count == 0) { Transmit(message); continue; }
+            if (_delayed.Count >= _settings.DelayedMessagesMax) { _overflow++; continue; }
+            _delayed.Enqueue(message, (delivery.DeliverAtMs, _seq++));
+        }
+        Flush();
+    }
+
+    private void Flush()
+    {
+        var now = NowMs;
+        while (_delayed.TryPeek(out var message, out var key) && key.AtMs <= now)
+        {
+            _delayed.Dequeue();
+            Transmit(message);
+        }
+        if (_delayed.TryPeek(out _, out var next))
+            Timers.StartSingleTimer(FlushDue.Instance, FlushDue.Instance, TimeSpan.FromMilliseconds(Math.Max(1, next.AtMs - now)));
+    }
+
+    private void Transmit(WireMessage message)
+    {
+        if (!_peers.TryGetValue(message.To, out var address)) { _unroutable++; return; }
+        if (!_peerSelections.TryGetValue(message.To, out var selection))
+        {
+            selection = Context.ActorSelection(new RootActorPath(address) / "user" / Name);
+            _peerSelections[message.To] = selection;
+        }
+        selection.Tell(message, Self);
+    }
+
+    private void OnEnvelope(WireMessage message)
+    {
+        if (message.To != _self) { _unroutable++; return; }
+        if (!_planner.Spec.Connected(message.From, _self)) { _receivedPartitioned++; return; }
+        _receivedDelivered++;
+        Deliver(message);
+    }
+
+    private void Deliver(WireMessage message)
+    {
+        if (_services.TryGetValue(message.Service, out var actor)) actor.Tell(message.Payload, Self);
+        else _unroutable++;
+    }
+
+    private void ApplyThrottles(FaultSpec spec)
+    {
+        if (((ExtendedActorSystem)Context.System).Provider is not IRemoteActorRefProvider remote) return;
+        var self = Self;
+        foreach (var (peer, address) in _peers)
+        {
+            if (peer == _self) continue;
+            ThrottleMode mode = spec.Connected(_self, peer) ? Unthrottled.Instance : Blackhole.Instance;
+            remote.Transport.ManagementCommand(new SetThrottle(address, ThrottleTransportAdapter.Direction.Both, mode))
+                .ContinueWith(t => new ThrottleResult(peer, t.IsCompletedSuccessfully && t.Result, t.Exception?.GetBaseException().Message))
+                .PipeTo(self);
+        }
+    }
+
+    private sealed record FlushDue
+    {
+        public static readonly FlushDue Instance = new();
+    }
+
+    private sealed record ThrottleResult(NodeId Peer, bool Ok, string? Error);
+}

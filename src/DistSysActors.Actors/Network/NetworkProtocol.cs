@@ -1,0 +1,37 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using DistSysActors.Core;
+using DistSysActors.Core.Network;
+
+namespace DistSysActors.Actors.Network;
+
+/// <summary>Messages of the per-node network component (<see cref="NetworkActor"/>).</summary>
+public static class NetworkProtocol
+{
+    /// <summary>Local: deliver payloads addressed to <paramref name="Service"/> on this node to <paramref name="Actor"/>.</summary>
+    public sealed record Register(string Service, IActorRef Actor);
+
+    /// <summary>Local: send <paramref name="Payload"/> to the actor registered as <paramref name="Service"/> on node <paramref name="To"/>, through the faults.</summary>
+    public sealed record Send(NodeId To, string Service, object Payload);
+
+    /// <summary>Wire: what one network component hands to another.</summary>
+    public sealed record WireMessage(NodeId From, NodeId To, string Service, object Payload);
+
+    /// <summary>Local: install a fault spec; answered with <see cref="FaultsApplied"/> or <see cref="FaultsRejected"/> (nothing changed).</summary>
+    public sealed record SetFaults(FaultSpec Spec);
+    public sealed record FaultsApplied(FaultSpec Spec);
+    public sealed record FaultsRejected(IReadOnlyList<string> Errors);
+
+    /// <summary>Local: where each peer's actor system lives (the host derives it from ports; tests set it).</summary>
+    public sealed record SetPeers(ImmutableSortedDictionary<NodeId, Address> Peers);
+
+    public sealed record GetStatus
+    {
+        public static readonly GetStatus Instance = new();
+    }
+
+    /// <summary>The current spec and what the component did: send-side counters from the fault planner, receive-side ones here.</summary>
+    public sealed record NetworkStatus(
+        NodeId Self, FaultSpec Spec, long Seed, NetworkCounters Sent,
+        long ReceivedDelivered, long ReceivedDroppedByPartition, long Unroutable, long OverflowDropped, int DelayedNow);
+}

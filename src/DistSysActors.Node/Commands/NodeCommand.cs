@@ -1,0 +1,108 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Akka.Configuration;
+using DistSysActors.Actors.Configuration;
+using DistSysActors.Node.Hosting;
+using DistSysActors.Node.Http;
+
+namespace DistSysActors.Node.Commands;
+
+/// <summary>`distsys node`: runs node I of N in the foreground.</summary>
+internal static class NodeCommand
+{
+    public static Command Create()
+    {
+        var id = new Option<int>("--id") { Description = "This node's id (1..nodes)", Required = true };
+        var nodes = CommonOptions.NodeCount(1, NodeSettings.NodesMax);
+        var basePort = CommonOptions.BasePort();
+        var httpBasePort = CommonOptions.HttpBasePort();
+        var dataDir = CommonOptions.DataDir();
+        var set = new Option<string[]>("--set") { Description = "Override one configuration key, e.g. --set distsys.ping.interval-ms=500 (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var command = new Command("node", "Run one node in the foreground: Akka.Cluster on 127.0.0.1:(base-port+id), HTTP on 127.0.0.1:(http-base-port+id)")
+        {
+            id, nodes, basePort, httpBasePort, dataDir, set,
+        };
+        command.Validators.Add(r =>
+        {
+            var i = r.GetValue(id);
+            var n = r.GetValue(nodes);
+            if (i < 1 || i > n) r.AddError($"--id must be between 1 and --nodes ({n}), was {i}");
+        });
+        command.SetAction((parse, ct) => RunAsync(
+            BuildConfig(parse.GetValue(id), parse.GetValue(nodes), parse.GetValue(basePort), parse.GetValue(httpBasePort),
+                parse.GetValue(dataDir)!, parse.GetValue(set) ?? []), ct));
+        return command;
+    }
+
+    /// <summary>The node's distsys.* configuration: command-line values, then --set overrides (each checked against the reference).</summary>
+    public static Config BuildConfig(int id, int nodes, int basePort, int httpBasePort, string dataDir, IReadOnlyList<string> sets)
+    {
+        var config = ConfigurationFactory.ParseString(string.Create(CultureInfo.InvariantCulture, $"""
+            distsys.node.id = {id}
+            distsys.node.nodes = {nodes}
+            distsys.node.base-port = {basePort}
+            distsys.node.http-base-port = {httpBasePort}
+            distsys.node.data-dir = "{dataDir.Replace("\\", "\\\\").Replace("\"", "\\\"")}"
+            """));
+        foreach (var s in sets)
+        {
+            var eq = s.IndexOf('=');
+            if (eq <= 0) throw new CommandException($"--set expects key=value, got '{s}'");
+            var key = s[..eq].Trim();
+            var value = s[(eq + 1)..].Trim();
+            if (key.StartsWith("distsys.", StringComparison.Ordinal) && !DistSysConfig.IsKnownKey(key))
+                throw new CommandException($"--set: unknown configuration key '{key}' (see hocon/distsys.reference.conf)");
+            if (!key.StartsWith("distsys.", StringComparison.Ordinal) && !key.StartsWith("akka.", StringComparison.Ordinal))
+                throw new CommandException($"--set: unknown configuration key '{key}' (keys start with distsys. or akka.)");
+            Config one;
+            try { one = ConfigurationFactory.ParseString($"{key} = {value}"); }
+            catch (Exception) { one = ConfigurationFactory.ParseString($"{key} = \"{value.Replace("\\", "\\\\").Replace("\"", "\\\"")}\""); }
+            config = one.WithFallback(config);
+        }
+        // Read every settings section once now, so a bad value fails before anything starts.
+        var full = config.WithFallback(DistSysConfig.Reference);
+        try
+        {
+            NodeSettings.Create(full);
+            HostSettings.Create(full);
+            NetworkSettings.Create(full);
+            PingSettings.Create(full);
+        }
+        catch (ConfigurationException e) { throw new CommandException(e.Message); }
+        return config;
+    }
+
+    private static async Task<int> RunAsync(Config config, CancellationToken ct)
+    {
+        var host = new NodeHost(config);
+        try { host.Start(); }
+        catch (Exception e)
+        {
+            await Console.Error.WriteLineAsync($"node {host.Node.Id}: failed to start: {e.GetBaseException().Message}");
+            return 1;
+        }
+        var app = NodeHttpApi.Build(host);
+        var stop = new TaskCompletionSource();
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+        using var reg = ct.Register(() => stop.TrySetResult());
+        try
+        {
+            await app.StartAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            await Console.Error.WriteLineAsync($"node {host.Node.Id}: HTTP failed to start on port {host.Node.HttpPortOf(host.Node.Id)}: {e.GetBaseException().Message}");
+            await host.DisposeAsync();
+            return 1;
+        }
+        Console.WriteLine($"node {host.Node.Id} of {host.Node.Nodes}: remoting 127.0.0.1:{host.Node.RemotePortOf(host.Node.Id)}, " +
+                          $"HTTP http://{host.Node.Hostname}:{host.Node.HttpPortOf(host.Node.Id)}, data {Path.GetFullPath(host.Node.NodeDataDir)}");
+        await stop.Task;
+        Console.WriteLine($"node {host.Node.Id}: leaving the cluster");
+        await host.DisposeAsync();
+        await app.StopAsync(CancellationToken.None);
+        return 0;
+    }
+}

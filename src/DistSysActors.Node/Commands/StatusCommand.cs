@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Text.Json;
+using DistSysActors.Node.Http;
+
+namespace DistSysActors.Node.Commands;
+
+/// <summary>`distsys status`: one node's view of the cluster as a table.</summary>
+internal static class StatusCommand
+{
+    public static Command Create()
+    {
+        var node = CommonOptions.EntryNode();
+        var httpBasePort = CommonOptions.HttpBasePort();
+        var json = new Option<bool>("--json") { Description = "Print the raw /status JSON" };
+        var command = new Command("status", "Show a node's view of the cluster: members, status, reachability, faults") { node, httpBasePort, json };
+        command.SetAction(async (parse, ct) =>
+        {
+            var (client, status) = await CommonOptions.ConnectAsync(parse.GetValue(node), parse.GetValue(httpBasePort), ct);
+            using var _ = client;
+            Console.Write(parse.GetValue(json)
+                ? JsonSerializer.Serialize(status, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }) + "\n"
+                : Render(status));
+            return 0;
+        });
+        return command;
+    }
+
+    public static string Render(StatusDto s)
+    {
+        var w = new StringWriter();
+        w.WriteLine($"node {s.NodeId} of {s.Nodes} ({s.Address}) is {s.SelfStatus}; incarnation {s.Incarnation}; faults: {Describe(s.Network.Faults)}");
+        w.WriteLine();
+        w.WriteLine($"{"NODE",-5} {"STATUS",-9} {"REACHABLE",-10} ADDRESS");
+        foreach (var m in s.Members)
+            w.WriteLine($"{m.NodeId?.ToString() ?? "?",-5} {m.Status,-9} {(m.Reachable ? "yes" : "NO"),-10} {m.Address}");
+        if (s.Ping.Count > 0)
+        {
+            w.WriteLine();
+            w.WriteLine($"{"PEER",-5} {"PINGS OUT",-10} {"PINGS IN",-9} {"PONGS",-7} {"RTT MS",-7} LAST PONG");
+            foreach (var p in s.Ping)
+                w.WriteLine($"{p.NodeId,-5} {p.PingsSent,-10} {p.PingsReceived,-9} {p.PongsReceived,-7} {p.LastRttMs?.ToString() ?? "-",-7} {(p.LastPongAgeMs is { } a ? $"{a} ms ago" : "never")}");
+        }
+        var c = s.Network.Counters;
+        w.WriteLine();
+        w.WriteLine($"network: sent {c.Sent}, dropped {c.Dropped}, partitioned {c.DroppedByPartition + c.ReceivedDroppedByPartition}, delayed {c.Delayed}, duplicated {c.Duplicated}, received {c.ReceivedDelivered}");
+        return w.ToString();
+    }
+
+    public static string Describe(FaultSpecDto f)
+    {
+        var parts = new List<string>();
+        if (f.Partitions.Length > 0) parts.Add("partition " + string.Join("/", f.Partitions.Select(g => string.Join(",", g))));
+        if (f.DropRate > 0) parts.Add($"drop {f.DropRate}");
+        if (f.DelayMs is [_, > 0]) parts.Add($"delay {f.DelayMs[0]}-{f.DelayMs[1]} ms");
+        if (f.DuplicateRate > 0) parts.Add($"duplicate {f.DuplicateRate}");
+        if (f.Reorder) parts.Add("reorder");
+        return parts.Count == 0 ? "none" : string.Join(", ", parts);
+    }
+}

@@ -1,0 +1,90 @@
+using Akka.Actor;
+using Akka.Configuration;
+using DistSysActors.Actors.Configuration;
+using DistSysActors.Actors.Hosting;
+using DistSysActors.Actors.Network;
+using DistSysActors.Core.Network;
+
+namespace DistSysActors.Node.Hosting;
+
+/// <summary>
+/// Keeps one node's actor system running for the life of the `distsys node` process. When Akka.Cluster
+/// downs the node (the minority side of a partition), the system terminates; with
+/// distsys.node.rejoin-when-downed the host starts a new one that rejoins once the partition heals,
+/// re-installing the current fault spec so the partition stays in force until healed.
+/// </summary>
+public sealed class NodeHost : IAsyncDisposable
+{
+    private readonly Config _distsys;
+    private readonly object _gate = new();
+    private volatile DistSysNodeRuntime? _runtime;
+    private FaultSpec _faults = FaultSpec.None;
+    private bool _stopping;
+    private int _restarts;
+
+    public NodeHost(Config distsys)
+    {
+        _distsys = distsys.WithFallback(DistSysConfig.NodeOverlay).WithFallback(DistSysConfig.Reference);
+        Node = NodeSettings.Create(_distsys);
+        Settings = HostSettings.Create(_distsys);
+    }
+
+    public NodeSettings Node { get; }
+    public HostSettings Settings { get; }
+
+    /// <summary>The running runtime, or null while the actor system restarts.</summary>
+    public DistSysNodeRuntime? Runtime => _runtime;
+
+    /// <summary>How many times the actor system was restarted after being downed.</summary>
+    public int Restarts => Volatile.Read(ref _restarts);
+
+    public void Start() => StartRuntime(rejoining: false);
+
+    /// <summary>Installs a fault spec on this node's network component and remembers it across restarts.</summary>
+    public async Task<object> ApplyFaultsAsync(FaultSpec spec, TimeSpan timeout)
+    {
+        var runtime = _runtime ?? throw new InvalidOperationException("the node is restarting");
+        var answer = await runtime.Network.Ask<object>(new NetworkProtocol.SetFaults(spec), timeout);
+        if (answer is NetworkProtocol.FaultsApplied) lock (_gate) _faults = spec;
+        return answer;
+    }
+
+    private void StartRuntime(bool rejoining)
+    {
+        FaultSpec faults;
+        lock (_gate) faults = _faults;
+        var runtime = DistSysNodeRuntime.Start(DistSysNodeRuntime.NodeConfig(_distsys, rejoining), faults: faults.IsNone ? null : faults);
+        _runtime = runtime;
+        runtime.System.WhenTerminated.ContinueWith(_ => OnTerminated(runtime), TaskScheduler.Default);
+    }
+
+    private void OnTerminated(DistSysNodeRuntime runtime)
+    {
+        lock (_gate)
+        {
+            if (_stopping || !Node.RejoinWhenDowned || !ReferenceEquals(_runtime, runtime)) return;
+            _runtime = null;
+        }
+        Console.Error.WriteLine($"node {Node.Id}: actor system stopped (downed by the cluster); restarting to rejoin");
+        Interlocked.Increment(ref _restarts);
+        for (var attempt = 1; ; attempt++)
+        {
+            try { StartRuntime(rejoining: true); return; }
+            catch (Exception e) when (attempt < 10)
+            {
+                Console.Error.WriteLine($"node {Node.Id}: restart attempt {attempt} failed: {e.Message}");
+                Thread.Sleep(TimeSpan.FromSeconds(1)); // the old system's port may take a moment to free
+            }
+        }
+    }
+
+    /// <summary>Leaves the cluster gracefully and stops the actor system.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        DistSysNodeRuntime? runtime;
+        lock (_gate) { _stopping = true; runtime = _runtime; }
+        if (runtime is null) return;
+        await CoordinatedShutdown.Get(runtime.System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+        await runtime.System.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(15));
+    }
+}

@@ -1,0 +1,40 @@
+using System.Collections.Immutable;
+using DistSysActors.Core;
+using DistSysActors.Core.Network;
+
+namespace DistSysActors.Node.Http;
+
+/// <summary>The JSON shapes of the HTTP contract (DESIGN.md section 6), shared by the server and the CLI client.</summary>
+public sealed record StatusDto(
+    int NodeId, string Address, int Nodes, long Incarnation, int Restarts, string SelfStatus,
+    IReadOnlyList<MemberDto> Members, NetworkDto Network, IReadOnlyList<PingPeerDto> Ping);
+
+public sealed record MemberDto(int? NodeId, string Address, string Status, bool Reachable);
+
+public sealed record NetworkDto(FaultSpecDto Faults, long Seed, NetworkCountersDto Counters);
+
+public sealed record NetworkCountersDto(
+    long Sent, long Delivered, long DroppedByPartition, long Dropped, long Delayed, long Duplicated,
+    long ReceivedDelivered, long ReceivedDroppedByPartition, long Unroutable, long OverflowDropped, int DelayedNow);
+
+public sealed record PingPeerDto(int NodeId, long PingsSent, long PingsReceived, long PongsReceived, long? LastRttMs, long? LastPongAgeMs);
+
+public sealed record FaultSpecDto(int[][] Partitions, double DropRate, int[] DelayMs, double DuplicateRate, bool Reorder, long? Seed)
+{
+    public static FaultSpecDto From(FaultSpec spec) => new(
+        spec.Partitions.IsDefaultOrEmpty ? [] : spec.Partitions.Select(g => g.Select(n => n.Value).ToArray()).ToArray(),
+        spec.DropRate, [spec.DelayMinMs, spec.DelayMaxMs], spec.DuplicateRate, spec.Reorder, spec.Seed);
+
+    public FaultSpec ToSpec() => new()
+    {
+        Partitions = Partitions.Select(g => g.Select(n => new NodeId(n)).ToImmutableArray()).ToImmutableArray(),
+        DropRate = DropRate,
+        DelayMinMs = DelayMs.Length > 0 ? DelayMs[0] : 0,
+        DelayMaxMs = DelayMs.Length > 1 ? DelayMs[1] : 0,
+        DuplicateRate = DuplicateRate,
+        Reorder = Reorder,
+        Seed = Seed,
+    };
+}
+
+public sealed record ErrorDto(string Error, string? Reason = null);

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using DistSysActors.Node.Client;
+using DistSysActors.Node.Commands;
+using DistSysActors.Node.Http;
+
+namespace DistSysActors.Node.Local;
+
+/// <summary>
+/// Starts N `distsys node` child processes of this executable on localhost, waits until every one is
+/// ready, reports their endpoints and a live one-line summary, reports any child that exits, and stops
+/// them all (SIGTERM, so they leave the cluster gracefully) when asked.
+/// </summary>
+public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, string dataDir, IReadOnlyList<string> extraArgs) : IAsyncDisposable
+{
+    private readonly Dictionary<int, Process> _children = new();
+    private readonly TextWriter _out = Console.Out;
+
+    public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>How to start this very program again: its apphost, or `dotnet distsys.dll`.</summary>
+    public static (string FileName, List<string> Prefix) SelfCommand()
+    {
+        var process = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this program's path");
+        if (Path.GetFileNameWithoutExtension(process) == "dotnet")
+            return (process, [typeof(LocalCluster).Assembly.Location]);
+        return (process, []);
+    }
+
+    public IReadOnlyList<string> NodeArgs(int id) =>
+    [
+        "node", "--id", id.ToString(), "--nodes", nodes.ToString(), "--base-port", basePort.ToString(),
+        "--http-base-port", httpBasePort.ToString(), "--data-dir", dataDir, .. extraArgs,
+    ];
+
+    public void Start()
+    {
+        var (file, prefix) = SelfCommand();
+        // Node 1 is the first seed; starting it first lets the others join it at once (AKKA-NOTES.md).
+        for (var id = 1; id <= nodes; id++)
+        {
+            var logPath = Path.Combine(dataDir, $"node-{id}", "node.log");
+            Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+            var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in prefix.Concat(NodeArgs(id))) info.ArgumentList.Add(a);
+            var child = Process.Start(info) ?? throw new InvalidOperationException($"could not start node {id}");
+            var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+            child.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+            child.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+            child.BeginOutputReadLine();
+            child.BeginErrorReadLine();
+            child.EnableRaisingEvents = true;
+            var nodeId = id;
+            child.Exited += (_, _) =>
+            {
+                if (_stopping) return;
+                _out.WriteLine($"[{DateTime.Now:HH:mm:ss}] node {nodeId} (pid {child.Id}) EXITED with code {child.ExitCode}; its log: {logPath}");
+                _out.WriteLine($"           restart it with: distsys {string.Join(' ', NodeArgs(nodeId))}");
+            };
+            _children[id] = child;
+            _out.WriteLine($"started node {id} (pid {child.Id}), log {logPath}");
+        }
+    }
+
+    private volatile bool _stopping;
+
+    /// <summary>Waits until every node answers /health/ready with 200, or a child exits, or the timeout passes.</summary>
+    public async Task<bool> WaitReadyAsync(CancellationToken ct)
+    {
+        var clients = Enumerable.Range(1, nodes).Select(i => new NodeClient(i, httpBasePort + i)).ToList();
+        var deadline = DateTime.UtcNow + ReadyTimeout;
+        try
+        {
+            var ready = new bool[nodes + 1];
+            while (DateTime.UtcNow < deadline && !ct.IsCancellationRequested)
+            {
+                foreach (var c in clients.Where(c => !ready[c.NodeId]))
+                {
+                    if (_children[c.NodeId].HasExited) return false;
+                    try { ready[c.NodeId] = (await c.ReadyAsync(ct)).Ready; }
+                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
+                }
+                if (ready.Skip(1).All(r => r)) return true;
+                await Task.Delay(250, ct);
+            }
+            return false;
+        }
+        finally { clients.ForEach(c => c.Dispose()); }
+    }
+
+    /// <summary>Prints a one-line summary whenever it changes, until cancelled.</summary>
+    public async Task WatchAsync(CancellationToken ct)
+    {
+        var clients = Enumerable.Range(1, nodes).Select(i => new NodeClient(i, httpBasePort + i)).ToList();
+        string? last = null;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var line = await SummaryAsync(clients, ct);
+                if (line != last) { _out.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}"); last = line; }
+                await Task.Delay(1000, ct);
+            }
+        }
+        catch (OperationCanceledException) { }
+        finally { clients.ForEach(c => c.Dispose()); }
+    }
+
+    private async Task<string> SummaryAsync(List<NodeClient> clients, CancellationToken ct)
+    {
+        var parts = new List<string>();
+        foreach (var c in clients)
+        {
+            if (_children[c.NodeId].HasExited) { parts.Add($"n{c.NodeId}: exited"); continue; }
+            try
+            {
+                var s = await c.StatusAsync(ct);
+                var up = s.Members.Count(m => m.Status == "Up");
+                var unreachable = s.Members.Where(m => !m.Reachable).Select(m => m.NodeId?.ToString() ?? "?").ToList();
+                parts.Add($"n{c.NodeId}: {up}/{nodes} up" + (unreachable.Count > 0 ? $", unreachable {string.Join(",", unreachable)}" : "")
+                          + (StatusCommand.Describe(s.Network.Faults) is var f && f != "none" ? $" [{f}]" : ""));
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+            {
+                parts.Add($"n{c.NodeId}: no answer");
+            }
+        }
+        return string.Join(" | ", parts);
+    }
+
+    [DllImport("libc", SetLastError = true, EntryPoint = "kill")]
+    private static extern int SendSignal(int pid, int signal);
+
+    private const int Sigterm = 15;
+
+    /// <summary>SIGTERM to every child (each leaves the cluster), then SIGKILL to any still running after the grace period.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _stopping = true;
+        foreach (var (_, child) in _children.Where(c => !c.Value.HasExited)) SendSignal(child.Id, Sigterm);
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        foreach (var (id, child) in _children)
+        {
+            try { await child.WaitForExitAsync(grace.Token); }
+            catch (OperationCanceledException)
+            {
+                _out.WriteLine($"node {id} did not stop in time; killing it");
+                child.Kill();
+            }
+            _out.WriteLine($"node {id} stopped");
+            child.Dispose();
+        }
+    }
+}
