@@ -19,6 +19,8 @@ internal static class FaultCommand
         var httpBasePort = CommonOptions.HttpBasePort();
         var seed = new Option<long?>("--seed") { Description = "Seed for the random drop/delay/duplicate decisions" };
         var command = new Command("fault", "Inject faults into every node's network: partition, drop, delay, duplicate, reorder, heal");
+        // Recursive: the options may follow the subcommand (`distsys fault heal --node 2`).
+        node.Recursive = httpBasePort.Recursive = seed.Recursive = true;
         command.Options.Add(node);
         command.Options.Add(httpBasePort);
         command.Options.Add(seed);
@@ -50,6 +52,7 @@ internal static class FaultCommand
     private static async Task<int> ApplyAsync(ParseResult parse, Option<int?> node, Option<int> httpBasePort, Option<long?> seed,
         Func<FaultSpec, FaultSpec> change, CancellationToken ct)
     {
+        change(FaultSpec.None); // bad arguments fail here, before any node is contacted
         var basePort = parse.GetValue(httpBasePort);
         var (entry, status) = await CommonOptions.ConnectAsync(parse.GetValue(node), basePort, ct);
         entry.Dispose();

@@ -23,12 +23,6 @@ internal static class NodeCommand
         {
             id, nodes, basePort, httpBasePort, dataDir, set,
         };
-        command.Validators.Add(r =>
-        {
-            var i = r.GetValue(id);
-            var n = r.GetValue(nodes);
-            if (i < 1 || i > n) r.AddError($"--id must be between 1 and --nodes ({n}), was {i}");
-        });
         command.SetAction((parse, ct) => RunAsync(
             BuildConfig(parse.GetValue(id), parse.GetValue(nodes), parse.GetValue(basePort), parse.GetValue(httpBasePort),
                 parse.GetValue(dataDir)!, parse.GetValue(set) ?? []), ct));
@@ -38,6 +32,7 @@ internal static class NodeCommand
     /// <summary>The node's distsys.* configuration: command-line values, then --set overrides (each checked against the reference).</summary>
     public static Config BuildConfig(int id, int nodes, int basePort, int httpBasePort, string dataDir, IReadOnlyList<string> sets)
     {
+        if (id < 1 || id > nodes) throw new CommandException($"--id must be between 1 and --nodes ({nodes}), was {id}");
         var config = ConfigurationFactory.ParseString(string.Create(CultureInfo.InvariantCulture, $"""
             distsys.node.id = {id}
             distsys.node.nodes = {nodes}

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using DistSysActors.Node.Http;
+using Xunit.Abstractions;
+
+namespace DistSysActors.Node.Tests.Processes;
+
+public sealed class ClusterOfThree : IDisposable
+{
+    public ProcessCluster Cluster { get; } = new(3);
+    public void Dispose() => Cluster.Dispose();
+}
+
+/// <summary>Three real `distsys node` processes: kill -9, restart, persistence, and faults through the CLI.</summary>
+public sealed class MultiProcessClusterTests(ClusterOfThree fixture, ITestOutputHelper output) : IClassFixture<ClusterOfThree>
+{
+    private static readonly TimeSpan Ready = TimeSpan.FromSeconds(60);
+    private ProcessCluster Cluster => fixture.Cluster;
+
+    private async Task EnsureRunningAsync()
+    {
+        if (!File.Exists(Path.Combine(Cluster.DataDir, "started")))
+        {
+            Cluster.StartAll();
+            await File.WriteAllTextAsync(Path.Combine(Cluster.DataDir, "started"), "");
+        }
+        await Cluster.AwaitAsync(Cluster.AllReadyAsync, Ready, "every node answers /health/ready with 200");
+    }
+
+    private async Task<StatusDto> StatusAsync(int node)
+    {
+        using var client = Cluster.Client(node);
+        return await client.StatusAsync();
+    }
+
+    private async Task<bool> SeesAsync(int observer, int target, string status, bool reachable)
+    {
+        var s = await StatusAsync(observer);
+        return s.Members.Any(m => m.NodeId == target && m.Status == status && m.Reachable == reachable);
+    }
+
+    private async Task<(int Code, string Out)> CliAsync(params string[] args)
+    {
+        var info = new ProcessStartInfo(ProcessCluster.Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args.Concat(["--http-base-port", $"{Cluster.HttpBasePort}"])) info.ArgumentList.Add(a);
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        var text = await stdout + await stderr;
+        output.WriteLine($"$ distsys {string.Join(' ', args)}\n{text}");
+        return (p.ExitCode, text);
+    }
+
+    [Fact]
+    public async Task Killed_node_is_seen_unreachable_and_rejoins_with_its_persisted_state_after_restart()
+    {
+        await EnsureRunningAsync();
+        for (var i = 1; i <= 3; i++)
+            Assert.Equal(3, (await StatusAsync(i)).Members.Count(m => m.Status == "Up"));
+        var incarnationBefore = (await StatusAsync(3)).Incarnation;
+        Assert.True(incarnationBefore >= 1);
+
+        var watch = Stopwatch.StartNew();
+        Cluster.Kill(3);
+        await Cluster.AwaitAsync(async () => !(await SeesAsync(1, 3, "Up", true)) && !(await SeesAsync(2, 3, "Up", true)),
+            TimeSpan.FromSeconds(30), "nodes 1 and 2 no longer see node 3 as a reachable Up member");
+        output.WriteLine($"node 3 unreachable after {watch.ElapsedMilliseconds} ms");
+
+        watch.Restart();
+        Cluster.Start(3);
+        await Cluster.AwaitAsync(async () => await SeesAsync(1, 3, "Up", true) && await SeesAsync(2, 3, "Up", true)
+                                            && (await StatusAsync(3)).Members.Count(m => m.Status == "Up") == 3,
+            Ready, "the restarted node 3 is an Up, reachable member again");
+        output.WriteLine($"node 3 Up again {watch.ElapsedMilliseconds} ms after restart");
+
+        // Its SQLite journal survived the SIGKILL: the restart recovered the old starts and added one.
+        Assert.Equal(incarnationBefore + 1, (await StatusAsync(3)).Incarnation);
+    }
+
+    [Fact]
+    public async Task Faults_from_the_cli_partition_the_cluster_for_akka_and_protocol_traffic_and_heal_restores_both()
+    {
+        await EnsureRunningAsync();
+
+        var (code, text) = await CliAsync("status", "--node", "2");
+        Assert.Equal(0, code);
+        Assert.Contains("REACHABLE", text);
+
+        (code, _) = await CliAsync("fault", "partition", "1,2/3");
+        Assert.Equal(0, code);
+        var watch = Stopwatch.StartNew();
+        await Cluster.AwaitAsync(async () => !(await SeesAsync(1, 3, "Up", true)) && !(await SeesAsync(2, 3, "Up", true)),
+            TimeSpan.FromSeconds(15), "nodes 1 and 2 see node 3 unreachable after the partition");
+        output.WriteLine($"node 3 unreachable {watch.ElapsedMilliseconds} ms after the partition");
+
+        // Protocol traffic is cut too: node 1 gets no more pongs from node 3 while pongs from node 2 keep coming.
+        var before = (await StatusAsync(1)).Ping.ToDictionary(p => p.NodeId);
+        await Cluster.AwaitAsync(async () => (await StatusAsync(1)).Ping.Single(p => p.NodeId == 2).PongsReceived >= before[2].PongsReceived + 5,
+            TimeSpan.FromSeconds(10), "node 1 receives five more pongs from node 2");
+        Assert.Equal(before[3].PongsReceived, (await StatusAsync(1)).Ping.Single(p => p.NodeId == 3).PongsReceived);
+
+        (code, _) = await CliAsync("fault", "heal");
+        Assert.Equal(0, code);
+        watch.Restart();
+        await Cluster.AwaitAsync(async () => await SeesAsync(1, 3, "Up", true) && await SeesAsync(2, 3, "Up", true) && await Cluster.AllReadyAsync(),
+            Ready, "node 3 is an Up, reachable member again after the heal");
+        output.WriteLine($"node 3 Up and reachable {watch.ElapsedMilliseconds} ms after the heal");
+        var pongs3 = (await StatusAsync(1)).Ping.Single(p => p.NodeId == 3).PongsReceived;
+        await Cluster.AwaitAsync(async () => (await StatusAsync(1)).Ping.Single(p => p.NodeId == 3).PongsReceived > pongs3,
+            TimeSpan.FromSeconds(10), "node 1 receives pongs from node 3 again");
+
+        // Delay: a 300 ms delay each way shows in the round trip.
+        (code, _) = await CliAsync("fault", "delay", "300-300");
+        Assert.Equal(0, code);
+        await Cluster.AwaitAsync(async () => (await StatusAsync(1)).Ping.Single(p => p.NodeId == 2).LastRttMs >= 600,
+            TimeSpan.FromSeconds(10), "node 1's round trip to node 2 includes both 300 ms delays");
+        (code, _) = await CliAsync("fault", "heal");
+        Assert.Equal(0, code);
+        await Cluster.AwaitAsync(async () => (await StatusAsync(1)).Ping.Single(p => p.NodeId == 2).LastRttMs < 300,
+            TimeSpan.FromSeconds(10), "the round trip is short again after the heal");
+    }
+
+    [Fact]
+    public async Task Bad_fault_input_is_rejected_with_400_and_changes_nothing()
+    {
+        await EnsureRunningAsync();
+        using var http = new HttpClient { BaseAddress = Cluster.Client(1).BaseAddress };
+        foreach (var body in new[] { "{not json", "{\"dropRate\": 1.5}", "{\"partitions\": [[1,2],[7]]}", "{\"delayMs\": [50, 5]}", "{\"colour\": 1}" })
+        {
+            using var response = await http.PostAsync("/admin/faults", new StringContent(body));
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("error", await response.Content.ReadAsStringAsync());
+        }
+        Assert.Equal("none", Commands.StatusCommand.Describe((await StatusAsync(1)).Network.Faults));
+        var (code, text) = await CliAsync("fault", "drop", "2");
+        Assert.NotEqual(0, code);
+        Assert.Contains("between 0 and 1", text);
+    }
+}

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using DistSysActors.Node.Client;
+
+namespace DistSysActors.Node.Tests.Processes;
+
+/// <summary>
+/// Real `distsys node` processes on loopback, on free ports chosen per instance (never the defaults),
+/// each with its own data directory, so test classes can run beside each other and beside `distsys local`.
+/// </summary>
+public sealed class ProcessCluster : IDisposable
+{
+    private readonly Dictionary<int, Process> _processes = new();
+    private readonly Dictionary<int, StringBuilder> _logs = new();
+
+    public ProcessCluster(int nodes)
+    {
+        Nodes = nodes;
+        (BasePort, HttpBasePort) = FreePortRanges(nodes);
+        DataDir = Path.Combine(Path.GetTempPath(), "distsys-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(DataDir);
+    }
+
+    public int Nodes { get; }
+    public int BasePort { get; }
+    public int HttpBasePort { get; }
+    public string DataDir { get; }
+
+    public static string Executable => Path.Combine(AppContext.BaseDirectory, "distsys");
+
+    public NodeClient Client(int id) => new(id, HttpBasePort + id);
+
+    public void Start(int id, params string[] extraArgs)
+    {
+        var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "node", "--id", $"{id}", "--nodes", $"{Nodes}", "--base-port", $"{BasePort}",
+                     "--http-base-port", $"{HttpBasePort}", "--data-dir", DataDir, "--set", "distsys.ping.interval-ms=200" }.Concat(extraArgs))
+            info.ArgumentList.Add(a);
+        var log = _logs.TryGetValue(id, out var l) ? l : _logs[id] = new StringBuilder();
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _processes[id] = process;
+    }
+
+    public void StartAll()
+    {
+        for (var i = 1; i <= Nodes; i++) Start(i);
+    }
+
+    /// <summary>SIGKILL: the process gets no chance to leave the cluster or flush anything.</summary>
+    public void Kill(int id)
+    {
+        var process = _processes[id];
+        process.Kill();
+        process.WaitForExit(10_000);
+    }
+
+    public string Logs(int id) { lock (_logs[id]) return _logs[id].ToString(); }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails with the description and the node logs' tails otherwise.</summary>
+    public async Task AwaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string description)
+    {
+        var watch = Stopwatch.StartNew();
+        Exception? last = null;
+        while (watch.Elapsed < timeout)
+        {
+            try { if (await condition()) return; }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException) { last = e; }
+            await Task.Delay(200);
+        }
+        var tails = string.Join("\n", _logs.Keys.Order().Select(i => $"--- node {i} ---\n{Tail(Logs(i), 15)}"));
+        throw new Xunit.Sdk.XunitException($"timed out after {timeout.TotalSeconds:0} s waiting until {description} (last error: {last?.Message})\n{tails}");
+    }
+
+    public async Task<bool> AllReadyAsync()
+    {
+        for (var i = 1; i <= Nodes; i++)
+        {
+            using var c = Client(i);
+            if (!(await c.ReadyAsync()).Ready) return false;
+        }
+        return true;
+    }
+
+    private static string Tail(string text, int lines) => string.Join("\n", text.Split('\n').TakeLast(lines));
+
+    private static (int Base, int HttpBase) FreePortRanges(int nodes)
+    {
+        var random = new Random();
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var basePort = random.Next(20_000, 40_000);
+            var httpBase = random.Next(40_000, 60_000);
+            if (Enumerable.Range(1, nodes).All(i => IsFree(basePort + i) && IsFree(httpBase + i))) return (basePort, httpBase);
+        }
+        throw new InvalidOperationException("no free port range found");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            listener.Stop();
+            return true;
+        }
+        catch (SocketException) { return false; }
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _processes.Values)
+        {
+            try { if (!p.HasExited) { p.Kill(); p.WaitForExit(5000); } } catch (InvalidOperationException) { }
+            p.Dispose();
+        }
+        try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { }
+    }
+}
