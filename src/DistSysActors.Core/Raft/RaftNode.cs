@@ -20,8 +20,9 @@ public sealed record ProposeResult(ProposeStatus Status, long Index, long Term, 
 /// One Raft node as a deterministic state machine (Raft paper, Ongaro's dissertation). Inputs:
 /// <see cref="Step"/> for messages, <see cref="Propose"/> and <see cref="ReadIndex"/> for clients,
 /// <see cref="Tick"/> for time. Outputs: <see cref="TakeReady"/>, executed by the host in the order the
-/// <see cref="Raft.Ready"/> documents, then acknowledged with <see cref="Advance"/>. Between TakeReady and
-/// Advance no other input is accepted.
+/// <see cref="Raft.Ready"/> documents, then acknowledged with <see cref="Advance"/>. Inputs may keep arriving
+/// while a Ready is being executed (its disk write in flight); effects they cause go into the next Ready, which
+/// can be taken only after the previous one was advanced.
 /// </summary>
 public sealed class RaftNode
 {
@@ -104,7 +105,6 @@ public sealed class RaftNode
     /// <summary>Advances logical time by one tick.</summary>
     public void Tick()
     {
-        EnsureNoOutstandingReady();
         _ticksTotal++;
         if (Role == RaftRole.Leader) TickLeader();
         else TickElection();
@@ -113,7 +113,6 @@ public sealed class RaftNode
     /// <summary>Starts an election now, as if the election timeout had fired.</summary>
     public void Campaign()
     {
-        EnsureNoOutstandingReady();
         if (Role != RaftRole.Leader) StartElection();
     }
 
@@ -121,7 +120,6 @@ public sealed class RaftNode
     public ProposeResult Propose(byte[] data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        EnsureNoOutstandingReady();
         return HandlePropose(new Propose(Id, Id, data));
     }
 
@@ -131,7 +129,6 @@ public sealed class RaftNode
     /// </summary>
     public void ReadIndex(long requestId, ReadMode mode = ReadMode.ReadIndex)
     {
-        EnsureNoOutstandingReady();
         HandleReadIndex(new ReadIndexRequest(Id, Id, requestId, mode));
     }
 
@@ -139,7 +136,6 @@ public sealed class RaftNode
     public void Step(RaftMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        EnsureNoOutstandingReady();
         if (message.To != Id) return;
 
         if (message.Term == 0)
@@ -200,7 +196,7 @@ public sealed class RaftNode
             || _readsAwaitingApply.Any(r => r.Index <= AppliedIndex)
             || _readsDropped.Count > 0);
 
-    /// <summary>Takes the buffered effects; the node accepts no input until <see cref="Advance"/>.</summary>
+    /// <summary>Takes the buffered effects; the next Ready can be taken only after <see cref="Advance"/> of this one.</summary>
     public Ready TakeReady()
     {
         EnsureNoOutstandingReady();
