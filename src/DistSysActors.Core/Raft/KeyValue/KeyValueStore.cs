@@ -1,0 +1,100 @@
+namespace DistSysActors.Core.Raft.KeyValue;
+
+/// <summary>
+/// The replicated key-value state machine: applies committed entries in log order, exactly once, and
+/// keeps client sessions (Raft dissertation 6.3) as part of the replicated state so a retried command
+/// is applied once and answered with the stored response.
+/// </summary>
+/// <remarks>
+/// Session table bound: at most <see cref="SessionsMax"/> sessions. When a new client arrives at a full
+/// table, the session whose last command has the lowest log index is evicted (ties by client id), a
+/// rule every replica evaluates identically. A command from an unknown client must carry sequence 1;
+/// any larger sequence means its session was evicted, and the command is answered SessionExpired
+/// without being applied. (An evicted client retrying its very first command cannot be told apart from
+/// a new client; clients therefore use a fresh client id per session.)
+/// </remarks>
+public sealed class KeyValueStore(int sessionsMax = KeyValueStore.DefaultSessionsMax)
+{
+    public const int DefaultSessionsMax = 10_000;
+
+    private readonly Dictionary<string, string> _data = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, Session> _sessions = [];
+
+    private sealed record Session(long Sequence, KvResult Result, long LastIndex);
+
+    public int SessionsMax { get; } = sessionsMax > 0 ? sessionsMax : throw new ArgumentOutOfRangeException(nameof(sessionsMax));
+    public long AppliedIndex { get; private set; }
+    public int Count => _data.Count;
+    public int SessionCount => _sessions.Count;
+
+    public string? Get(string key) => _data.TryGetValue(key, out var v) ? v : null;
+
+    /// <summary>Every key and value in ordinal key order (for comparing replicas).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Items => _data.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
+
+    /// <summary>Last sequence number applied for a client, or null if it has no session.</summary>
+    public long? SessionSequence(long clientId) => _sessions.TryGetValue(clientId, out var s) ? s.Sequence : null;
+
+    /// <summary>Applies the next committed entry; null for entries that carry no command (no-ops).</summary>
+    public KvApplied? Apply(LogEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (entry.Index != AppliedIndex + 1)
+            throw new InvalidOperationException($"entries must be applied in order: expected {AppliedIndex + 1}, got {entry.Index}");
+        AppliedIndex = entry.Index;
+        if (entry.Type != EntryType.Normal) return null;
+        var command = KvCodec.Decode(entry.Data);
+        if (command is null) return new KvApplied(entry.Index, 0, 0, new KvResult(KvStatus.Invalid), false);
+
+        if (_sessions.TryGetValue(command.ClientId, out var session))
+        {
+            if (command.Sequence == session.Sequence)
+                return new KvApplied(entry.Index, command.ClientId, command.Sequence, session.Result, true);
+            if (command.Sequence < session.Sequence)
+                return new KvApplied(entry.Index, command.ClientId, command.Sequence, new KvResult(KvStatus.StaleSequence), true);
+        }
+        else if (command.Sequence != 1)
+        {
+            return new KvApplied(entry.Index, command.ClientId, command.Sequence, new KvResult(KvStatus.SessionExpired), false);
+        }
+        else if (_sessions.Count >= SessionsMax)
+        {
+            EvictOldestSession();
+        }
+
+        var result = Execute(command);
+        _sessions[command.ClientId] = new Session(command.Sequence, result, entry.Index);
+        return new KvApplied(entry.Index, command.ClientId, command.Sequence, result, false);
+    }
+
+    private KvResult Execute(KvCommand command)
+    {
+        switch (command)
+        {
+            case KvPut p:
+                _data[p.Key] = p.Value;
+                return KvResult.Ok;
+            case KvDelete d:
+                return _data.Remove(d.Key) ? KvResult.Ok : new KvResult(KvStatus.NotFound);
+            case KvCas c:
+                var current = Get(c.Key);
+                if (!string.Equals(current, c.Expected, StringComparison.Ordinal)) return new KvResult(KvStatus.CasMismatch, current);
+                _data[c.Key] = c.Value;
+                return KvResult.Ok;
+            default:
+                return new KvResult(KvStatus.Invalid);
+        }
+    }
+
+    private void EvictOldestSession()
+    {
+        long victim = 0, victimIndex = long.MaxValue;
+        foreach (var (client, s) in _sessions)
+            if (s.LastIndex < victimIndex || (s.LastIndex == victimIndex && client < victim))
+            {
+                victim = client;
+                victimIndex = s.LastIndex;
+            }
+        _sessions.Remove(victim);
+    }
+}

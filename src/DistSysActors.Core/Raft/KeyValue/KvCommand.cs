@@ -1,0 +1,121 @@
+using System.Text;
+
+namespace DistSysActors.Core.Raft.KeyValue;
+
+/// <summary>
+/// A key-value command. Every command carries its client's session: <see cref="ClientId"/> and a
+/// <see cref="Sequence"/> number that starts at 1 and grows with each new request (Raft dissertation 6.3).
+/// A client has one request outstanding at a time and retries it with the same sequence number.
+/// </summary>
+public abstract record KvCommand(long ClientId, long Sequence, string Key);
+
+public sealed record KvPut(long ClientId, long Sequence, string Key, string Value) : KvCommand(ClientId, Sequence, Key);
+
+public sealed record KvDelete(long ClientId, long Sequence, string Key) : KvCommand(ClientId, Sequence, Key);
+
+/// <summary>Compare-and-set: writes Value if the current value equals Expected (null = the key must be absent).</summary>
+public sealed record KvCas(long ClientId, long Sequence, string Key, string? Expected, string Value) : KvCommand(ClientId, Sequence, Key);
+
+public enum KvStatus
+{
+    Ok,
+    /// <summary>Delete of an absent key.</summary>
+    NotFound,
+    /// <summary>Compare-and-set whose expected value did not match; the result carries the current value.</summary>
+    CasMismatch,
+    /// <summary>The client's session is unknown (evicted): the command was not applied; the client must start a new session.</summary>
+    SessionExpired,
+    /// <summary>A sequence number below the client's last one: its answer was already delivered, nothing is applied.</summary>
+    StaleSequence,
+    /// <summary>The entry could not be decoded; nothing is applied.</summary>
+    Invalid,
+}
+
+/// <summary>Outcome of a command; Value is the current value after a CasMismatch.</summary>
+public sealed record KvResult(KvStatus Status, string? Value = null)
+{
+    public static readonly KvResult Ok = new(KvStatus.Ok);
+}
+
+/// <summary>What applying one log entry produced, for the host to answer the waiting client by (ClientId, Sequence).</summary>
+public sealed record KvApplied(long Index, long ClientId, long Sequence, KvResult Result, bool Duplicate);
+
+/// <summary>Compact, versioned binary encoding of commands as Raft entry data; the same bytes decode identically on every replica.</summary>
+public static class KvCodec
+{
+    public const int KeyBytesMax = 1_024;
+    public const int ValueBytesMax = 64 * 1_024;
+    private const byte FormatVersion = 1;
+    private const byte PutTag = 1, DeleteTag = 2, CasTag = 3;
+
+    public static byte[] Encode(KvCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        Check(command.Key, KeyBytesMax, "key");
+        using var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(FormatVersion);
+            switch (command)
+            {
+                case KvPut p:
+                    Check(p.Value, ValueBytesMax, "value");
+                    w.Write(PutTag); Header(w, p); w.Write(p.Value);
+                    break;
+                case KvDelete d:
+                    w.Write(DeleteTag); Header(w, d);
+                    break;
+                case KvCas c:
+                    Check(c.Value, ValueBytesMax, "value");
+                    if (c.Expected is not null) Check(c.Expected, ValueBytesMax, "expected");
+                    w.Write(CasTag); Header(w, c);
+                    w.Write(c.Expected is not null);
+                    if (c.Expected is not null) w.Write(c.Expected);
+                    w.Write(c.Value);
+                    break;
+                default:
+                    throw new ArgumentException($"unknown command {command.GetType().Name}", nameof(command));
+            }
+        }
+        return stream.ToArray();
+    }
+
+    /// <summary>Null when the bytes are not a command of this format.</summary>
+    public static KvCommand? Decode(byte[] data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(data, writable: false), Encoding.UTF8);
+            if (r.ReadByte() != FormatVersion) return null;
+            var tag = r.ReadByte();
+            var client = r.ReadInt64();
+            var seq = r.ReadInt64();
+            var key = r.ReadString();
+            KvCommand? command = tag switch
+            {
+                PutTag => new KvPut(client, seq, key, r.ReadString()),
+                DeleteTag => new KvDelete(client, seq, key),
+                CasTag => r.ReadBoolean() ? new KvCas(client, seq, key, r.ReadString(), r.ReadString()) : new KvCas(client, seq, key, null, r.ReadString()),
+                _ => null,
+            };
+            return r.BaseStream.Position == data.Length ? command : null;
+        }
+        catch (EndOfStreamException) { return null; }
+        catch (FormatException) { return null; }
+        catch (DecoderFallbackException) { return null; }
+    }
+
+    private static void Header(BinaryWriter w, KvCommand c)
+    {
+        w.Write(c.ClientId);
+        w.Write(c.Sequence);
+        w.Write(c.Key);
+    }
+
+    private static void Check(string s, int bytesMax, string what)
+    {
+        ArgumentNullException.ThrowIfNull(s, what);
+        if (Encoding.UTF8.GetByteCount(s) > bytesMax) throw new ArgumentException($"{what} exceeds {bytesMax} bytes");
+    }
+}

@@ -1,0 +1,62 @@
+using System.Collections.Immutable;
+
+namespace DistSysActors.Core.Raft;
+
+public enum EntryType
+{
+    /// <summary>A client command for the replicated state machine.</summary>
+    Normal,
+    /// <summary>The empty entry a new leader appends to commit its term (Raft paper section 8).</summary>
+    NoOp,
+}
+
+/// <summary>One log entry; Data is opaque to Raft (the state machine decodes it).</summary>
+public sealed record LogEntry(long Index, long Term, EntryType Type, byte[] Data)
+{
+    public static readonly byte[] EmptyData = [];
+
+    public bool Equals(LogEntry? other) =>
+        other is not null && Index == other.Index && Term == other.Term && Type == other.Type
+        && Data.AsSpan().SequenceEqual(other.Data);
+
+    public override int GetHashCode() => HashCode.Combine(Index, Term, Type, Data.Length);
+
+    public override string ToString() => $"{Index}@{Term}{(Type == EntryType.NoOp ? "(noop)" : "")}[{Data.Length}B]";
+}
+
+/// <summary>What a node must persist besides its log: current term, vote in that term, commit index.</summary>
+/// <remarks>Commit is persisted only to avoid re-deriving it after restart; losing it is safe.</remarks>
+public sealed record HardState(long Term, NodeId? Vote, long Commit)
+{
+    public static readonly HardState Empty = new(0, null, 0);
+}
+
+/// <summary>Everything a node persisted: the state a restarted node is built from.</summary>
+public sealed record RaftPersistentState(HardState HardState, ImmutableArray<LogEntry> Entries)
+{
+    public static readonly RaftPersistentState Empty = new(HardState.Empty, ImmutableArray<LogEntry>.Empty);
+}
+
+public enum RaftRole
+{
+    Follower,
+    PreCandidate,
+    Candidate,
+    Leader,
+}
+
+/// <summary>How a read is confirmed (the host serves it from its state machine once released).</summary>
+public enum ReadMode
+{
+    /// <summary>Leader confirms leadership with a heartbeat round (Raft dissertation 6.4).</summary>
+    ReadIndex,
+    /// <summary>Leader relies on its lease (CheckQuorum only); falls back to a heartbeat round when the lease is not held.</summary>
+    Lease,
+}
+
+/// <summary>A read that may be served once the state machine has applied <see cref="Index"/>.</summary>
+public sealed record ReadState(long RequestId, long Index);
+
+/// <summary>Snapshot of a node's volatile view, for status pages and tests.</summary>
+public sealed record RaftStatus(
+    NodeId Id, RaftRole Role, long Term, NodeId? LeaderId, long CommitIndex, long AppliedIndex, long LastLogIndex, long StableIndex);

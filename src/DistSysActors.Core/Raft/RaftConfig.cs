@@ -1,0 +1,57 @@
+using System.Collections.Immutable;
+
+namespace DistSysActors.Core.Raft;
+
+/// <summary>Static configuration of one Raft node. Times are in ticks of the host's clock.</summary>
+public sealed record RaftConfig
+{
+    public required NodeId Id { get; init; }
+    /// <summary>All voters, this node included.</summary>
+    public required ImmutableArray<NodeId> Voters { get; init; }
+    /// <summary>Base election timeout; each wait is drawn from [ElectionTicks, 2 * ElectionTicks).</summary>
+    public int ElectionTicks { get; init; } = 10;
+    public int HeartbeatTicks { get; init; } = 1;
+    public bool PreVote { get; init; } = true;
+    public bool CheckQuorum { get; init; } = true;
+    /// <summary>Subtracted from the election timeout to bound a lease (ticks may run at different rates on different nodes).</summary>
+    public int LeaseClockDriftTicks { get; init; } = 2;
+    public int AppendEntriesMax { get; init; } = 64;
+    public int AppendBytesMax { get; init; } = 1 << 20;
+    /// <summary>AppendEntries messages in flight per follower in the replicate state.</summary>
+    public int InflightMessagesMax { get; init; } = 64;
+    /// <summary>Proposals beyond this many uncommitted entries are dropped (back pressure).</summary>
+    public int UncommittedEntriesMax { get; init; } = 10_000;
+    public int EntryBytesMax { get; init; } = 1 << 20;
+    /// <summary>Reads waiting for confirmation or application; more are dropped.</summary>
+    public int ReadsPendingMax { get; init; } = 4_096;
+    /// <summary>Committed entries handed out in one Ready.</summary>
+    public int ApplyEntriesMax { get; init; } = 1_024;
+    /// <summary>Followers forward proposals to the leader instead of dropping them.</summary>
+    public bool ProposalForwarding { get; init; } = true;
+
+    public const int VotersMax = 64;
+
+    /// <summary>Every problem with this config, each naming its field; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (Voters.IsDefaultOrEmpty) errors.Add("Voters must not be empty");
+        else
+        {
+            if (!Voters.Contains(Id)) errors.Add($"Voters must contain Id {Id}");
+            if (Voters.Distinct().Count() != Voters.Length) errors.Add("Voters must be distinct");
+            if (Voters.Length > VotersMax) errors.Add($"Voters must number at most {VotersMax}");
+        }
+        if (HeartbeatTicks < 1) errors.Add("HeartbeatTicks must be at least 1");
+        if (ElectionTicks <= HeartbeatTicks) errors.Add("ElectionTicks must exceed HeartbeatTicks");
+        if (LeaseClockDriftTicks < 0 || LeaseClockDriftTicks >= ElectionTicks) errors.Add("LeaseClockDriftTicks must be within [0, ElectionTicks)");
+        if (AppendEntriesMax < 1) errors.Add("AppendEntriesMax must be at least 1");
+        if (AppendBytesMax < 1) errors.Add("AppendBytesMax must be at least 1");
+        if (InflightMessagesMax < 1) errors.Add("InflightMessagesMax must be at least 1");
+        if (UncommittedEntriesMax < 1) errors.Add("UncommittedEntriesMax must be at least 1");
+        if (EntryBytesMax < 1) errors.Add("EntryBytesMax must be at least 1");
+        if (ReadsPendingMax < 1) errors.Add("ReadsPendingMax must be at least 1");
+        if (ApplyEntriesMax < 1) errors.Add("ApplyEntriesMax must be at least 1");
+        return errors;
+    }
+}

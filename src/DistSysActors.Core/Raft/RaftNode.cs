@@ -1,0 +1,675 @@
+using System.Collections.Immutable;
+using DistSysActors.Core.Quorum;
+
+namespace DistSysActors.Core.Raft;
+
+/// <summary>Outcome of <see cref="RaftNode.Propose"/>.</summary>
+public enum ProposeStatus
+{
+    /// <summary>Appended to this leader's log at the returned index; watch the applied entries for its result.</summary>
+    Appended,
+    /// <summary>Sent to the leader; the entry's index is unknown here, so match the applied result by client session.</summary>
+    Forwarded,
+    /// <summary>Not accepted: no known leader, forwarding disabled, too large, or too many uncommitted entries.</summary>
+    Dropped,
+}
+
+public sealed record ProposeResult(ProposeStatus Status, long Index, long Term, NodeId? LeaderId);
+
+/// <summary>
+/// One Raft node as a deterministic state machine (Raft paper, Ongaro's dissertation). Inputs:
+/// <see cref="Step"/> for messages, <see cref="Propose"/> and <see cref="ReadIndex"/> for clients,
+/// <see cref="Tick"/> for time. Outputs: <see cref="TakeReady"/>, executed by the host in the order the
+/// <see cref="Raft.Ready"/> documents, then acknowledged with <see cref="Advance"/>. Inputs may keep arriving
+/// while a Ready is being executed (its disk write in flight); effects they cause go into the next Ready, which
+/// can be taken only after the previous one was advanced.
+/// </summary>
+public sealed class RaftNode
+{
+    private readonly RaftConfig _config;
+    private readonly DeterministicRandom _random;
+    private readonly RaftLog _log;
+    private readonly MajorityQuorum _quorum;
+    private readonly ImmutableArray<NodeId> _peers;
+
+    private readonly Dictionary<NodeId, bool> _votes = [];
+    private readonly SortedDictionary<NodeId, Progress> _progress = [];
+    private readonly List<RaftMessage> _messagesBeforePersist = [];
+    private readonly List<RaftMessage> _messages = [];
+
+    // Reads: at the leader waiting for a heartbeat round; at a follower waiting for the leader's answer; anywhere waiting to be applied.
+    private readonly List<PendingRead> _readsAtLeader = [];
+    private readonly List<long> _readsForwarded = [];
+    private readonly List<ReadState> _readsAwaitingApply = [];
+    private readonly List<long> _readsDropped = [];
+    private readonly SortedDictionary<long, long> _roundSentTick = [];
+
+    private HardState _persistedHardState;
+    private Ready? _outstanding;
+    private int _electionElapsed;
+    private int _heartbeatElapsed;
+    private int _randomizedElectionTimeout;
+    private long _ticksTotal;
+    private long _round;
+    private readonly long _quietUntilTick;
+
+    private const int RoundsRememberedMax = 1_024;
+
+    private sealed record PendingRead(long RequestId, NodeId From, long Index, long Round);
+
+    /// <summary>Builds a node from what it persisted (empty for a fresh node). The state machine is rebuilt by applying from index 1.</summary>
+    public RaftNode(RaftConfig config, DeterministicRandom random, RaftPersistentState? persisted = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(random);
+        var errors = config.Validate();
+        if (errors.Count > 0) throw new ArgumentException("invalid Raft config: " + string.Join("; ", errors), nameof(config));
+        _config = config;
+        _random = random;
+        _quorum = new MajorityQuorum(config.Voters);
+        _peers = _quorum.Voters.Where(v => v != config.Id).ToImmutableArray();
+        persisted ??= RaftPersistentState.Empty;
+        _log = new RaftLog(persisted.Entries.IsDefault ? [] : persisted.Entries);
+        var hs = persisted.HardState;
+        if (hs.Commit > _log.LastIndex) throw new ArgumentException($"persisted commit {hs.Commit} beyond last log index {_log.LastIndex}");
+        if (_log.LastTerm > hs.Term) throw new ArgumentException($"persisted log term {_log.LastTerm} beyond persisted term {hs.Term}");
+        Term = hs.Term;
+        VotedFor = hs.Vote;
+        CommitIndex = hs.Commit;
+        _persistedHardState = hs;
+        // A restarted node cannot know whether it acknowledged a leader's lease: it ignores votes for one timeout.
+        _quietUntilTick = hs.Term > 0 ? config.ElectionTicks : 0;
+        BecomeFollower(Term, null);
+    }
+
+    public NodeId Id => _config.Id;
+    public RaftConfig Config => _config;
+    public RaftRole Role { get; private set; }
+    public long Term { get; private set; }
+    public NodeId? VotedFor { get; private set; }
+    public NodeId? LeaderId { get; private set; }
+    public long CommitIndex { get; private set; }
+    /// <summary>Highest index the host has applied (acknowledged through Advance).</summary>
+    public long AppliedIndex { get; private set; }
+    public long LastLogIndex => _log.LastIndex;
+    public long LastLogTerm => _log.LastTerm;
+    public IReadOnlyList<LogEntry> Log => _log.Entries;
+
+    public RaftStatus Status => new(Id, Role, Term, LeaderId, CommitIndex, AppliedIndex, _log.LastIndex, _log.StableIndex);
+
+    /// <summary>Whether this leader holds a lease right now (used by lease reads).</summary>
+    public bool HasLease => Role == RaftRole.Leader && LeaseValid();
+
+    // ---------------------------------------------------------------- inputs
+
+    /// <summary>Advances logical time by one tick.</summary>
+    public void Tick()
+    {
+        _ticksTotal++;
+        if (Role == RaftRole.Leader) TickLeader();
+        else TickElection();
+    }
+
+    /// <summary>Starts an election now, as if the election timeout had fired.</summary>
+    public void Campaign()
+    {
+        if (Role != RaftRole.Leader) StartElection();
+    }
+
+    /// <summary>Proposes a command. A leader appends it; a follower forwards it when it knows a leader.</summary>
+    public ProposeResult Propose(byte[] data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return HandlePropose(new Propose(Id, Id, data));
+    }
+
+    /// <summary>
+    /// Asks for a linearizable read. The answer arrives in a later Ready: in <see cref="Ready.ReadStates"/> (serve the
+    /// read after applying that Ready's committed entries) or in <see cref="Ready.ReadsDropped"/> (retry elsewhere).
+    /// </summary>
+    public void ReadIndex(long requestId, ReadMode mode = ReadMode.ReadIndex)
+    {
+        HandleReadIndex(new ReadIndexRequest(Id, Id, requestId, mode));
+    }
+
+    /// <summary>Feeds one message from a peer.</summary>
+    public void Step(RaftMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.To != Id) return;
+
+        if (message.Term == 0)
+        {
+            switch (message)
+            {
+                case Propose p: HandlePropose(p); break;
+                case ReadIndexRequest r: HandleReadIndex(r); break;
+            }
+            return;
+        }
+
+        if (message.Term > Term)
+        {
+            if (message is RequestVote && InLease()) return; // section 4.2.3 of the dissertation: don't let a removed or partitioned server disrupt a live leader
+            var keepTerm = message is RequestVote { PreVote: true } || message is RequestVoteResponse { PreVote: true, Granted: true };
+            if (!keepTerm)
+                BecomeFollower(message.Term, message is AppendEntries or Heartbeat ? message.From : null);
+        }
+        else if (message.Term < Term)
+        {
+            if ((_config.CheckQuorum || _config.PreVote) && message is AppendEntries or Heartbeat)
+                // Tell a stale leader about the newer term; otherwise it could keep a PreVote cluster from progressing.
+                Send(new AppendEntriesResponse(Id, message.From, Term, false, 0, 0, 0, 0));
+            else if (message is RequestVote { PreVote: true })
+                Send(new RequestVoteResponse(Id, message.From, Term, false, true));
+            return;
+        }
+
+        switch (message)
+        {
+            case RequestVote rv: HandleRequestVote(rv); break;
+            case RequestVoteResponse vr: HandleVoteResponse(vr); break;
+            case AppendEntries ae:
+                if (Role == RaftRole.Leader) return; // two leaders in one term cannot exist (section 5.2)
+                if (Role != RaftRole.Follower) BecomeFollower(ae.Term, ae.From);
+                HandleAppendEntries(ae);
+                break;
+            case Heartbeat hb:
+                if (Role == RaftRole.Leader) return;
+                if (Role != RaftRole.Follower) BecomeFollower(hb.Term, hb.From);
+                HandleHeartbeat(hb);
+                break;
+            case AppendEntriesResponse ar: if (Role == RaftRole.Leader) HandleAppendResponse(ar); break;
+            case HeartbeatResponse hr: if (Role == RaftRole.Leader) HandleHeartbeatResponse(hr); break;
+            case ReadIndexResponse rr: HandleReadIndexResponse(rr); break;
+        }
+    }
+
+    // ---------------------------------------------------------------- Ready / Advance
+
+    public bool HasReady =>
+        _outstanding is null && (
+            CurrentHardState() != _persistedHardState
+            || _log.StableIndex < _log.LastIndex
+            || _messages.Count > 0 || _messagesBeforePersist.Count > 0
+            || CommitIndex > AppliedIndex
+            || _readsAwaitingApply.Any(r => r.Index <= AppliedIndex)
+            || _readsDropped.Count > 0);
+
+    /// <summary>Takes the buffered effects; the next Ready can be taken only after <see cref="Advance"/> of this one.</summary>
+    public Ready TakeReady()
+    {
+        EnsureNoOutstandingReady();
+        var hs = CurrentHardState();
+        var committed = _log.Slice(AppliedIndex + 1, CommitIndex, _config.ApplyEntriesMax, long.MaxValue);
+        var applyingTo = committed.Count > 0 ? committed[^1].Index : AppliedIndex;
+        var reads = _readsAwaitingApply.Where(r => r.Index <= applyingTo).ToImmutableArray();
+        _readsAwaitingApply.RemoveAll(r => r.Index <= applyingTo);
+        var ready = new Ready(
+            hs == _persistedHardState ? null : hs,
+            _log.Slice(_log.StableIndex + 1, _log.LastIndex, int.MaxValue, long.MaxValue).ToImmutableArray(),
+            [.. _messagesBeforePersist],
+            [.. _messages],
+            [.. committed],
+            reads,
+            [.. _readsDropped]);
+        _messagesBeforePersist.Clear();
+        _messages.Clear();
+        _readsDropped.Clear();
+        _outstanding = ready;
+        return ready;
+    }
+
+    /// <summary>The host executed <paramref name="ready"/>: its state and entries are durable and its committed entries applied.</summary>
+    public void Advance(Ready ready)
+    {
+        ArgumentNullException.ThrowIfNull(ready);
+        if (!ReferenceEquals(ready, _outstanding)) throw new InvalidOperationException("Advance must be given the Ready returned by the last TakeReady");
+        _outstanding = null;
+        if (ready.HardState is not null) _persistedHardState = ready.HardState;
+        if (!ready.Entries.IsEmpty) _log.StableTo(ready.Entries[^1].Index, ready.Entries[^1].Term);
+        if (!ready.CommittedEntries.IsEmpty) AppliedIndex = ready.CommittedEntries[^1].Index;
+        // The leader's own durable entries now count toward the commit quorum (dissertation 10.2.1).
+        if (Role == RaftRole.Leader) MaybeCommit();
+    }
+
+    private HardState CurrentHardState() => new(Term, VotedFor, CommitIndex);
+
+    private void EnsureNoOutstandingReady()
+    {
+        if (_outstanding is not null) throw new InvalidOperationException("a Ready is outstanding: call Advance first");
+    }
+
+    // ---------------------------------------------------------------- roles
+
+    private void ResetTimers()
+    {
+        _electionElapsed = 0;
+        _heartbeatElapsed = 0;
+        _randomizedElectionTimeout = _random.NextInt(_config.ElectionTicks, 2 * _config.ElectionTicks);
+    }
+
+    private void BecomeFollower(long term, NodeId? leader)
+    {
+        var leaderChanged = leader != LeaderId || term != Term;
+        if (term != Term)
+        {
+            Term = term;
+            VotedFor = null;
+        }
+        if (Role == RaftRole.Leader) DropLeaderReads();
+        if (leaderChanged) DropForwardedReads();
+        Role = RaftRole.Follower;
+        LeaderId = leader;
+        _progress.Clear();
+        ResetTimers();
+    }
+
+    private void StartElection()
+    {
+        if (_config.PreVote) BecomePreCandidate();
+        else BecomeCandidate();
+    }
+
+    private void BecomePreCandidate()
+    {
+        DropForwardedReads();
+        Role = RaftRole.PreCandidate;
+        LeaderId = null;
+        _votes.Clear();
+        ResetTimers();
+        _votes[Id] = true;
+        if (_quorum.Vote(_votes) == VoteResult.Won) { BecomeCandidate(); return; }
+        foreach (var peer in _peers)
+            Send(new RequestVote(Id, peer, Term + 1, _log.LastIndex, _log.LastTerm, true));
+    }
+
+    private void BecomeCandidate()
+    {
+        DropForwardedReads();
+        Role = RaftRole.Candidate;
+        Term++;
+        VotedFor = Id;
+        LeaderId = null;
+        _votes.Clear();
+        ResetTimers();
+        _votes[Id] = true;
+        if (_quorum.Vote(_votes) == VoteResult.Won) { BecomeLeader(); return; }
+        foreach (var peer in _peers)
+            Send(new RequestVote(Id, peer, Term, _log.LastIndex, _log.LastTerm, false));
+    }
+
+    private void BecomeLeader()
+    {
+        Role = RaftRole.Leader;
+        LeaderId = Id;
+        ResetTimers();
+        _progress.Clear();
+        foreach (var peer in _peers)
+            _progress[peer] = new Progress(_log.LastIndex + 1, _config.InflightMessagesMax);
+        _roundSentTick.Clear();
+        // Section 8 of the paper: a no-op entry commits the new term, which also fixes the read index.
+        _log.Append(new LogEntry(_log.LastIndex + 1, Term, EntryType.NoOp, LogEntry.EmptyData));
+        BroadcastAppend(sendIfEmpty: true);
+    }
+
+    // ---------------------------------------------------------------- time
+
+    private void TickElection()
+    {
+        _electionElapsed++;
+        if (_electionElapsed >= _randomizedElectionTimeout)
+        {
+            _electionElapsed = 0;
+            StartElection();
+        }
+    }
+
+    private void TickLeader()
+    {
+        _electionElapsed++;
+        _heartbeatElapsed++;
+        if (_electionElapsed >= _config.ElectionTicks)
+        {
+            _electionElapsed = 0;
+            if (_config.CheckQuorum)
+            {
+                // Dissertation 6.2: a leader that has not heard from a majority for an election timeout steps down.
+                var active = _progress.Where(p => p.Value.RecentActive).Select(p => p.Key).Append(Id);
+                if (!_quorum.IsQuorum(active))
+                {
+                    BecomeFollower(Term, null);
+                    return;
+                }
+                foreach (var pr in _progress.Values) pr.RecentActive = false;
+            }
+        }
+        if (_heartbeatElapsed >= _config.HeartbeatTicks)
+        {
+            _heartbeatElapsed = 0;
+            BroadcastHeartbeat();
+        }
+    }
+
+    /// <summary>A follower that heard from a leader within the election timeout ignores vote requests (with CheckQuorum).</summary>
+    private bool InLease() =>
+        _config.CheckQuorum && (LeaderId is not null && _electionElapsed < _config.ElectionTicks
+            || _ticksTotal < _quietUntilTick);
+
+    // ---------------------------------------------------------------- elections
+
+    private void HandleRequestVote(RequestVote m)
+    {
+        var canVote = VotedFor == m.From
+            || (VotedFor is null && LeaderId is null)
+            || (m.PreVote && m.Term > Term);
+        if (canVote && _log.IsUpToDate(m.LastLogIndex, m.LastLogTerm))
+        {
+            Send(new RequestVoteResponse(Id, m.From, m.PreVote ? m.Term : Term, true, m.PreVote));
+            if (!m.PreVote)
+            {
+                VotedFor = m.From;
+                _electionElapsed = 0;
+            }
+        }
+        else
+        {
+            Send(new RequestVoteResponse(Id, m.From, Term, false, m.PreVote));
+        }
+    }
+
+    private void HandleVoteResponse(RequestVoteResponse m)
+    {
+        if (Role == RaftRole.PreCandidate && m.PreVote && (m.Granted ? m.Term == Term + 1 : m.Term == Term))
+        {
+            _votes.TryAdd(m.From, m.Granted);
+            switch (_quorum.Vote(_votes))
+            {
+                case VoteResult.Won: BecomeCandidate(); break;
+                case VoteResult.Lost: BecomeFollower(Term, null); break;
+            }
+        }
+        else if (Role == RaftRole.Candidate && !m.PreVote && m.Term == Term)
+        {
+            _votes.TryAdd(m.From, m.Granted);
+            switch (_quorum.Vote(_votes))
+            {
+                case VoteResult.Won: BecomeLeader(); break;
+                case VoteResult.Lost: BecomeFollower(Term, null); break;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- replication (follower side)
+
+    private void HandleAppendEntries(AppendEntries m)
+    {
+        _electionElapsed = 0;
+        LeaderId = m.From;
+        if (m.PrevLogIndex < CommitIndex)
+        {
+            // Everything through our commit index already matches any leader's log (Leader Completeness): skip that part.
+            var skip = (int)Math.Min(CommitIndex - m.PrevLogIndex, m.Entries.Length);
+            if (skip == m.Entries.Length)
+            {
+                Send(new AppendEntriesResponse(Id, m.From, Term, true, CommitIndex, 0, 0, 0));
+                return;
+            }
+            m = m with { PrevLogIndex = CommitIndex, PrevLogTerm = _log.TermAt(CommitIndex)!.Value, Entries = m.Entries[skip..] };
+        }
+        if (!_log.MatchTerm(m.PrevLogIndex, m.PrevLogTerm))
+        {
+            // Section 5.3 consistency check failed: hint where the leader should look next.
+            long conflictIndex, conflictTerm;
+            var termThere = _log.TermAt(m.PrevLogIndex);
+            if (termThere is null)
+            {
+                conflictIndex = _log.LastIndex + 1;
+                conflictTerm = 0;
+            }
+            else
+            {
+                conflictTerm = termThere.Value;
+                conflictIndex = _log.FirstIndexOfTermAt(m.PrevLogIndex, CommitIndex);
+            }
+            Send(new AppendEntriesResponse(Id, m.From, Term, false, 0, m.PrevLogIndex, conflictIndex, conflictTerm));
+            return;
+        }
+        foreach (var e in m.Entries)
+        {
+            if (_log.MatchTerm(e.Index, e.Term)) continue;
+            if (e.Index <= CommitIndex) throw new InvalidOperationException($"node {Id}: entry {e} conflicts with committed index {CommitIndex}");
+            _log.TruncateFrom(e.Index);
+            _log.Append(e);
+        }
+        var lastNew = m.PrevLogIndex + m.Entries.Length;
+        CommitTo(Math.Min(m.LeaderCommit, lastNew));
+        Send(new AppendEntriesResponse(Id, m.From, Term, true, lastNew, 0, 0, 0));
+    }
+
+    private void HandleHeartbeat(Heartbeat m)
+    {
+        _electionElapsed = 0;
+        LeaderId = m.From;
+        // The leader caps Commit at what it knows we hold, so it never exceeds our matching prefix.
+        CommitTo(Math.Min(m.Commit, _log.LastIndex));
+        Send(new HeartbeatResponse(Id, m.From, Term, m.Round));
+    }
+
+    private void CommitTo(long index)
+    {
+        if (index > CommitIndex) CommitIndex = index;
+    }
+
+    // ---------------------------------------------------------------- replication (leader side)
+
+    private void BroadcastAppend(bool sendIfEmpty)
+    {
+        foreach (var peer in _peers) SendAppend(peer, sendIfEmpty);
+    }
+
+    private bool SendAppend(NodeId peer, bool sendIfEmpty)
+    {
+        var pr = _progress[peer];
+        if (pr.IsPaused) return false;
+        var prevIndex = pr.Next - 1;
+        var prevTerm = _log.TermAt(prevIndex) ?? throw new InvalidOperationException($"leader {Id} has no entry {prevIndex} for {peer}");
+        var entries = _log.Slice(pr.Next, _log.LastIndex, _config.AppendEntriesMax, _config.AppendBytesMax);
+        if (entries.Count == 0 && !sendIfEmpty) return false;
+        SendBeforePersist(new AppendEntries(Id, peer, Term, prevIndex, prevTerm, [.. entries], CommitIndex));
+        pr.OnSent(entries.Count > 0 ? entries[^1].Index : prevIndex, entries.Count);
+        return true;
+    }
+
+    private void HandleAppendResponse(AppendEntriesResponse m)
+    {
+        if (!_progress.TryGetValue(m.From, out var pr)) return;
+        pr.RecentActive = true;
+        if (!m.Success)
+        {
+            if (m.RejectedIndex == 0) return; // a refusal that only carried a newer term
+            var hintNext = m.ConflictTerm == 0
+                ? m.ConflictIndex
+                : (_log.LastIndexOfTerm(m.ConflictTerm, m.RejectedIndex) is { } last ? last + 1 : m.ConflictIndex);
+            if (pr.MaybeDecrease(m.RejectedIndex, hintNext)) SendAppend(m.From, sendIfEmpty: true);
+            return;
+        }
+        var wasProbe = pr.State == ProgressState.Probe;
+        if (!pr.MaybeUpdate(m.MatchIndex))
+        {
+            if (wasProbe && !pr.ProbeSent) SendAppend(m.From, sendIfEmpty: false);
+            return;
+        }
+        if (wasProbe) pr.BecomeReplicate();
+        // A new commit index reaches followers with the next append or heartbeat.
+        if (MaybeCommit()) BroadcastAppend(sendIfEmpty: false);
+        while (SendAppend(m.From, sendIfEmpty: false)) { }
+    }
+
+    private void HandleHeartbeatResponse(HeartbeatResponse m)
+    {
+        if (!_progress.TryGetValue(m.From, out var pr)) return;
+        pr.RecentActive = true;
+        pr.OnHeartbeatResponse();
+        if (m.Round > pr.AckedRound) pr.AckedRound = m.Round;
+        if (pr.Match < _log.LastIndex) SendAppend(m.From, sendIfEmpty: true);
+        ReleaseConfirmedReads();
+    }
+
+    /// <summary>Section 5.4.2 (Figure 8): only an entry of the current term is committed by counting replicas.</summary>
+    private bool MaybeCommit()
+    {
+        var index = _quorum.CommittedIndex(n => n == Id ? _log.StableIndex : _progress[n].Match);
+        if (index <= CommitIndex || _log.TermAt(index) != Term) return false;
+        CommitIndex = index;
+        StartDeferredReads();
+        return true;
+    }
+
+    private bool CommittedInCurrentTerm => _log.TermAt(CommitIndex) == Term;
+
+    // ---------------------------------------------------------------- proposals
+
+    private ProposeResult HandlePropose(Propose m)
+    {
+        if (Role == RaftRole.Leader)
+        {
+            if (m.Data.Length > _config.EntryBytesMax || _log.LastIndex - CommitIndex >= _config.UncommittedEntriesMax)
+                return new ProposeResult(ProposeStatus.Dropped, 0, 0, LeaderId);
+            var entry = new LogEntry(_log.LastIndex + 1, Term, EntryType.Normal, m.Data);
+            _log.Append(entry);
+            BroadcastAppend(sendIfEmpty: false);
+            return new ProposeResult(ProposeStatus.Appended, entry.Index, entry.Term, Id);
+        }
+        if (LeaderId is { } leader && _config.ProposalForwarding && m.From == Id && m.Data.Length <= _config.EntryBytesMax)
+        {
+            Send(new Propose(Id, leader, m.Data));
+            return new ProposeResult(ProposeStatus.Forwarded, 0, 0, leader);
+        }
+        return new ProposeResult(ProposeStatus.Dropped, 0, 0, LeaderId);
+    }
+
+    // ---------------------------------------------------------------- reads (dissertation 6.4)
+
+    private int ReadsPending => _readsAtLeader.Count + _readsForwarded.Count + _readsAwaitingApply.Count;
+
+    private void HandleReadIndex(ReadIndexRequest m)
+    {
+        var local = m.From == Id;
+        if (ReadsPending >= _config.ReadsPendingMax)
+        {
+            if (local) _readsDropped.Add(m.RequestId);
+            return;
+        }
+        if (Role != RaftRole.Leader)
+        {
+            if (local && LeaderId is { } leader)
+            {
+                _readsForwarded.Add(m.RequestId);
+                Send(new ReadIndexRequest(Id, leader, m.RequestId, m.Mode));
+            }
+            else if (local) _readsDropped.Add(m.RequestId);
+            return;
+        }
+        if (!CommittedInCurrentTerm)
+        {
+            // The commit index is not known to be current until the leader commits an entry of its term.
+            _readsAtLeader.Add(new PendingRead(m.RequestId, m.From, 0, 0));
+            return;
+        }
+        if (_peers.IsEmpty || (m.Mode == ReadMode.Lease && LeaseValid()))
+        {
+            ReleaseRead(m.RequestId, m.From, CommitIndex);
+            return;
+        }
+        _readsAtLeader.Add(new PendingRead(m.RequestId, m.From, CommitIndex, BroadcastHeartbeat()));
+    }
+
+    private void StartDeferredReads()
+    {
+        if (_readsAtLeader.Count == 0 || _readsAtLeader[0].Round != 0 || !CommittedInCurrentTerm) return;
+        if (_peers.IsEmpty)
+        {
+            foreach (var r in _readsAtLeader) ReleaseRead(r.RequestId, r.From, CommitIndex);
+            _readsAtLeader.Clear();
+            return;
+        }
+        var round = BroadcastHeartbeat();
+        for (var i = 0; i < _readsAtLeader.Count; i++)
+            if (_readsAtLeader[i].Round == 0) _readsAtLeader[i] = _readsAtLeader[i] with { Index = CommitIndex, Round = round };
+    }
+
+    private long QuorumAckedRound() => _quorum.CommittedIndex(n => n == Id ? _round : _progress[n].AckedRound);
+
+    private void ReleaseConfirmedReads()
+    {
+        var acked = QuorumAckedRound();
+        var released = 0;
+        while (released < _readsAtLeader.Count && _readsAtLeader[released].Round != 0 && _readsAtLeader[released].Round <= acked)
+        {
+            var r = _readsAtLeader[released++];
+            ReleaseRead(r.RequestId, r.From, r.Index);
+        }
+        _readsAtLeader.RemoveRange(0, released);
+        // Rounds older than every follower's acknowledgement can no longer decide a lease.
+        var oldest = _progress.Count == 0 ? _round : _progress.Values.Min(p => p.AckedRound);
+        while (_roundSentTick.Count > 0 && (_roundSentTick.First().Key < Math.Min(oldest, acked) || _roundSentTick.Count > RoundsRememberedMax))
+            _roundSentTick.Remove(_roundSentTick.First().Key);
+    }
+
+    private void ReleaseRead(long requestId, NodeId from, long index)
+    {
+        if (from == Id) _readsAwaitingApply.Add(new ReadState(requestId, index));
+        else Send(new ReadIndexResponse(Id, from, Term, requestId, index));
+    }
+
+    private void HandleReadIndexResponse(ReadIndexResponse m)
+    {
+        if (Role != RaftRole.Follower || m.From != LeaderId) return;
+        if (_readsForwarded.Remove(m.RequestId)) _readsAwaitingApply.Add(new ReadState(m.RequestId, m.Index));
+    }
+
+    /// <summary>
+    /// Lease (dissertation 6.4.1): a majority answered a heartbeat sent at tick T, and each of those followers ignores
+    /// vote requests until it has counted ElectionTicks since receiving it, so no other leader can exist before
+    /// T + ElectionTicks, less the configured drift.
+    /// </summary>
+    private bool LeaseValid()
+    {
+        if (!_config.CheckQuorum || Role != RaftRole.Leader) return false;
+        if (_peers.IsEmpty) return true;
+        var acked = QuorumAckedRound();
+        return acked > 0 && _roundSentTick.TryGetValue(acked, out var sentTick)
+            && _ticksTotal < sentTick + _config.ElectionTicks - _config.LeaseClockDriftTicks;
+    }
+
+    private long BroadcastHeartbeat()
+    {
+        var round = ++_round;
+        _roundSentTick[round] = _ticksTotal;
+        foreach (var (peer, pr) in _progress)
+            SendBeforePersist(new Heartbeat(Id, peer, Term, Math.Min(pr.Match, CommitIndex), round));
+        return round;
+    }
+
+    private void DropLeaderReads()
+    {
+        foreach (var r in _readsAtLeader.Where(r => r.From == Id)) _readsDropped.Add(r.RequestId);
+        _readsAtLeader.Clear();
+    }
+
+    private void DropForwardedReads()
+    {
+        _readsDropped.AddRange(_readsForwarded);
+        _readsForwarded.Clear();
+    }
+
+    // ---------------------------------------------------------------- output
+
+    private void Send(RaftMessage m) => _messages.Add(m);
+
+    /// <summary>Leader traffic that promises nothing about this node's disk may leave before the Ready is persisted.</summary>
+    private void SendBeforePersist(RaftMessage m) => _messagesBeforePersist.Add(m);
+
+    public override string ToString() => $"raft {Id} {Role} t{Term} lead={LeaderId?.ToString() ?? "-"} commit={CommitIndex} last={_log.LastIndex}";
+}

@@ -1,0 +1,334 @@
+using DistSysActors.Core.Raft;
+using DistSysActors.Core.Raft.KeyValue;
+using static DistSysActors.Core.Tests.Raft.RaftTestCluster;
+
+namespace DistSysActors.Core.Tests.Raft;
+
+/// <summary>Rules from Ongaro's dissertation beyond the paper: PreVote, CheckQuorum, reads, leases, pipelined persistence.</summary>
+public sealed class RaftDissertationTests
+{
+    private static int ElectionTicks => new RaftConfig { Id = N(1), Voters = [N(1)] }.ElectionTicks;
+
+    [Fact]
+    public void Dissertation9_6_PreVoteDoesNotRaiseTermOfAPartitionedNode()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect(1);
+        var term = cluster[1].Term;
+        cluster.Isolated.Add(N(3));
+        cluster.Tick(3, 10 * ElectionTicks);
+
+        Assert.Equal(term, cluster[3].Term); // it kept asking, but only PreVotes
+        Assert.Equal(RaftRole.PreCandidate, cluster[3].Role);
+        Assert.Equal(0, cluster.Sent.OfType<RequestVote>().Count(v => v.From == N(3) && !v.PreVote));
+    }
+
+    [Fact]
+    public void Dissertation9_6_RejoiningNodeDoesNotDisruptHealthyLeader()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect(1);
+        var term = cluster[1].Term;
+        cluster.Isolated.Add(N(3));
+        cluster.Tick(3, 5 * ElectionTicks);
+        cluster.Isolated.Clear();
+
+        cluster.TickAll(3 * ElectionTicks);
+
+        Assert.Equal(RaftRole.Leader, cluster[1].Role);
+        Assert.Equal(term, cluster[1].Term);
+        Assert.Equal(N(1), cluster[3].LeaderId);
+    }
+
+    [Fact]
+    public void Dissertation4_2_3_NodeHearingFromLeaderIgnoresVoteRequestsOfHigherTerm()
+    {
+        // Without PreVote, a disruptive node with a higher term still cannot depose the leader while CheckQuorum holds.
+        var cluster = new RaftTestCluster(3, configure: c => c with { PreVote = false });
+        cluster.Elect(1);
+        var term = cluster[1].Term;
+        cluster[2].Step(new RequestVote(N(3), N(2), term + 1, 100, term, false));
+        cluster.Stabilize();
+
+        Assert.Equal(term, cluster[2].Term);
+        Assert.NotEqual(N(3), cluster[2].VotedFor);
+        Assert.Equal(RaftRole.Leader, cluster[1].Role);
+    }
+
+    [Fact]
+    public void Dissertation6_2_CheckQuorumLeaderStepsDownWhenItLosesMajority()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect(1);
+        cluster.Isolated.Add(N(1));
+        cluster.Tick(1, 2 * ElectionTicks);
+        Assert.Equal(RaftRole.Follower, cluster[1].Role);
+        Assert.Null(cluster[1].LeaderId);
+    }
+
+    [Fact]
+    public void Dissertation6_2_WithoutCheckQuorumIsolatedLeaderStaysLeader()
+    {
+        var cluster = new RaftTestCluster(3, configure: c => c with { CheckQuorum = false });
+        cluster.Elect(1);
+        cluster.Isolated.Add(N(1));
+        cluster.Tick(1, 3 * ElectionTicks);
+        Assert.Equal(RaftRole.Leader, cluster[1].Role);
+    }
+
+    [Fact]
+    public void Dissertation10_2_1_LeaderSendsAppendBeforePersistingButCountsItselfOnlyWhenDurable()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect(1);
+        var leader = cluster[1];
+        var index = leader.Propose(Data("x")).Index;
+        var ready = leader.TakeReady();
+        Assert.Contains(ready.MessagesBeforePersist, m => m is AppendEntries a && a.Entries.Any(e => e.Index == index));
+
+        // The follower answers while the leader's own write is still in flight.
+        var append = ready.MessagesBeforePersist.OfType<AppendEntries>().First(a => a.To == N(2));
+        cluster[2].Step(append);
+        var ack = cluster[2].TakeReady();
+        cluster[2].Advance(ack);
+        leader.Step(Assert.Single(ack.Messages));
+        Assert.True(leader.CommitIndex < index, "one follower without the leader's durable copy is not a majority of three");
+
+        leader.Advance(ready);
+        Assert.Equal(index, leader.CommitIndex);
+    }
+
+    [Fact]
+    public void VoteAndAppendAcknowledgementsWaitForPersistence()
+    {
+        var voter = new RaftTestCluster(3)[1];
+        voter.Step(new RequestVote(N(2), N(1), 1, 0, 0, false));
+        var ready = voter.TakeReady();
+        Assert.Equal(new HardState(1, N(2), 0), ready.HardState);
+        Assert.Empty(ready.MessagesBeforePersist);
+        Assert.True(Assert.IsType<RequestVoteResponse>(Assert.Single(ready.Messages)).Granted);
+        voter.Advance(ready);
+
+        voter.Step(new AppendEntries(N(2), N(1), 1, 0, 0, [new LogEntry(1, 1, EntryType.NoOp, LogEntry.EmptyData)], 0));
+        ready = voter.TakeReady();
+        Assert.Single(ready.Entries);
+        Assert.Empty(ready.MessagesBeforePersist);
+        Assert.True(Assert.IsType<AppendEntriesResponse>(Assert.Single(ready.Messages)).Success);
+    }
+
+    [Fact]
+    public void Dissertation6_4_ReadIndexIsReleasedOnlyAfterHeartbeatQuorum()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect(1);
+        cluster.Put(1, 1, 1, "k", "v");
+        cluster.Isolated.UnionWith([N(2), N(3)]);
+        cluster[1].ReadIndex(42);
+        cluster.Stabilize();
+        Assert.Empty(cluster.Reads[N(1)]);
+
+        cluster.Isolated.Clear();
+        cluster.Tick(1); // the next heartbeat round reaches a majority
+        var read = Assert.Single(cluster.Reads[N(1)]);
+        Assert.Equal(42, read.RequestId);
+        Assert.Equal(cluster[1].CommitIndex, read.Index);
+    }
+
+    [Fact]
+    public void Dissertation6_4_ReadIndexWaitsUntilLeaderCommitsEntryOfItsTerm()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect(1);
+        cluster.Put(1, 1, 1, "k", "v");
+        // Node 1 is cut off and appends are held back, so whoever wins next cannot commit its no-op.
+        cluster.Isolated.Add(N(1));
+        cluster.Deliverable = m => m is not AppendEntries;
+        cluster.TickAll(3 * ElectionTicks);
+        var leader = cluster.Nodes.Values.Single(n => n.Role == RaftRole.Leader && n.Id != N(1));
+        leader.ReadIndex(7);
+        cluster.TickAll(2);
+        Assert.Empty(cluster.Reads[leader.Id]);
+
+        cluster.Deliverable = _ => true;
+        cluster.TickAll(2);
+        var read = Assert.Single(cluster.Reads[leader.Id]);
+        Assert.True(leader.Log[(int)read.Index - 1].Term == leader.Term, "read index must cover the new leader's no-op");
+    }
+
+    [Fact]
+    public void Dissertation6_4_DeposedLeaderDropsPendingReads()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect(1);
+        cluster.Isolated.Add(N(1));
+        cluster[1].ReadIndex(5);
+        cluster.Tick(1, 2 * ElectionTicks); // CheckQuorum deposes it
+        Assert.Empty(cluster.Reads[N(1)]);
+        Assert.Equal([5L], cluster.ReadsDropped[N(1)]);
+    }
+
+    [Fact]
+    public void Dissertation6_4_FollowerReadIndexIsConfirmedByLeaderAndServedAfterApply()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect(1);
+        cluster.Put(1, 1, 1, "k", "v");
+        cluster[3].ReadIndex(9);
+        cluster.Stabilize();
+        cluster.Tick(1);
+
+        var read = Assert.Single(cluster.Reads[N(3)]);
+        Assert.Equal(cluster[1].CommitIndex, read.Index);
+        Assert.True(cluster.Kv[N(3)].AppliedIndex >= read.Index);
+        Assert.Equal("v", cluster.Kv[N(3)].Get("k"));
+    }
+
+    [Fact]
+    public void FollowerWithoutLeaderDropsReadsAndProposals()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster[2].ReadIndex(1);
+        var proposal = cluster[2].Propose(Data("x"));
+        cluster.Stabilize();
+        Assert.Equal(ProposeStatus.Dropped, proposal.Status);
+        Assert.Equal([1L], cluster.ReadsDropped[N(2)]);
+    }
+
+    [Fact]
+    public void FollowerForwardsProposalToLeaderAndAppliesItLocally()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect(1);
+        var result = cluster.Put(3, 77, 1, "k", "forwarded");
+        Assert.Equal(ProposeStatus.Forwarded, result.Status);
+        Assert.Equal(N(1), result.LeaderId);
+        cluster.Tick(1);
+        // The follower's host answers its client when the session's result comes out of its own state machine.
+        Assert.Contains(cluster.KvResults[N(3)], r => r.ClientId == 77 && r.Sequence == 1 && r.Result.Status == KvStatus.Ok);
+        Assert.Equal("forwarded", cluster.Kv[N(1)].Get("k"));
+    }
+
+    [Fact]
+    public void Dissertation6_4_1_LeaseReadNeedsNoRoundWhileLeaseIsHeld()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect(1);
+        cluster.Tick(1); // one acknowledged heartbeat round starts the lease
+        Assert.True(cluster[1].HasLease);
+        var sent = cluster.Sent.Count;
+        cluster[1].ReadIndex(1, ReadMode.Lease);
+        cluster.Stabilize();
+        Assert.Single(cluster.Reads[N(1)]);
+        Assert.Equal(sent, cluster.Sent.Count); // served without any message
+    }
+
+    [Fact]
+    public void Dissertation6_4_1_LeaseExpiresAfterElectionTimeoutMinusDrift()
+    {
+        var cluster = new RaftTestCluster(3, configure: c => c with { LeaseClockDriftTicks = 3, HeartbeatTicks = 1 });
+        cluster.Elect(1);
+        cluster.Tick(1);
+        cluster.Isolated.UnionWith([N(2), N(3)]);
+        var heldTicks = 0;
+        while (cluster[1].HasLease) { cluster[1].Tick(); cluster.Stabilize(); heldTicks++; }
+        // The last acknowledged round was sent at the current tick: the lease lasts ElectionTicks - drift ticks from it.
+        Assert.Equal(ElectionTicks - 3, heldTicks);
+
+        cluster[1].ReadIndex(2, ReadMode.Lease);
+        cluster.Stabilize();
+        Assert.Empty(cluster.Reads[N(1)]); // falls back to a round, which cannot complete
+    }
+
+    [Fact]
+    public void Dissertation6_4_1_NoLeaseWithoutCheckQuorum()
+    {
+        var cluster = new RaftTestCluster(3, configure: c => c with { CheckQuorum = false });
+        cluster.Elect(1);
+        cluster.Tick(1);
+        Assert.False(cluster[1].HasLease);
+    }
+
+    [Fact]
+    public void Dissertation6_4_1_RestartedNodeIgnoresVotesForOneElectionTimeout()
+    {
+        // It may have acknowledged a lease before crashing; granting a vote at once could let a second leader serve reads.
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect(1);
+        cluster.Restart(2);
+        var term = cluster[2].Term;
+        cluster[2].Step(new RequestVote(N(3), N(2), term + 1, 100, term, true));
+        Assert.False(cluster[2].HasReady);
+
+        for (var i = 0; i < ElectionTicks; i++) cluster[2].Tick();
+        cluster[2].Step(new RequestVote(N(3), N(2), term + 1, 100, term, true));
+        var reply = cluster[2].TakeReady().Messages.OfType<RequestVoteResponse>().Single();
+        Assert.True(reply.Granted);
+    }
+
+    [Fact]
+    public void SingleNodeClusterElectsItselfAndCommitsAfterPersisting()
+    {
+        var cluster = new RaftTestCluster(1);
+        cluster.Tick(1, 2 * ElectionTicks);
+        Assert.Equal(RaftRole.Leader, cluster[1].Role);
+        cluster.Put(1, 1, 1, "k", "v");
+        Assert.Equal("v", cluster.Kv[N(1)].Get("k"));
+        cluster[1].ReadIndex(3);
+        cluster.Stabilize();
+        Assert.Single(cluster.Reads[N(1)]);
+    }
+
+    [Fact]
+    public void ProposalsBeyondUncommittedLimitAreDropped()
+    {
+        var cluster = new RaftTestCluster(3, configure: c => c with { UncommittedEntriesMax = 5 });
+        cluster.Elect(1);
+        cluster.Isolated.UnionWith([N(2), N(3)]);
+        var statuses = Enumerable.Range(0, 8).Select(i => cluster[1].Propose(Data($"{i}")).Status).ToList();
+        Assert.Equal(5, statuses.Count(s => s == ProposeStatus.Appended));
+        Assert.Equal(3, statuses.Count(s => s == ProposeStatus.Dropped));
+    }
+
+    [Fact]
+    public void AppendEntriesRespectsEntryAndByteLimits()
+    {
+        var cluster = new RaftTestCluster(2, configure: c => c with { AppendEntriesMax = 3, AppendBytesMax = 10, CheckQuorum = false });
+        cluster.Elect(1);
+        cluster.Isolated.Add(N(2));
+        for (var i = 0; i < 10; i++) cluster[1].Propose(Data("abcd"));
+        cluster.Stabilize();
+        cluster.Isolated.Clear();
+        cluster.Tick(1);
+        cluster.TickAll(5);
+        Assert.All(cluster.Sent.OfType<AppendEntries>(), a =>
+        {
+            Assert.True(a.Entries.Length <= 3);
+            Assert.True(a.Entries.Length <= 1 || a.Entries.Sum(e => e.Data.Length) <= 10);
+        });
+        Assert.Equal(cluster[1].Log, cluster[2].Log);
+    }
+
+    [Fact]
+    public void ReadyCannotBeTakenTwiceWithoutAdvance()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster[1].Campaign();
+        var ready = cluster[1].TakeReady();
+        Assert.False(cluster[1].HasReady);
+        Assert.Throws<InvalidOperationException>(() => cluster[1].TakeReady());
+        cluster[1].Advance(ready);
+        Assert.Throws<InvalidOperationException>(() => cluster[1].Advance(ready));
+    }
+
+    [Fact]
+    public void ElectionAndAgreementUseABoundedNumberOfMessages()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect(1);
+        // PreVote, vote and the no-op append: a request and a response to each of two peers.
+        Assert.Equal(12, cluster.Sent.Count);
+        var before = cluster.Sent.Count;
+        for (var i = 0; i < 10; i++) cluster.Put(1, 1, i + 1, "k", $"{i}");
+        Assert.Equal(10 * 4, cluster.Sent.Count - before);
+    }
+}
