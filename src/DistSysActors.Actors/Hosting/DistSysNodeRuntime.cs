@@ -5,6 +5,7 @@ using DistSysActors.Actors.Configuration;
 using DistSysActors.Actors.Network;
 using DistSysActors.Actors.Persistence;
 using DistSysActors.Actors.Ping;
+using DistSysActors.Actors.Raft;
 using DistSysActors.Core;
 using DistSysActors.Core.Network;
 
@@ -19,8 +20,11 @@ public sealed class DistSysNodeRuntime
 {
     public const string SystemName = "distsys";
 
-    private DistSysNodeRuntime(ActorSystem system, NodeSettings node, HostSettings host, IActorRef network, IActorRef ping, IActorRef incarnation)
+    private DistSysNodeRuntime(ActorSystem system, NodeSettings node, HostSettings host, IActorRef network, IActorRef ping, IActorRef incarnation,
+        RaftSettings raftSettings, IActorRef? raft)
     {
+        RaftSettings = raftSettings;
+        Raft = raft;
         System = system;
         Node = node;
         Host = host;
@@ -35,6 +39,9 @@ public sealed class DistSysNodeRuntime
     public IActorRef Network { get; }
     public IActorRef Ping { get; }
     public IActorRef Incarnation { get; }
+    public RaftSettings RaftSettings { get; }
+    /// <summary>The Raft key-value store of this node; null when distsys.raft.enabled is off.</summary>
+    public IActorRef? Raft { get; }
     public NodeId Self => new(Node.Id);
 
     /// <summary>The protocol scheme of node addresses: the throttler adapter's when it is applied (AKKA-NOTES.md).</summary>
@@ -106,6 +113,10 @@ public sealed class DistSysNodeRuntime
         var network = system.ActorOf(NetworkActor.Props(self, networkSettings, peers, faults), NetworkActor.Name);
         var pinger = system.ActorOf(PingActor.Props(self, peers.Keys.ToArray(), network, TimeSpan.FromMilliseconds(ping.IntervalMs)), "ping");
         var incarnation = system.ActorOf(IncarnationActor.Props(node.Id), "incarnation");
-        return new DistSysNodeRuntime(system, node, host, network, pinger, incarnation);
+        var raftSettings = RaftSettings.Create(full);
+        var raft = raftSettings.Enabled
+            ? system.ActorOf(RaftActor.Props(self, peers.Keys.ToArray(), raftSettings, network, TimeSpan.FromMilliseconds(host.RequestTimeoutMs)), "raft")
+            : null;
+        return new DistSysNodeRuntime(system, node, host, network, pinger, incarnation, raftSettings, raft);
     }
 }

@@ -4,6 +4,7 @@ using DistSysActors.Actors.Hosting;
 using DistSysActors.Actors.Network;
 using DistSysActors.Actors.Persistence;
 using DistSysActors.Actors.Ping;
+using DistSysActors.Actors.Raft;
 using DistSysActors.Node.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -40,13 +41,24 @@ public static class NodeHttpApi
             }
         });
 
-        app.MapGet("/health/ready", () =>
+        app.MapGet("/health/ready", async () =>
         {
             if (host.Runtime is not { } runtime) return Results.Json(new ErrorDto("not ready", "the actor system is restarting"), statusCode: 503);
             var status = Cluster.Get(runtime.System).SelfMember.Status;
-            return status == MemberStatus.Up
-                ? Results.Json(new { status = "ready", checks = new { member = "Up" } })
-                : Results.Json(new ErrorDto("not ready", $"this node's cluster member status is {status}, not Up"), statusCode: 503);
+            if (status != MemberStatus.Up)
+                return Results.Json(new ErrorDto("not ready", $"this node's cluster member status is {status}, not Up"), statusCode: 503);
+            if (runtime.Raft is null) return Results.Json(new { status = "ready", checks = new { member = "Up" } });
+            try
+            {
+                var raft = await runtime.Raft.Ask<RaftProtocol.NodeStatus>(RaftProtocol.GetStatus.Instance, timeout);
+                return raft.Raft.LeaderId is { } leader
+                    ? Results.Json(new { status = "ready", checks = new { member = "Up", raftLeader = leader.Value } })
+                    : Results.Json(new ErrorDto("not ready", "this node knows no Raft leader"), statusCode: 503);
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                return Results.Json(new ErrorDto("not ready", "the Raft actor did not answer in time (recovering?)"), statusCode: 503);
+            }
         });
 
         app.MapGet("/status", async () =>
@@ -69,6 +81,7 @@ public static class NodeHttpApi
 
         app.MapDelete("/admin/faults", () => ApplyAsync(host, Core.Network.FaultSpec.None, timeout));
 
+        KvHttpApi.Map(app, host);
         app.MapFallback(() => Results.Json(new ErrorDto("not found"), statusCode: 404));
         return app;
     }
@@ -95,6 +108,7 @@ public static class NodeHttpApi
         var network = runtime.Network.Ask<NetworkProtocol.NetworkStatus>(NetworkProtocol.GetStatus.Instance, timeout);
         var ping = runtime.Ping.Ask<PingProtocol.Stats>(PingProtocol.GetStats.Instance, timeout);
         var incarnation = runtime.Incarnation.Ask<IncarnationActor.Incarnation>(IncarnationActor.GetIncarnation.Instance, timeout);
+        var raft = runtime.Raft?.Ask<RaftProtocol.NodeStatus>(RaftProtocol.GetStatus.Instance, timeout);
         var cluster = Cluster.Get(runtime.System);
         var state = cluster.State;
         var members = state.Members
@@ -110,7 +124,10 @@ public static class NodeHttpApi
                 c.Sent, c.Delivered, c.DroppedByPartition, c.Dropped, c.Delayed, c.Duplicated,
                 n.ReceivedDelivered, n.ReceivedDroppedByPartition, n.Unroutable, n.OverflowDropped, n.DelayedNow)),
             (await ping).Peers.Select(p => new PingPeerDto(p.Key.Value, p.Value.PingsSent, p.Value.PingsReceived,
-                p.Value.PongsReceived, p.Value.LastRttMs, p.Value.LastPongAgeMs)).ToList());
+                p.Value.PongsReceived, p.Value.LastRttMs, p.Value.LastPongAgeMs)).ToList(),
+            raft is null ? null : (await raft).Raft is var r
+                ? new RaftDto(r.Role.ToString(), r.Term, r.LeaderId?.Value, r.CommitIndex, r.AppliedIndex, r.LastLogIndex)
+                : null);
     }
 
     /// <summary>A member's node id comes from its role <c>node-I</c>.</summary>

@@ -1,0 +1,347 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using DistSysActors.Actors.Network;
+using DistSysActors.Core;
+using DistSysActors.Core.Raft;
+using DistSysActors.Core.Raft.KeyValue;
+using static DistSysActors.Actors.Raft.RaftProtocol;
+
+namespace DistSysActors.Actors.Raft;
+
+/// <summary>
+/// Hosts one <see cref="RaftNode"/> and the replicated <see cref="KeyValueStore"/>. The actor holds no protocol
+/// logic: it feeds messages and timer ticks into the core and executes each Ready in the documented order —
+/// send the leader's pre-persist messages, persist term/vote/entries to the journal, then send the messages that
+/// promise them, apply committed entries and answer clients, then Advance.
+/// </summary>
+/// <remarks>
+/// Client sessions (dissertation 6.3): each write goes out under a session (random client id, sequence from 1)
+/// taken from a pool, one request per session at a time, so a proposal that is retried or duplicated by the
+/// network is applied once. Requests forwarded to the leader are answered when the entry is applied here.
+/// </remarks>
+public sealed class RaftActor : UntypedPersistentActor, IWithTimers
+{
+    private readonly NodeId _self;
+    private readonly ImmutableArray<NodeId> _voters;
+    private readonly RaftSettings _settings;
+    private readonly IActorRef _network;
+    private readonly TimeSpan _requestTimeout;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    private readonly List<LogEntry> _recoveredLog = new();
+    private HardState _recoveredHardState = HardState.Empty;
+
+    private RaftNode? _node;
+    private KeyValueStore _store;
+    private bool _persisting;
+    private bool _flushScheduled;
+
+    private readonly Dictionary<(long Client, long Seq), PendingWrite> _writes = new();
+    private readonly Dictionary<long, PendingRead> _reads = new();
+    private readonly Stack<ClientSession> _idleSessions = new();
+    private long _nextReadId;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public RaftActor(NodeId self, IReadOnlyCollection<NodeId> voters, RaftSettings settings, IActorRef network, TimeSpan requestTimeout)
+    {
+        _self = self;
+        _voters = voters.Order().ToImmutableArray();
+        _settings = settings;
+        _network = network;
+        _requestTimeout = requestTimeout;
+        _store = new KeyValueStore(settings.SessionsMax);
+        PersistenceId = $"raft-node-{self.Value}";
+    }
+
+    public static Props Props(NodeId self, IReadOnlyCollection<NodeId> voters, RaftSettings settings, IActorRef network, TimeSpan requestTimeout) =>
+        Akka.Actor.Props.Create(() => new RaftActor(self, voters, settings, network, requestTimeout));
+
+    public override string PersistenceId { get; }
+
+    // ------------------------------------------------------------------ recovery
+
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            case RaftHardStateSaved hs:
+                _recoveredHardState = hs.ToHardState();
+                break;
+            case RaftEntriesSaved saved:
+                var keep = (int)Math.Max(0, saved.FromIndex - 1);
+                if (_recoveredLog.Count > keep) _recoveredLog.RemoveRange(keep, _recoveredLog.Count - keep);
+                _recoveredLog.AddRange(saved.Entries.Select(e => e.ToEntry()));
+                break;
+            case RecoveryCompleted:
+                StartNode();
+                break;
+        }
+    }
+
+    private void StartNode()
+    {
+        var seed = _settings.Seed != 0 ? _settings.Seed : (long)_self.Value * 1_000_003 ^ DateTime.UtcNow.Ticks;
+        var config = new RaftConfig
+        {
+            Id = _self,
+            Voters = _voters,
+            ElectionTicks = _settings.ElectionTicks,
+            HeartbeatTicks = _settings.HeartbeatTicks,
+            PreVote = _settings.PreVote,
+            CheckQuorum = _settings.CheckQuorum,
+            LeaseClockDriftTicks = _settings.LeaseClockDriftTicks,
+        };
+        _node = new RaftNode(config, new DeterministicRandom(seed),
+            new RaftPersistentState(_recoveredHardState, _recoveredLog.ToImmutableArray()));
+        _log.Info("raft node {0} recovered term {1}, {2} log entries, commit {3}; election seed {4}",
+            _self, _recoveredHardState.Term, _recoveredLog.Count, _recoveredHardState.Commit, seed);
+        _recoveredLog.Clear();
+        _network.Tell(new NetworkProtocol.Register(Service, Self));
+        Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, TimeSpan.FromMilliseconds(_settings.TickMs));
+        Timers.StartPeriodicTimer(Sweep.Instance, Sweep.Instance, _requestTimeout);
+        ScheduleFlush();
+    }
+
+    // ------------------------------------------------------------------ commands
+
+    protected override void OnCommand(object message)
+    {
+        var node = _node!;
+        switch (message)
+        {
+            case RaftMessage m:
+                node.Step(m);
+                ScheduleFlush();
+                break;
+            case Tick:
+                node.Tick();
+                ScheduleFlush();
+                break;
+            case Flush:
+                _flushScheduled = false;
+                ProcessReady();
+                break;
+            case KvWrite write:
+                OnWrite(write, Sender);
+                break;
+            case Get get:
+                OnRead(get, Sender);
+                break;
+            case RaftProtocol.GetStatus:
+                Sender.Tell(new NodeStatus(node.Status, _writes.Count, _reads.Count, _store.SessionCount, true));
+                break;
+            case Sweep:
+                ExpirePending();
+                break;
+            case PersistDone done:
+                _persisting = false;
+                Finish(done.Ready);
+                ProcessReady();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void OnWrite(KvWrite write, IActorRef client)
+    {
+        if (Validate(write.Key, write switch { Put p => p.Value, Cas c => c.Value, _ => null }, (write as Cas)?.Expected) is { } rejected)
+        {
+            client.Tell(rejected);
+            return;
+        }
+        if (_writes.Count + _reads.Count >= _settings.PendingRequestsMax)
+        {
+            client.Tell(new Unavailable("overloaded: too many requests pending", Unknown: false));
+            return;
+        }
+        var session = _idleSessions.Count > 0 ? _idleSessions.Pop() : ClientSession.New();
+        Propose(new PendingWrite(write, client, session, DateTime.UtcNow + _requestTimeout, Attempts: 1));
+    }
+
+    private void Propose(PendingWrite pending)
+    {
+        var s = pending.Session;
+        KvCommand command = pending.Request switch
+        {
+            Put p => new KvPut(s.ClientId, s.Sequence, p.Key, p.Value),
+            Delete d => new KvDelete(s.ClientId, s.Sequence, d.Key),
+            Cas c => new KvCas(s.ClientId, s.Sequence, c.Key, c.Expected, c.Value),
+            _ => throw new InvalidOperationException($"unknown write {pending.Request.GetType().Name}"),
+        };
+        var result = _node!.Propose(KvCodec.Encode(command));
+        if (result.Status == ProposeStatus.Dropped)
+        {
+            // Never handed to Raft: the session's sequence number is unused and the slot can go back as it is.
+            _idleSessions.Push(s);
+            pending.Client.Tell(new Unavailable(
+                result.LeaderId is null ? "no Raft leader is known" : "the leader did not accept the proposal (overloaded)", Unknown: false));
+            return;
+        }
+        _writes[(s.ClientId, s.Sequence)] = pending;
+        ScheduleFlush();
+    }
+
+    private void OnRead(Get get, IActorRef client)
+    {
+        if (Validate(get.Key, null, null) is { } rejected)
+        {
+            client.Tell(rejected);
+            return;
+        }
+        if (get.Consistency == Consistency.Stale)
+        {
+            client.Tell(new ReadResult(_store.Get(get.Key), _store.AppliedIndex));
+            return;
+        }
+        if (_writes.Count + _reads.Count >= _settings.PendingRequestsMax)
+        {
+            client.Tell(new Unavailable("overloaded: too many requests pending", Unknown: false));
+            return;
+        }
+        var id = ++_nextReadId;
+        _reads[id] = new PendingRead(get.Key, client, DateTime.UtcNow + _requestTimeout);
+        _node!.ReadIndex(id, get.Consistency == Consistency.Lease ? ReadMode.Lease : ReadMode.ReadIndex);
+        ScheduleFlush();
+    }
+
+    private Rejected? Validate(string key, string? value, string? expected)
+    {
+        if (string.IsNullOrEmpty(key)) return new Rejected("the key must not be empty", TooLarge: false);
+        if (System.Text.Encoding.UTF8.GetByteCount(key) > _settings.KeyBytesMax)
+            return new Rejected($"the key exceeds {_settings.KeyBytesMax} bytes", TooLarge: false);
+        foreach (var v in new[] { value, expected })
+            if (v is not null && System.Text.Encoding.UTF8.GetByteCount(v) > _settings.ValueBytesMax)
+                return new Rejected($"the value exceeds {_settings.ValueBytesMax} bytes", TooLarge: true);
+        return null;
+    }
+
+    // ------------------------------------------------------------------ Ready
+
+    private void ScheduleFlush()
+    {
+        // Step every message already queued before taking a Ready, so proposals arriving together share one write.
+        if (_flushScheduled) return;
+        _flushScheduled = true;
+        Self.Tell(Flush.Instance);
+    }
+
+    private void ProcessReady()
+    {
+        var node = _node!;
+        while (!_persisting && node.HasReady)
+        {
+            var ready = node.TakeReady();
+            Send(ready.MessagesBeforePersist);
+            var events = new List<object>(2);
+            if (ready.HardState is { } hs) events.Add(RaftHardStateSaved.From(hs));
+            if (!ready.Entries.IsEmpty)
+                events.Add(new RaftEntriesSaved(ready.Entries[0].Index, ready.Entries.Select(RaftEntryRecord.From).ToArray()));
+            if (events.Count == 0)
+            {
+                Finish(ready);
+                continue;
+            }
+            _persisting = true;
+            var last = events[^1];
+            // Inputs keep arriving while the write is in flight; the core buffers their effects for the next Ready.
+            PersistAllAsync(events, e => { if (ReferenceEquals(e, last)) Self.Tell(new PersistDone(ready)); });
+            return;
+        }
+    }
+
+    private void Finish(Ready ready)
+    {
+        Send(ready.Messages);
+        foreach (var entry in ready.CommittedEntries)
+            if (_store.Apply(entry) is { } applied) Answer(applied);
+        foreach (var read in ready.ReadStates)
+            if (_reads.Remove(read.RequestId, out var pending))
+                pending.Client.Tell(new ReadResult(_store.Get(pending.Key), _store.AppliedIndex));
+        foreach (var id in ready.ReadsDropped)
+            if (_reads.Remove(id, out var pending))
+                pending.Client.Tell(new Unavailable("the read could not be confirmed by a leader (leadership changed or unknown)", Unknown: false));
+        _node!.Advance(ready);
+    }
+
+    private void Answer(KvApplied applied)
+    {
+        if (!_writes.Remove((applied.ClientId, applied.Sequence), out var pending)) return;
+        var session = pending.Session;
+        switch (applied.Result.Status)
+        {
+            case KvStatus.SessionExpired:
+                // The cluster evicted (or never saw) this session, and nothing was applied: retry once under a new one.
+                if (pending.Attempts < 3)
+                {
+                    Propose(pending with { Session = ClientSession.New(), Attempts = pending.Attempts + 1 });
+                    return;
+                }
+                pending.Client.Tell(new Unavailable("client session expired repeatedly", Unknown: false));
+                return;
+            case KvStatus.StaleSequence:
+            case KvStatus.Invalid:
+                pending.Client.Tell(new Unavailable($"the command was not applied ({applied.Result.Status})", Unknown: false));
+                break;
+            default:
+                pending.Client.Tell(new WriteResult(applied.Result.Status, applied.Index, applied.Result.Value));
+                break;
+        }
+        _idleSessions.Push(session.Next());
+    }
+
+    private void Send(ImmutableArray<RaftMessage> messages)
+    {
+        foreach (var m in messages) _network.Tell(new NetworkProtocol.Send(m.To, Service, m));
+    }
+
+    private void ExpirePending()
+    {
+        var now = DateTime.UtcNow;
+        foreach (var (key, pending) in _writes.Where(w => w.Value.Deadline < now).ToList())
+        {
+            // The outcome is unknown: the entry may still commit. The next request of this session uses the next
+            // sequence number, so a late commit of this one is answered StaleSequence and never applied twice.
+            _writes.Remove(key);
+            pending.Client.Tell(new Unavailable("the write was not confirmed in time", Unknown: true));
+            _idleSessions.Push(pending.Session.Next());
+        }
+        foreach (var (id, pending) in _reads.Where(r => r.Value.Deadline < now).ToList())
+        {
+            _reads.Remove(id);
+            pending.Client.Tell(new Unavailable("the read was not confirmed in time", Unknown: false));
+        }
+    }
+
+    private sealed record PendingWrite(KvWrite Request, IActorRef Client, ClientSession Session, DateTime Deadline, int Attempts);
+
+    private sealed record PendingRead(string Key, IActorRef Client, DateTime Deadline);
+
+    /// <summary>A client session: random id (unique across nodes and restarts with overwhelming probability), next sequence.</summary>
+    private sealed record ClientSession(long ClientId, long Sequence)
+    {
+        public static ClientSession New() => new(Random.Shared.NextInt64(1, long.MaxValue), 1);
+        public ClientSession Next() => this with { Sequence = Sequence + 1 };
+    }
+
+    private sealed record Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    private sealed record Flush
+    {
+        public static readonly Flush Instance = new();
+    }
+
+    private sealed record Sweep
+    {
+        public static readonly Sweep Instance = new();
+    }
+
+    private sealed record PersistDone(Ready Ready);
+}

@@ -1,0 +1,21 @@
+using DistSysActors.Core;
+using DistSysActors.Core.Raft;
+
+namespace DistSysActors.Actors.Raft;
+
+/// <summary>What a <see cref="RaftActor"/> writes to its journal: term/vote/commit, and log entries (replacing any from FromIndex on).</summary>
+public abstract record RaftEvent;
+
+public sealed record RaftHardStateSaved(long Term, int? Vote, long Commit) : RaftEvent
+{
+    public static RaftHardStateSaved From(HardState hs) => new(hs.Term, hs.Vote?.Value, hs.Commit);
+    public HardState ToHardState() => new(Term, Vote is { } v ? new NodeId(v) : null, Commit);
+}
+
+public sealed record RaftEntriesSaved(long FromIndex, RaftEntryRecord[] Entries) : RaftEvent;
+
+public sealed record RaftEntryRecord(long Index, long Term, EntryType Type, byte[] Data)
+{
+    public static RaftEntryRecord From(LogEntry e) => new(e.Index, e.Term, e.Type, e.Data);
+    public LogEntry ToEntry() => new(Index, Term, Type, Data);
+}

@@ -1,0 +1,48 @@
+using DistSysActors.Core.Raft;
+using DistSysActors.Core.Raft.KeyValue;
+
+namespace DistSysActors.Actors.Raft;
+
+/// <summary>What clients (the HTTP API, embedders, tests) ask a <see cref="RaftActor"/> and what it answers.</summary>
+public static class RaftProtocol
+{
+    public const string Service = "raft";
+
+    public abstract record KvRequest(string Key);
+
+    /// <summary>Writes; answered with <see cref="WriteResult"/> once committed and applied, or <see cref="Unavailable"/>.</summary>
+    public abstract record KvWrite(string Key) : KvRequest(Key);
+    public sealed record Put(string Key, string Value) : KvWrite(Key);
+    public sealed record Delete(string Key) : KvWrite(Key);
+    /// <summary>Compare-and-set: Expected null means the key must be absent.</summary>
+    public sealed record Cas(string Key, string? Expected, string Value) : KvWrite(Key);
+
+    public enum Consistency { Linearizable, Lease, Stale }
+
+    /// <summary>A read; answered with <see cref="ReadResult"/> or <see cref="Unavailable"/>.</summary>
+    public sealed record Get(string Key, Consistency Consistency) : KvRequest(Key);
+
+    /// <summary>Status Ok, NotFound (delete of an absent key) or CasMismatch (Current holds the current value).</summary>
+    public sealed record WriteResult(KvStatus Status, long Index, string? Current);
+
+    public sealed record ReadResult(string? Value, long AppliedIndex)
+    {
+        public bool Found => Value is not null;
+    }
+
+    /// <summary>
+    /// The request could not be served. <see cref="Unknown"/>: it may still take effect (it was handed to Raft);
+    /// otherwise it certainly did not (no leader known, overloaded, invalid).
+    /// </summary>
+    public sealed record Unavailable(string Reason, bool Unknown);
+
+    /// <summary>Bad input (key too long, ...): nothing was done.</summary>
+    public sealed record Rejected(string Reason, bool TooLarge);
+
+    public sealed record GetStatus
+    {
+        public static readonly GetStatus Instance = new();
+    }
+
+    public sealed record NodeStatus(RaftStatus Raft, int PendingWrites, int PendingReads, int Sessions, bool Recovered);
+}

@@ -1,0 +1,37 @@
+using Akka.Configuration;
+using DistSysActors.Actors.Configuration;
+using DistSysActors.Core.Raft.KeyValue;
+
+namespace DistSysActors.Actors.Raft;
+
+/// <summary>The distsys.raft section.</summary>
+public sealed record RaftSettings(
+    bool Enabled, int TickMs, int ElectionTicks, int HeartbeatTicks, bool PreVote, bool CheckQuorum, int LeaseClockDriftTicks,
+    long Seed, int ValueBytesMax, int KeyBytesMax, int SessionsMax, int PendingRequestsMax)
+{
+    public const string Section = "distsys.raft";
+
+    public static RaftSettings Create(Config config)
+    {
+        var c = config.GetConfig(Section) ?? throw new ConfigurationException($"{Section} is missing");
+        var electionTicks = ConfigReader.Int(c, Section, "election-ticks", 2, 10_000);
+        var settings = new RaftSettings(
+            Enabled: ConfigReader.Bool(c, Section, "enabled"),
+            TickMs: ConfigReader.Int(c, Section, "tick-ms", 1, 60_000),
+            ElectionTicks: electionTicks,
+            HeartbeatTicks: ConfigReader.Int(c, Section, "heartbeat-ticks", 1, 10_000),
+            PreVote: ConfigReader.Bool(c, Section, "pre-vote"),
+            CheckQuorum: ConfigReader.Bool(c, Section, "check-quorum"),
+            LeaseClockDriftTicks: ConfigReader.Int(c, Section, "lease-clock-drift-ticks", 0, 10_000),
+            Seed: ConfigReader.Long(c, Section, "seed", long.MinValue, long.MaxValue),
+            ValueBytesMax: ConfigReader.Int(c, Section, "value-bytes-max", 1, KvCodec.ValueBytesMax),
+            KeyBytesMax: ConfigReader.Int(c, Section, "key-bytes-max", 1, KvCodec.KeyBytesMax),
+            SessionsMax: ConfigReader.Int(c, Section, "sessions-max", 1, 10_000_000),
+            PendingRequestsMax: ConfigReader.Int(c, Section, "pending-requests-max", 1, 10_000_000));
+        if (settings.HeartbeatTicks >= electionTicks)
+            throw new ConfigurationException($"{Section}.heartbeat-ticks {settings.HeartbeatTicks} must be below {Section}.election-ticks {electionTicks}");
+        if (settings.LeaseClockDriftTicks >= electionTicks)
+            throw new ConfigurationException($"{Section}.lease-clock-drift-ticks {settings.LeaseClockDriftTicks} must be below {Section}.election-ticks {electionTicks}");
+        return settings;
+    }
+}

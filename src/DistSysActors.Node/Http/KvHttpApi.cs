@@ -1,0 +1,130 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using DistSysActors.Actors.Raft;
+using DistSysActors.Core.Raft.KeyValue;
+using DistSysActors.Node.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using static DistSysActors.Actors.Raft.RaftProtocol;
+
+namespace DistSysActors.Node.Http;
+
+/// <summary>The replicated key-value API (DESIGN.md section 6) over the node's <see cref="RaftActor"/>.</summary>
+public static class KvHttpApi
+{
+    public static void Map(WebApplication app, NodeHost host)
+    {
+        var timeout = TimeSpan.FromMilliseconds(host.Settings.RequestTimeoutMs);
+        // The actor answers "unknown" at its own deadline; the HTTP wait is a little longer so that answer wins.
+        var askTimeout = timeout + TimeSpan.FromSeconds(1);
+
+        app.MapPut("/kv/{key}", async (string key, HttpRequest request) =>
+        {
+            if (host.Runtime?.Raft is not { } raft) return Unavailable();
+            var (value, error) = await ReadValueAsync(request, host.Runtime.RaftSettings.ValueBytesMax);
+            return error ?? await WriteAsync(raft, new Put(key, value!), askTimeout);
+        });
+
+        app.MapDelete("/kv/{key}", async (string key) =>
+            host.Runtime?.Raft is { } raft ? await WriteAsync(raft, new Delete(key), askTimeout) : Unavailable());
+
+        app.MapPost("/kv/{key}/cas", async (string key, HttpRequest request) =>
+        {
+            if (host.Runtime?.Raft is not { } raft) return Unavailable();
+            var limit = 2 * host.Runtime.RaftSettings.ValueBytesMax + 1024;
+            var (body, error) = await ReadValueAsync(request, limit);
+            if (error is not null) return error;
+            var (cas, parseError) = ParseCas(key, body!);
+            return parseError ?? await WriteAsync(raft, cas!, askTimeout);
+        });
+
+        app.MapGet("/kv/{key}", async (string key, string? consistency) =>
+        {
+            if (host.Runtime?.Raft is not { } raft) return Unavailable();
+            Consistency level;
+            switch (consistency ?? "linearizable")
+            {
+                case "linearizable": level = Consistency.Linearizable; break;
+                case "lease": level = Consistency.Lease; break;
+                case "stale": level = Consistency.Stale; break;
+                default: return Results.Json(new ErrorDto($"consistency must be linearizable, lease or stale, was '{consistency}'"), statusCode: 400);
+            }
+            try
+            {
+                return await raft.Ask<object>(new Get(key, level), askTimeout) switch
+                {
+                    ReadResult { Found: true } r => Results.Text(r.Value!, "text/plain; charset=utf-8", Encoding.UTF8, 200),
+                    ReadResult => Results.Json(new ErrorDto("not found"), statusCode: 404),
+                    var other => Failure(other),
+                };
+            }
+            catch (AskTimeoutException) { return Results.Json(new { error = "the read was not confirmed in time", outcome = "unknown" }, statusCode: 503); }
+        });
+    }
+
+    private static IResult Unavailable() =>
+        Results.Json(new { error = "the Raft key-value store is not running on this node", outcome = "not-applied" }, statusCode: 503);
+
+    private static async Task<IResult> WriteAsync(IActorRef raft, KvWrite write, TimeSpan askTimeout)
+    {
+        try
+        {
+            return await raft.Ask<object>(write, askTimeout) switch
+            {
+                WriteResult { Status: KvStatus.CasMismatch } r => Results.Json(new { error = "compare-and-set failed", current = r.Current, index = r.Index }, statusCode: 409),
+                WriteResult { Status: KvStatus.NotFound } r => Results.Json(new { index = r.Index, deleted = false }),
+                WriteResult r when write is Delete => Results.Json(new { index = r.Index, deleted = true }),
+                WriteResult r => Results.Json(new { index = r.Index }),
+                var other => Failure(other),
+            };
+        }
+        catch (AskTimeoutException)
+        {
+            return Results.Json(new { error = "the write was not confirmed in time", outcome = "unknown" }, statusCode: 503);
+        }
+    }
+
+    private static IResult Failure(object answer) => answer switch
+    {
+        Unavailable u => Results.Json(new { error = u.Reason, outcome = u.Unknown ? "unknown" : "not-applied" }, statusCode: 503),
+        Rejected { TooLarge: true } r => Results.Json(new ErrorDto(r.Reason), statusCode: 413),
+        Rejected r => Results.Json(new ErrorDto(r.Reason), statusCode: 400),
+        _ => Results.Json(new ErrorDto($"unexpected answer {answer.GetType().Name}"), statusCode: 500),
+    };
+
+    /// <summary>Reads the body as UTF-8 text, refusing (413) more than <paramref name="bytesMax"/> bytes without reading them all.</summary>
+    private static async Task<(string? Value, IResult? Error)> ReadValueAsync(HttpRequest request, int bytesMax)
+    {
+        if (request.ContentLength > bytesMax)
+            return (null, Results.Json(new ErrorDto($"the value exceeds {bytesMax} bytes"), statusCode: 413));
+        var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > bytesMax) return (null, Results.Json(new ErrorDto($"the value exceeds {bytesMax} bytes"), statusCode: 413));
+        }
+        try { return (new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buffer.ToArray()), null); }
+        catch (DecoderFallbackException) { return (null, Results.Json(new ErrorDto("the value must be UTF-8 text"), statusCode: 400)); }
+    }
+
+    /// <summary><c>{"expected": string or null, "value": string}</c>, strictly.</summary>
+    public static (Cas? Cas, IResult? Error) ParseCas(string key, string body)
+    {
+        static IResult Bad(string message) => Results.Json(new ErrorDto(message), statusCode: 400);
+        JsonNode? root;
+        try { root = JsonNode.Parse(body); }
+        catch (JsonException e) { return (null, Bad($"malformed JSON: {e.Message}")); }
+        if (root is not JsonObject obj) return (null, Bad("the body must be a JSON object {\"expected\": ..., \"value\": ...}"));
+        foreach (var (name, _) in obj)
+            if (name is not ("expected" or "value")) return (null, Bad($"unknown field '{name}' (allowed: expected, value)"));
+        if (obj["value"] is not JsonValue v || !v.TryGetValue<string>(out var value)) return (null, Bad("value must be a string"));
+        string? expected = null;
+        if (obj["expected"] is { } exp && !(exp is JsonValue ev && ev.TryGetValue(out expected)))
+            return (null, Bad("expected must be a string or null"));
+        return (new Cas(key, expected, value), null);
+    }
+}
