@@ -7,6 +7,8 @@ var root = new RootCommand("distsys: run, watch and break DistSysActors nodes on
     LocalCommand.Create(),
     StatusCommand.Create(),
     FaultCommand.Create(),
+    KvCliCommand.Create(),
+    BenchCommand.Create(),
 };
 try
 {

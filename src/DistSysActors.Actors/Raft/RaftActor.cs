@@ -136,11 +136,6 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
             case Sweep:
                 ExpirePending();
                 break;
-            case PersistDone done:
-                _persisting = false;
-                Finish(done.Ready);
-                ProcessReady();
-                break;
             default:
                 Unhandled(message);
                 break;
@@ -233,6 +228,7 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
     private void ProcessReady()
     {
         var node = _node!;
+        LogRoleChange(node);
         while (!_persisting && node.HasReady)
         {
             var ready = node.TakeReady();
@@ -249,9 +245,26 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
             _persisting = true;
             var last = events[^1];
             // Inputs keep arriving while the write is in flight; the core buffers their effects for the next Ready.
-            PersistAllAsync(events, e => { if (ReferenceEquals(e, last)) Self.Tell(new PersistDone(ready)); });
+            PersistAllAsync(events, e =>
+            {
+                if (!ReferenceEquals(e, last)) return;
+                _persisting = false;
+                Finish(ready);
+                ProcessReady();
+            });
             return;
         }
+    }
+
+    private (RaftRole Role, long Term, NodeId? Leader) _lastLogged;
+
+    /// <summary>One log line per change of role, term or leader, so elections can be watched in the node logs.</summary>
+    private void LogRoleChange(RaftNode node)
+    {
+        var now = (node.Role, node.Term, node.LeaderId);
+        if (now == _lastLogged) return;
+        _lastLogged = now;
+        _log.Info("raft node {0} is {1} in term {2}, leader {3}", _self, now.Role, now.Term, now.LeaderId?.ToString() ?? "unknown");
     }
 
     private void Finish(Ready ready)
@@ -342,6 +355,4 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
     {
         public static readonly Sweep Instance = new();
     }
-
-    private sealed record PersistDone(Ready Ready);
 }

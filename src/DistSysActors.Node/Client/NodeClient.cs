@@ -27,5 +27,12 @@ public sealed class NodeClient(int nodeId, int httpPort, string hostname = "127.
 
     public Task<HttpResponseMessage> HealAsync(CancellationToken ct = default) => _http.DeleteAsync("/admin/faults", ct);
 
+    public async Task<(int Code, string Body)> SendAsync(HttpMethod method, string path, HttpContent? content = null, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        using var response = await _http.SendAsync(request, ct);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(ct));
+    }
+
     public void Dispose() => _http.Dispose();
 }

@@ -17,9 +17,13 @@ internal static class StatusCommand
         {
             var (client, status) = await CommonOptions.ConnectAsync(parse.GetValue(node), parse.GetValue(httpBasePort), ct);
             using var _ = client;
-            Console.Write(parse.GetValue(json)
-                ? JsonSerializer.Serialize(status, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }) + "\n"
-                : Render(status));
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(status, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+                return 0;
+            }
+            Console.Write(Render(status));
+            Console.Write(await RenderRaftAsync(status.Nodes, parse.GetValue(httpBasePort), ct));
             return 0;
         });
         return command;
@@ -43,6 +47,30 @@ internal static class StatusCommand
         var c = s.Network.Counters;
         w.WriteLine();
         w.WriteLine($"network: sent {c.Sent}, dropped {c.Dropped}, partitioned {c.DroppedByPartition + c.ReceivedDroppedByPartition}, delayed {c.Delayed}, duplicated {c.Duplicated}, received {c.ReceivedDelivered}");
+        return w.ToString();
+    }
+
+    /// <summary>Every node's Raft view, one row each (asked over HTTP; a node that does not answer says so).</summary>
+    public static async Task<string> RenderRaftAsync(int nodes, int httpBasePort, CancellationToken ct)
+    {
+        var w = new StringWriter();
+        w.WriteLine();
+        w.WriteLine($"{"RAFT",-5} {"ROLE",-13} {"TERM",-6} {"LEADER",-7} {"COMMIT",-8} {"APPLIED",-8} LAST INDEX");
+        for (var id = 1; id <= nodes; id++)
+        {
+            using var c = new Client.NodeClient(id, httpBasePort + id);
+            try
+            {
+                var r = (await c.StatusAsync(ct)).Raft;
+                w.WriteLine(r is null
+                    ? $"{id,-5} (raft disabled)"
+                    : $"{id,-5} {r.Role,-13} {r.Term,-6} {r.LeaderId?.ToString() ?? "-",-7} {r.CommitIndex,-8} {r.LastApplied,-8} {r.LastLogIndex}");
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+            {
+                w.WriteLine($"{id,-5} (no answer)");
+            }
+        }
         return w.ToString();
     }
 

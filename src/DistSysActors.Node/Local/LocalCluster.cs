@@ -35,31 +35,48 @@ public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, stri
 
     public void Start()
     {
-        var (file, prefix) = SelfCommand();
         // Node 1 is the first seed; starting it first lets the others join it at once (AKKA-NOTES.md).
-        for (var id = 1; id <= nodes; id++)
+        for (var id = 1; id <= nodes; id++) StartNode(id);
+    }
+
+    /// <summary>Starts (or restarts, after it exited) node <paramref name="id"/> with the cluster's arguments.</summary>
+    public void StartNode(int id)
+    {
+        var (file, prefix) = SelfCommand();
+        var logPath = Path.Combine(dataDir, $"node-{id}", "node.log");
+        Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in prefix.Concat(NodeArgs(id))) info.ArgumentList.Add(a);
+        var child = Process.Start(info) ?? throw new InvalidOperationException($"could not start node {id}");
+        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        child.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        child.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        child.BeginOutputReadLine();
+        child.BeginErrorReadLine();
+        child.EnableRaisingEvents = true;
+        child.Exited += (_, _) =>
         {
-            var logPath = Path.Combine(dataDir, $"node-{id}", "node.log");
-            Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
-            var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in prefix.Concat(NodeArgs(id))) info.ArgumentList.Add(a);
-            var child = Process.Start(info) ?? throw new InvalidOperationException($"could not start node {id}");
-            var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
-            child.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-            child.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-            child.BeginOutputReadLine();
-            child.BeginErrorReadLine();
-            child.EnableRaisingEvents = true;
-            var nodeId = id;
-            child.Exited += (_, _) =>
-            {
-                if (_stopping) return;
-                _out.WriteLine($"[{DateTime.Now:HH:mm:ss}] node {nodeId} (pid {child.Id}) EXITED with code {child.ExitCode}; its log: {logPath}");
-                _out.WriteLine($"           restart it with: distsys {string.Join(' ', NodeArgs(nodeId))}");
-            };
-            _children[id] = child;
-            _out.WriteLine($"started node {id} (pid {child.Id}), log {logPath}");
-        }
+            if (_stopping || _expectedExits.Contains(child.Id)) return;
+            _out.WriteLine($"[{DateTime.Now:HH:mm:ss}] node {id} (pid {child.Id}) EXITED with code {child.ExitCode}; its log: {logPath}");
+            _out.WriteLine($"           restart it with: distsys {string.Join(' ', NodeArgs(id))}");
+        };
+        if (_children.TryGetValue(id, out var old)) old.Dispose();
+        _children[id] = child;
+        if (!Quiet) _out.WriteLine($"started node {id} (pid {child.Id}), log {logPath}");
+    }
+
+    /// <summary>Whether to keep quiet about starts (the benchmark restarts nodes many times).</summary>
+    public bool Quiet { get; set; }
+
+    private readonly HashSet<int> _expectedExits = new();
+
+    /// <summary>SIGKILL node <paramref name="id"/>: a crash, without leaving the cluster.</summary>
+    public void Kill(int id)
+    {
+        var child = _children[id];
+        _expectedExits.Add(child.Id);
+        child.Kill();
+        child.WaitForExit(10_000);
     }
 
     private volatile bool _stopping;

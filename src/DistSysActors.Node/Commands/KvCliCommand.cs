@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace DistSysActors.Node.Commands;
+
+/// <summary>`distsys kv get|put|del|cas`: the replicated key-value store over HTTP.</summary>
+internal static class KvCliCommand
+{
+    public static Command Create()
+    {
+        var node = CommonOptions.EntryNode();
+        var httpBasePort = CommonOptions.HttpBasePort();
+        node.Recursive = httpBasePort.Recursive = true;
+        var command = new Command("kv", "Read and write the Raft-replicated key-value store") { node, httpBasePort };
+
+        var key = new Argument<string>("key") { Description = "The key" };
+        var value = new Argument<string>("value") { Description = "The value (UTF-8 text)" };
+        var consistency = new Option<string>("--consistency") { Description = "linearizable (default), lease or stale", DefaultValueFactory = _ => "linearizable" };
+        consistency.AcceptOnlyFromAmong("linearizable", "lease", "stale");
+        var get = new Command("get", "Read a key") { key, consistency };
+        get.SetAction((p, ct) => RunAsync(p, node, httpBasePort, HttpMethod.Get,
+            $"/kv/{Uri.EscapeDataString(p.GetValue(key)!)}?consistency={p.GetValue(consistency)}", null, ct));
+        var put = new Command("put", "Write a key") { key, value };
+        put.SetAction((p, ct) => RunAsync(p, node, httpBasePort, HttpMethod.Put,
+            $"/kv/{Uri.EscapeDataString(p.GetValue(key)!)}", p.GetValue(value), ct));
+        var del = new Command("del", "Delete a key") { key };
+        del.SetAction((p, ct) => RunAsync(p, node, httpBasePort, HttpMethod.Delete, $"/kv/{Uri.EscapeDataString(p.GetValue(key)!)}", null, ct));
+        var expected = new Option<string?>("--expected") { Description = "The value the key must hold now; omit it to require the key to be absent" };
+        var cas = new Command("cas", "Compare-and-set: write value only if the key holds --expected (or is absent)") { key, value, expected };
+        cas.SetAction((p, ct) => RunAsync(p, node, httpBasePort, HttpMethod.Post, $"/kv/{Uri.EscapeDataString(p.GetValue(key)!)}/cas",
+            JsonSerializer.Serialize(new { expected = p.GetValue(expected), value = p.GetValue(value) }), ct));
+        command.Subcommands.Add(get);
+        command.Subcommands.Add(put);
+        command.Subcommands.Add(del);
+        command.Subcommands.Add(cas);
+        return command;
+    }
+
+    /// <summary>
+    /// Sends the request to the chosen node, or to the first that answers. A 503 whose outcome is "not-applied" is
+    /// safe to send again, so the next node is tried; an "unknown" outcome is reported as it is.
+    /// </summary>
+    private static async Task<int> RunAsync(ParseResult parse, Option<int?> node, Option<int> httpBasePort, HttpMethod method, string path, string? body, CancellationToken ct)
+    {
+        var basePort = parse.GetValue(httpBasePort);
+        var (entry, status) = await CommonOptions.ConnectAsync(parse.GetValue(node), basePort, ct);
+        entry.Dispose();
+        var order = new[] { status.NodeId }.Concat(Enumerable.Range(1, status.Nodes).Where(i => i != status.NodeId));
+        (int Code, string Body) last = (0, "");
+        foreach (var id in order)
+        {
+            using var client = new Client.NodeClient(id, basePort + id);
+            try
+            {
+                last = await client.SendAsync(method, path, body is null ? null : new StringContent(body, Encoding.UTF8, method == HttpMethod.Post ? "application/json" : "text/plain"), ct);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                last = (0, $"node {id} did not answer: {e.Message}");
+                continue;
+            }
+            if (last.Code == 503 && last.Body.Contains("\"not-applied\"", StringComparison.Ordinal)) continue;
+            break;
+        }
+        switch (last.Code)
+        {
+            case 200:
+                Console.WriteLine(last.Body);
+                return 0;
+            case 404 when method == HttpMethod.Get:
+                await Console.Error.WriteLineAsync("(not found)");
+                return 2;
+            case 409:
+                Console.WriteLine(last.Body);
+                return 3;
+            default:
+                await Console.Error.WriteLineAsync(last.Code == 0 ? $"distsys: {last.Body}" : $"distsys: HTTP {last.Code}: {last.Body}");
+                return 1;
+        }
+    }
+}
