@@ -37,8 +37,8 @@ public sealed class HeartbeatMonitor
     public HeartbeatSettings Settings { get; }
     public MonitoringRing Ring { get; private set; }
 
-    /// <summary>Peers this node heartbeats now: its ring receivers plus former receivers still unreachable.</summary>
-    public ImmutableArray<NodeId> MonitoredPeers => [.. _peers.Keys];
+    /// <summary>Peers this node heartbeats now, in NodeId order: its ring receivers plus former receivers still unreachable.</summary>
+    public IReadOnlyList<NodeId> MonitoredPeers => [.. _peers.Keys];
 
     public long MessagesDropped { get; private set; }
     public long EventsDropped { get; private set; }
@@ -130,7 +130,7 @@ public sealed class HeartbeatMonitor
     }
 
     /// <summary>The detector's view of every monitored peer at <paramref name="nowMs"/>, in NodeId order.</summary>
-    public ImmutableArray<HeartbeatPeerStatus> Snapshot(long nowMs) =>
+    public IReadOnlyList<HeartbeatPeerStatus> Snapshot(long nowMs) =>
     [
         .. _peers.Select(p => new HeartbeatPeerStatus(
             p.Key,

@@ -32,7 +32,7 @@ public sealed class MonitoringRing
     public int MonitoredByCount { get; }
 
     /// <summary>The peers <paramref name="sender"/> heartbeats and whose failure it detects, in ring order.</summary>
-    public ImmutableArray<NodeId> Receivers(NodeId sender)
+    public IReadOnlyList<NodeId> Receivers(NodeId sender)
     {
         if (!Members.Contains(sender)) throw new ArgumentException($"node {sender} is not a member of the ring", nameof(sender));
         var ring = Members.ToImmutableArray();
@@ -55,7 +55,7 @@ public sealed class MonitoringRing
     }
 
     /// <summary>The nodes that monitor <paramref name="node"/>, in NodeId order.</summary>
-    public ImmutableArray<NodeId> MonitorsOf(NodeId node) =>
+    public IReadOnlyList<NodeId> MonitorsOf(NodeId node) =>
         Members.Where(m => m != node && Receivers(m).Contains(node)).ToImmutableArray();
 
     public MonitoringRing WithMembers(IEnumerable<NodeId> members, IEnumerable<NodeId>? unreachable = null) =>
