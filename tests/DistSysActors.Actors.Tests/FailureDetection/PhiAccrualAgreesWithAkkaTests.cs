@@ -40,6 +40,7 @@ public sealed class PhiAccrualAgreesWithAkkaTests(ITestOutputHelper output)
         var ours = new PhiAccrualDetector(settings);
 
         var probes = 0;
+        var suspectedProbes = 0;
         var maxDifference = 0.0;
         void Compare(long atMs)
         {
@@ -55,6 +56,7 @@ public sealed class PhiAccrualAgreesWithAkkaTests(ITestOutputHelper output)
                 maxDifference = Math.Max(maxDifference, difference);
                 Assert.True(difference <= Tolerance, $"{context}: ours {ourPhi}, akka {akkaPhi}");
             }
+            if (!akka.IsAvailable) suspectedProbes++;
             Assert.True(akka.IsAvailable == ours.IsAvailable(atMs), $"{context}: akka available {akka.IsAvailable}, ours {ours.IsAvailable(atMs)}");
         }
 
@@ -70,7 +72,9 @@ public sealed class PhiAccrualAgreesWithAkkaTests(ITestOutputHelper output)
             if (i < intervals.Length) now += next;
         }
         Assert.True(akka.IsMonitoring && ours.IsMonitoring);
-        output.WriteLine($"{scenario}: {intervals.Length + 1} heartbeats, {probes} probes, max |phi ours - phi akka| = {maxDifference:E2}");
+        // Both verdicts must have been compared, not only the healthy one.
+        Assert.True(suspectedProbes > 0 && suspectedProbes < probes, $"scenario {scenario}: {suspectedProbes} of {probes} probes suspected");
+        output.WriteLine($"{scenario}: {intervals.Length + 1} heartbeats, {probes} probes ({suspectedProbes} suspected), max |phi ours - phi akka| = {maxDifference:E2}");
     }
 
     private static (PhiAccrualSettings Settings, long[] IntervalsMs) Build(string scenario, long seed)
