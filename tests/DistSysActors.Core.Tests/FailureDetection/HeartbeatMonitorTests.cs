@@ -205,6 +205,17 @@ public sealed class HeartbeatMonitorTests
     }
 
     [Fact]
+    public void The_outbox_is_bounded_and_counts_what_it_drops()
+    {
+        var monitor = new HeartbeatMonitor(N(1), [N(2)], new HeartbeatSettings(), 0);
+        for (var i = 0; i < HeartbeatMonitor.OutboxMessagesMax + 5; i++)
+            monitor.Step(new HeartbeatRequest(N(2), N(1), i + 1, i), i);
+        Assert.Equal(5, monitor.MessagesDropped);
+        Assert.Equal(HeartbeatMonitor.OutboxMessagesMax, monitor.TakeReady().Messages.Length);
+        Assert.True(monitor.TakeReady().IsEmpty);
+    }
+
+    [Fact]
     public void Settings_validation_names_each_bad_field()
     {
         var errors = new HeartbeatSettings

@@ -24,7 +24,7 @@ internal sealed class HeartbeatWorld
         Seed = seed;
         TickMs = tickMs;
         var random = new DeterministicRandom(seed);
-        _network = new FaultPlanner(faults with { Seed = random.Fork().Seed }, seed);
+        _network = new FaultPlanner(faults, random.Fork().Seed);
         var ids = Enumerable.Range(1, nodeCount).Select(i => new NodeId(i)).ToArray();
         foreach (var id in ids)
         {
