@@ -77,6 +77,49 @@ public sealed class PhiAccrualAgreesWithAkkaTests(ITestOutputHelper output)
         output.WriteLine($"{scenario}: {intervals.Length + 1} heartbeats, {probes} probes ({suspectedProbes} suspected), max |phi ours - phi akka| = {maxDifference:E2}");
     }
 
+    [Fact]
+    public void Phi_matches_akka_remote_for_random_settings_and_arrivals()
+    {
+        const int runs = 40;
+        var probes = 0;
+        for (var seed = 1L; seed <= runs; seed++)
+        {
+            var random = new DeterministicRandom(seed);
+            var settings = new PhiAccrualSettings
+            {
+                Threshold = 1 + random.NextDouble() * 15,
+                MaxSampleSize = random.NextInt(1, 200),
+                MinStdDeviationMs = random.NextInt(1, 500),
+                AcceptableHeartbeatPauseMs = random.NextInt(0, 5_000),
+                FirstHeartbeatEstimateMs = random.NextInt(1, 3_000),
+            };
+            long clockMs = 0;
+            var akka = new AkkaPhiAccrualFailureDetector(settings.Threshold, settings.MaxSampleSize,
+                TimeSpan.FromMilliseconds(settings.MinStdDeviationMs), TimeSpan.FromMilliseconds(settings.AcceptableHeartbeatPauseMs),
+                TimeSpan.FromMilliseconds(settings.FirstHeartbeatEstimateMs), () => clockMs);
+            var ours = new PhiAccrualDetector(settings);
+            var now = 0L;
+            for (var i = 0; i < 150; i++)
+            {
+                now += random.Chance(0.05) ? random.NextInt(2_000, 20_000) : random.NextInt(0, 2_000);
+                clockMs = now;
+                akka.HeartBeat();
+                ours.Heartbeat(now);
+                for (var p = 0; p < 5; p++)
+                {
+                    clockMs = now + random.NextInt(0, 15_000);
+                    var akkaPhi = (double)AkkaCurrentPhi.GetValue(akka)!;
+                    var ourPhi = ours.CurrentPhi(clockMs);
+                    probes++;
+                    Assert.True(akkaPhi.Equals(ourPhi) || Math.Abs(ourPhi - akkaPhi) <= Tolerance,
+                        $"seed {seed}, {settings}, t={clockMs} ms: ours {ourPhi}, akka {akkaPhi}");
+                    Assert.True(akka.IsAvailable == ours.IsAvailable(clockMs), $"seed {seed}, t={clockMs} ms: verdicts differ");
+                }
+            }
+        }
+        output.WriteLine($"{runs} random settings, {probes} probes: all within {Tolerance}");
+    }
+
     private static (PhiAccrualSettings Settings, long[] IntervalsMs) Build(string scenario, long seed)
     {
         var random = new DeterministicRandom(seed);
