@@ -92,6 +92,9 @@ public sealed record NtpClientSettings
 
     public int FilterSamplesMax { get; init; } = NtpClockFilter.DefaultSamplesMax;
 
+    /// <summary>How many samples in a row must disagree with the offset in use by more than the step threshold before they are believed.</summary>
+    public int StepOutSamples { get; init; } = 3;
+
     /// <summary>The client reports itself synced once a sample was used and the remaining correction is within this.</summary>
     public double SyncedToleranceMs { get; init; } = 5;
 
@@ -104,6 +107,7 @@ public sealed record NtpClientSettings
         if (RequestTimeoutMs < 1) errors.Add($"requestTimeoutMs must be positive, was {RequestTimeoutMs}");
         if (DelayMsMax < 0) errors.Add($"delayMsMax must not be negative, was {DelayMsMax}");
         if (FilterSamplesMax is < 1 or > 1024) errors.Add($"filterSamplesMax must be within 1..1024, was {FilterSamplesMax}");
+        if (StepOutSamples is < 1 or > 64) errors.Add($"stepOutSamples must be within 1..64, was {StepOutSamples}");
         if (!(SyncedToleranceMs >= 0)) errors.Add($"syncedToleranceMs must not be negative, was {SyncedToleranceMs}");
         errors.AddRange(Discipline.Validate().Select(e => "discipline." + e));
         return errors;
@@ -136,6 +140,7 @@ public sealed class NtpClient
     private long _nextRequestId = 1;
     private long _nextPollMs = long.MinValue;
     private NtpSample? _used;
+    private readonly List<NtpSample> _suspects = [];
     private long _samplesUsed, _discarded;
 
     public NtpClient(NodeId self, NodeId server, NtpClientSettings? settings = null)
@@ -186,12 +191,27 @@ public sealed class NtpClient
         }
         _pending = null;
         var sample = new NtpSample(response.T1Ms, response.T2Ms, response.T3Ms, rawNowMs);
-        if (sample.DelayMs > Settings.DelayMsMax || response.T3Ms < response.T2Ms)
+        if (sample.DelayMs > Settings.DelayMsMax)
         {
             _discarded++;
             return null;
         }
-        _filter.Add(sample);
+        // Popcorn spike suppression (RFC 5905, section 10): an offset far from the one in use is held back until
+        // StepOutSamples in a row agree; then the clock really jumped, and the older samples are stale.
+        if (_used is { } inUse && Math.Abs(sample.OffsetMs - inUse.OffsetMs) > Settings.Discipline.StepThresholdMs)
+        {
+            _suspects.Add(sample);
+            if (_suspects.Count < Settings.StepOutSamples) return null;
+            _filter.Clear();
+            foreach (var s in _suspects) _filter.Add(s);
+            _suspects.Clear();
+            _used = null;
+        }
+        else
+        {
+            _suspects.Clear();
+            _filter.Add(sample);
+        }
         // RFC 5905 section 10: a sample is used only if it is newer than the one last used.
         if (_filter.Best is not { } best || (_used is { } used && best.T4Ms <= used.T4Ms)) return null;
         _used = best;

@@ -150,6 +150,24 @@ public class NtpTests
     }
 
     [Fact]
+    public void Client_IgnoresAnIsolatedSpike_ButBelievesAJumpThatPersists()
+    {
+        var client = new NtpClient(Client, Server, new NtpClientSettings { StepOutSamples = 3 });
+        Poll(client, 1_000, serverAheadMs: 10, oneWayMs: 5);
+        Assert.Null(Poll(client, 2_000, serverAheadMs: 900, oneWayMs: 1)); // a spike, however fast
+        Poll(client, 3_000, serverAheadMs: 11, oneWayMs: 6);
+        Assert.Equal(10, client.Clock.TargetCorrectionMs, 9);
+
+        // The reference really jumped (or this raw clock did): the older samples are stale and forgotten.
+        Assert.Null(Poll(client, 4_000, serverAheadMs: -600, oneWayMs: 6));
+        Assert.Null(Poll(client, 5_000, serverAheadMs: -600, oneWayMs: 6));
+        var step = Poll(client, 6_000, serverAheadMs: -600, oneWayMs: 6);
+        Assert.Equal(ClockAdjustmentKind.Step, step!.Value.Kind);
+        Assert.Equal(-600, client.Clock.CorrectionMs, 9);
+        Assert.All(client.Filter.Samples, s => Assert.Equal(-600, s.OffsetMs));
+    }
+
+    [Fact]
     public void Client_DiscardsDuplicateStaleAndForgedResponses()
     {
         var client = new NtpClient(Client, Server, new NtpClientSettings { PollIntervalMs = 1_000 });
