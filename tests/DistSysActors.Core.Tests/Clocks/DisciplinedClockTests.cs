@@ -94,3 +94,15 @@ public class DisciplinedClockTests
         Assert.Contains("slewRatePpmMax", error.Message);
     }
 }
+
+public class InjectedSkewTests
+{
+    [Fact]
+    public void SkewAndDrift_AreAddedToTheHostClock_FromTheEpoch()
+    {
+        var skew = new InjectedSkew(SkewMs: -300, DriftPpm: 50, EpochMs: 1_000_000);
+        Assert.Equal(1_000_000 - 300, skew.ReadMs(1_000_000));
+        Assert.Equal(1_000_000 + 600_000 - 300 + 30, skew.ReadMs(1_000_000 + 600_000)); // 50 ppm of 600 s is 30 ms
+        Assert.Equal(12_345, InjectedSkew.None.ReadMs(12_345));
+    }
+}
