@@ -19,25 +19,28 @@ public class NtpConvergenceSimulationTests(ITestOutputHelper output)
     private sealed record Outcome(long ConvergedAtMs, long MaxErrorAfterMs, double MeanAbsErrorAfterMs, long Steps, long Discarded);
 
     /// <summary>Runs the scenario; <paramref name="settleByMs"/> is the true time after which every sample must be within the bound.</summary>
-    private static Outcome Run(long seed, long endMs, long settleByMs, long boundMs, Func<DeterministicRandom, int, SimulatedClockSpec> clientClock)
+    /// <param name="uplinkQueueingMeanMs">Mean of an extra exponential delay on requests only (a congested uplink); 0 for none.</param>
+    private static Outcome Run(long seed, long endMs, long settleByMs, long boundMs, Func<DeterministicRandom, int, SimulatedClockSpec> clientClock,
+        int filterSamplesMax = NtpClockFilter.DefaultSamplesMax, double uplinkQueueingMeanMs = 0)
     {
         var random = new DeterministicRandom(seed);
+        var queueing = random.Fork();
         var network = new FaultSpec { DelayMinMs = 1, DelayMaxMs = 10, DropRate = 0.02, Reorder = true };
         var loop = new VirtualTimeLoop(network, random.Fork().Seed);
         var referenceClock = new SimulatedClock(new SimulatedClockSpec { DriftPpm = 5, JitterMs = 0.2 }, random.Fork().Seed);
         var clients = Enumerable.Range(2, 5).Select(i => new NodeId(i)).ToArray();
         var clocks = clients.ToDictionary(n => n, n => new SimulatedClock(clientClock(random, n.Value), random.Fork().Seed));
-        var cores = clients.ToDictionary(n => n, n => new NtpClient(n, Reference));
+        var cores = clients.ToDictionary(n => n, n => new NtpClient(n, Reference, new NtpClientSettings { FilterSamplesMax = filterSamplesMax }));
 
         void Flush(NodeId node)
         {
             foreach (var o in cores[node].TakeOutbox())
-                loop.Send(node, o.To, (NtpRequest)o.Message, request =>
+                loop.Send(node, o.To, (NtpRequest)o.Message, request => loop.At(loop.NowMs + (long)(-uplinkQueueingMeanMs * Math.Log(1 - queueing.NextDouble())), () =>
                 {
                     var t2 = referenceClock.ReadMs(loop.NowMs);
                     var reply = NtpServer.Respond(Reference, request, t2, t2);
                     loop.Send(Reference, reply.To, (NtpResponse)reply.Message, response => cores[node].Handle(response, clocks[node].ReadMs(loop.NowMs)));
-                });
+                }));
         }
 
         foreach (var node in clients)
@@ -94,6 +97,26 @@ public class NtpConvergenceSimulationTests(ITestOutputHelper output)
         Assert.True(outcome.ConvergedAtMs <= settleByMs, $"seed {seed}: still beyond {boundMs} ms at {outcome.ConvergedAtMs} ms");
         Assert.True(outcome.MaxErrorAfterMs <= boundMs, $"seed {seed}: error {outcome.MaxErrorAfterMs} ms after settling");
         Assert.True(outcome.MeanAbsErrorAfterMs <= 1.5, $"seed {seed}: mean error {outcome.MeanAbsErrorAfterMs} ms after settling");
+    }
+
+    /// <summary>
+    /// Requests queue behind uplink traffic (exponential, mean 20 ms), so most samples overestimate the
+    /// offset by half their queueing. The 8-sample minimum-delay filter keeps the clocks close; using every
+    /// sample as it comes (a 1-sample filter) does not.
+    /// </summary>
+    [Theory]
+    [InlineData(1L)]
+    [InlineData(2L)]
+    public void MinimumDelayFilter_KeepsClocksCloseWhenTheUplinkQueues(long seed)
+    {
+        const long settleByMs = 300_000, endMs = 600_000;
+        var filtered = Run(seed, endMs, settleByMs, boundMs: 6, Skewed, filterSamplesMax: 8, uplinkQueueingMeanMs: 20);
+        var unfiltered = Run(seed, endMs, settleByMs, boundMs: 6, Skewed, filterSamplesMax: 1, uplinkQueueingMeanMs: 20);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"seed {seed}: after {settleByMs / 1000} s, 8-sample filter max {filtered.MaxErrorAfterMs} ms mean {filtered.MeanAbsErrorAfterMs:F2} ms; 1-sample max {unfiltered.MaxErrorAfterMs} ms mean {unfiltered.MeanAbsErrorAfterMs:F2} ms"));
+        Assert.True(filtered.MeanAbsErrorAfterMs * 3 < unfiltered.MeanAbsErrorAfterMs,
+            $"seed {seed}: filtered mean error {filtered.MeanAbsErrorAfterMs:F2} ms vs unfiltered {unfiltered.MeanAbsErrorAfterMs:F2} ms");
+        Assert.True(filtered.MaxErrorAfterMs <= 10, $"seed {seed}: filtered max error {filtered.MaxErrorAfterMs} ms");
     }
 
     [Fact]
