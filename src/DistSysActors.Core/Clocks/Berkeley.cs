@@ -170,7 +170,8 @@ public sealed class BerkeleyMaster
 public sealed class BerkeleyMember
 {
     private readonly List<Outgoing<BerkeleyMessage>> _outbox = [];
-    private long _lastAppliedRound;
+    private (NodeId Master, long Round)? _answered;
+    private long _lastOwnRound;
 
     public BerkeleyMember(NodeId self, ClockDisciplineSettings? discipline = null)
     {
@@ -184,14 +185,28 @@ public sealed class BerkeleyMember
 
     public long ReadMs(long rawNowMs) => Clock.ReadMs(rawNowMs);
 
-    public void Handle(BerkeleyPoll poll, long rawNowMs) =>
+    public void Handle(BerkeleyPoll poll, long rawNowMs)
+    {
+        _answered = (poll.From, poll.Round);
         _outbox.Add(new Outgoing<BerkeleyMessage>(poll.From, new BerkeleyTimeReport(Self, poll.Round, Clock.ReadMs(rawNowMs))));
+    }
 
-    /// <summary>Applies the master's delta; a delta from a round older than one already applied, or repeated, is ignored.</summary>
+    /// <summary>
+    /// Applies the master's delta. A delta is relative to the reading this member reported, so only the
+    /// answer to the latest poll counts, once; the master's own delta (from itself) needs no poll.
+    /// </summary>
     public ClockAdjustment? Handle(BerkeleyAdjust adjust, long rawNowMs)
     {
-        if (adjust.Round <= _lastAppliedRound) return null;
-        _lastAppliedRound = adjust.Round;
+        if (adjust.From == Self)
+        {
+            if (adjust.Round <= _lastOwnRound) return null;
+            _lastOwnRound = adjust.Round;
+        }
+        else
+        {
+            if (_answered != (adjust.From, adjust.Round)) return null;
+            _answered = null;
+        }
         return Clock.Adjust(adjust.DeltaMs, rawNowMs);
     }
 

@@ -112,18 +112,38 @@ public class BerkeleyTests
     public void Member_NeverStepsBackwards_ButStepsForwards()
     {
         var member = new BerkeleyMember(new NodeId(2));
+        member.Handle(new BerkeleyPoll(Master, 1), 1_000);
         var back = member.Handle(new BerkeleyAdjust(Master, 1, -400), 1_000);
         Assert.Equal(ClockAdjustmentKind.Slew, back!.Value.Kind);
         Assert.Equal(1_000, member.ReadMs(1_000));
+        member.Handle(new BerkeleyPoll(Master, 2), 1_000);
         var forward = member.Handle(new BerkeleyAdjust(Master, 2, +400), 1_000);
         Assert.Equal(ClockAdjustmentKind.Step, forward!.Value.Kind);
-        Assert.Null(member.Handle(new BerkeleyAdjust(Master, 1, -400), 1_001)); // stale round
+    }
+
+    [Fact]
+    public void Member_AppliesOnlyTheDeltaForItsLatestReport_Once()
+    {
+        var member = new BerkeleyMember(new NodeId(2));
+        Assert.Null(member.Handle(new BerkeleyAdjust(Master, 1, 10), 0)); // never polled
+        member.Handle(new BerkeleyPoll(Master, 1), 0);
+        member.Handle(new BerkeleyPoll(Master, 2), 5_000);
+        Assert.Null(member.Handle(new BerkeleyAdjust(Master, 1, 10), 5_001)); // relative to a superseded report
+        Assert.Null(member.Handle(new BerkeleyAdjust(new NodeId(7), 2, 10), 5_001)); // not the master that polled
+        Assert.NotNull(member.Handle(new BerkeleyAdjust(Master, 2, 10), 5_001));
+        Assert.Null(member.Handle(new BerkeleyAdjust(Master, 2, 10), 5_002)); // duplicate
+        // A restarted master numbers its rounds from 1 again.
+        member.Handle(new BerkeleyPoll(Master, 1), 9_000);
+        Assert.NotNull(member.Handle(new BerkeleyAdjust(Master, 1, 10), 9_001));
+        Assert.Equal(4_000 * 500 / 1_000_000.0 + 10, member.Clock.TargetCorrectionMs, 9); // 4 s of the first slew, then 10 more
     }
 
     [Fact]
     public void Member_AnswersAPollWithItsDisciplinedClock()
     {
         var member = new BerkeleyMember(new NodeId(3));
+        member.Handle(new BerkeleyPoll(Master, 1), 0);
+        member.TakeOutbox();
         member.Handle(new BerkeleyAdjust(Master, 1, 500), 0);
         member.Handle(new BerkeleyPoll(Master, 2), 2_000);
         var report = Assert.Single(member.TakeOutbox());
