@@ -24,7 +24,8 @@ public readonly record struct NtpSample(long T1Ms, long T2Ms, long T3Ms, long T4
 public sealed class NtpClockFilter
 {
     public const int DefaultSamplesMax = 8;
-    private readonly Queue<NtpSample> _samples = new();
+    private readonly Queue<(long Sequence, NtpSample Sample)> _samples = new();
+    private long _added;
 
     public NtpClockFilter(int samplesMax = DefaultSamplesMax)
     {
@@ -37,23 +38,29 @@ public sealed class NtpClockFilter
     public int Count => _samples.Count;
 
     /// <summary>The samples kept, oldest first.</summary>
-    public IReadOnlyList<NtpSample> Samples => _samples.ToArray();
+    public IReadOnlyList<NtpSample> Samples => _samples.Select(s => s.Sample).ToArray();
 
     /// <summary>Adds a sample, forgetting the oldest once <see cref="SamplesMax"/> are kept.</summary>
     public void Add(NtpSample sample)
     {
         if (_samples.Count == SamplesMax) _samples.Dequeue();
-        _samples.Enqueue(sample);
+        _samples.Enqueue((++_added, sample));
     }
 
     /// <summary>The minimum-delay sample kept (the newest of equals), or null when empty.</summary>
-    public NtpSample? Best
+    public NtpSample? Best => BestWithSequence?.Sample;
+
+    /// <summary>
+    /// The best sample with its arrival number (1 for the first sample ever added, never reused, not reset
+    /// by <see cref="Clear"/>), so a caller can tell a newer best from one already used even if clocks jump.
+    /// </summary>
+    public (long Sequence, NtpSample Sample)? BestWithSequence
     {
         get
         {
-            NtpSample? best = null;
+            (long Sequence, NtpSample Sample)? best = null;
             foreach (var s in _samples)
-                if (best is null || s.DelayMs <= best.Value.DelayMs) best = s;
+                if (best is null || s.Sample.DelayMs <= best.Value.Sample.DelayMs) best = s;
             return best;
         }
     }
@@ -139,7 +146,9 @@ public sealed class NtpClient
     private (long RequestId, long T1Ms)? _pending;
     private long _nextRequestId = 1;
     private long _nextPollMs = long.MinValue;
+    private long? _lastPollMs;
     private NtpSample? _used;
+    private long _usedSequence;
     private readonly List<NtpSample> _suspects = [];
     private long _samplesUsed, _discarded;
 
@@ -170,7 +179,10 @@ public sealed class NtpClient
     public void Tick(long rawNowMs)
     {
         if (_pending is { } p && rawNowMs - p.T1Ms >= Settings.RequestTimeoutMs) _pending = null;
+        // A raw clock set back behind the last poll would otherwise silence the client for as long as the jump.
+        if (_lastPollMs is { } last && rawNowMs < last) _nextPollMs = rawNowMs;
         if (_nextPollMs != long.MinValue && rawNowMs < _nextPollMs) return;
+        _lastPollMs = rawNowMs;
         _nextPollMs = rawNowMs + Settings.PollIntervalMs;
         var id = _nextRequestId++;
         _pending = (id, rawNowMs);
@@ -213,8 +225,10 @@ public sealed class NtpClient
             _filter.Add(sample);
         }
         // RFC 5905 section 10: a sample is used only if it is newer than the one last used.
-        if (_filter.Best is not { } best || (_used is { } used && best.T4Ms <= used.T4Ms)) return null;
+        if (_filter.BestWithSequence is not { } candidate || candidate.Sequence <= _usedSequence) return null;
+        var best = candidate.Sample;
         _used = best;
+        _usedSequence = candidate.Sequence;
         _samplesUsed++;
         return Clock.SteerTo(best.OffsetMs, rawNowMs);
     }

@@ -168,6 +168,18 @@ public class NtpTests
     }
 
     [Fact]
+    public void Client_PollsAndUsesNewSamples_AfterTheRawClockJumpsBack()
+    {
+        var client = new NtpClient(Client, Server, new NtpClientSettings { PollIntervalMs = 1_000 });
+        Poll(client, 10_000, serverAheadMs: 0, oneWayMs: 5);
+        // The raw clock is set back 100 ms (below the step threshold) 50 ms later: the reference now looks 100 ms ahead.
+        var adjustment = Poll(client, 9_950, serverAheadMs: 100, oneWayMs: 2);
+        Assert.Equal(ClockAdjustmentKind.Slew, adjustment!.Value.Kind);
+        Assert.Equal(100, client.Clock.TargetCorrectionMs, 9);
+        Assert.Equal(2, client.Status(9_960).SamplesUsed);
+    }
+
+    [Fact]
     public void Client_DiscardsDuplicateStaleAndForgedResponses()
     {
         var client = new NtpClient(Client, Server, new NtpClientSettings { PollIntervalMs = 1_000 });
