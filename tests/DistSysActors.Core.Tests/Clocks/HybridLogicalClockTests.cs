@@ -112,10 +112,10 @@ public class HybridLogicalClockTests
 
         void Check(NodeId node, HlcTimestamp stamp, long pt, long trueMs)
         {
-            Assert.True(stamp > last[node], $"seed {seed}: node {node} at {trueMs}: {stamp} not after {last[node]}");
+            if (stamp <= last[node]) Assert.Fail($"seed {seed}: node {node} at {trueMs}: {stamp} not after {last[node]}");
             last[node] = stamp;
             var leadMs = stamp.WallMs - pt;
-            Assert.True(leadMs <= epsilonMs, $"seed {seed}: node {node} at {trueMs}: l - pt = {leadMs} exceeds {epsilonMs}");
+            if (leadMs > epsilonMs) Assert.Fail($"seed {seed}: node {node} at {trueMs}: l - pt = {leadMs} exceeds {epsilonMs}");
             maxLeadMs = Math.Max(maxLeadMs, leadMs);
         }
 
@@ -126,7 +126,7 @@ public class HybridLogicalClockTests
                 inFlight.Remove(m);
                 var pt = trueMs + skewMs[m.To];
                 var accepted = Assert.IsType<HlcReceiveResult.Accepted>(hlcs[m.To].Receive(m.Stamp, pt));
-                Assert.True(accepted.Timestamp > m.Stamp, $"seed {seed}: receive {accepted.Timestamp} not after send {m.Stamp}");
+                if (accepted.Timestamp <= m.Stamp) Assert.Fail($"seed {seed}: receive {accepted.Timestamp} not after send {m.Stamp}");
                 Check(m.To, accepted.Timestamp, pt, trueMs);
             }
             var node = nodes[random.NextInt(0, nodes.Length)];

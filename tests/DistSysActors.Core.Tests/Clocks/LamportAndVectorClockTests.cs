@@ -65,7 +65,7 @@ public class LamportAndVectorClockTests
             {
                 if (!run.HappensBefore[a.Index][b.Index]) continue;
                 related++;
-                Assert.True(a.Lamport < b.Lamport, $"seed {seed}: event {a.Index} -> {b.Index} but L {a.Lamport} !< {b.Lamport}");
+                if (a.Lamport >= b.Lamport) Assert.Fail($"seed {seed}: event {a.Index} -> {b.Index} but L {a.Lamport} !< {b.Lamport}");
             }
         Assert.True(related > 100, $"seed {seed}: only {related} causally related pairs; the run does not exercise messages");
     }
@@ -87,7 +87,7 @@ public class LamportAndVectorClockTests
                 var expected = run.HappensBefore[a.Index][b.Index] ? VectorOrder.Before
                     : run.HappensBefore[b.Index][a.Index] ? VectorOrder.After
                     : VectorOrder.Concurrent;
-                Assert.True(expected == a.Vector.Compare(b.Vector), $"seed {seed}: events {a.Index},{b.Index}: {a.Vector} vs {b.Vector} should be {expected}");
+                if (expected != a.Vector.Compare(b.Vector)) Assert.Fail($"seed {seed}: events {a.Index},{b.Index}: {a.Vector} vs {b.Vector} should be {expected}");
                 if (expected == VectorOrder.Concurrent && a.Lamport < b.Lamport) concurrentButLamportOrdered++;
             }
         // Lamport orders every pair, so it cannot tell these concurrent pairs from causal ones.

@@ -64,14 +64,14 @@ public class BerkeleySimulationTests(ITestOutputHelper output)
 
         var lastRead = nodes.ToDictionary(n => n, _ => long.MinValue);
         long reads = 0, spreadAfterMs = 0, maxSpreadAfter = 0;
-        const long settleByMs = 400_000, endMs = 900_000;
+        const long settleByMs = 300_000, endMs = 600_000;
         loop.Every(0, 10, () =>
         {
             var readings = new Dictionary<NodeId, long>();
             foreach (var n in nodes)
             {
                 var read = members[n].ReadMs(Raw(n));
-                Assert.True(read >= lastRead[n], $"seed {seed}: node {n} read {read} after {lastRead[n]} at true {loop.NowMs} ms");
+                if (read < lastRead[n]) Assert.Fail($"seed {seed}: node {n} read {read} after {lastRead[n]} at true {loop.NowMs} ms");
                 lastRead[n] = read;
                 readings[n] = read;
                 reads++;
@@ -86,7 +86,7 @@ public class BerkeleySimulationTests(ITestOutputHelper output)
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"seed {seed}: {rounds.Count} rounds, {reads} reads checked; honest spread after {settleByMs / 1000} s max {maxSpreadAfter} ms; honest mean moved {honestMeanErrorMs - initialHonestMeanMs:F1} ms from its start (initial mean offset {initialHonestMeanMs:F1} ms); faulty node correction {members[Faulty].Clock.CorrectionMs:F0} ms"));
 
-        Assert.True(rounds.Count >= 170, $"seed {seed}: only {rounds.Count} rounds closed");
+        Assert.True(rounds.Count >= 110, $"seed {seed}: only {rounds.Count} rounds closed");
         Assert.All(rounds, r => Assert.Equal(BerkeleyEstimateKind.Outlier, r.Estimates.Single(e => e.Node == Faulty).Kind));
         // Averaging the faulty clock in would move the group by ~300 ms per round; excluded, the group keeps its own time.
         Assert.True(Math.Abs(honestMeanErrorMs - initialHonestMeanMs) <= 60, $"seed {seed}: honest clocks moved {honestMeanErrorMs - initialHonestMeanMs} ms");
