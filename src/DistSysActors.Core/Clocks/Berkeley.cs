@@ -99,7 +99,7 @@ public sealed class BerkeleyMaster
     /// <summary>Starts a round when one is due, closes an open round at its timeout.</summary>
     public void Tick(long nowMs)
     {
-        if (_roundOpen && nowMs - _roundStartedMs >= Settings.RoundTimeoutMs) CloseRound(nowMs);
+        if (_roundOpen && nowMs - _roundStartedMs >= Settings.RoundTimeoutMs) CloseRound();
         if (_roundOpen || (_nextRoundMs != long.MinValue && nowMs < _nextRoundMs)) return;
         _round++;
         _roundOpen = true;
@@ -111,7 +111,7 @@ public sealed class BerkeleyMaster
             _open[member] = (nowMs, null, null);
             _outbox.Add(new Outgoing<BerkeleyMessage>(member, new BerkeleyPoll(Self, _round)));
         }
-        if (Members.Length == 0) CloseRound(nowMs);
+        if (Members.Length == 0) CloseRound();
     }
 
     /// <summary>A member's report, received at <paramref name="nowMs"/> on the master's clock. Stale or repeated reports are ignored.</summary>
@@ -122,10 +122,10 @@ public sealed class BerkeleyMaster
         // The member's clock now reads about ClockMs + RTT/2 (Cristian's estimate); its offset from the master is time-invariant.
         var offset = report.ClockMs + rtt / 2.0 - nowMs;
         _open[report.From] = (entry.PolledMs, rtt, offset);
-        if (_open.Values.All(e => e.RoundTripMs is not null)) CloseRound(nowMs);
+        if (_open.Values.All(e => e.RoundTripMs is not null)) CloseRound();
     }
 
-    private void CloseRound(long nowMs)
+    private void CloseRound()
     {
         _roundOpen = false;
         var offsets = new List<double> { 0.0 }; // the master's own clock
