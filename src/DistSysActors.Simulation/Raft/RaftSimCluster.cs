@@ -42,6 +42,12 @@ public sealed class RaftSimCluster
     public ImmutableArray<NodeId> Ids { get; }
     public long Seed => Sim.Seed;
 
+    /// <summary>
+    /// Test-only defect: hosts send acknowledgements before their write is durable (it lands one Ready later and is lost
+    /// on a crash). Used to show the invariants catch a host that breaks persist-before-send.
+    /// </summary>
+    public bool BreakPersistBeforeSend { get; init; }
+
     /// <summary>Every reply any node gave a client, in order.</summary>
     public List<RaftClientReply> Replies { get; } = [];
 

@@ -36,6 +36,7 @@ public sealed class RaftSimNode : ISimNode<object>
     private readonly SimLog<LogEntry> _log;
     private readonly Dictionary<(long Client, long Sequence), long> _commandsWaiting = [];
     private readonly Dictionary<long, string> _readsWaiting = [];
+    private Ready? _unsyncedWrite;
     private const int ClientRequestsWaitingMax = 10_000;
 
     public RaftSimNode(NodeId id, SimStorage storage, RaftSimCluster cluster)
@@ -105,13 +106,13 @@ public sealed class RaftSimNode : ISimNode<object>
         {
             var ready = raft.TakeReady();
             foreach (var m in ready.MessagesBeforePersist) ctx.Send(m.To, m);
-            if (ready.HardState is not null) _storage.Put(HardStateKey, ready.HardState);
-            if (!ready.Entries.IsEmpty)
+            if (_cluster.BreakPersistBeforeSend)
             {
-                var first = ready.Entries[0].Index;
-                if (first - 1 < _log.NextIndex) _log.TruncateFrom(first - 1);
-                _log.AppendRange(ready.Entries);
+                // Deliberately broken host: the write reaches the disk one Ready late, so a crash loses acknowledged data.
+                if (_unsyncedWrite is not null) Persist(_unsyncedWrite);
+                _unsyncedWrite = ready;
             }
+            else Persist(ready);
             foreach (var m in ready.Messages) ctx.Send(m.To, m);
             foreach (var entry in ready.CommittedEntries)
             {
@@ -127,6 +128,15 @@ public sealed class RaftSimNode : ISimNode<object>
                     _cluster.Reply(new RaftClientRejected(Id, id, raft.LeaderId));
             raft.Advance(ready);
         }
+    }
+
+    private void Persist(Ready ready)
+    {
+        if (ready.HardState is not null) _storage.Put(HardStateKey, ready.HardState);
+        if (ready.Entries.IsEmpty) return;
+        var first = ready.Entries[0].Index;
+        if (first - 1 < _log.NextIndex) _log.TruncateFrom(first - 1);
+        _log.AppendRange(ready.Entries);
     }
 
     private sealed class SimLogView(SimLog<LogEntry> log) : IReadOnlyList<LogEntry>

@@ -243,9 +243,11 @@ public sealed class RaftScenarioTests
     });
 
     [Fact]
-    public void Figure8LeadersCrashingMidReplication() => SeedRunner.Run(20, seed =>
+    public void Figure8LeadersCrashingMidReplication() => SeedRunner.Run(20, seed => Figure8Run(seed, breakPersistence: false));
+
+    private static void Figure8Run(long seed, bool breakPersistence)
     {
-        var c = new RaftSimCluster(seed, 5);
+        var c = new RaftSimCluster(new SimulatorOptions { Seed = seed }, 5) { BreakPersistBeforeSend = breakPersistence };
         var random = c.Sim.ForkRandom();
         ElectedLeader(c);
         var up = c.Ids.Length;
@@ -264,7 +266,20 @@ public sealed class RaftScenarioTests
         }
         foreach (var id in c.Ids.Where(id => c.Node(id) is null)) c.Restart(id);
         c.Commit(c.NewPut("final", "1"), 5);
-    });
+    }
+
+    /// <summary>The checkers have teeth: a host that acknowledges before persisting is caught within a few seeds.</summary>
+    [Fact]
+    public void BrokenPersistOrderIsCaughtByInvariants()
+    {
+        var caught = 0;
+        for (var seed = 1; seed <= 30 && caught == 0; seed++)
+        {
+            try { Figure8Run(seed, breakPersistence: true); }
+            catch (InvariantViolationException) { caught++; }
+        }
+        Assert.True(caught > 0, "no seed of 30 exposed a host that sends before persisting");
+    }
 
     [Fact]
     public void AgreementOnUnreliableNetwork() => SeedRunner.Run(15, seed =>
