@@ -31,7 +31,9 @@ public sealed class RaftKvWorkload
     private readonly string[] _keys;
     private long _valueCounter;
 
-    public RaftKvWorkload(RaftSimCluster cluster, int clients, int keys, bool readsAndCas, long timeoutMs = 300, ReadMode readMode = ReadMode.ReadIndex)
+    /// <param name="staleReads">Serve reads from the receiving node's state machine without any check (not linearizable; for contrast).</param>
+    public RaftKvWorkload(RaftSimCluster cluster, int clients, int keys, bool readsAndCas, long timeoutMs = 300,
+        ReadMode readMode = ReadMode.ReadIndex, bool staleReads = false)
     {
         if (clients < 1 || clients > ClientsMax) throw new ArgumentOutOfRangeException(nameof(clients));
         _cluster = cluster;
@@ -40,6 +42,7 @@ public sealed class RaftKvWorkload
         ReadsAndCas = readsAndCas;
         TimeoutMs = timeoutMs;
         ReadMode = readMode;
+        StaleReads = staleReads;
         _clients = Enumerable.Range(0, clients).Select(_ => new ClientState(cluster.NextClientId())).ToArray();
         var previous = cluster.ReplyListener;
         cluster.ReplyListener = reply => { previous?.Invoke(reply); OnReply(reply); };
@@ -48,6 +51,7 @@ public sealed class RaftKvWorkload
     public bool ReadsAndCas { get; }
     public long TimeoutMs { get; }
     public ReadMode ReadMode { get; }
+    public bool StaleReads { get; }
     public bool Running { get; private set; }
 
     /// <summary>Completed operations, plus (after <see cref="Stop"/>) the ones still in flight with unknown outcome.</summary>
@@ -109,7 +113,7 @@ public sealed class RaftKvWorkload
         c.LeaderHint = null;
         object request = op.Kind switch
         {
-            KvOpKind.Get => new RaftClientRead(requestId, op.Key, ReadMode),
+            KvOpKind.Get => new RaftClientRead(requestId, op.Key, ReadMode, StaleReads),
             KvOpKind.Put => new RaftClientCommand(requestId, new KvPut(op.ClientId, op.Sequence, op.Key, op.Value!)),
             KvOpKind.Delete => new RaftClientCommand(requestId, new KvDelete(op.ClientId, op.Sequence, op.Key)),
             _ => new RaftClientCommand(requestId, new KvCas(op.ClientId, op.Sequence, op.Key, op.Expected, op.Value!)),
