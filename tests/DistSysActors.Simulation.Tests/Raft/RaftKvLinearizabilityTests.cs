@@ -34,7 +34,7 @@ public sealed class RaftKvLinearizabilityTests
     {
         var c = new RaftSimCluster(seed, 5);
         var random = c.Sim.ForkRandom();
-        c.Sim.SetFaults(new FaultSpec { DropRate = 0.05, DelayMinMs = 0, DelayMaxMs = 10 });
+        c.Sim.SetFaults(new FaultSpec { DropRate = 0.05, DuplicateRate = 0.02, DelayMinMs = 0, DelayMaxMs = 10, Reorder = true });
         var workload = new RaftKvWorkload(c, clients: 5, keys: 3, readsAndCas: true, readMode: readMode);
         workload.Start();
         for (var iteration = 0; iteration < 12; iteration++)
