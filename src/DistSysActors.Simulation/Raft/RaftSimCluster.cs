@@ -48,6 +48,14 @@ public sealed class RaftSimCluster
     /// </summary>
     public bool BreakPersistBeforeSend { get; init; }
 
+    /// <summary>
+    /// Per-node clock rate (Raft ticks per simulator tick), 1 by default. Rates other than 1 model clock drift, which
+    /// lease reads must tolerate up to <see cref="RaftConfig.LeaseClockDriftTicks"/>.
+    /// </summary>
+    public Dictionary<NodeId, double> ClockRates { get; } = [];
+
+    public double ClockRate(NodeId id) => ClockRates.GetValueOrDefault(id, 1.0);
+
     /// <summary>Every reply any node gave a client, in order.</summary>
     public List<RaftClientReply> Replies { get; } = [];
 
@@ -93,6 +101,13 @@ public sealed class RaftSimCluster
             return true;
         }, maxMs);
         return found;
+    }
+
+    /// <summary>Makes <paramref name="id"/> start an election now and runs until it leads (or maxMs pass).</summary>
+    public bool ElectNow(NodeId id, long maxMs = 2_000)
+    {
+        Sim.Invoke<RaftSimNode>(id, (node, ctx) => node.Campaign(ctx));
+        return Sim.RunUntil(() => Raft(id) is { Role: RaftRole.Leader }, maxMs);
     }
 
     public void Crash(NodeId id) => Sim.Crash(id);

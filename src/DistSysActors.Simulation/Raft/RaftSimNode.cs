@@ -37,6 +37,7 @@ public sealed class RaftSimNode : ISimNode<object>
     private readonly Dictionary<(long Client, long Sequence), long> _commandsWaiting = [];
     private readonly Dictionary<long, string> _readsWaiting = [];
     private Ready? _unsyncedWrite;
+    private double _tickCredit;
     private const int ClientRequestsWaitingMax = 10_000;
 
     public RaftSimNode(NodeId id, SimStorage storage, RaftSimCluster cluster)
@@ -65,9 +66,23 @@ public sealed class RaftSimNode : ISimNode<object>
         return Raft;
     }
 
+    /// <summary>A simulator tick becomes as many Raft ticks as this node's clock rate has accumulated (drift).</summary>
     public void Tick(ISimContext<object> ctx)
     {
-        EnsureStarted(ctx).Tick();
+        var raft = EnsureStarted(ctx);
+        _tickCredit += _cluster.ClockRate(Id);
+        while (_tickCredit >= 1)
+        {
+            _tickCredit -= 1;
+            raft.Tick();
+        }
+        Drain(ctx);
+    }
+
+    /// <summary>Starts an election on this node now (tests use it to pick the leader).</summary>
+    public void Campaign(ISimContext<object> ctx)
+    {
+        EnsureStarted(ctx).Campaign();
         Drain(ctx);
     }
 
