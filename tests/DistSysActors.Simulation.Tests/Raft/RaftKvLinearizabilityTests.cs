@@ -58,13 +58,13 @@ public sealed class RaftKvLinearizabilityTests
     }
 
     [Fact]
-    public void ReadIndexHistoriesAreLinearizableUnderPartitions() => SeedRunner.Run(20, seed => RunAndCheck(seed, ReadMode.ReadIndex, crashes: false));
+    public void ReadIndexHistoriesAreLinearizableUnderPartitions() => SeedRunner.Run(40, seed => RunAndCheck(seed, ReadMode.ReadIndex, crashes: false));
 
     [Fact]
-    public void LeaseReadHistoriesAreLinearizableUnderPartitions() => SeedRunner.Run(20, seed => RunAndCheck(seed, ReadMode.Lease, crashes: false));
+    public void LeaseReadHistoriesAreLinearizableUnderPartitions() => SeedRunner.Run(40, seed => RunAndCheck(seed, ReadMode.Lease, crashes: false));
 
     [Fact]
-    public void HistoriesAreLinearizableUnderCrashesAndPartitions() => SeedRunner.Run(20, seed => RunAndCheck(seed, ReadMode.ReadIndex, crashes: true));
+    public void HistoriesAreLinearizableUnderCrashesAndPartitions() => SeedRunner.Run(40, seed => RunAndCheck(seed, ReadMode.ReadIndex, crashes: true));
 
     /// <summary>The check has teeth here too: serving reads from local state without ReadIndex (stale reads) is caught.</summary>
     [Fact]

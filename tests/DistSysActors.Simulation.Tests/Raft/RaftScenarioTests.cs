@@ -29,7 +29,7 @@ public sealed class RaftScenarioTests
     }
 
     [Fact]
-    public void InitialElection() => SeedRunner.Run(50, seed =>
+    public void InitialElection() => SeedRunner.Run(100, seed =>
     {
         var c = new RaftSimCluster(seed, 3);
         var leader = ElectedLeader(c, 2_000);
@@ -41,7 +41,7 @@ public sealed class RaftScenarioTests
     });
 
     [Fact]
-    public void ReElectionAfterLeaderLoss() => SeedRunner.Run(40, seed =>
+    public void ReElectionAfterLeaderLoss() => SeedRunner.Run(80, seed =>
     {
         var c = new RaftSimCluster(seed, 3);
         var first = ElectedLeader(c);
@@ -60,7 +60,7 @@ public sealed class RaftScenarioTests
     });
 
     [Fact]
-    public void ManyElectionsWithRandomDisconnects() => SeedRunner.Run(20, seed =>
+    public void ManyElectionsWithRandomDisconnects() => SeedRunner.Run(40, seed =>
     {
         var c = new RaftSimCluster(seed, 7);
         var random = c.Sim.ForkRandom();
@@ -78,7 +78,7 @@ public sealed class RaftScenarioTests
     });
 
     [Fact]
-    public void BasicAgreement() => SeedRunner.Run(50, seed =>
+    public void BasicAgreement() => SeedRunner.Run(100, seed =>
     {
         var c = new RaftSimCluster(seed, 3);
         ElectedLeader(c);
@@ -95,7 +95,7 @@ public sealed class RaftScenarioTests
     });
 
     [Fact]
-    public void ProgressWithFollowerDown() => SeedRunner.Run(40, seed =>
+    public void ProgressWithFollowerDown() => SeedRunner.Run(80, seed =>
     {
         var c = new RaftSimCluster(seed, 3);
         var leader = ElectedLeader(c);
@@ -111,7 +111,7 @@ public sealed class RaftScenarioTests
     });
 
     [Fact]
-    public void NoCommitWithoutMajority() => SeedRunner.Run(40, seed =>
+    public void NoCommitWithoutMajority() => SeedRunner.Run(80, seed =>
     {
         var c = new RaftSimCluster(seed, 5);
         var leader = ElectedLeader(c);
@@ -128,7 +128,7 @@ public sealed class RaftScenarioTests
     });
 
     [Fact]
-    public void ConcurrentProposals() => SeedRunner.Run(40, seed =>
+    public void ConcurrentProposals() => SeedRunner.Run(80, seed =>
     {
         var c = new RaftSimCluster(seed, 3);
         var leader = ElectedLeader(c);
@@ -141,7 +141,7 @@ public sealed class RaftScenarioTests
     });
 
     [Fact]
-    public void RejoinOfPartitionedLeaderOverwritesItsUncommittedEntries() => SeedRunner.Run(40, seed =>
+    public void RejoinOfPartitionedLeaderOverwritesItsUncommittedEntries() => SeedRunner.Run(80, seed =>
     {
         var c = new RaftSimCluster(seed, 3);
         var first = ElectedLeader(c);
@@ -161,7 +161,7 @@ public sealed class RaftScenarioTests
     });
 
     [Fact]
-    public void FastBackupOverManyDivergentEntries() => SeedRunner.Run(20, seed =>
+    public void FastBackupOverManyDivergentEntries() => SeedRunner.Run(40, seed =>
     {
         var c = new RaftSimCluster(seed, 5);
         var rejections = 0;
@@ -198,7 +198,7 @@ public sealed class RaftScenarioTests
     });
 
     [Fact]
-    public void BoundedMessageCountsForElectionAndAgreement() => SeedRunner.Run(30, seed =>
+    public void BoundedMessageCountsForElectionAndAgreement() => SeedRunner.Run(60, seed =>
     {
         var c = new RaftSimCluster(seed, 3);
         ElectedLeader(c);
@@ -221,7 +221,7 @@ public sealed class RaftScenarioTests
     });
 
     [Fact]
-    public void PersistenceAcrossCrashesOfAllNodes() => SeedRunner.Run(50, seed =>
+    public void PersistenceAcrossCrashesOfAllNodes() => SeedRunner.Run(100, seed =>
     {
         var c = new RaftSimCluster(seed, 3);
         ElectedLeader(c);
@@ -244,7 +244,7 @@ public sealed class RaftScenarioTests
     });
 
     [Fact]
-    public void Figure8LeadersCrashingMidReplication() => SeedRunner.Run(40, seed => Figure8Run(seed, breakPersistence: false));
+    public void Figure8LeadersCrashingMidReplication() => SeedRunner.Run(80, seed => Figure8Run(seed, breakPersistence: false));
 
     private static void Figure8Run(long seed, bool breakPersistence)
     {
@@ -283,7 +283,7 @@ public sealed class RaftScenarioTests
     }
 
     [Fact]
-    public void AgreementOnUnreliableNetwork() => SeedRunner.Run(25, seed =>
+    public void AgreementOnUnreliableNetwork() => SeedRunner.Run(50, seed =>
     {
         var c = new RaftSimCluster(seed, 5);
         c.Sim.SetFaults(new FaultSpec { DropRate = 0.1, DuplicateRate = 0.05, DelayMinMs = 0, DelayMaxMs = 20, Reorder = true });
@@ -298,7 +298,7 @@ public sealed class RaftScenarioTests
     });
 
     [Fact]
-    public void Figure8OnUnreliableNetworkWithLongReordering() => SeedRunner.Run(25, seed =>
+    public void Figure8OnUnreliableNetworkWithLongReordering() => SeedRunner.Run(50, seed =>
     {
         var c = new RaftSimCluster(seed, 5);
         var random = c.Sim.ForkRandom();
@@ -322,7 +322,7 @@ public sealed class RaftScenarioTests
     });
 
     [Fact]
-    public void ChurnWithClientsKeepsEveryAcknowledgedWrite() => SeedRunner.Run(20, seed =>
+    public void ChurnWithClientsKeepsEveryAcknowledgedWrite() => SeedRunner.Run(40, seed =>
     {
         var c = new RaftSimCluster(seed, 5);
         var random = c.Sim.ForkRandom();
