@@ -130,36 +130,52 @@ public sealed class RaftLinearizabilityTests(ITestOutputHelper output)
             }
             var callMs = clock.ElapsedMilliseconds;
             void Done(KvOutput output) { recorder.Add(new KvOperation(clientId, input, callMs, clock.ElapsedMilliseconds, output)); Interlocked.Increment(ref counts[0]); }
-            try
+            // A write whose outcome is unknown is retried under the same Idempotency-Key (up to twice, to other
+            // nodes): all its attempts are ONE operation, from the first call to the last return.
+            var idempotencyKey = input.Kind == KvOperationKind.Get ? null : $"client{clientId}-op{n}";
+            var attempts = input.Kind == KvOperationKind.Get ? 1 : 3;
+            var settled = false;
+            for (var attempt = 0; attempt < attempts && !settled; attempt++)
             {
-                using var response = await http.SendAsync(request, CancellationToken.None);
-                var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
-                switch ((int)response.StatusCode, input.Kind)
+                var target = (node + attempt - 1) % 5 + 1;
+                var uri = request.RequestUri!.ToString().Replace($":{cluster.HttpBasePort + node}/", $":{cluster.HttpBasePort + target}/");
+                using var send = new HttpRequestMessage(request.Method, uri) { Content = request.Content is null ? null : new StringContent(await request.Content.ReadAsStringAsync()) };
+                if (idempotencyKey is not null) send.Headers.Add("Idempotency-Key", idempotencyKey);
+                try
                 {
-                    case (200, KvOperationKind.Get): Done(KvOutput.Read(body)); break;
-                    case (404, KvOperationKind.Get): Done(KvOutput.Read(null)); break;
-                    case (200, KvOperationKind.Cas): Done(KvOutput.SwappedOk); break;
-                    case (409, KvOperationKind.Cas):
-                        var current = JsonDocument.Parse(body).RootElement.GetProperty("current");
-                        Done(KvOutput.NotSwapped(current.ValueKind == JsonValueKind.Null ? null : current.GetString()));
-                        break;
-                    case (200, _): Done(KvOutput.Ack); break;
-                    case (503, KvOperationKind.Get):
-                        Interlocked.Increment(ref counts[3]); // a read that failed had no effect: not part of the history
-                        break;
-                    case (503, _) when body.Contains("\"not-applied\""):
-                        Interlocked.Increment(ref counts[1]); // certainly never applied: not an operation at all
-                        break;
-                    default:
-                        recorder.Add(KvOperation.Unknown(clientId, input, callMs)); // may or may not have taken effect
-                        Interlocked.Increment(ref counts[2]);
-                        break;
+                    using var response = await http.SendAsync(send, CancellationToken.None);
+                    var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
+                    settled = true;
+                    switch ((int)response.StatusCode, input.Kind)
+                    {
+                        case (200, KvOperationKind.Get): Done(KvOutput.Read(body)); break;
+                        case (404, KvOperationKind.Get): Done(KvOutput.Read(null)); break;
+                        case (200, KvOperationKind.Cas): Done(KvOutput.SwappedOk); break;
+                        case (409, KvOperationKind.Cas):
+                            var current = JsonDocument.Parse(body).RootElement.GetProperty("current");
+                            Done(KvOutput.NotSwapped(current.ValueKind == JsonValueKind.Null ? null : current.GetString()));
+                            break;
+                        case (200, _): Done(KvOutput.Ack); break;
+                        case (503, KvOperationKind.Get):
+                            Interlocked.Increment(ref counts[3]); // a read that failed had no effect: not part of the history
+                            break;
+                        case (503, _) when body.Contains("\"not-applied\"") && attempt == 0:
+                            Interlocked.Increment(ref counts[1]); // certainly never applied: not an operation at all
+                            break;
+                        default:
+                            settled = false; // unknown: retry under the same key
+                            break;
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    if (input.Kind == KvOperationKind.Get) { Interlocked.Increment(ref counts[3]); settled = true; }
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            if (!settled)
             {
-                if (input.Kind == KvOperationKind.Get) Interlocked.Increment(ref counts[3]);
-                else { recorder.Add(KvOperation.Unknown(clientId, input, callMs)); Interlocked.Increment(ref counts[2]); }
+                recorder.Add(KvOperation.Unknown(clientId, input, callMs)); // may or may not have taken effect
+                Interlocked.Increment(ref counts[2]);
             }
         }
     }
