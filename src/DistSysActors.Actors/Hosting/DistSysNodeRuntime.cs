@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.Pattern;
 using DistSysActors.Actors.Configuration;
 using DistSysActors.Actors.Network;
 using DistSysActors.Actors.Persistence;
@@ -115,7 +116,10 @@ public sealed class DistSysNodeRuntime
         var incarnation = system.ActorOf(IncarnationActor.Props(node.Id), "incarnation");
         var raftSettings = RaftSettings.Create(full);
         var raft = raftSettings.Enabled
-            ? system.ActorOf(RaftActor.Props(self, peers.Keys.ToArray(), raftSettings, network, TimeSpan.FromMilliseconds(host.RequestTimeoutMs)), "raft")
+            // Supervised with backoff: if the replica stops (e.g. its journal is unavailable), it is started again and recovers.
+            ? system.ActorOf(BackoffSupervisor.Props(Backoff.OnStop(
+                RaftActor.Props(self, peers.Keys.ToArray(), raftSettings, network, TimeSpan.FromMilliseconds(host.RequestTimeoutMs)),
+                "replica", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, maxNrOfRetries: -1)), "raft")
             : null;
         return new DistSysNodeRuntime(system, node, host, network, pinger, incarnation, raftSettings, raft);
     }

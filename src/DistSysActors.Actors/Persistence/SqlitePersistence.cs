@@ -33,6 +33,8 @@ public static class SqlitePersistence
                 connection-string = {{quoted}}
                 provider-name = "SQLite.MS"
                 auto-initialize = true
+                # The first recovery also creates the tables; on a loaded machine that can take longer than 30 s.
+                recovery-event-timeout = 120s
               }
               snapshot-store.plugin = "akka.persistence.snapshot-store.sql"
               snapshot-store.sql {

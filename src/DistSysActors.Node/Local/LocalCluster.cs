@@ -135,6 +135,7 @@ public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, stri
                 var up = s.Members.Count(m => m.Status == "Up");
                 var unreachable = s.Members.Where(m => !m.Reachable).Select(m => m.NodeId?.ToString() ?? "?").ToList();
                 parts.Add($"n{c.NodeId}: {up}/{nodes} up" + (unreachable.Count > 0 ? $", unreachable {string.Join(",", unreachable)}" : "")
+                          + (s.Raft is { } r ? $", raft {r.Role.ToLowerInvariant()} t{r.Term}" : "")
                           + (StatusCommand.Describe(s.Network.Faults) is var f && f != "none" ? $" [{f}]" : ""));
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
