@@ -40,7 +40,7 @@ public sealed class HeartbeatActor : ReceiveActor, IWithTimers
             _monitor.Tick(_clockMs());
             Flush();
         });
-        Receive<HeartbeatProtocol.GetStatus>(_ => Sender.Tell(new HeartbeatProtocol.Status(
+        Receive<HeartbeatProtocol.GetStatus>(_ => Sender.Tell(new HeartbeatProtocol.DetectorStatus(
             self, _detector, settings.Heartbeat.HeartbeatIntervalMs, [.. _monitor.Snapshot(_clockMs())],
             _heartbeatsSent, _messagesReceived, _monitor.ResponsesIgnored, _monitor.MessagesDropped)));
 

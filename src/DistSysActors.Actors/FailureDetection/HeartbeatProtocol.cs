@@ -31,7 +31,7 @@ public static class HeartbeatProtocol
     }
 
     /// <summary>The detector's view: one row per monitored peer in NodeId order, and the protocol's counters.</summary>
-    public sealed record Status(
+    public sealed record DetectorStatus(
         NodeId Self, string Detector, long HeartbeatIntervalMs, ImmutableArray<HeartbeatPeerStatus> Peers,
         long HeartbeatsSent, long MessagesReceived, long ResponsesIgnored, long MessagesDropped);
 }
