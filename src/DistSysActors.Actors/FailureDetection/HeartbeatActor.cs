@@ -18,7 +18,7 @@ public sealed class HeartbeatActor : ReceiveActor, IWithTimers
     private readonly Func<long> _clockMs;
     private readonly HeartbeatMonitor _monitor;
     private readonly string _detector;
-    private long _heartbeatsSent, _messagesReceived;
+    private long _heartbeatsSent, _messagesReceived, _suspicions;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -42,7 +42,7 @@ public sealed class HeartbeatActor : ReceiveActor, IWithTimers
         });
         Receive<HeartbeatProtocol.GetStatus>(_ => Sender.Tell(new HeartbeatProtocol.DetectorStatus(
             self, _detector, settings.Heartbeat.HeartbeatIntervalMs, [.. _monitor.Snapshot(_clockMs())],
-            _heartbeatsSent, _messagesReceived, _monitor.ResponsesIgnored, _monitor.MessagesDropped)));
+            _heartbeatsSent, _messagesReceived, _monitor.ResponsesIgnored, _monitor.MessagesDropped, _suspicions)));
 
         _network.Tell(new NetworkProtocol.Register(HeartbeatProtocol.Service, Self));
         Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, TimeSpan.FromMilliseconds(settings.TickMs));
@@ -65,7 +65,11 @@ public sealed class HeartbeatActor : ReceiveActor, IWithTimers
             if (message is HeartbeatRequest) _heartbeatsSent++;
             _network.Tell(new NetworkProtocol.Send(message.To, HeartbeatProtocol.Service, message));
         }
-        foreach (var e in ready.Events) Context.System.EventStream.Publish(HeartbeatProtocol.PeerReachabilityChanged.From(e));
+        foreach (var e in ready.Events)
+        {
+            if (e is PeerUnreachable) _suspicions++;
+            Context.System.EventStream.Publish(HeartbeatProtocol.PeerReachabilityChanged.From(e));
+        }
     }
 
     private sealed record Tick

@@ -30,8 +30,11 @@ public static class HeartbeatProtocol
         public static readonly GetStatus Instance = new();
     }
 
-    /// <summary>The detector's view: one row per monitored peer in NodeId order, and the protocol's counters.</summary>
+    /// <summary>
+    /// The detector's view: one row per monitored peer in NodeId order, and the protocol's counters.
+    /// <c>Suspicions</c> counts every verdict change to unreachable since start, so a brief one between two polls still shows.
+    /// </summary>
     public sealed record DetectorStatus(
         NodeId Self, string Detector, long HeartbeatIntervalMs, ImmutableArray<HeartbeatPeerStatus> Peers,
-        long HeartbeatsSent, long MessagesReceived, long ResponsesIgnored, long MessagesDropped);
+        long HeartbeatsSent, long MessagesReceived, long ResponsesIgnored, long MessagesDropped, long Suspicions);
 }

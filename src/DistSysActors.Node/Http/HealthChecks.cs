@@ -108,7 +108,7 @@ public sealed record HealthDto(string Status, IReadOnlyDictionary<string, string
 /// </summary>
 public sealed record FailureDetectorDto(
     string Detector, long HeartbeatIntervalMs, int ReachableCount, IReadOnlyList<FailureDetectorPeerDto> Peers,
-    long HeartbeatsSent, long MessagesReceived)
+    long HeartbeatsSent, long MessagesReceived, long Suspicions)
 {
     public static FailureDetectorDto From(HeartbeatProtocol.DetectorStatus status, DistSysNodeRuntime runtime)
     {
@@ -123,7 +123,7 @@ public sealed record FailureDetectorDto(
         var monitored = peers.Select(p => p.NodeId).ToHashSet();
         var reachable = 1 + peers.Count(p => p.Available)
                           + Enumerable.Range(1, runtime.Node.Nodes).Count(i => i != runtime.Node.Id && !monitored.Contains(i) && akkaReachable.Contains(i));
-        return new FailureDetectorDto(status.Detector, status.HeartbeatIntervalMs, reachable, peers, status.HeartbeatsSent, status.MessagesReceived);
+        return new FailureDetectorDto(status.Detector, status.HeartbeatIntervalMs, reachable, peers, status.HeartbeatsSent, status.MessagesReceived, status.Suspicions);
     }
 }
 

@@ -106,6 +106,7 @@ public sealed class HeartbeatActorSpec : TestKit
         var status = StatusOf(1);
         Assert.False(status.Peers.Single(p => p.NodeId == N3).Available);
         Assert.True(status.Peers.Single(p => p.NodeId == N2).Available, "node 2, on the same side, stays available");
+        Assert.Equal(1, status.Suspicions);
 
         ApplyEverywhere(FaultSpec.None);
         var up = events.FishForMessage<PeerReachabilityChanged>(e => e.Peer == N3, Patience);
