@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using Akka.Actor;
+using Akka.Cluster;
 using DistSysActors.Actors.Network;
 using DistSysActors.Core;
 using DistSysActors.Core.FailureDetection;
@@ -19,10 +20,12 @@ public sealed class HeartbeatActor : ReceiveActor, IWithTimers
     private readonly HeartbeatMonitor _monitor;
     private readonly string _detector;
     private long _heartbeatsSent, _messagesReceived, _suspicions;
+    private bool _heartbeating;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public HeartbeatActor(NodeId self, IReadOnlyCollection<NodeId> members, FailureDetectionSettings settings, IActorRef network, Func<long>? clockMs)
+    public HeartbeatActor(NodeId self, IReadOnlyCollection<NodeId> members, FailureDetectionSettings settings, IActorRef network, Func<long>? clockMs,
+        bool awaitMemberUp)
     {
         _network = network;
         _clockMs = clockMs ?? MonotonicMs;
@@ -37,6 +40,7 @@ public sealed class HeartbeatActor : ReceiveActor, IWithTimers
         });
         Receive<Tick>(_ =>
         {
+            if (!_heartbeating) return;
             _monitor.Tick(_clockMs());
             Flush();
         });
@@ -44,14 +48,25 @@ public sealed class HeartbeatActor : ReceiveActor, IWithTimers
             self, _detector, settings.Heartbeat.HeartbeatIntervalMs, [.. _monitor.Snapshot(_clockMs())],
             _heartbeatsSent, _messagesReceived, _monitor.ResponsesIgnored, _monitor.MessagesDropped, _suspicions)));
 
+        Receive<StartHeartbeating>(_ => _heartbeating = true);
         _network.Tell(new NetworkProtocol.Register(HeartbeatProtocol.Service, Self));
+        // Like Akka's heartbeat sender, start once this node is Up: heartbeats sent while it joins arrive in bursts and
+        // gaps that would stay in the phi history for good and slow detection down. Requests are answered from the start.
+        if (awaitMemberUp)
+        {
+            var me = Self;
+            Cluster.Get(Context.System).RegisterOnMemberUp(() => me.Tell(StartHeartbeating.Instance));
+        }
+        else _heartbeating = true;
         Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, TimeSpan.FromMilliseconds(settings.TickMs));
     }
 
     /// <param name="members">Every node of the cluster (this one included or not); fixed for the node's life, like the configured ids 1..N.</param>
     /// <param name="clockMs">A monotonic clock in ms; null uses <see cref="Stopwatch"/>.</param>
-    public static Props Props(NodeId self, IReadOnlyCollection<NodeId> members, FailureDetectionSettings settings, IActorRef network, Func<long>? clockMs = null) =>
-        Akka.Actor.Props.Create(() => new HeartbeatActor(self, members, settings, network, clockMs));
+    /// <param name="awaitMemberUp">Send heartbeats only once this node is an Up Akka.Cluster member (needs the cluster provider).</param>
+    public static Props Props(NodeId self, IReadOnlyCollection<NodeId> members, FailureDetectionSettings settings, IActorRef network,
+        Func<long>? clockMs = null, bool awaitMemberUp = false) =>
+        Akka.Actor.Props.Create(() => new HeartbeatActor(self, members, settings, network, clockMs, awaitMemberUp));
 
     public static long MonotonicMs() => Stopwatch.GetTimestamp() * 1000 / Stopwatch.Frequency;
 
@@ -70,6 +85,11 @@ public sealed class HeartbeatActor : ReceiveActor, IWithTimers
             if (e is PeerUnreachable) _suspicions++;
             Context.System.EventStream.Publish(HeartbeatProtocol.PeerReachabilityChanged.From(e));
         }
+    }
+
+    private sealed record StartHeartbeating
+    {
+        public static readonly StartHeartbeating Instance = new();
     }
 
     private sealed record Tick

@@ -125,7 +125,8 @@ public sealed class DistSysNodeRuntime
             : null;
         var failureDetectionSettings = FailureDetectionSettings.Create(full);
         var heartbeat = failureDetectionSettings.Enabled
-            ? system.ActorOf(HeartbeatActor.Props(self, peers.Keys.ToArray(), failureDetectionSettings, network), "heartbeat")
+            ? system.ActorOf(HeartbeatActor.Props(self, peers.Keys.ToArray(), failureDetectionSettings, network,
+                awaitMemberUp: ((ExtendedActorSystem)system).Provider is Akka.Cluster.ClusterActorRefProvider), "heartbeat")
             : null;
         return new DistSysNodeRuntime(system, node, host, network, pinger, incarnation, raftSettings, raft, failureDetectionSettings, heartbeat);
     }
