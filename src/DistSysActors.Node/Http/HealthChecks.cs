@@ -118,7 +118,8 @@ public sealed record FailureDetectorDto(
             .Select(NodeHttpApi.NodeIdOf).OfType<int>());
         var peers = status.Peers.Select(p => new FailureDetectorPeerDto(
             p.NodeId.Value,
-            p.Phi is { } phi ? Math.Round(Math.Min(phi, HealthChecks.PhiShownMax), 3) : null,
+            // + 0.0 turns the -0 that phi's formula gives far from suspicion into 0.
+            p.Phi is { } phi ? Math.Round(Math.Min(phi, HealthChecks.PhiShownMax), 3) + 0.0 : null,
             p.LastHeartbeatAgeMs, p.Available, akkaReachable.Contains(p.NodeId.Value), p.Monitoring)).ToList();
         var monitored = peers.Select(p => p.NodeId).ToHashSet();
         var reachable = 1 + peers.Count(p => p.Available)
