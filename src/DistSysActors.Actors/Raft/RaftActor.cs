@@ -39,6 +39,7 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
     private bool _flushScheduled;
 
     private readonly Dictionary<(long Client, long Seq), PendingWrite> _writes = new();
+    private readonly Dictionary<string, PendingWrite> _writesByIdempotencyKey = new(StringComparer.Ordinal);
     private readonly Dictionary<long, PendingRead> _reads = new();
     private readonly Stack<ClientSession> _idleSessions = new();
     private long _nextReadId;
@@ -52,7 +53,7 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
         _settings = settings;
         _network = network;
         _requestTimeout = requestTimeout;
-        _store = new KeyValueStore(settings.SessionsMax);
+        _store = new KeyValueStore(settings.SessionsMax, settings.Idempotency.TtlMs, settings.Idempotency.RecordsMax);
         PersistenceId = $"raft-node-{self.Value}";
     }
 
@@ -102,6 +103,7 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
         _network.Tell(new NetworkProtocol.Register(Service, Self));
         Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, TimeSpan.FromMilliseconds(_settings.TickMs));
         Timers.StartPeriodicTimer(Sweep.Instance, Sweep.Instance, _requestTimeout);
+        Timers.StartPeriodicTimer(LeaderClock.Instance, LeaderClock.Instance, TimeSpan.FromMilliseconds(_settings.Idempotency.LeaderClockIntervalMs));
         ScheduleFlush();
     }
 
@@ -136,6 +138,9 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
             case Sweep:
                 ExpirePending();
                 break;
+            case LeaderClock:
+                ProposeLeaderClock();
+                break;
             default:
                 Unhandled(message);
                 break;
@@ -154,8 +159,25 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
             client.Tell(new Unavailable("overloaded: too many requests pending", Unknown: false));
             return;
         }
+        if (write.Idempotency is { } idem && _writesByIdempotencyKey.TryGetValue(idem.Key, out var inFlight))
+        {
+            // A retry while the first request with this key is still in flight here: it waits for the same answer.
+            if (inFlight.Request.Idempotency!.Fingerprint == idem.Fingerprint) inFlight.Waiters.Add(client);
+            else client.Tell(new IdempotencyConflict($"Idempotency-Key '{idem.Key}' is in use by a different request"));
+            return;
+        }
         var session = _idleSessions.Count > 0 ? _idleSessions.Pop() : ClientSession.New();
-        Propose(new PendingWrite(write, client, session, DateTime.UtcNow + _requestTimeout, Attempts: 1));
+        var pending = new PendingWrite(write, client, session, DateTime.UtcNow + _requestTimeout, Attempts: 1, Waiters: new List<IActorRef>());
+        if (write.Idempotency is { } key) _writesByIdempotencyKey[key.Key] = pending;
+        Propose(pending);
+    }
+
+    /// <summary>The leader writes its wall-clock time into the log: the replicated clock Idempotency-Key expiry is judged by.</summary>
+    private void ProposeLeaderClock()
+    {
+        if (_node is not { Role: RaftRole.Leader } node) return;
+        node.Propose(KvCodec.Encode(new KvClock(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())));
+        ScheduleFlush();
     }
 
     private void Propose(PendingWrite pending)
@@ -163,17 +185,17 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
         var s = pending.Session;
         KvCommand command = pending.Request switch
         {
-            Put p => new KvPut(s.ClientId, s.Sequence, p.Key, p.Value),
+            Put p => (KvCommand)new KvPut(s.ClientId, s.Sequence, p.Key, p.Value),
             Delete d => new KvDelete(s.ClientId, s.Sequence, d.Key),
             Cas c => new KvCas(s.ClientId, s.Sequence, c.Key, c.Expected, c.Value),
             _ => throw new InvalidOperationException($"unknown write {pending.Request.GetType().Name}"),
-        };
+        } with { Idempotency = pending.Request.Idempotency };
         var result = _node!.Propose(KvCodec.Encode(command));
         if (result.Status == ProposeStatus.Dropped)
         {
             // Never handed to Raft: the session's sequence number is unused and the slot can go back as it is.
             _idleSessions.Push(s);
-            pending.Client.Tell(new Unavailable(
+            Reply(pending, new Unavailable(
                 result.LeaderId is null ? "no Raft leader is known" : "the leader did not accept the proposal (overloaded)", Unknown: false));
             return;
         }
@@ -263,6 +285,7 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
     {
         var now = (node.Role, node.Term, node.LeaderId);
         if (now == _lastLogged) return;
+        if (now.Role == RaftRole.Leader && _lastLogged.Role != RaftRole.Leader) ProposeLeaderClock();
         _lastLogged = now;
         _log.Info("raft node {0} is {1} in term {2}, leader {3}", _self, now.Role, now.Term, now.LeaderId?.ToString() ?? "unknown");
     }
@@ -281,6 +304,16 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
         _node!.Advance(ready);
     }
 
+    /// <summary>Answers the request's client and every retry that joined it while in flight (those are replays).</summary>
+    private void Reply(PendingWrite pending, object answer)
+    {
+        if (pending.Request.Idempotency is { } idem && _writesByIdempotencyKey.TryGetValue(idem.Key, out var p) && ReferenceEquals(p, pending))
+            _writesByIdempotencyKey.Remove(idem.Key);
+        pending.Client.Tell(answer);
+        var replay = answer is WriteResult w ? w with { Replayed = true } : answer;
+        foreach (var waiter in pending.Waiters) waiter.Tell(replay);
+    }
+
     private void Answer(KvApplied applied)
     {
         if (!_writes.Remove((applied.ClientId, applied.Sequence), out var pending)) return;
@@ -291,17 +324,22 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
                 // The cluster evicted (or never saw) this session, and nothing was applied: retry once under a new one.
                 if (pending.Attempts < 3)
                 {
-                    Propose(pending with { Session = ClientSession.New(), Attempts = pending.Attempts + 1 });
+                    var retry = pending with { Session = ClientSession.New(), Attempts = pending.Attempts + 1 };
+                    if (retry.Request.Idempotency is { } idem) _writesByIdempotencyKey[idem.Key] = retry;
+                    Propose(retry);
                     return;
                 }
-                pending.Client.Tell(new Unavailable("client session expired repeatedly", Unknown: false));
+                Reply(pending, new Unavailable("client session expired repeatedly", Unknown: false));
                 return;
             case KvStatus.StaleSequence:
             case KvStatus.Invalid:
-                pending.Client.Tell(new Unavailable($"the command was not applied ({applied.Result.Status})", Unknown: false));
+                Reply(pending, new Unavailable($"the command was not applied ({applied.Result.Status})", Unknown: false));
+                break;
+            case KvStatus.IdempotencyMismatch:
+                Reply(pending, new IdempotencyConflict($"Idempotency-Key '{pending.Request.Idempotency?.Key}' was first used with a different request"));
                 break;
             default:
-                pending.Client.Tell(new WriteResult(applied.Result.Status, applied.Index, applied.Result.Value));
+                Reply(pending, new WriteResult(applied.Result.Status, applied.EffectIndex, applied.Result.Value, applied.Replayed));
                 break;
         }
         _idleSessions.Push(session.Next());
@@ -320,7 +358,7 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
             // The outcome is unknown: the entry may still commit. The next request of this session uses the next
             // sequence number, so a late commit of this one is answered StaleSequence and never applied twice.
             _writes.Remove(key);
-            pending.Client.Tell(new Unavailable("the write was not confirmed in time", Unknown: true));
+            Reply(pending, new Unavailable("the write was not confirmed in time", Unknown: true));
             _idleSessions.Push(pending.Session.Next());
         }
         foreach (var (id, pending) in _reads.Where(r => r.Value.Deadline < now).ToList())
@@ -330,7 +368,7 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
         }
     }
 
-    private sealed record PendingWrite(KvWrite Request, IActorRef Client, ClientSession Session, DateTime Deadline, int Attempts);
+    private sealed record PendingWrite(KvWrite Request, IActorRef Client, ClientSession Session, DateTime Deadline, int Attempts, List<IActorRef> Waiters);
 
     private sealed record PendingRead(string Key, IActorRef Client, DateTime Deadline);
 
@@ -354,5 +392,10 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
     private sealed record Sweep
     {
         public static readonly Sweep Instance = new();
+    }
+
+    private sealed record LeaderClock
+    {
+        public static readonly LeaderClock Instance = new();
     }
 }

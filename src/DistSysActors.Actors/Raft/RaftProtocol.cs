@@ -11,7 +11,14 @@ public static class RaftProtocol
     public abstract record KvRequest(string Key);
 
     /// <summary>Writes; answered with <see cref="WriteResult"/> once committed and applied, or <see cref="Unavailable"/>.</summary>
-    public abstract record KvWrite(string Key) : KvRequest(Key);
+    public abstract record KvWrite(string Key) : KvRequest(Key)
+    {
+        /// <summary>
+        /// The client's Idempotency-Key and request fingerprint: the write is executed once per key; a retry with the
+        /// same fingerprint gets the stored answer (Replayed), one with another fingerprint <see cref="IdempotencyConflict"/>.
+        /// </summary>
+        public KvIdempotency? Idempotency { get; init; }
+    }
     public sealed record Put(string Key, string Value) : KvWrite(Key);
     public sealed record Delete(string Key) : KvWrite(Key);
     /// <summary>Compare-and-set: Expected null means the key must be absent.</summary>
@@ -23,7 +30,11 @@ public static class RaftProtocol
     public sealed record Get(string Key, Consistency Consistency) : KvRequest(Key);
 
     /// <summary>Status Ok, NotFound (delete of an absent key) or CasMismatch (Current holds the current value).</summary>
-    public sealed record WriteResult(KvStatus Status, long Index, string? Current);
+    /// <summary>Replayed: the answer of an earlier execution of the same Idempotency-Key (nothing was executed now).</summary>
+    public sealed record WriteResult(KvStatus Status, long Index, string? Current, bool Replayed = false);
+
+    /// <summary>The Idempotency-Key was first used with a different request (or one is in flight with a different request): nothing done.</summary>
+    public sealed record IdempotencyConflict(string Reason);
 
     public sealed record ReadResult(string? Value, long AppliedIndex)
     {

@@ -9,6 +9,9 @@ public sealed record RaftSettings(
     bool Enabled, int TickMs, int ElectionTicks, int HeartbeatTicks, bool PreVote, bool CheckQuorum, int LeaseClockDriftTicks,
     long Seed, int ValueBytesMax, int KeyBytesMax, int SessionsMax, int PendingRequestsMax)
 {
+    /// <summary>The distsys.idempotency section, which the Raft state machine applies.</summary>
+    public IdempotencySettings Idempotency { get; init; } = IdempotencySettings.Default;
+
     public const string Section = "distsys.raft";
 
     public static RaftSettings Create(Config config)
@@ -28,10 +31,28 @@ public sealed record RaftSettings(
             KeyBytesMax: ConfigReader.Int(c, Section, "key-bytes-max", 1, KvCodec.KeyBytesMax),
             SessionsMax: ConfigReader.Int(c, Section, "sessions-max", 1, 10_000_000),
             PendingRequestsMax: ConfigReader.Int(c, Section, "pending-requests-max", 1, 10_000_000));
+        settings = settings with { Idempotency = IdempotencySettings.Create(config) };
         if (settings.HeartbeatTicks >= electionTicks)
             throw new ConfigurationException($"{Section}.heartbeat-ticks {settings.HeartbeatTicks} must be below {Section}.election-ticks {electionTicks}");
         if (settings.LeaseClockDriftTicks >= electionTicks)
             throw new ConfigurationException($"{Section}.lease-clock-drift-ticks {settings.LeaseClockDriftTicks} must be below {Section}.election-ticks {electionTicks}");
         return settings;
+    }
+}
+
+/// <summary>The distsys.idempotency section: Idempotency-Key records in the replicated state.</summary>
+public sealed record IdempotencySettings(long TtlMs, int RecordsMax, int LeaderClockIntervalMs)
+{
+    public const string Section = "distsys.idempotency";
+
+    public static readonly IdempotencySettings Default = new(KeyValueStore.DefaultIdempotencyTtlMs, KeyValueStore.DefaultIdempotencyRecordsMax, 10_000);
+
+    public static IdempotencySettings Create(Config config)
+    {
+        var c = config.GetConfig(Section) ?? throw new ConfigurationException($"{Section} is missing");
+        return new IdempotencySettings(
+            TtlMs: ConfigReader.Long(c, Section, "ttl-ms", 1, long.MaxValue / 4),
+            RecordsMax: ConfigReader.Int(c, Section, "records-max", 1, 10_000_000),
+            LeaderClockIntervalMs: ConfigReader.Int(c, Section, "leader-clock-interval-ms", 10, 3_600_000));
     }
 }

@@ -13,7 +13,10 @@ public sealed record RaftConfig
     public int HeartbeatTicks { get; init; } = 1;
     public bool PreVote { get; init; } = true;
     public bool CheckQuorum { get; init; } = true;
-    /// <summary>Subtracted from the election timeout to bound a lease (ticks may run at different rates on different nodes).</summary>
+    /// <summary>
+    /// Subtracted from the election timeout to bound a lease: covers ticks running at different rates on different nodes,
+    /// and at least 1 because a follower's first tick after a heartbeat may come at once (tick phase).
+    /// </summary>
     public int LeaseClockDriftTicks { get; init; } = 2;
     public int AppendEntriesMax { get; init; } = 64;
     public int AppendBytesMax { get; init; } = 1 << 20;
@@ -44,7 +47,7 @@ public sealed record RaftConfig
         }
         if (HeartbeatTicks < 1) errors.Add("HeartbeatTicks must be at least 1");
         if (ElectionTicks <= HeartbeatTicks) errors.Add("ElectionTicks must exceed HeartbeatTicks");
-        if (LeaseClockDriftTicks < 0 || LeaseClockDriftTicks >= ElectionTicks) errors.Add("LeaseClockDriftTicks must be within [0, ElectionTicks)");
+        if (LeaseClockDriftTicks < 1 || LeaseClockDriftTicks >= ElectionTicks) errors.Add("LeaseClockDriftTicks must be within [1, ElectionTicks)");
         if (AppendEntriesMax < 1) errors.Add("AppendEntriesMax must be at least 1");
         if (AppendBytesMax < 1) errors.Add("AppendBytesMax must be at least 1");
         if (InflightMessagesMax < 1) errors.Add("InflightMessagesMax must be at least 1");

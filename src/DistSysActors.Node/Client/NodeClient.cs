@@ -29,9 +29,18 @@ public sealed class NodeClient(int nodeId, int httpPort, string hostname = "127.
 
     public async Task<(int Code, string Body)> SendAsync(HttpMethod method, string path, HttpContent? content = null, CancellationToken ct = default)
     {
+        var (code, body, _) = await SendAsync(method, path, content, idempotencyKey: null, ct);
+        return (code, body);
+    }
+
+    /// <summary>Sends a request, with an Idempotency-Key header when given; Replayed tells whether the answer was a stored one.</summary>
+    public async Task<(int Code, string Body, bool Replayed)> SendAsync(HttpMethod method, string path, HttpContent? content, string? idempotencyKey, CancellationToken ct = default)
+    {
         using var request = new HttpRequestMessage(method, path) { Content = content };
+        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
         using var response = await _http.SendAsync(request, ct);
-        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(ct));
+        var replayed = response.Headers.TryGetValues("Idempotent-Replayed", out var v) && v.Contains("true");
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(ct), replayed);
     }
 
     public void Dispose() => _http.Dispose();

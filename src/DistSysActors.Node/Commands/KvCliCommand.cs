@@ -38,36 +38,47 @@ internal static class KvCliCommand
         return command;
     }
 
+    public const int AttemptsMax = 8;
+
     /// <summary>
-    /// Sends the request to the chosen node, or to the first that answers. A 503 whose outcome is "not-applied" is
-    /// safe to send again, so the next node is tried; an "unknown" outcome is reported as it is.
+    /// Sends the request to the chosen node (or the first that answers). Writes carry a fresh Idempotency-Key, so they
+    /// are retried — on 503, timeouts and unreachable nodes, with exponential backoff and jitter, rotating through
+    /// the nodes — and still take effect once. Reads are retried the same way (they change nothing).
     /// </summary>
     private static async Task<int> RunAsync(ParseResult parse, Option<int?> node, Option<int> httpBasePort, HttpMethod method, string path, string? body, CancellationToken ct)
     {
         var basePort = parse.GetValue(httpBasePort);
         var (entry, status) = await CommonOptions.ConnectAsync(parse.GetValue(node), basePort, ct);
         entry.Dispose();
-        var order = new[] { status.NodeId }.Concat(Enumerable.Range(1, status.Nodes).Where(i => i != status.NodeId));
-        (int Code, string Body) last = (0, "");
-        foreach (var id in order)
+        var order = new[] { status.NodeId }.Concat(Enumerable.Range(1, status.Nodes).Where(i => i != status.NodeId)).ToArray();
+        var idempotencyKey = method == HttpMethod.Get ? null : Guid.NewGuid().ToString("N");
+        (int Code, string Body, bool Replayed) last = (0, "", false);
+        for (var attempt = 0; attempt < AttemptsMax; attempt++)
         {
+            if (attempt > 0)
+            {
+                // Exponential backoff with full jitter: 0..min(2 s, 100 ms * 2^attempt).
+                var capMs = Math.Min(2_000, 100 << Math.Min(attempt, 5));
+                await Task.Delay(Random.Shared.Next(capMs / 2, capMs + 1), ct);
+            }
+            var id = order[attempt % order.Length];
             using var client = new Client.NodeClient(id, basePort + id);
             try
             {
-                last = await client.SendAsync(method, path, body is null ? null : new StringContent(body, Encoding.UTF8, method == HttpMethod.Post ? "application/json" : "text/plain"), ct);
+                var content = body is null ? null : new StringContent(body, Encoding.UTF8, method == HttpMethod.Post ? "application/json" : "text/plain");
+                last = await client.SendAsync(method, path, content, idempotencyKey, ct);
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
             {
-                last = (0, $"node {id} did not answer: {e.Message}");
+                last = (0, $"node {id} did not answer: {e.Message}", false);
                 continue;
             }
-            if (last.Code == 503 && last.Body.Contains("\"not-applied\"", StringComparison.Ordinal)) continue;
-            break;
+            if (last.Code != 503) break;
         }
         switch (last.Code)
         {
             case 200:
-                Console.WriteLine(last.Body);
+                Console.WriteLine(last.Replayed ? $"{last.Body} (replayed)" : last.Body);
                 return 0;
             case 404 when method == HttpMethod.Get:
                 await Console.Error.WriteLineAsync("(not found)");

@@ -41,4 +41,6 @@ public sealed record FaultSpecDto(int[][] Partitions, double DropRate, int[] Del
     };
 }
 
-public sealed record ErrorDto(string Error, string? Reason = null);
+public sealed record ErrorDto(
+    string Error,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Reason = null);

@@ -20,24 +20,32 @@ public static class KvHttpApi
         // The actor answers "unknown" at its own deadline; the HTTP wait is a little longer so that answer wins.
         var askTimeout = timeout + TimeSpan.FromSeconds(1);
 
-        app.MapPut("/kv/{key}", async (string key, HttpRequest request) =>
+        app.MapPut("/kv/{key}", async (string key, HttpContext http) =>
         {
             if (host.Runtime?.Raft is not { } raft) return Unavailable();
-            var (value, error) = await ReadValueAsync(request, host.Runtime.RaftSettings.ValueBytesMax);
-            return error ?? await WriteAsync(raft, new Put(key, value!), askTimeout);
+            var (value, error) = await ReadValueAsync(http.Request, host.Runtime.RaftSettings.ValueBytesMax);
+            if (error is not null) return error;
+            var (idem, idemError) = Idempotency(http.Request, value!);
+            return idemError ?? await WriteAsync(http, raft, new Put(key, value!) { Idempotency = idem }, askTimeout);
         });
 
-        app.MapDelete("/kv/{key}", async (string key) =>
-            host.Runtime?.Raft is { } raft ? await WriteAsync(raft, new Delete(key), askTimeout) : Unavailable());
+        app.MapDelete("/kv/{key}", async (string key, HttpContext http) =>
+        {
+            if (host.Runtime?.Raft is not { } raft) return Unavailable();
+            var (idem, idemError) = Idempotency(http.Request, "");
+            return idemError ?? await WriteAsync(http, raft, new Delete(key) { Idempotency = idem }, askTimeout);
+        });
 
-        app.MapPost("/kv/{key}/cas", async (string key, HttpRequest request) =>
+        app.MapPost("/kv/{key}/cas", async (string key, HttpContext http) =>
         {
             if (host.Runtime?.Raft is not { } raft) return Unavailable();
             var limit = 2 * host.Runtime.RaftSettings.ValueBytesMax + 1024;
-            var (body, error) = await ReadValueAsync(request, limit);
+            var (body, error) = await ReadValueAsync(http.Request, limit);
             if (error is not null) return error;
             var (cas, parseError) = ParseCas(key, body!);
-            return parseError ?? await WriteAsync(raft, cas!, askTimeout);
+            if (parseError is not null) return parseError;
+            var (idem, idemError) = Idempotency(http.Request, body!);
+            return idemError ?? await WriteAsync(http, raft, cas! with { Idempotency = idem }, askTimeout);
         });
 
         app.MapGet("/kv/{key}", async (string key, string? consistency) =>
@@ -67,11 +75,30 @@ public static class KvHttpApi
     private static IResult Unavailable() =>
         Results.Json(new { error = "the Raft key-value store is not running on this node", outcome = "not-applied" }, statusCode: 503);
 
-    private static async Task<IResult> WriteAsync(IActorRef raft, KvWrite write, TimeSpan askTimeout)
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+    public const string ReplayedHeader = "Idempotent-Replayed";
+
+    /// <summary>
+    /// The optional Idempotency-Key header (1-255 printable ASCII characters) and the request's fingerprint: a hash
+    /// of method, path and body, so the same key with another request is recognised.
+    /// </summary>
+    public static (KvIdempotency? Idempotency, IResult? Error) Idempotency(HttpRequest request, string body)
+    {
+        if (!request.Headers.TryGetValue(IdempotencyKeyHeader, out var values)) return (null, null);
+        var key = values.ToString();
+        if (values.Count != 1 || key.Length is < 1 or > KvCodec.IdempotencyKeyBytesMax || key.Any(ch => ch is < ' ' or > '~'))
+            return (null, Results.Json(new ErrorDto($"{IdempotencyKeyHeader} must be one value of 1 to {KvCodec.IdempotencyKeyBytesMax} printable ASCII characters"), statusCode: 400));
+        var hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes($"{request.Method}\n{request.Path}\n{body}"));
+        return (new KvIdempotency(key, Convert.ToHexString(hash)), null);
+    }
+
+    private static async Task<IResult> WriteAsync(HttpContext http, IActorRef raft, KvWrite write, TimeSpan askTimeout)
     {
         try
         {
-            return await raft.Ask<object>(write, askTimeout) switch
+            var answer = await raft.Ask<object>(write, askTimeout);
+            if (answer is WriteResult { Replayed: true }) http.Response.Headers[ReplayedHeader] = "true";
+            return answer switch
             {
                 WriteResult { Status: KvStatus.CasMismatch } r => Results.Json(new { error = "compare-and-set failed", current = r.Current, index = r.Index }, statusCode: 409),
                 WriteResult { Status: KvStatus.NotFound } r => Results.Json(new { index = r.Index, deleted = false }),
@@ -89,6 +116,7 @@ public static class KvHttpApi
     private static IResult Failure(object answer) => answer switch
     {
         Unavailable u => Results.Json(new { error = u.Reason, outcome = u.Unknown ? "unknown" : "not-applied" }, statusCode: 503),
+        IdempotencyConflict c => Results.Json(new ErrorDto(c.Reason), statusCode: 422),
         Rejected { TooLarge: true } r => Results.Json(new ErrorDto(r.Reason), statusCode: 413),
         Rejected r => Results.Json(new ErrorDto(r.Reason), statusCode: 400),
         _ => Results.Json(new ErrorDto($"unexpected answer {answer.GetType().Name}"), statusCode: 500),

@@ -171,4 +171,27 @@ public sealed class RaftActorSpec(ITestOutputHelper output) : TestKit(Config, "r
         Assert.Equal(new NodeId(1), send.To);
         Assert.Equal(5, StatusOf(node).Raft.Term);
     }
+
+    [Fact]
+    public void Fifty_concurrent_requests_with_one_idempotency_key_take_effect_once_and_get_the_same_answer()
+    {
+        var (_, nodes) = StartCluster();
+        AwaitLeader(nodes);
+        var key = new Core.Raft.KeyValue.KvIdempotency("retry-1", "fingerprint-1");
+        var probes = Enumerable.Range(0, 50).Select(_ => CreateTestProbe()).ToList();
+        var targets = nodes.Values.ToArray();
+        for (var i = 0; i < probes.Count; i++)
+            targets[i % targets.Length].Tell(new Cas("k", null, "once") { Idempotency = key }, probes[i].Ref);
+
+        // Executed twice, a cas from "absent" would fail the second time; every answer is the first one's.
+        var answers = probes.Select(p => p.ExpectMsg<WriteResult>(TimeSpan.FromSeconds(10))).ToList();
+        Assert.All(answers, a => Assert.Equal(Core.Raft.KeyValue.KvStatus.Ok, a.Status));
+        Assert.Single(answers.Select(a => a.Index).Distinct());
+        Assert.Single(answers, a => !a.Replayed);
+
+        targets[0].Tell(new Cas("k", null, "other") { Idempotency = key with { Fingerprint = "fingerprint-2" } });
+        ExpectMsg<IdempotencyConflict>(TimeSpan.FromSeconds(5));
+        targets[1].Tell(new Get("k", Consistency.Linearizable));
+        Assert.Equal("once", ExpectMsg<ReadResult>().Value);
+    }
 }

@@ -239,6 +239,39 @@ public sealed class RaftDissertationTests
         Assert.Empty(cluster.Reads[N(1)]); // falls back to a round, which cannot complete
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Dissertation6_4_1_LeaseEndsBeforeAnyOtherLeaderCanBeElected(long seed)
+    {
+        var cluster = new RaftTestCluster(5, seed);
+        cluster.Elect(1);
+        cluster.TickAll(3);
+        Assert.True(cluster[1].HasLease);
+        cluster.Isolated.Add(N(1));
+        int? leaseEnded = null, otherElected = null;
+        for (var tick = 1; tick <= 10 * ElectionTicks && otherElected is null; tick++)
+        {
+            cluster.TickAll(1);
+            if (leaseEnded is null && !cluster[1].HasLease) leaseEnded = tick;
+            if (cluster.Nodes.Values.Any(n => n.Id != N(1) && n.Role == RaftRole.Leader)) otherElected = tick;
+        }
+        Assert.NotNull(otherElected);
+        Assert.True(leaseEnded < otherElected, $"seed {seed}: lease ended at tick {leaseEnded}, another leader at tick {otherElected}");
+    }
+
+    [Fact]
+    public void ConfigValidationNamesEachBadField()
+    {
+        var bad = new RaftConfig { Id = N(9), Voters = [N(1), N(1)], ElectionTicks = 2, HeartbeatTicks = 2, LeaseClockDriftTicks = 0, AppendEntriesMax = 0 };
+        var errors = string.Join("\n", bad.Validate());
+        foreach (var field in new[] { "Voters must contain Id", "Voters must be distinct", "ElectionTicks", "LeaseClockDriftTicks", "AppendEntriesMax" })
+            Assert.Contains(field, errors);
+        Assert.Throws<ArgumentException>(() => new RaftNode(bad, new DeterministicRandom(1)));
+    }
+
     [Fact]
     public void Dissertation6_4_1_NoLeaseWithoutCheckQuorum()
     {

@@ -179,4 +179,63 @@ public sealed class MultiProcessClusterTests(ClusterOfThree fixture, ITestOutput
         Assert.NotEqual(0, code);
         Assert.Contains("between 0 and 1", text);
     }
+
+    private async Task<(int Code, string Body, bool Replayed)> WriteAsync(int node, HttpMethod method, string path, string body, string? key)
+    {
+        using var client = Cluster.Client(node);
+        return await client.SendAsync(method, path, new StringContent(body), key);
+    }
+
+    [Fact]
+    public async Task A_write_retried_with_its_idempotency_key_takes_effect_once_even_across_a_leader_crash()
+    {
+        await EnsureRunningAsync();
+        var key = $"k-{Guid.NewGuid():N}";
+
+        // Plain retry: the stored answer comes back, marked as replayed; another request with the key is refused.
+        var first = await WriteAsync(1, HttpMethod.Put, $"/kv/{key}", "v1", "idem-put-1");
+        var retry = await WriteAsync(2, HttpMethod.Put, $"/kv/{key}", "v1", "idem-put-1");
+        Assert.Equal((200, false), (first.Code, first.Replayed));
+        Assert.Equal((200, true, first.Body), (retry.Code, retry.Replayed, retry.Body));
+        Assert.Equal(422, (await WriteAsync(2, HttpMethod.Put, $"/kv/{key}", "v2", "idem-put-1")).Code);
+        Assert.Equal(400, (await WriteAsync(2, HttpMethod.Put, $"/kv/{key}", "v2", new string('x', 256))).Code);
+
+        // The leader commits a cas, then crashes before the client sees an answer; the client retries elsewhere.
+        var leader = (await StatusAsync(1)).Raft!.LeaderId!.Value;
+        var cas = """{"expected": "v1", "value": "v2"}""";
+        using (var lost = new HttpClient { BaseAddress = Cluster.Client(leader).BaseAddress, Timeout = TimeSpan.FromSeconds(10) })
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"/kv/{key}/cas") { Content = new StringContent(cas) };
+            request.Headers.Add("Idempotency-Key", "idem-cas-1");
+            _ = lost.SendAsync(request); // its answer is never read: as if lost with the crash
+            var other = Enumerable.Range(1, 3).First(i => i != leader);
+            await Cluster.AwaitAsync(async () =>
+            {
+                using var c = Cluster.Client(other);
+                return (await c.SendAsync(HttpMethod.Get, $"/kv/{key}?consistency=stale")).Body == "v2";
+            }, TimeSpan.FromSeconds(15), "the cas is committed and applied on another node");
+            Cluster.Kill(leader);
+            output.WriteLine($"killed leader {leader} after the cas committed");
+
+            // Executed again, this cas would fail (the value is already v2); the retry returns the stored success instead.
+            var answer = await RetryAsync(other, HttpMethod.Post, $"/kv/{key}/cas", cas, "idem-cas-1");
+            Assert.Equal((200, true), (answer.Code, answer.Replayed));
+            using var reader = Cluster.Client(other);
+            Assert.Equal("v2", (await reader.SendAsync(HttpMethod.Get, $"/kv/{key}")).Body);
+        }
+        Cluster.Start(leader);
+        await Cluster.AwaitAsync(Cluster.AllReadyAsync, TimeSpan.FromSeconds(90), "the old leader is back and every node ready");
+    }
+
+    /// <summary>Retries (as a client would after a failover) until the cluster answers with something other than 503.</summary>
+    private async Task<(int Code, string Body, bool Replayed)> RetryAsync(int node, HttpMethod method, string path, string body, string key)
+    {
+        (int Code, string Body, bool Replayed) last = (0, "", false);
+        await Cluster.AwaitAsync(async () =>
+        {
+            last = await WriteAsync(node, method, path, body, key);
+            return last.Code != 503;
+        }, TimeSpan.FromSeconds(30), $"{method} {path} is answered by node {node}");
+        return last;
+    }
 }

@@ -12,17 +12,40 @@ namespace DistSysActors.Core.Raft.KeyValue;
 /// any larger sequence means its session was evicted, and the command is answered SessionExpired
 /// without being applied. (An evicted client retrying its very first command cannot be told apart from
 /// a new client; clients therefore use a fresh client id per session.)
+///
+/// Idempotency keys: a command carrying an Idempotency-Key is executed once; its result is stored with the key
+/// and the request's fingerprint, and a later command with the same key and fingerprint is answered with the
+/// stored result (Replayed) without executing; with another fingerprint it is refused (IdempotencyMismatch).
+/// Records expire <see cref="IdempotencyTtlMs"/> after they were made, judged by the leader's clock entries
+/// (<see cref="KvClock"/>) in the log, so every replica expires the same keys at the same index. At most
+/// <see cref="IdempotencyRecordsMax"/> records are kept; a new one at a full table evicts the oldest (lowest
+/// leader time, then lowest index).
 /// </remarks>
-public sealed class KeyValueStore(int sessionsMax = KeyValueStore.DefaultSessionsMax)
+public sealed class KeyValueStore(
+    int sessionsMax = KeyValueStore.DefaultSessionsMax,
+    long idempotencyTtlMs = KeyValueStore.DefaultIdempotencyTtlMs,
+    int idempotencyRecordsMax = KeyValueStore.DefaultIdempotencyRecordsMax)
 {
     public const int DefaultSessionsMax = 10_000;
+    public const long DefaultIdempotencyTtlMs = 24 * 60 * 60 * 1000L;
+    public const int DefaultIdempotencyRecordsMax = 100_000;
 
     private readonly Dictionary<string, string> _data = new(StringComparer.Ordinal);
     private readonly Dictionary<long, Session> _sessions = [];
+    private readonly Dictionary<string, IdempotencyRecord> _idempotency = new(StringComparer.Ordinal);
+    private readonly SortedSet<(long MadeAtMs, long Index, string Key)> _idempotencyByAge = new();
 
     private sealed record Session(long Sequence, KvResult Result, long LastIndex);
 
+    private sealed record IdempotencyRecord(string Fingerprint, KvResult Result, long Index, long MadeAtMs);
+
     public int SessionsMax { get; } = sessionsMax > 0 ? sessionsMax : throw new ArgumentOutOfRangeException(nameof(sessionsMax));
+    public long IdempotencyTtlMs { get; } = idempotencyTtlMs > 0 ? idempotencyTtlMs : throw new ArgumentOutOfRangeException(nameof(idempotencyTtlMs));
+    public int IdempotencyRecordsMax { get; } = idempotencyRecordsMax > 0 ? idempotencyRecordsMax : throw new ArgumentOutOfRangeException(nameof(idempotencyRecordsMax));
+
+    /// <summary>The latest leader time written into the log (ms since the Unix epoch); 0 before the first clock entry.</summary>
+    public long LeaderTimeMs { get; private set; }
+    public int IdempotencyRecordCount => _idempotency.Count;
     public long AppliedIndex { get; private set; }
     public int Count => _data.Count;
     public int SessionCount => _sessions.Count;
@@ -45,11 +68,17 @@ public sealed class KeyValueStore(int sessionsMax = KeyValueStore.DefaultSession
         if (entry.Type != EntryType.Normal) return null;
         var command = KvCodec.Decode(entry.Data);
         if (command is null) return new KvApplied(entry.Index, 0, 0, new KvResult(KvStatus.Invalid), false);
+        if (command is KvClock clock)
+        {
+            LeaderTimeMs = Math.Max(LeaderTimeMs, clock.LeaderTimeMs);
+            ExpireIdempotencyRecords();
+            return null;
+        }
 
         if (_sessions.TryGetValue(command.ClientId, out var session))
         {
             if (command.Sequence == session.Sequence)
-                return new KvApplied(entry.Index, command.ClientId, command.Sequence, session.Result, true);
+                return new KvApplied(entry.Index, command.ClientId, command.Sequence, session.Result, true, OriginalIndex: session.LastIndex);
             if (command.Sequence < session.Sequence)
                 return new KvApplied(entry.Index, command.ClientId, command.Sequence, new KvResult(KvStatus.StaleSequence), true);
         }
@@ -62,9 +91,42 @@ public sealed class KeyValueStore(int sessionsMax = KeyValueStore.DefaultSession
             EvictOldestSession();
         }
 
+        if (command.Idempotency is { } idem && _idempotency.TryGetValue(idem.Key, out var record))
+        {
+            // Answered, not executed: the session records the answer so a retry of this sequence gets it too.
+            var answer = record.Fingerprint == idem.Fingerprint ? record.Result : new KvResult(KvStatus.IdempotencyMismatch);
+            _sessions[command.ClientId] = new Session(command.Sequence, answer, record.Fingerprint == idem.Fingerprint ? record.Index : entry.Index);
+            return record.Fingerprint == idem.Fingerprint
+                ? new KvApplied(entry.Index, command.ClientId, command.Sequence, answer, true, Replayed: true, OriginalIndex: record.Index)
+                : new KvApplied(entry.Index, command.ClientId, command.Sequence, answer, false);
+        }
+
         var result = Execute(command);
         _sessions[command.ClientId] = new Session(command.Sequence, result, entry.Index);
+        if (command.Idempotency is { } key) Remember(key, result, entry.Index);
         return new KvApplied(entry.Index, command.ClientId, command.Sequence, result, false);
+    }
+
+    private void Remember(KvIdempotency key, KvResult result, long index)
+    {
+        if (_idempotency.Count >= IdempotencyRecordsMax)
+        {
+            var oldest = _idempotencyByAge.Min;
+            _idempotencyByAge.Remove(oldest);
+            _idempotency.Remove(oldest.Key);
+        }
+        _idempotency[key.Key] = new IdempotencyRecord(key.Fingerprint, result, index, LeaderTimeMs);
+        _idempotencyByAge.Add((LeaderTimeMs, index, key.Key));
+    }
+
+    private void ExpireIdempotencyRecords()
+    {
+        while (_idempotencyByAge.Count > 0 && _idempotencyByAge.Min.MadeAtMs + IdempotencyTtlMs < LeaderTimeMs)
+        {
+            var expired = _idempotencyByAge.Min;
+            _idempotencyByAge.Remove(expired);
+            _idempotency.Remove(expired.Key);
+        }
     }
 
     private KvResult Execute(KvCommand command)

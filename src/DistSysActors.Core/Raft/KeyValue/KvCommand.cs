@@ -7,7 +7,20 @@ namespace DistSysActors.Core.Raft.KeyValue;
 /// <see cref="Sequence"/> number that starts at 1 and grows with each new request (Raft dissertation 6.3).
 /// A client has one request outstanding at a time and retries it with the same sequence number.
 /// </summary>
-public abstract record KvCommand(long ClientId, long Sequence, string Key);
+public abstract record KvCommand(long ClientId, long Sequence, string Key)
+{
+    /// <summary>The client's Idempotency-Key and a fingerprint of its request; null for commands without one.</summary>
+    public KvIdempotency? Idempotency { get; init; }
+}
+
+/// <summary>An Idempotency-Key and the fingerprint (e.g. a hash of method, path and body) of the request that carried it.</summary>
+public sealed record KvIdempotency(string Key, string Fingerprint);
+
+/// <summary>
+/// The leader's wall-clock time, written into the log by the leader so every replica judges idempotency-key
+/// expiry by the same replicated clock (not by its own). Carries no session.
+/// </summary>
+public sealed record KvClock(long LeaderTimeMs) : KvCommand(0, 0, "");
 
 public sealed record KvPut(long ClientId, long Sequence, string Key, string Value) : KvCommand(ClientId, Sequence, Key);
 
@@ -29,6 +42,8 @@ public enum KvStatus
     StaleSequence,
     /// <summary>The entry could not be decoded; nothing is applied.</summary>
     Invalid,
+    /// <summary>The Idempotency-Key was first used with a different request; nothing is applied.</summary>
+    IdempotencyMismatch,
 }
 
 /// <summary>Outcome of a command; Value is the current value after a CasMismatch.</summary>
@@ -37,16 +52,27 @@ public sealed record KvResult(KvStatus Status, string? Value = null)
     public static readonly KvResult Ok = new(KvStatus.Ok);
 }
 
-/// <summary>What applying one log entry produced, for the host to answer the waiting client by (ClientId, Sequence).</summary>
-public sealed record KvApplied(long Index, long ClientId, long Sequence, KvResult Result, bool Duplicate);
+/// <summary>
+/// What applying one log entry produced, for the host to answer the waiting client by (ClientId, Sequence).
+/// <see cref="Duplicate"/>: the result is the stored one of an earlier entry (a session retry or an Idempotency-Key
+/// replay), whose index is <see cref="EffectIndex"/>; <see cref="Replayed"/>: it came from the idempotency table.
+/// </summary>
+public sealed record KvApplied(long Index, long ClientId, long Sequence, KvResult Result, bool Duplicate, bool Replayed = false, long? OriginalIndex = null)
+{
+    /// <summary>The index at which the answered effect took place.</summary>
+    public long EffectIndex => OriginalIndex ?? Index;
+}
 
 /// <summary>Compact, versioned binary encoding of commands as Raft entry data; the same bytes decode identically on every replica.</summary>
 public static class KvCodec
 {
     public const int KeyBytesMax = 1_024;
     public const int ValueBytesMax = 64 * 1_024;
-    private const byte FormatVersion = 1;
-    private const byte PutTag = 1, DeleteTag = 2, CasTag = 3;
+    public const int IdempotencyKeyBytesMax = 255;
+    public const int FingerprintBytesMax = 128;
+    // Version 1 (no idempotency fields) is still decoded, so logs written before version 2 replay unchanged.
+    private const byte FormatVersion1 = 1, FormatVersion = 2;
+    private const byte PutTag = 1, DeleteTag = 2, CasTag = 3, ClockTag = 4;
 
     public static byte[] Encode(KvCommand command)
     {
@@ -56,6 +82,20 @@ public static class KvCodec
         using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(FormatVersion);
+            if (command is KvClock clock)
+            {
+                w.Write(ClockTag);
+                w.Write(clock.LeaderTimeMs);
+                return stream.ToArray();
+            }
+            w.Write(command.Idempotency is not null);
+            if (command.Idempotency is { } idem)
+            {
+                Check(idem.Key, IdempotencyKeyBytesMax, "idempotency key");
+                Check(idem.Fingerprint, FingerprintBytesMax, "fingerprint");
+                w.Write(idem.Key);
+                w.Write(idem.Fingerprint);
+            }
             switch (command)
             {
                 case KvPut p:
@@ -87,7 +127,26 @@ public static class KvCodec
         try
         {
             using var r = new BinaryReader(new MemoryStream(data, writable: false), Encoding.UTF8);
-            if (r.ReadByte() != FormatVersion) return null;
+            var version = r.ReadByte();
+            if (version is not (FormatVersion1 or FormatVersion)) return null;
+            KvIdempotency? idempotency = null;
+            if (version == FormatVersion)
+            {
+                // The byte after the version is the clock tag, or the "has an Idempotency-Key" flag (0 or 1).
+                switch (r.ReadByte())
+                {
+                    case ClockTag:
+                        var clock = new KvClock(r.ReadInt64());
+                        return r.BaseStream.Position == data.Length ? clock : null;
+                    case 1:
+                        idempotency = new KvIdempotency(r.ReadString(), r.ReadString());
+                        break;
+                    case 0:
+                        break;
+                    default:
+                        return null;
+                }
+            }
             var tag = r.ReadByte();
             var client = r.ReadInt64();
             var seq = r.ReadInt64();
@@ -99,7 +158,7 @@ public static class KvCodec
                 CasTag => r.ReadBoolean() ? new KvCas(client, seq, key, r.ReadString(), r.ReadString()) : new KvCas(client, seq, key, null, r.ReadString()),
                 _ => null,
             };
-            return r.BaseStream.Position == data.Length ? command : null;
+            return r.BaseStream.Position == data.Length ? command is null ? null : command with { Idempotency = idempotency } : null;
         }
         catch (EndOfStreamException) { return null; }
         catch (FormatException) { return null; }

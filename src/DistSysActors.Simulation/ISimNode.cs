@@ -1,0 +1,41 @@
+using DistSysActors.Core;
+
+namespace DistSysActors.Simulation;
+
+/// <summary>
+/// A protocol adapter the simulator hosts: it feeds messages and ticks into a pure core and
+/// executes the core's effects through the context (persist to <see cref="ISimContext{TMessage}.Storage"/>, then send).
+/// Everything it holds in fields is volatile and lost on <c>Crash</c>; only <see cref="SimStorage"/> survives.
+/// </summary>
+public interface ISimNode<TMessage> where TMessage : notnull
+{
+    /// <summary>Called once when the node starts or restarts, before any message or tick.</summary>
+    void Start(ISimContext<TMessage> ctx) { }
+
+    /// <summary>A message from <paramref name="from"/> (or <see cref="Simulator{TMessage}.ExternalId"/> for injected input).</summary>
+    void Receive(NodeId from, TMessage msg, ISimContext<TMessage> ctx);
+
+    /// <summary>Called every <see cref="SimulatorOptions.TickIntervalMs"/> of virtual time while the node is up.</summary>
+    void Tick(ISimContext<TMessage> ctx);
+}
+
+/// <summary>What a simulated node may see and do while it handles one event.</summary>
+public interface ISimContext<TMessage> where TMessage : notnull
+{
+    /// <summary>Virtual time in milliseconds since the simulation began.</summary>
+    long NowMs { get; }
+
+    NodeId Self { get; }
+
+    /// <summary>The node's durable store: written data survives crashes and is all a restarted node gets back.</summary>
+    SimStorage Storage { get; }
+
+    /// <summary>A seeded random source owned by this node incarnation (forked from the simulation seed).</summary>
+    DeterministicRandom Random { get; }
+
+    /// <summary>Hands a message to the simulated network, which applies the current faults.</summary>
+    void Send(NodeId to, TMessage msg);
+
+    /// <summary>Adds a free-form line to the trace (shown when an invariant fails).</summary>
+    void Note(string text);
+}

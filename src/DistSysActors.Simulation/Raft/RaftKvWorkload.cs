@@ -1,0 +1,174 @@
+using DistSysActors.Core;
+using DistSysActors.Core.Raft;
+using DistSysActors.Core.Raft.KeyValue;
+
+namespace DistSysActors.Simulation.Raft;
+
+public enum KvOpKind { Put, Get, Delete, Cas }
+
+/// <summary>
+/// One client operation as the client saw it: called at <see cref="CallMs"/>, answered at <see cref="ReturnMs"/>
+/// (null when no answer came before the run ended: the outcome is unknown). For Get, Output is the value read;
+/// for Cas, Swapped says whether it applied and Output is the current value on a mismatch.
+/// </summary>
+public sealed record KvHistoryOp(
+    long ClientId, long Sequence, KvOpKind Kind, string Key, string? Value, string? Expected,
+    long CallMs, long? ReturnMs, KvStatus? Status, string? Output);
+
+/// <summary>
+/// Closed-loop key-value clients on a <see cref="RaftSimCluster"/>: each has a session and one request in flight,
+/// sends it to its leader hint (or a random live node), and retries with the same sequence number on timeout or
+/// rejection, so the session makes every retry safe. Records the history for the checkers.
+/// </summary>
+public sealed class RaftKvWorkload
+{
+    public const int ClientsMax = 64;
+
+    private readonly RaftSimCluster _cluster;
+    private readonly DeterministicRandom _random;
+    private readonly ClientState[] _clients;
+    private readonly Dictionary<long, ClientState> _byRequest = [];
+    private readonly string[] _keys;
+    private long _valueCounter;
+
+    /// <param name="staleReads">Serve reads from the receiving node's state machine without any check (not linearizable; for contrast).</param>
+    public RaftKvWorkload(RaftSimCluster cluster, int clients, int keys, bool readsAndCas, long timeoutMs = 300,
+        ReadMode readMode = ReadMode.ReadIndex, bool staleReads = false)
+    {
+        if (clients < 1 || clients > ClientsMax) throw new ArgumentOutOfRangeException(nameof(clients));
+        _cluster = cluster;
+        _random = cluster.Sim.ForkRandom();
+        _keys = Enumerable.Range(0, Math.Max(1, keys)).Select(i => $"k{i}").ToArray();
+        ReadsAndCas = readsAndCas;
+        TimeoutMs = timeoutMs;
+        ReadMode = readMode;
+        StaleReads = staleReads;
+        _clients = Enumerable.Range(0, clients).Select(_ => new ClientState(cluster.NextClientId())).ToArray();
+        var previous = cluster.ReplyListener;
+        cluster.ReplyListener = reply => { previous?.Invoke(reply); OnReply(reply); };
+    }
+
+    public bool ReadsAndCas { get; }
+    public long TimeoutMs { get; }
+    public ReadMode ReadMode { get; }
+    public bool StaleReads { get; }
+    public bool Running { get; private set; }
+
+    /// <summary>Completed operations, plus (after <see cref="Stop"/>) the ones still in flight with unknown outcome.</summary>
+    public List<KvHistoryOp> History { get; } = [];
+
+    public int Completed => History.Count(o => o.ReturnMs is not null);
+
+    public void Start()
+    {
+        Running = true;
+        foreach (var c in _clients) NextOperation(c);
+    }
+
+    /// <summary>Stops issuing operations; operations still waiting are recorded with an unknown outcome.</summary>
+    public void Stop()
+    {
+        Running = false;
+        foreach (var c in _clients)
+        {
+            if (c.Op is { } op) History.Add(op);
+            c.Op = null;
+        }
+    }
+
+    private void NextOperation(ClientState c)
+    {
+        if (!Running) return;
+        var key = _keys[_random.NextInt(0, _keys.Length)];
+        var value = $"v{++_valueCounter}";
+        var kind = !ReadsAndCas ? KvOpKind.Put : _random.NextInt(0, 10) switch
+        {
+            < 4 => KvOpKind.Get,
+            < 7 => KvOpKind.Put,
+            < 9 => KvOpKind.Cas,
+            _ => KvOpKind.Delete,
+        };
+        string? expected = null;
+        if (kind == KvOpKind.Get)
+        {
+            c.Op = new KvHistoryOp(c.ClientId, 0, kind, key, null, null, _cluster.Sim.NowMs, null, null, null);
+        }
+        else
+        {
+            c.Sequence++;
+            if (kind == KvOpKind.Cas && !_random.Chance(0.3)) expected = $"v{Math.Max(1, _valueCounter - _random.NextInt(1, 4))}";
+            c.Op = new KvHistoryOp(c.ClientId, c.Sequence, kind, key, kind is KvOpKind.Delete ? null : value, expected, _cluster.Sim.NowMs, null, null, null);
+        }
+        Send(c);
+    }
+
+    private void Send(ClientState c)
+    {
+        var op = c.Op!;
+        var requestId = _cluster.NextRequestId();
+        _byRequest.Remove(c.RequestId);
+        c.RequestId = requestId;
+        _byRequest[requestId] = c;
+        var target = c.LeaderHint is { } hint && _cluster.Node(hint)?.Raft is not null ? hint : RandomLiveNode();
+        c.LeaderHint = null;
+        object request = op.Kind switch
+        {
+            KvOpKind.Get => new RaftClientRead(requestId, op.Key, ReadMode, StaleReads),
+            KvOpKind.Put => new RaftClientCommand(requestId, new KvPut(op.ClientId, op.Sequence, op.Key, op.Value!)),
+            KvOpKind.Delete => new RaftClientCommand(requestId, new KvDelete(op.ClientId, op.Sequence, op.Key)),
+            _ => new RaftClientCommand(requestId, new KvCas(op.ClientId, op.Sequence, op.Key, op.Expected, op.Value!)),
+        };
+        if (target is { } node) _cluster.Sim.Inject(node, request);
+        _cluster.Sim.Schedule(_cluster.Sim.NowMs + TimeoutMs, () =>
+        {
+            if (c.RequestId == requestId && c.Op is not null && Running) Send(c);
+        }, $"client {c.ClientId} timeout");
+    }
+
+    private NodeId? RandomLiveNode()
+    {
+        var live = _cluster.Ids.Where(id => _cluster.Node(id)?.Raft is not null).ToArray();
+        return live.Length == 0 ? null : live[_random.NextInt(0, live.Length)];
+    }
+
+    private void OnReply(RaftClientReply reply)
+    {
+        if (!_byRequest.TryGetValue(reply.RequestId, out var c) || c.RequestId != reply.RequestId || c.Op is null) return;
+        _byRequest.Remove(reply.RequestId);
+        switch (reply)
+        {
+            case RaftClientRejected rejected:
+                c.LeaderHint = rejected.LeaderHint;
+                // Retry soon, elsewhere; the session keeps a retried command from applying twice.
+                var requestId = c.RequestId;
+                _cluster.Sim.Schedule(_cluster.Sim.NowMs + 10, () =>
+                {
+                    if (c.RequestId == requestId && c.Op is not null && Running) Send(c);
+                }, $"client {c.ClientId} retry");
+                break;
+            case RaftClientOk ok:
+                var op = c.Op;
+                if (ok.Result is { Status: KvStatus.SessionExpired or KvStatus.StaleSequence or KvStatus.Invalid })
+                    throw new InvalidOperationException($"seed={_cluster.Seed}: client {c.ClientId} got {ok.Result.Status} for {op}");
+                History.Add(op with
+                {
+                    ReturnMs = _cluster.Sim.NowMs,
+                    Status = ok.Result?.Status ?? (ok.Value is null ? KvStatus.NotFound : KvStatus.Ok),
+                    Output = op.Kind == KvOpKind.Get ? ok.Value : ok.Result?.Value,
+                });
+                c.Op = null;
+                c.LeaderHint = reply.Node;
+                NextOperation(c);
+                break;
+        }
+    }
+
+    private sealed class ClientState(long clientId)
+    {
+        public long ClientId { get; } = clientId;
+        public long Sequence { get; set; }
+        public long RequestId { get; set; }
+        public KvHistoryOp? Op { get; set; }
+        public NodeId? LeaderHint { get; set; }
+    }
+}

@@ -1,0 +1,159 @@
+using System.Collections.Immutable;
+using DistSysActors.Core;
+using DistSysActors.Core.Raft;
+using DistSysActors.Core.Raft.KeyValue;
+
+namespace DistSysActors.Simulation.Raft;
+
+/// <summary>
+/// A Raft cluster on the simulator with the safety invariants checked after every event, plus the helpers
+/// scenarios need: find the leader, submit a command until enough nodes applied it, crash and restart.
+/// </summary>
+public sealed class RaftSimCluster
+{
+    private readonly Func<RaftConfig, RaftConfig>? _configure;
+    private readonly RaftNodeView[] _views;
+    private readonly IReadOnlyList<LogEntry>[] _persistedLogs;
+    private long _nextClientId;
+    private long _nextRequestId;
+
+    public RaftSimCluster(SimulatorOptions options, int size, Func<RaftConfig, RaftConfig>? configure = null)
+    {
+        if (size < 1 || size > RaftConfig.VotersMax) throw new ArgumentOutOfRangeException(nameof(size));
+        _configure = configure;
+        Ids = Enumerable.Range(1, size).Select(i => new NodeId(i)).ToImmutableArray();
+        Sim = new Simulator<object>(options);
+        Checker = new RaftInvariantChecker(size);
+        Sim.AddNodes(Ids, (id, storage) => new RaftSimNode(id, storage, this));
+        _persistedLogs = Ids.Select(id => RaftSimNode.PersistedLog(Sim.Storage(id))).ToArray();
+        _views = new RaftNodeView[size];
+        Sim.Invariants.Add("raft safety", () =>
+        {
+            for (var i = 0; i < _views.Length; i++) _views[i] = new RaftNodeView(Ids[i], Raft(Ids[i]), _persistedLogs[i]);
+            return Checker.Check(_views);
+        });
+    }
+
+    public RaftSimCluster(long seed, int size, Func<RaftConfig, RaftConfig>? configure = null)
+        : this(new SimulatorOptions { Seed = seed }, size, configure) { }
+
+    public Simulator<object> Sim { get; }
+    public RaftInvariantChecker Checker { get; }
+    public ImmutableArray<NodeId> Ids { get; }
+    public long Seed => Sim.Seed;
+
+    /// <summary>
+    /// Test-only defect: hosts send acknowledgements before their write is durable (it lands one Ready later and is lost
+    /// on a crash). Used to show the invariants catch a host that breaks persist-before-send.
+    /// </summary>
+    public bool BreakPersistBeforeSend { get; init; }
+
+    /// <summary>
+    /// Per-node clock rate (Raft ticks per simulator tick), 1 by default. Rates other than 1 model clock drift, which
+    /// lease reads must tolerate up to <see cref="RaftConfig.LeaseClockDriftTicks"/>.
+    /// </summary>
+    public Dictionary<NodeId, double> ClockRates { get; } = [];
+
+    public double ClockRate(NodeId id) => ClockRates.GetValueOrDefault(id, 1.0);
+
+    /// <summary>Every reply any node gave a client, in order.</summary>
+    public List<RaftClientReply> Replies { get; } = [];
+
+    /// <summary>Called with each reply as it happens (client drivers hook in here).</summary>
+    public Action<RaftClientReply>? ReplyListener { get; set; }
+
+    /// <summary>Raft settings for the simulation: 10 ms ticks, so elections time out after 100-200 ms.</summary>
+    public RaftConfig ConfigFor(NodeId id)
+    {
+        var config = new RaftConfig { Id = id, Voters = Ids, ElectionTicks = 10, HeartbeatTicks = 2 };
+        return _configure is null ? config : _configure(config);
+    }
+
+    internal void Reply(RaftClientReply reply)
+    {
+        Replies.Add(reply);
+        ReplyListener?.Invoke(reply);
+    }
+
+    public RaftSimNode? Node(NodeId id) => Sim.Node<RaftSimNode>(id);
+    public RaftNode? Raft(NodeId id) => Node(id)?.Raft;
+    public RaftNode? Raft(int id) => Raft(new NodeId(id));
+
+    public IEnumerable<RaftNode> Live => Ids.Select(Raft).OfType<RaftNode>();
+
+    /// <summary>The live leader with the highest term among <paramref name="among"/> (all nodes by default), if any.</summary>
+    public NodeId? Leader(IEnumerable<NodeId>? among = null) =>
+        (among ?? Ids).Select(Raft).OfType<RaftNode>().Where(n => n.Role == RaftRole.Leader).MaxBy(n => n.Term)?.Id;
+
+    /// <summary>Runs until a leader exists among <paramref name="among"/> that a majority of the cluster follows in its term.</summary>
+    public NodeId? RunUntilLeader(long maxMs, IEnumerable<NodeId>? among = null)
+    {
+        var group = (among ?? Ids).ToArray();
+        NodeId? found = null;
+        Sim.RunUntil(() =>
+        {
+            found = null;
+            if (Leader(group) is not { } leader) return false;
+            var term = Raft(leader)!.Term;
+            var followers = Live.Count(n => n.Term == term && n.LeaderId == leader);
+            if (followers < Ids.Length / 2 + 1) return false;
+            found = leader;
+            return true;
+        }, maxMs);
+        return found;
+    }
+
+    /// <summary>Makes <paramref name="id"/> start an election now and runs until it leads (or maxMs pass).</summary>
+    public bool ElectNow(NodeId id, long maxMs = 2_000)
+    {
+        Sim.Invoke<RaftSimNode>(id, (node, ctx) => node.Campaign(ctx));
+        return Sim.RunUntil(() => Raft(id) is { Role: RaftRole.Leader }, maxMs);
+    }
+
+    public void Crash(NodeId id) => Sim.Crash(id);
+    public void Restart(NodeId id) => Sim.Restart(id);
+
+    public long NextClientId() => ++_nextClientId;
+    public long NextRequestId() => ++_nextRequestId;
+
+    /// <summary>A put from a fresh client session (sequence 1), so its effect is identified by client id.</summary>
+    public KvPut NewPut(string key, string value) => new(NextClientId(), 1, key, value);
+
+    /// <summary>Live nodes whose state machine has applied the command (found through its client session).</summary>
+    public int AppliedCount(KvCommand command) =>
+        Ids.Select(Node).Count(n => n?.Raft is not null && n.Kv.SessionSequence(command.ClientId) >= command.Sequence);
+
+    /// <summary>
+    /// Like the 6.5840 lab's one(): keeps submitting the command to the current leader until at least
+    /// <paramref name="servers"/> live nodes applied it or <paramref name="maxMs"/> pass. Retries are safe: the session
+    /// makes a duplicate a no-op.
+    /// </summary>
+    public bool TryCommit(KvCommand command, int servers, long maxMs = 10_000)
+    {
+        var deadline = Sim.NowMs + maxMs;
+        while (Sim.NowMs < deadline)
+        {
+            if (AppliedCount(command) >= servers) return true;
+            if (Leader() is { } leader)
+            {
+                Sim.Inject(leader, new RaftClientCommand(NextRequestId(), command));
+                if (Sim.RunUntil(() => AppliedCount(command) >= servers, Math.Min(1_000, deadline - Sim.NowMs))) return true;
+            }
+            else Sim.RunFor(50);
+        }
+        return AppliedCount(command) >= servers;
+    }
+
+    /// <summary>Commits the command on all <paramref name="servers"/> or throws with the seed.</summary>
+    public void Commit(KvCommand command, int servers, long maxMs = 10_000)
+    {
+        if (!TryCommit(command, servers, maxMs))
+            throw new InvalidOperationException($"seed={Seed}: {command} not applied on {servers} nodes within {maxMs} ms (applied on {AppliedCount(command)}); {Describe()}");
+    }
+
+    /// <summary>The committed commands in log order, decoded.</summary>
+    public IReadOnlyList<KvCommand> CommittedCommands() =>
+        Checker.Committed.Where(e => e.Type == EntryType.Normal).Select(e => KvCodec.Decode(e.Data)).OfType<KvCommand>().ToList();
+
+    public string Describe() => string.Join("; ", Ids.Select(id => Raft(id)?.ToString() ?? $"raft {id} down"));
+}

@@ -1,0 +1,73 @@
+using DistSysActors.Core.Raft;
+
+namespace DistSysActors.Core.Tests.Raft;
+
+/// <summary>The leader's per-follower flow control (nextIndex/matchIndex of Figure 2 plus probe/replicate states).</summary>
+public sealed class ProgressTests
+{
+    [Fact]
+    public void ProbeSendsOneMessageUntilAnswered()
+    {
+        var pr = new Progress(next: 6, inflightMax: 4);
+        Assert.False(pr.IsPaused);
+        pr.OnSent(lastSentIndex: 7, entryCount: 2);
+        Assert.True(pr.IsPaused);
+        Assert.Equal(6, pr.Next); // probing does not advance Next optimistically
+        pr.OnHeartbeatResponse();
+        Assert.False(pr.IsPaused);
+    }
+
+    [Fact]
+    public void ReplicateStreamsUpToInflightLimit()
+    {
+        var pr = new Progress(next: 1, inflightMax: 2);
+        pr.MaybeUpdate(0);
+        pr.BecomeReplicate();
+        pr.OnSent(3, 3);
+        pr.OnSent(5, 2);
+        Assert.Equal(6, pr.Next);
+        Assert.True(pr.IsPaused);
+        Assert.True(pr.MaybeUpdate(3)); // frees the first message
+        Assert.False(pr.IsPaused);
+        Assert.Equal(1, pr.InflightCount);
+    }
+
+    [Theory]
+    [InlineData(5, 5, false)]  // an old acknowledgement
+    [InlineData(5, 4, false)]
+    [InlineData(5, 6, true)]
+    public void MaybeUpdateIgnoresOldAcknowledgements(long match, long acked, bool updated)
+    {
+        var pr = new Progress(next: 1, inflightMax: 4);
+        pr.MaybeUpdate(match);
+        Assert.Equal(updated, pr.MaybeUpdate(acked));
+        Assert.Equal(Math.Max(match, acked), pr.Match);
+    }
+
+    [Theory]
+    // replicate: a refusal at or below Match is stale; otherwise fall back to probing from the hint
+    [InlineData(true, 5, 10, 5, 3, false, 10)]
+    [InlineData(true, 5, 10, 8, 7, true, 7)]
+    [InlineData(true, 5, 10, 8, 2, true, 6)]   // the hint never goes below Match + 1
+    // probe: only the refusal of the index just probed counts
+    [InlineData(false, 0, 10, 7, 3, false, 10)]
+    [InlineData(false, 0, 10, 9, 3, true, 3)]
+    [InlineData(false, 0, 10, 9, 12, true, 9)]      // nor above the refused index
+    public void MaybeDecreaseUsesHintAndIgnoresStaleRefusals(bool replicate, long match, long next, long rejected, long hint, bool decreased, long expectedNext)
+    {
+        var pr = new Progress(next, inflightMax: 4);
+        pr.MaybeUpdate(match);
+        if (replicate)
+        {
+            pr.BecomeReplicate();
+            pr.OnSent(next - 1, (int)(next - 1 - match));
+        }
+        else
+        {
+            // Probe at next: Next stays where the constructor put it unless Match moved past it.
+            Assert.Equal(next, pr.Next);
+        }
+        Assert.Equal(decreased, pr.MaybeDecrease(rejected, hint));
+        Assert.Equal(expectedNext, pr.Next);
+    }
+}
