@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Pattern;
 using DistSysActors.Actors.Configuration;
+using DistSysActors.Actors.FailureDetection;
 using DistSysActors.Actors.Network;
 using DistSysActors.Actors.Persistence;
 using DistSysActors.Actors.Ping;
@@ -22,8 +23,10 @@ public sealed class DistSysNodeRuntime
     public const string SystemName = "distsys";
 
     private DistSysNodeRuntime(ActorSystem system, NodeSettings node, HostSettings host, IActorRef network, IActorRef ping, IActorRef incarnation,
-        RaftSettings raftSettings, IActorRef? raft)
+        RaftSettings raftSettings, IActorRef? raft, FailureDetectionSettings failureDetectionSettings, IActorRef? heartbeat)
     {
+        FailureDetectionSettings = failureDetectionSettings;
+        Heartbeat = heartbeat;
         RaftSettings = raftSettings;
         Raft = raft;
         System = system;
@@ -43,6 +46,9 @@ public sealed class DistSysNodeRuntime
     public RaftSettings RaftSettings { get; }
     /// <summary>The Raft key-value store of this node; null when distsys.raft.enabled is off.</summary>
     public IActorRef? Raft { get; }
+    public FailureDetectionSettings FailureDetectionSettings { get; }
+    /// <summary>The heartbeat failure detector of this node; null when distsys.failure-detector.enabled is off.</summary>
+    public IActorRef? Heartbeat { get; }
     public NodeId Self => new(Node.Id);
 
     /// <summary>The protocol scheme of node addresses: the throttler adapter's when it is applied (AKKA-NOTES.md).</summary>
@@ -121,6 +127,11 @@ public sealed class DistSysNodeRuntime
                 RaftActor.Props(self, peers.Keys.ToArray(), raftSettings, network, TimeSpan.FromMilliseconds(host.RequestTimeoutMs)),
                 "replica", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, maxNrOfRetries: -1)), "raft")
             : null;
-        return new DistSysNodeRuntime(system, node, host, network, pinger, incarnation, raftSettings, raft);
+        var failureDetectionSettings = FailureDetectionSettings.Create(full);
+        var heartbeat = failureDetectionSettings.Enabled
+            ? system.ActorOf(HeartbeatActor.Props(self, peers.Keys.ToArray(), failureDetectionSettings, network,
+                awaitMemberUp: ((ExtendedActorSystem)system).Provider is Akka.Cluster.ClusterActorRefProvider), "heartbeat")
+            : null;
+        return new DistSysNodeRuntime(system, node, host, network, pinger, incarnation, raftSettings, raft, failureDetectionSettings, heartbeat);
     }
 }

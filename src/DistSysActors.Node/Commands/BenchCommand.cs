@@ -23,6 +23,7 @@ internal static class BenchCommand
         };
         failover.SetAction((p, ct) => FailoverAsync(p.GetValue(nodes), p.GetValue(kills), p.GetValue(basePort), p.GetValue(httpBasePort), ct));
         command.Subcommands.Add(failover);
+        command.Subcommands.Add(BenchDetectCommand.Create());
         return command;
     }
 

@@ -7,7 +7,8 @@ namespace DistSysActors.Node.Http;
 /// <summary>The JSON shapes of the HTTP contract (DESIGN.md section 6), shared by the server and the CLI client.</summary>
 public sealed record StatusDto(
     int NodeId, string Address, int Nodes, long Incarnation, int Restarts, string SelfStatus,
-    IReadOnlyList<MemberDto> Members, NetworkDto Network, IReadOnlyList<PingPeerDto> Ping, RaftDto? Raft);
+    IReadOnlyList<MemberDto> Members, NetworkDto Network, IReadOnlyList<PingPeerDto> Ping, RaftDto? Raft,
+    FailureDetectorDto? FailureDetector = null);
 
 /// <summary>The Raft view of this node; role is Leader, Follower, Candidate or PreCandidate.</summary>
 public sealed record RaftDto(string Role, long Term, int? LeaderId, long CommitIndex, long LastApplied, long LastLogIndex);

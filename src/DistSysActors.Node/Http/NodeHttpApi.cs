@@ -26,40 +26,9 @@ public static class NodeHttpApi
         var app = builder.Build();
         var timeout = TimeSpan.FromMilliseconds(host.Settings.RequestTimeoutMs);
 
-        app.MapGet("/health/live", async () =>
-        {
-            if (host.Runtime is not { } runtime) return Results.Json(new ErrorDto("not live", "the actor system is restarting"), statusCode: 503);
-            try
-            {
-                // An actor round trip, not just "the HTTP server answers".
-                await runtime.Network.Ask<NetworkProtocol.NetworkStatus>(NetworkProtocol.GetStatus.Instance, timeout);
-                return Results.Json(new { status = "live", checks = new { actorSystem = "ok" } });
-            }
-            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
-            {
-                return Results.Json(new ErrorDto("not live", "the network actor did not answer in time"), statusCode: 503);
-            }
-        });
+        app.MapGet("/health/live", () => HealthChecks.LiveAsync(host, timeout));
 
-        app.MapGet("/health/ready", async () =>
-        {
-            if (host.Runtime is not { } runtime) return Results.Json(new ErrorDto("not ready", "the actor system is restarting"), statusCode: 503);
-            var status = Cluster.Get(runtime.System).SelfMember.Status;
-            if (status != MemberStatus.Up)
-                return Results.Json(new ErrorDto("not ready", $"this node's cluster member status is {status}, not Up"), statusCode: 503);
-            if (runtime.Raft is null) return Results.Json(new { status = "ready", checks = new { member = "Up" } });
-            try
-            {
-                var raft = await runtime.Raft.Ask<RaftProtocol.NodeStatus>(RaftProtocol.GetStatus.Instance, timeout);
-                return raft.Raft.LeaderId is { } leader
-                    ? Results.Json(new { status = "ready", checks = new { member = "Up", raftLeader = leader.Value } })
-                    : Results.Json(new ErrorDto("not ready", "this node knows no Raft leader"), statusCode: 503);
-            }
-            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
-            {
-                return Results.Json(new ErrorDto("not ready", "the Raft actor did not answer in time (recovering?)"), statusCode: 503);
-            }
-        });
+        app.MapGet("/health/ready", () => HealthChecks.ReadyAsync(host, timeout));
 
         app.MapGet("/status", async () =>
         {
@@ -109,6 +78,7 @@ public static class NodeHttpApi
         var ping = runtime.Ping.Ask<PingProtocol.Stats>(PingProtocol.GetStats.Instance, timeout);
         var incarnation = runtime.Incarnation.Ask<IncarnationActor.Incarnation>(IncarnationActor.GetIncarnation.Instance, timeout);
         var raft = runtime.Raft?.Ask<RaftProtocol.NodeStatus>(RaftProtocol.GetStatus.Instance, timeout);
+        var heartbeat = runtime.Heartbeat?.Ask<Actors.FailureDetection.HeartbeatProtocol.DetectorStatus>(Actors.FailureDetection.HeartbeatProtocol.GetStatus.Instance, timeout);
         var cluster = Cluster.Get(runtime.System);
         var state = cluster.State;
         var members = state.Members
@@ -127,7 +97,8 @@ public static class NodeHttpApi
                 p.Value.PongsReceived, p.Value.LastRttMs, p.Value.LastPongAgeMs)).ToList(),
             raft is null ? null : (await raft).Raft is var r
                 ? new RaftDto(r.Role.ToString(), r.Term, r.LeaderId?.Value, r.CommitIndex, r.AppliedIndex, r.LastLogIndex)
-                : null);
+                : null,
+            heartbeat is null ? null : FailureDetectorDto.From(await heartbeat, runtime));
     }
 
     /// <summary>A member's node id comes from its role <c>node-I</c>.</summary>

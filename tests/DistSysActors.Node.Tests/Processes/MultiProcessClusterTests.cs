@@ -39,6 +39,19 @@ public sealed class MultiProcessClusterTests(ClusterOfThree fixture, ITestOutput
         return s.Members.Any(m => m.NodeId == target && m.Status == status && m.Reachable == reachable);
     }
 
+    /// <summary>Whether <paramref name="observer"/>'s heartbeat detector and Akka.Cluster both hold <paramref name="available"/> about <paramref name="peer"/>.</summary>
+    private async Task<bool> DetectorSeesAsync(int observer, int peer, bool available)
+    {
+        var p = (await StatusAsync(observer)).FailureDetector!.Peers.Single(x => x.NodeId == peer);
+        return p.Available == available && p.AkkaReachable == available;
+    }
+
+    private async Task<(int Code, string Body)> GetAsync(int node, string path)
+    {
+        using var client = Cluster.Client(node);
+        return await client.SendAsync(HttpMethod.Get, path);
+    }
+
     private async Task<(int Code, string Out)> CliAsync(params string[] args)
     {
         var info = new ProcessStartInfo(ProcessCluster.Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -60,18 +73,36 @@ public sealed class MultiProcessClusterTests(ClusterOfThree fixture, ITestOutput
             Assert.Equal(3, (await StatusAsync(i)).Members.Count(m => m.Status == "Up"));
         var incarnationBefore = (await StatusAsync(3)).Incarnation;
         Assert.True(incarnationBefore >= 1);
+        var (code, body) = await GetAsync(1, "/health/live");
+        Assert.Equal(200, code);
+        Assert.Contains("\"actorSystem\":\"ok", body);
+        await Cluster.AwaitAsync(async () => (await GetAsync(1, "/health/ready")).Body.Contains("\"quorumReachable\":\"ok (3/3)\""),
+            TimeSpan.FromSeconds(10), "node 1's detector sees all three nodes");
+        (code, body) = await GetAsync(1, "/health/ready");
+        Assert.Equal(200, code);
+        Assert.Contains("\"member\":\"ok\"", body);
+        Assert.Contains("\"raftLeader\":\"ok (", body);
 
         var watch = Stopwatch.StartNew();
         Cluster.Kill(3);
         await Cluster.AwaitAsync(async () => !(await SeesAsync(1, 3, "Up", true)) && !(await SeesAsync(2, 3, "Up", true)),
             TimeSpan.FromSeconds(30), "nodes 1 and 2 no longer see node 3 as a reachable Up member");
         output.WriteLine($"node 3 unreachable after {watch.ElapsedMilliseconds} ms");
+        // Our heartbeat detector agrees on both survivors, and a majority (2/3) still counts as ready.
+        await Cluster.AwaitAsync(async () => await DetectorSeesAsync(1, 3, false) && await DetectorSeesAsync(2, 3, false),
+            TimeSpan.FromSeconds(30), "both survivors' detectors find node 3 unavailable");
+        output.WriteLine($"node 3 unavailable to our detector after {watch.ElapsedMilliseconds} ms");
+        Assert.True((await StatusAsync(1)).FailureDetector!.Peers.Single(p => p.NodeId == 3).Phi >= 8);
+        await Cluster.AwaitAsync(async () => (await GetAsync(1, "/health/ready")) is (200, var b) && b.Contains("\"quorumReachable\":\"ok (2/3)\""),
+            TimeSpan.FromSeconds(30), "node 1 is ready with 2 of 3 reachable");
 
         watch.Restart();
         Cluster.Start(3);
         await Cluster.AwaitAsync(async () => await SeesAsync(1, 3, "Up", true) && await SeesAsync(2, 3, "Up", true)
                                             && (await StatusAsync(3)).Members.Count(m => m.Status == "Up") == 3,
             Ready, "the restarted node 3 is an Up, reachable member again");
+        await Cluster.AwaitAsync(async () => await DetectorSeesAsync(1, 3, true) && await DetectorSeesAsync(2, 3, true),
+            TimeSpan.FromSeconds(30), "both detectors find the restarted node 3 available again");
         output.WriteLine($"node 3 Up again {watch.ElapsedMilliseconds} ms after restart");
 
         // Its SQLite journal survived the SIGKILL: the restart recovered the old starts and added one.
@@ -93,6 +124,17 @@ public sealed class MultiProcessClusterTests(ClusterOfThree fixture, ITestOutput
         await Cluster.AwaitAsync(async () => !(await SeesAsync(1, 3, "Up", true)) && !(await SeesAsync(2, 3, "Up", true)),
             TimeSpan.FromSeconds(15), "nodes 1 and 2 see node 3 unreachable after the partition");
         output.WriteLine($"node 3 unreachable {watch.ElapsedMilliseconds} ms after the partition");
+        // Heartbeats go through the network component, so the partition cuts them too.
+        await Cluster.AwaitAsync(async () => !(await StatusAsync(1)).FailureDetector!.Peers.Single(p => p.NodeId == 3).Available,
+            TimeSpan.FromSeconds(30), "node 1's detector finds node 3 unavailable during the partition");
+        Assert.True((await StatusAsync(1)).FailureDetector!.Peers.Single(p => p.NodeId == 2).Available);
+        // The minority side is not ready, and its 503 names the failing checks.
+        await Cluster.AwaitAsync(async () =>
+            {
+                try { return await GetAsync(3, "/health/ready") is (503, var b) && b.Contains("\"status\":\"not ready\"") && b.Contains("failed"); }
+                catch (HttpRequestException) { return false; }
+            },
+            TimeSpan.FromSeconds(30), "node 3, cut off from the majority, answers /health/ready with 503 naming what failed");
 
         // Protocol traffic is cut too: node 1 gets no more pongs from node 3 while pongs from node 2 keep coming.
         var before = (await StatusAsync(1)).Ping.ToDictionary(p => p.NodeId);
