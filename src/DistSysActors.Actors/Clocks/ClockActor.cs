@@ -24,6 +24,10 @@ public sealed class ClockActor : ReceiveActor, IWithTimers
     private readonly BerkeleyMember? _member;
     private readonly BerkeleyMaster? _master;
     private readonly DisciplinedClock? _disciplined;
+    private readonly NtpClockFilter? _burst;
+    private bool _burstDone;
+    private (long RequestId, long T1Ms)? _burstPending;
+    private long _burstRequests, _burstLastSentMs = long.MinValue;
     private double? _berkeleyLastDeltaMs;
     private long _berkeleyAdjustments;
     private bool _reportedSynced;
@@ -47,6 +51,7 @@ public sealed class ClockActor : ReceiveActor, IWithTimers
             {
                 var ntp = new NtpClient(self, _reference, settings.Ntp);
                 _ntp = ntp;
+                if (settings.BurstSamples > 0) _burst = new NtpClockFilter(settings.BurstSamples);
                 _disciplined = ntp.Clock;
                 clock.Discipline(ntp.ReadMs);
             }
@@ -74,7 +79,7 @@ public sealed class ClockActor : ReceiveActor, IWithTimers
         Receive<ClockProtocol.GetStatus>(_ => Sender.Tell(Status()));
 
         _network.Tell(new NetworkProtocol.Register(ClockSettings.Service, Self));
-        var tickMs = Math.Clamp(settings.PollIntervalMs / 5, 10, 200);
+        var tickMs = Math.Clamp(Math.Min(settings.PollIntervalMs / 5, settings.BurstIntervalMs), 10, 200);
         Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, TimeSpan.Zero, TimeSpan.FromMilliseconds(tickMs));
         _log.Info("clock of node {0}: skew {1} ms, drift {2} ppm, {3} against reference node {4}",
             self, settings.SkewMs, settings.DriftPpm, settings.Mode, _reference);
@@ -85,7 +90,8 @@ public sealed class ClockActor : ReceiveActor, IWithTimers
 
     private void OnTick()
     {
-        if (_ntp is not null)
+        if (_burst is not null && !_burstDone) BurstTick();
+        else if (_ntp is not null)
             SendAll(_clock.Synchronized(raw => { _ntp.Tick(raw); return _ntp.TakeOutbox(); }));
         else if (_master is not null && _member is not null)
             SendAll(_clock.Synchronized(raw => { _master.Tick(_member.ReadMs(raw)); return _master.TakeOutbox(); }));
@@ -103,6 +109,7 @@ public sealed class ClockActor : ReceiveActor, IWithTimers
     private void OnNtpResponse(NtpResponse response)
     {
         if (_ntp is null) return;
+        if (response.RequestId < 0) { OnBurstResponse(response); return; }
         var adjustment = _clock.Synchronized(raw => _ntp.Handle(response, raw));
         if (adjustment is { Kind: not ClockAdjustmentKind.Slew } a)
             _log.Info("clock of node {0}: {1} of {2:0.###} ms after an NTP sample from node {3}", _self, a.Kind, a.DeltaMs, response.From);
@@ -118,6 +125,44 @@ public sealed class ClockActor : ReceiveActor, IWithTimers
         if (a.Kind != ClockAdjustmentKind.Slew)
             _log.Info("clock of node {0}: {1} of {2:0.###} ms in Berkeley round {3}", _self, a.Kind, a.DeltaMs, adjust.Round);
     }
+
+    /// <summary>
+    /// The initial burst (ntpd's iburst): requests with negative ids, outside the client's own sequence, every
+    /// burst interval until the filter holds <see cref="ClockSettings.BurstSamples"/> usable samples.
+    /// </summary>
+    private void BurstTick()
+    {
+        var raw = _clock.RawMs();
+        if (_burstPending is { } p && raw - p.T1Ms < _settings.RequestTimeoutMs) return;
+        if (_burstLastSentMs != long.MinValue && raw - _burstLastSentMs < _settings.BurstIntervalMs && raw >= _burstLastSentMs) return;
+        var id = -++_burstRequests;
+        _burstPending = (id, raw);
+        _burstLastSentMs = raw;
+        _network.Tell(new NetworkProtocol.Send(_reference, ClockSettings.Service, new NtpRequest(_self, id, raw)));
+    }
+
+    /// <summary>Sets the clock from the burst's least-delay sample, then hands over to the NTP client's regular polls.</summary>
+    private void OnBurstResponse(NtpResponse response)
+    {
+        if (_burst is null || _burstDone || _ntp is null || _burstPending is not { } p || p.RequestId != response.RequestId || p.T1Ms != response.T1Ms || response.From != _reference) return;
+        _burstPending = null;
+        var raw = _clock.RawMs();
+        var sample = new NtpSample(response.T1Ms, response.T2Ms, response.T3Ms, raw);
+        if (sample.DelayMs >= 0 && sample.DelayMs <= _settings.SampleDelayMsMax) _burst.Add(sample);
+        if (_burst.Count < _burst.SamplesMax && _burstRequests < BurstRequestsMax) return;
+        _burstDone = true;
+        if (_burst.Best is not { } best)
+        {
+            _log.Warning("clock of node {0}: no usable sample in {1} burst requests to node {2}; regular polling takes over", _self, _burstRequests, _reference);
+            return;
+        }
+        var adjustment = _clock.Synchronized(now => _ntp.Clock.SteerTo(best.OffsetMs, now));
+        _log.Info("clock of node {0}: initial burst of {1} samples, least delay {2} ms: {3} of {4:0.###} ms",
+            _self, _burst.Count, best.DelayMs, adjustment.Kind, adjustment.DeltaMs);
+    }
+
+    /// <summary>A burst whose samples are too slow or lost ends after this many requests, so faults cannot stall synchronization.</summary>
+    private long BurstRequestsMax => 4L * _settings.BurstSamples;
 
     /// <summary>Sends a core's outgoing messages; a Berkeley delta the master addresses to itself goes straight to its own member.</summary>
     private void SendAll(IReadOnlyList<Outgoing<NtpMessage>> outgoing)

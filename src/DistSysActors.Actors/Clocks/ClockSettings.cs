@@ -15,7 +15,8 @@ public enum ClockSyncMode
 
 /// <summary>The distsys.clock section.</summary>
 public sealed record ClockSettings(
-    bool Enabled, long SkewMs, double DriftPpm, int ReferenceNodeId, ClockSyncMode Mode, int PollIntervalMs, int RequestTimeoutMs,
+    bool Enabled, long SkewMs, double DriftPpm, int ReferenceNodeId, ClockSyncMode Mode, int PollIntervalMs, int RequestTimeoutMs, int SampleDelayMsMax,
+    int BurstSamples, int BurstIntervalMs,
     long HlcMaxOffsetMs, double StepThresholdMs, double SlewRatePpmMax, double SyncedToleranceMs, double BerkeleyOutlierMs,
     int BerkeleyRoundTripMsMax)
 {
@@ -35,6 +36,9 @@ public sealed record ClockSettings(
             Mode: ConfigReader.String(c, Section, "mode", "ntp", "berkeley") == "ntp" ? ClockSyncMode.Ntp : ClockSyncMode.Berkeley,
             PollIntervalMs: ConfigReader.Int(c, Section, "poll-interval-ms", 10, 86_400_000),
             RequestTimeoutMs: ConfigReader.Int(c, Section, "request-timeout-ms", 1, 86_400_000),
+            SampleDelayMsMax: ConfigReader.Int(c, Section, "sample-delay-ms-max", 0, 86_400_000),
+            BurstSamples: ConfigReader.Int(c, Section, "burst-samples", 0, NtpClockFilter.DefaultSamplesMax),
+            BurstIntervalMs: ConfigReader.Int(c, Section, "burst-interval-ms", 1, 86_400_000),
             HlcMaxOffsetMs: ConfigReader.Long(c, Section, "hlc-max-offset-ms", 1, 86_400_000),
             StepThresholdMs: Double(c, "step-threshold-ms", 0, 86_400_000),
             SlewRatePpmMax: Double(c, "slew-rate-ppm-max", 1, 100_000),
@@ -60,6 +64,7 @@ public sealed record ClockSettings(
     {
         PollIntervalMs = PollIntervalMs,
         RequestTimeoutMs = RequestTimeoutMs,
+        DelayMsMax = SampleDelayMsMax,
         SyncedToleranceMs = SyncedToleranceMs,
         Discipline = Discipline,
     };
