@@ -133,7 +133,8 @@ public sealed class ClockActor : ReceiveActor, IWithTimers
     private void BurstTick()
     {
         var raw = _clock.RawMs();
-        if (_burstPending is { } p && raw - p.T1Ms < _settings.RequestTimeoutMs) return;
+        if (_burstPending is { } p && raw - p.T1Ms < _settings.RequestTimeoutMs && raw >= p.T1Ms) return;
+        if (_burstRequests >= BurstRequestsMax) { FinishBurst(); return; }
         if (_burstLastSentMs != long.MinValue && raw - _burstLastSentMs < _settings.BurstIntervalMs && raw >= _burstLastSentMs) return;
         var id = -++_burstRequests;
         _burstPending = (id, raw);
@@ -149,7 +150,12 @@ public sealed class ClockActor : ReceiveActor, IWithTimers
         var raw = _clock.RawMs();
         var sample = new NtpSample(response.T1Ms, response.T2Ms, response.T3Ms, raw);
         if (sample.DelayMs >= 0 && sample.DelayMs <= _settings.SampleDelayMsMax) _burst.Add(sample);
-        if (_burst.Count < _burst.SamplesMax && _burstRequests < BurstRequestsMax) return;
+        if (_burst.Count >= _burst.SamplesMax || _burstRequests >= BurstRequestsMax) FinishBurst();
+    }
+
+    private void FinishBurst()
+    {
+        if (_burst is null || _ntp is null) return;
         _burstDone = true;
         if (_burst.Best is not { } best)
         {
