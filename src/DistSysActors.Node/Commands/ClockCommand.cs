@@ -61,5 +61,5 @@ internal static class ClockCommand
         return w.ToString();
     }
 
-    private static string Ms(double? value) => value?.ToString("0.0", CultureInfo.InvariantCulture) ?? "-";
+    private static string Ms(double? value) => value is { } v ? (Math.Round(v, 1) + 0.0).ToString("0.0", CultureInfo.InvariantCulture) : "-"; // + 0.0 turns -0 into 0
 }
