@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using DistSysActors.Actors.Network;
@@ -187,9 +186,9 @@ public sealed class ClockActor : ReceiveActor, IWithTimers
 
     private void ReportSynced()
     {
-        if (_reportedSynced) return;
+        if (_reportedSynced || _self == _reference) return;
         var s = Status();
-        if (!s.Synced || _self == _reference) return;
+        if (!s.Synced) return;
         _reportedSynced = true;
         _log.Info("clock of node {0} synced to node {1}: estimated offset {2:0.###} ms, delay {3} ms", _self, _reference, s.OffsetMs, s.DelayMs);
     }
@@ -212,7 +211,7 @@ public sealed class ClockActor : ReceiveActor, IWithTimers
             {
                 // Berkeley's reference is the master's average; the last delta moved this clock onto it.
                 var pending = _member.Clock.PendingSlewMs;
-                                return (-_berkeleyLastDeltaMs, (double?)-pending, (long?)null, (double?)null,
+                return (-_berkeleyLastDeltaMs, (double?)-pending, (long?)null, (double?)null,
                     _berkeleyAdjustments > 0 && Math.Abs(pending) <= _settings.SyncedToleranceMs, correctionMs, correctedMs, stepCount, _berkeleyAdjustments);
             }
             return ((double?)0.0, (double?)0.0, (long?)null, (double?)null, true, correctionMs, correctedMs, stepCount, 0L);
