@@ -6,6 +6,7 @@ var root = new RootCommand("distsys: run, watch and break DistSysActors nodes on
     NodeCommand.Create(),
     LocalCommand.Create(),
     StatusCommand.Create(),
+    ClockCommand.Create(),
     FaultCommand.Create(),
     KvCliCommand.Create(),
     BenchCommand.Create(),

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Pattern;
+using DistSysActors.Actors.Clocks;
 using DistSysActors.Actors.Configuration;
 using DistSysActors.Actors.FailureDetection;
 using DistSysActors.Actors.Network;
@@ -23,10 +24,13 @@ public sealed class DistSysNodeRuntime
     public const string SystemName = "distsys";
 
     private DistSysNodeRuntime(ActorSystem system, NodeSettings node, HostSettings host, IActorRef network, IActorRef ping, IActorRef incarnation,
-        RaftSettings raftSettings, IActorRef? raft, FailureDetectionSettings failureDetectionSettings, IActorRef? heartbeat)
+        RaftSettings raftSettings, IActorRef? raft, FailureDetectionSettings failureDetectionSettings, IActorRef? heartbeat,
+        NodeClock? clock = null, IActorRef? clockService = null)
     {
         FailureDetectionSettings = failureDetectionSettings;
         Heartbeat = heartbeat;
+        Clock = clock;
+        ClockService = clockService;
         RaftSettings = raftSettings;
         Raft = raft;
         System = system;
@@ -50,6 +54,10 @@ public sealed class DistSysNodeRuntime
     /// <summary>The heartbeat failure detector of this node; null when distsys.failure-detector.enabled is off.</summary>
     public IActorRef? Heartbeat { get; }
     public NodeId Self => new(Node.Id);
+    /// <summary>This node's physical and hybrid logical clock, shared by the network component and the clock service; null when distsys.clock.enabled is off.</summary>
+    public NodeClock? Clock { get; }
+    /// <summary>The clock service (<see cref="ClockActor"/>); null when distsys.clock.enabled is off.</summary>
+    public IActorRef? ClockService { get; }
 
     /// <summary>The protocol scheme of node addresses: the throttler adapter's when it is applied (AKKA-NOTES.md).</summary>
     public static string AddressProtocol(Config config)
@@ -117,7 +125,10 @@ public sealed class DistSysNodeRuntime
         var ping = PingSettings.Create(full);
         var self = new NodeId(node.Id);
         peers ??= PeersFromPorts(node, AddressProtocol(full));
-        var network = system.ActorOf(NetworkActor.Props(self, networkSettings, peers, faults), NetworkActor.Name);
+        var clockSettings = ClockSettings.Create(full);
+        clockSettings.CheckReference(peers.Keys);
+        var clock = clockSettings.Enabled ? NodeClock.Create(clockSettings) : null;
+        var network = system.ActorOf(NetworkActor.Props(self, networkSettings, peers, faults, clock), NetworkActor.Name);
         var pinger = system.ActorOf(PingActor.Props(self, peers.Keys.ToArray(), network, TimeSpan.FromMilliseconds(ping.IntervalMs)), "ping");
         var incarnation = system.ActorOf(IncarnationActor.Props(node.Id), "incarnation");
         var raftSettings = RaftSettings.Create(full);
@@ -132,6 +143,9 @@ public sealed class DistSysNodeRuntime
             ? system.ActorOf(HeartbeatActor.Props(self, peers.Keys.ToArray(), failureDetectionSettings, network,
                 awaitMemberUp: ((ExtendedActorSystem)system).Provider is Akka.Cluster.ClusterActorRefProvider), "heartbeat")
             : null;
-        return new DistSysNodeRuntime(system, node, host, network, pinger, incarnation, raftSettings, raft, failureDetectionSettings, heartbeat);
+        var clockService = clock is not null
+            ? system.ActorOf(ClockActor.Props(self, peers.Keys.ToArray(), clockSettings, network, clock), "clock")
+            : null;
+        return new DistSysNodeRuntime(system, node, host, network, pinger, incarnation, raftSettings, raft, failureDetectionSettings, heartbeat, clock, clockService);
     }
 }

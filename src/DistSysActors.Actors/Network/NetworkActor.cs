@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Remote;
 using Akka.Remote.Transport;
+using DistSysActors.Actors.Clocks;
 using DistSysActors.Actors.Configuration;
 using DistSysActors.Core;
 using DistSysActors.Core.Network;
@@ -29,13 +30,16 @@ public sealed class NetworkActor : ReceiveActor, IWithTimers
     private readonly PriorityQueue<WireMessage, (long AtMs, long Seq)> _delayed = new();
     private readonly Dictionary<NodeId, ActorSelection> _peerSelections = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly NodeClock? _clock;
     private ImmutableSortedDictionary<NodeId, Address> _peers;
     private long _seq, _receivedDelivered, _receivedPartitioned, _unroutable, _overflow;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public NetworkActor(NodeId self, NetworkSettings settings, ImmutableSortedDictionary<NodeId, Address> peers, FaultSpec? initialFaults)
+    /// <param name="clock">The node's clock: when given, every message is stamped with its HLC on send and merged on receive.</param>
+    public NetworkActor(NodeId self, NetworkSettings settings, ImmutableSortedDictionary<NodeId, Address> peers, FaultSpec? initialFaults, NodeClock? clock = null)
     {
+        _clock = clock;
         _self = self;
         _settings = settings;
         _peers = peers;
@@ -56,8 +60,9 @@ public sealed class NetworkActor : ReceiveActor, IWithTimers
         if (initialFaults is not null) Apply(initialFaults);
     }
 
-    public static Props Props(NodeId self, NetworkSettings settings, ImmutableSortedDictionary<NodeId, Address> peers, FaultSpec? initialFaults = null) =>
-        Akka.Actor.Props.Create(() => new NetworkActor(self, settings, peers, initialFaults));
+    public static Props Props(NodeId self, NetworkSettings settings, ImmutableSortedDictionary<NodeId, Address> peers, FaultSpec? initialFaults = null,
+        NodeClock? clock = null) =>
+        Akka.Actor.Props.Create(() => new NetworkActor(self, settings, peers, initialFaults, clock));
 
     private static long NowMs => Stopwatch.GetTimestamp() * 1000 / Stopwatch.Frequency;
 
@@ -74,7 +79,7 @@ public sealed class NetworkActor : ReceiveActor, IWithTimers
 
     private void OnSend(Send send)
     {
-        var message = new WireMessage(_self, send.To, send.Service, send.Payload);
+        var message = new WireMessage(_self, send.To, send.Service, send.Payload, _clock?.Stamp());
         if (send.To == _self) { Deliver(message); return; }
         var now = NowMs;
         foreach (var delivery in _planner.Plan(_self, send.To, now))
@@ -114,6 +119,8 @@ public sealed class NetworkActor : ReceiveActor, IWithTimers
         if (message.To != _self) { _unroutable++; return; }
         if (!_planner.Spec.Connected(message.From, _self)) { _receivedPartitioned++; return; }
         _receivedDelivered++;
+        // A timestamp too far ahead is counted by the clock and not merged, but the message is still delivered (README, Clocks).
+        if (message.Hlc is { } hlc) _clock?.Receive(hlc);
         Deliver(message);
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using DistSysActors.Core;
+using DistSysActors.Core.Clocks;
 using DistSysActors.Core.Network;
 
 namespace DistSysActors.Actors.Network;
@@ -14,8 +15,8 @@ public static class NetworkProtocol
     /// <summary>Local: send <paramref name="Payload"/> to the actor registered as <paramref name="Service"/> on node <paramref name="To"/>, through the faults.</summary>
     public sealed record Send(NodeId To, string Service, object Payload);
 
-    /// <summary>Wire: what one network component hands to another.</summary>
-    public sealed record WireMessage(NodeId From, NodeId To, string Service, object Payload);
+    /// <summary>Wire: what one network component hands to another; <paramref name="Hlc"/> is the sender's hybrid logical clock at the send, when the node runs a clock service.</summary>
+    public sealed record WireMessage(NodeId From, NodeId To, string Service, object Payload, HlcTimestamp? Hlc = null);
 
     /// <summary>Local: install a fault spec; answered with <see cref="FaultsApplied"/> or <see cref="FaultsRejected"/> (nothing changed).</summary>
     public sealed record SetFaults(FaultSpec Spec);

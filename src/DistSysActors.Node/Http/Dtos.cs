@@ -8,10 +8,24 @@ namespace DistSysActors.Node.Http;
 public sealed record StatusDto(
     int NodeId, string Address, int Nodes, long Incarnation, int Restarts, string SelfStatus,
     IReadOnlyList<MemberDto> Members, NetworkDto Network, IReadOnlyList<PingPeerDto> Ping, RaftDto? Raft,
-    FailureDetectorDto? FailureDetector = null);
+    FailureDetectorDto? FailureDetector = null,
+    ClockDto? Clock = null);
 
 /// <summary>The Raft view of this node; role is Leader, Follower, Candidate or PreCandidate.</summary>
 public sealed record RaftDto(string Role, long Term, int? LeaderId, long CommitIndex, long LastApplied, long LastLogIndex);
+
+/// <summary>
+/// The clock service of this node (README, Clocks): <c>skewMs</c> injected, <c>offsetMs</c> estimated raw local clock
+/// minus the reference, <c>residualOffsetMs</c> the disciplined clock's, <c>correctedMs</c> the synchronized reading;
+/// <c>injectedOffsetMs</c>/<c>correctedOffsetMs</c> are raw/disciplined minus the host clock (a demonstration's truth).
+/// </summary>
+public sealed record ClockDto(
+    long SkewMs, int ReferenceNodeId, double? OffsetMs, long? DelayMs, HlcDto Hlc, bool Synced,
+    string Mode, double DriftPpm, long InjectedOffsetMs, double? ResidualOffsetMs, double? ErrorBoundMs, double CorrectionMs,
+    double CorrectedOffsetMs, long CorrectedMs, long StepCount, long SamplesUsed, long HlcMaxOffsetMs, long HlcRejected);
+
+/// <summary>A hybrid logical clock timestamp: l (<c>wallMs</c>) and c (<c>logical</c>).</summary>
+public sealed record HlcDto(long WallMs, long Logical);
 
 public sealed record MemberDto(int? NodeId, string Address, string Status, bool Reachable);
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using DistSysActors.Actors.Clocks;
 using DistSysActors.Actors.Hosting;
 using DistSysActors.Actors.Network;
 using DistSysActors.Actors.Persistence;
@@ -79,6 +80,7 @@ public static class NodeHttpApi
         var incarnation = runtime.Incarnation.Ask<IncarnationActor.Incarnation>(IncarnationActor.GetIncarnation.Instance, timeout);
         var raft = runtime.Raft?.Ask<RaftProtocol.NodeStatus>(RaftProtocol.GetStatus.Instance, timeout);
         var heartbeat = runtime.Heartbeat?.Ask<Actors.FailureDetection.HeartbeatProtocol.DetectorStatus>(Actors.FailureDetection.HeartbeatProtocol.GetStatus.Instance, timeout);
+        var clock = runtime.ClockService?.Ask<ClockProtocol.ClockStatus>(ClockProtocol.GetStatus.Instance, timeout);
         var cluster = Cluster.Get(runtime.System);
         var state = cluster.State;
         var members = state.Members
@@ -98,7 +100,8 @@ public static class NodeHttpApi
             raft is null ? null : (await raft).Raft is var r
                 ? new RaftDto(r.Role.ToString(), r.Term, r.LeaderId?.Value, r.CommitIndex, r.AppliedIndex, r.LastLogIndex)
                 : null,
-            heartbeat is null ? null : FailureDetectorDto.From(await heartbeat, runtime));
+            heartbeat is null ? null : FailureDetectorDto.From(await heartbeat, runtime),
+            clock is null ? null : ClockDtos.From(await clock));
     }
 
     /// <summary>A member's node id comes from its role <c>node-I</c>.</summary>

@@ -36,6 +36,7 @@ public class CommandLineTests
     [InlineData("node")]
     [InlineData("local")]
     [InlineData("status")]
+    [InlineData("clock")]
     [InlineData("fault")]
     public async Task Every_command_has_help(string command)
     {
