@@ -4,7 +4,7 @@ namespace DistSysActors.Actors.Configuration;
 
 /// <summary>The distsys.node section: who this node is and where it listens.</summary>
 public sealed record NodeSettings(
-    int Id, int Nodes, string Hostname, int BasePort, int HttpBasePort, string DataDir, bool RejoinWhenDowned)
+    int Id, int Nodes, string Hostname, int BasePort, int HttpBasePort, string DataDir, bool RejoinWhenDowned, int SelfJoinAfterMs = 20_000)
 {
     public const string Section = "distsys.node";
     public const int NodesMax = 99;
@@ -20,7 +20,8 @@ public sealed record NodeSettings(
             BasePort: ConfigReader.Int(c, Section, "base-port", 0, 65535 - NodesMax),
             HttpBasePort: ConfigReader.Int(c, Section, "http-base-port", 0, 65535 - NodesMax),
             DataDir: ConfigReader.String(c, Section, "data-dir"),
-            RejoinWhenDowned: ConfigReader.Bool(c, Section, "rejoin-when-downed"));
+            RejoinWhenDowned: ConfigReader.Bool(c, Section, "rejoin-when-downed"),
+            SelfJoinAfterMs: ConfigReader.Int(c, Section, "self-join-after-ms", 1_000, 3_600_000));
         if (settings.Id > nodes) throw new ConfigurationException($"{Section}.id {settings.Id} exceeds {Section}.nodes {nodes}");
         return settings;
     }

@@ -73,16 +73,17 @@ public sealed class DistSysNodeRuntime
 
     /// <summary>
     /// Builds the akka.* part of a node's configuration from its distsys.node settings: remoting port, seed
-    /// nodes (all nodes, or all but this one when it rejoins after being downed, so it never forms an island
-    /// of its own), its role <c>node-I</c>, and the journal.
+    /// nodes (all nodes; or all but this one when <paramref name="joinOthersOnly"/>, e.g. when it rejoins after being
+    /// downed or restarts with persisted state, so it never forms an island of its own), its role <c>node-I</c>, and
+    /// the journal.
     /// </summary>
-    public static Config NodeConfig(Config distsys, bool rejoining)
+    public static Config NodeConfig(Config distsys, bool joinOthersOnly)
     {
         var node = NodeSettings.Create(distsys);
         var host = HostSettings.Create(distsys);
         var protocol = AddressProtocol(distsys);
         var seeds = PeersFromPorts(node, protocol)
-            .Where(p => !(rejoining && p.Key.Value == node.Id))
+            .Where(p => !(joinOthersOnly && p.Key.Value == node.Id))
             .Select(p => $"\"{p.Value}\"");
         var generated = ConfigurationFactory.ParseString($$"""
             akka.remote.dot-netty.tcp.hostname = "{{node.Hostname}}"

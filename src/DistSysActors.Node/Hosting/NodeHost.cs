@@ -38,7 +38,29 @@ public sealed class NodeHost : IAsyncDisposable
     /// <summary>How many times the actor system was restarted after being downed.</summary>
     public int Restarts => Volatile.Read(ref _restarts);
 
-    public void Start() => StartRuntime(rejoining: false);
+    /// <summary>
+    /// Starts the node. A node that has persisted state was part of a cluster before: it joins the other nodes
+    /// rather than itself (the first seed joining itself after a restart would form a second cluster beside the
+    /// running one). Only if nobody answers within distsys.node.self-join-after-ms does node 1 form a new cluster,
+    /// as when a whole cluster restarts over its old data.
+    /// </summary>
+    public void Start()
+    {
+        var hadState = Settings.Journal == "sqlite" && File.Exists(Path.Combine(Node.NodeDataDir, Settings.SqliteFile));
+        StartRuntime(rejoining: hadState);
+        if (hadState && Node.Id == 1) _ = SelfJoinIfAloneAsync(_runtime!);
+    }
+
+    private async Task SelfJoinIfAloneAsync(DistSysNodeRuntime runtime)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(runtime.System);
+        await Task.Delay(TimeSpan.FromMilliseconds(Node.SelfJoinAfterMs));
+        if (ReferenceEquals(_runtime, runtime) && !cluster.State.Members.Any(m => m.UniqueAddress.Equals(cluster.SelfUniqueAddress)))
+        {
+            Console.Error.WriteLine($"node {Node.Id}: no other node answered in {Node.SelfJoinAfterMs} ms; forming a new cluster");
+            cluster.Join(cluster.SelfAddress);
+        }
+    }
 
     /// <summary>Installs a fault spec on this node's network component and remembers it across restarts.</summary>
     public async Task<object> ApplyFaultsAsync(FaultSpec spec, TimeSpan timeout)
@@ -53,7 +75,7 @@ public sealed class NodeHost : IAsyncDisposable
     {
         FaultSpec faults;
         lock (_gate) faults = _faults;
-        var runtime = DistSysNodeRuntime.Start(DistSysNodeRuntime.NodeConfig(_distsys, rejoining), faults: faults.IsNone ? null : faults);
+        var runtime = DistSysNodeRuntime.Start(DistSysNodeRuntime.NodeConfig(_distsys, joinOthersOnly: rejoining), faults: faults.IsNone ? null : faults);
         _runtime = runtime;
         runtime.System.WhenTerminated.ContinueWith(_ => OnTerminated(runtime), TaskScheduler.Default);
     }

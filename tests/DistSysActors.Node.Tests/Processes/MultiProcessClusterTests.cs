@@ -69,8 +69,12 @@ public sealed class MultiProcessClusterTests(ClusterOfThree fixture, ITestOutput
     public async Task Killed_node_is_seen_unreachable_and_rejoins_with_its_persisted_state_after_restart()
     {
         await EnsureRunningAsync();
-        for (var i = 1; i <= 3; i++)
-            Assert.Equal(3, (await StatusAsync(i)).Members.Count(m => m.Status == "Up"));
+        await Cluster.AwaitAsync(async () =>
+        {
+            for (var i = 1; i <= 3; i++)
+                if ((await StatusAsync(i)).Members.Count(m => m.Status == "Up" && m.Reachable) != 3) return false;
+            return true;
+        }, TimeSpan.FromSeconds(60), "every node sees 3 Up, reachable members");
         var incarnationBefore = (await StatusAsync(3)).Incarnation;
         Assert.True(incarnationBefore >= 1);
         var (code, body) = await GetAsync(1, "/health/live");
