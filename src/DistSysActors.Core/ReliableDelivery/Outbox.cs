@@ -132,6 +132,9 @@ public sealed class Outbox
     /// <summary>The highest attempt count among pending messages (0 if none): how hard the link is to cross.</summary>
     public int MaxAttempts => _pending.Count == 0 ? 0 : _pending.Values.Max(p => p.Attempts);
 
+    /// <summary>The pending message <paramref name="seq"/> to <paramref name="to"/>, or null.</summary>
+    public DeliveryAccepted? PendingMessage(NodeId to, long seq) => _pending.TryGetValue((to, seq), out var p) ? p.Message : null;
+
     public IEnumerable<DeliveryAccepted> PendingMessages => _pending.Values.Select(p => p.Message);
 
     public OutboxSnapshot ToSnapshot() => new(
