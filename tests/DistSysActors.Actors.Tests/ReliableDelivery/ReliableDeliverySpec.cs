@@ -125,8 +125,12 @@ public sealed class ReliableDeliverySpec : TestKit
             }
             if (sent == 650)
             {
-                receiver.Tell(GetReceiverStatus.Instance, query.Ref);
-                Assert.True(query.ExpectMsg<ReceiverStatus>().Processed > 0);
+                // The first remoting association can be slow on a loaded machine: crash only once this incarnation has work done.
+                AwaitAssert(() =>
+                {
+                    receiver.Tell(GetReceiverStatus.Instance, query.Ref);
+                    Assert.True(query.ExpectMsg<ReceiverStatus>().Processed > 0);
+                }, TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(50));
                 Crash(_other, receiver);
                 receiver = StartReceiver("receiver-2");
             }
@@ -146,7 +150,7 @@ public sealed class ReliableDeliverySpec : TestKit
             Assert.Equal(new[] { new Core.ReliableDelivery.OutboxSeqRecord(N2.Value, distinct) }, outbox.LastSeqs);
             receiver.Tell(GetHandlerState.Instance, query.Ref);
             Assert.Equal(distinct, query.ExpectMsg<KeyCounts>().Keys.Length);
-        }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(100));
+        }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
 
         receiver.Tell(GetHandlerState.Instance, query.Ref);
         var counts = query.ExpectMsg<KeyCounts>().ToDictionary();
