@@ -13,7 +13,7 @@ public sealed record LinearizabilityResult(CheckOutcome Outcome, string? Key, st
 
 /// <summary>
 /// Checks a key-value history for linearizability. Keys are independent registers, so the history is split per key
-/// and each part searched alone (linearizability is compositional: Herlihy and Wing 1990, section 3.3).
+/// and each part searched alone (linearizability is local: Herlihy and Wing 1990, Theorem 1).
 /// </summary>
 public static class LinearizabilityChecker
 {
