@@ -203,8 +203,9 @@ public sealed class RaftScenarioTests
         var c = new RaftSimCluster(seed, 3);
         ElectedLeader(c);
         var electionMessages = c.Sim.Network.MessagesSent;
-        // One round is 12 messages (PreVote, vote, first append, each with an answer); allow for a split vote.
-        Check(electionMessages <= 40, c, $"election took {electionMessages} messages");
+        // One round is 12 messages (PreVote, vote, first append, each with an answer); split votes cost more rounds.
+        // The 6.5840 lab allows 30 RPCs (60 messages with answers) to elect the first leader of three.
+        Check(electionMessages <= 60, c, $"election took {electionMessages} messages");
         c.Sim.RunFor(100);
         var term = c.Live.Max(n => n.Term);
         var sentBefore = c.Sim.Network.MessagesSent;
