@@ -31,7 +31,7 @@ public sealed record ClockSettings(
         var settings = new ClockSettings(
             Enabled: ConfigReader.Bool(c, Section, "enabled"),
             SkewMs: ConfigReader.Long(c, Section, "skew-ms", -86_400_000, 86_400_000),
-            DriftPpm: Double(c, "drift-ppm", -InjectedSkew.DriftPpmMax, InjectedSkew.DriftPpmMax),
+            DriftPpm: ConfigReader.Double(c, Section, "drift-ppm", -InjectedSkew.DriftPpmMax, InjectedSkew.DriftPpmMax),
             ReferenceNodeId: ConfigReader.Int(c, Section, "reference-node-id", 1, 99),
             Mode: ConfigReader.String(c, Section, "mode", "ntp", "berkeley") == "ntp" ? ClockSyncMode.Ntp : ClockSyncMode.Berkeley,
             PollIntervalMs: ConfigReader.Int(c, Section, "poll-interval-ms", 10, 86_400_000),
@@ -40,10 +40,10 @@ public sealed record ClockSettings(
             BurstSamples: ConfigReader.Int(c, Section, "burst-samples", 0, NtpClockFilter.DefaultSamplesMax),
             BurstIntervalMs: ConfigReader.Int(c, Section, "burst-interval-ms", 1, 86_400_000),
             HlcMaxOffsetMs: ConfigReader.Long(c, Section, "hlc-max-offset-ms", 1, 86_400_000),
-            StepThresholdMs: Double(c, "step-threshold-ms", 0, 86_400_000),
-            SlewRatePpmMax: Double(c, "slew-rate-ppm-max", 1, 100_000),
-            SyncedToleranceMs: Double(c, "synced-tolerance-ms", 0, 86_400_000),
-            BerkeleyOutlierMs: Double(c, "berkeley-outlier-ms", 0, 86_400_000),
+            StepThresholdMs: ConfigReader.Double(c, Section, "step-threshold-ms", 0, 86_400_000),
+            SlewRatePpmMax: ConfigReader.Double(c, Section, "slew-rate-ppm-max", 1, 100_000),
+            SyncedToleranceMs: ConfigReader.Double(c, Section, "synced-tolerance-ms", 0, 86_400_000),
+            BerkeleyOutlierMs: ConfigReader.Double(c, Section, "berkeley-outlier-ms", 0, 86_400_000),
             BerkeleyRoundTripMsMax: ConfigReader.Int(c, Section, "berkeley-round-trip-ms-max", 0, 86_400_000));
         if (settings.RequestTimeoutMs > settings.PollIntervalMs)
             throw new ConfigurationException($"{Section}.request-timeout-ms {settings.RequestTimeoutMs} must be at most {Section}.poll-interval-ms {settings.PollIntervalMs}");
@@ -77,13 +77,4 @@ public sealed record ClockSettings(
         OutlierDeviationMsMax = BerkeleyOutlierMs,
     };
 
-    private static double Double(Config c, string key, double min, double max)
-    {
-        if (!c.HasPath(key)) throw new ConfigurationException($"{Section}.{key} is missing");
-        double value;
-        try { value = c.GetDouble(key); }
-        catch (Exception e) { throw new ConfigurationException($"{Section}.{key} has an invalid value ({e.Message})"); }
-        if (!(value >= min && value <= max)) throw new ConfigurationException($"{Section}.{key} {value} is outside {min}..{max}");
-        return value;
-    }
 }

@@ -19,6 +19,13 @@ internal static class ConfigReader
         return value;
     }
 
+    public static double Double(Config config, string section, string key, double min, double max)
+    {
+        var value = Read(config, section, key, c => c.GetDouble(key));
+        if (!(value >= min && value <= max)) throw Bad(section, key, $"{value} is outside {min}..{max}");
+        return value;
+    }
+
     public static bool Bool(Config config, string section, string key) => Read(config, section, key, c => c.GetBoolean(key));
 
     public static string String(Config config, string section, string key, params string[] allowed)

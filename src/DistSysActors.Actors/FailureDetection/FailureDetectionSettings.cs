@@ -18,7 +18,7 @@ public sealed record FailureDetectionSettings(bool Enabled, int TickMs, string D
         FailureDetectorSettings detectorSettings = detector == PhiDetector
             ? new PhiAccrualSettings
             {
-                Threshold = Double(c, "threshold", 0.001, PhiAccrualSettings.ThresholdMax),
+                Threshold = ConfigReader.Double(c, Section, "threshold", 0.001, PhiAccrualSettings.ThresholdMax),
                 MaxSampleSize = ConfigReader.Int(c, Section, "max-sample-size", 1, HeartbeatHistory.MaxSampleSizeMax),
                 MinStdDeviationMs = ConfigReader.Long(c, Section, "min-std-deviation-ms", 1, PhiAccrualSettings.DurationMsMax),
                 AcceptableHeartbeatPauseMs = ConfigReader.Long(c, Section, "acceptable-heartbeat-pause-ms", 0, PhiAccrualSettings.DurationMsMax),
@@ -43,14 +43,4 @@ public sealed record FailureDetectionSettings(bool Enabled, int TickMs, string D
             Heartbeat: heartbeat);
     }
 
-    /// <summary>ConfigReader has no double; same contract: missing, malformed or out of range fails naming the key.</summary>
-    private static double Double(Config c, string key, double min, double max)
-    {
-        if (!c.HasPath(key)) throw new ConfigurationException($"{Section}.{key} is missing");
-        double value;
-        try { value = c.GetDouble(key); }
-        catch (Exception e) { throw new ConfigurationException($"{Section}.{key} has an invalid value ({e.Message})"); }
-        if (!(value >= min && value <= max)) throw new ConfigurationException($"{Section}.{key} {value} is outside {min}..{max}");
-        return value;
-    }
 }
