@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DistSysActors.Node.Commands;
 using DistSysActors.Node.Tests.Processes;
 
@@ -6,16 +5,7 @@ namespace DistSysActors.Node.Tests.Cli;
 
 public class CommandLineTests
 {
-    private static async Task<(int Code, string Out)> RunAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo(ProcessCluster.Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int Code, string Out)> RunAsync(params string[] args) => ProcessCluster.RunCliAsync(args);
 
     [Theory]
     [InlineData("--id must be between 1 and --nodes", "node", "--id", "5", "--nodes", "3")]

@@ -88,15 +88,9 @@ public sealed partial class ClockSyncProcessTests(ITestOutputHelper output)
 
     private async Task<(int Code, string Out)> CliAsync(ProcessCluster cluster, params string[] args)
     {
-        var info = new ProcessStartInfo(ProcessCluster.Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args.Concat(["--http-base-port", $"{cluster.HttpBasePort}"])) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        var text = await stdout + await stderr;
-        output.WriteLine($"$ distsys {string.Join(' ', args)}\n{text}");
-        return (p.ExitCode, text);
+        var result = await cluster.CliAsync(args);
+        output.WriteLine($"$ distsys {string.Join(' ', args)}\n{result.Out}");
+        return result;
     }
 
     [GeneratedRegex(@"largest corrected-clock error against node \d+: ([0-9.]+) ms")]

@@ -54,15 +54,9 @@ public sealed class MultiProcessClusterTests(ClusterOfThree fixture, ITestOutput
 
     private async Task<(int Code, string Out)> CliAsync(params string[] args)
     {
-        var info = new ProcessStartInfo(ProcessCluster.Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args.Concat(["--http-base-port", $"{Cluster.HttpBasePort}"])) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        var text = await stdout + await stderr;
-        output.WriteLine($"$ distsys {string.Join(' ', args)}\n{text}");
-        return (p.ExitCode, text);
+        var result = await Cluster.CliAsync(args);
+        output.WriteLine($"$ distsys {string.Join(' ', args)}\n{result.Out}");
+        return result;
     }
 
     [Fact]

@@ -32,6 +32,41 @@ public sealed class ProcessCluster : IDisposable
 
     public NodeClient Client(int id) => new(id, HttpBasePort + id);
 
+    /// <summary>Runs the `distsys` CLI with <paramref name="args"/> and returns its exit code and output.</summary>
+    public static async Task<(int Code, string Out)> RunCliAsync(IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return (p.ExitCode, await stdout + await stderr);
+    }
+
+    /// <summary>Runs a CLI client command against this cluster (its HTTP ports).</summary>
+    public Task<(int Code, string Out)> CliAsync(params string[] args) => RunCliAsync(args.Concat(["--http-base-port", $"{HttpBasePort}"]));
+
+    /// <summary>The node that is Raft leader now, polling until one is.</summary>
+    public async Task<int> LeaderAsync()
+    {
+        var leader = 0;
+        await AwaitAsync(async () =>
+        {
+            for (var id = 1; id <= Nodes; id++)
+            {
+                try
+                {
+                    using var c = Client(id);
+                    if ((await c.StatusAsync()).Raft is { Role: "Leader" }) { leader = id; return true; }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
+            }
+            return false;
+        }, TimeSpan.FromSeconds(30), "some node is the Raft leader");
+        return leader;
+    }
+
     public void Start(int id, params string[] extraArgs)
     {
         var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -40,7 +40,7 @@ public sealed class RaftLinearizabilityTests(ITestOutputHelper output)
         void Mark(string what) { mark = counts.Sum(); output.WriteLine($"t={clock.ElapsedMilliseconds} ms, {mark} attempts: {what}"); }
 
         await Progress(30);
-        var leader = await LeaderAsync(cluster);
+        var leader = await cluster.LeaderAsync();
         cluster.Kill(leader);
         Mark($"kill -9 leader {leader}");
         await Progress(30);
@@ -57,7 +57,7 @@ public sealed class RaftLinearizabilityTests(ITestOutputHelper output)
         await cluster.AwaitAsync(cluster.AllReadyAsync, TimeSpan.FromSeconds(90), "every node ready after the heal");
         Mark("healed; all ready");
         await Progress(30);
-        var currentLeader = await LeaderAsync(cluster);
+        var currentLeader = await cluster.LeaderAsync();
         var follower = Enumerable.Range(1, 5).First(i => i != currentLeader);
         cluster.Kill(follower);
         Mark($"kill -9 follower {follower}");
@@ -186,24 +186,6 @@ public sealed class RaftLinearizabilityTests(ITestOutputHelper output)
         public void Add(KvOperation op) { lock (_operations) _operations.Add(op); }
         public int Count { get { lock (_operations) return _operations.Count; } }
         public IReadOnlyList<KvOperation> Operations { get { lock (_operations) return _operations.ToList(); } }
-    }
-
-    private static async Task<int> LeaderAsync(ProcessCluster cluster)
-    {
-        for (var attempt = 0; attempt < 200; attempt++)
-        {
-            for (var id = 1; id <= cluster.Nodes; id++)
-            {
-                try
-                {
-                    using var c = cluster.Client(id);
-                    if ((await c.StatusAsync()).Raft is { Role: "Leader" }) return id;
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
-            }
-            await Task.Delay(100);
-        }
-        throw new Xunit.Sdk.XunitException("no Raft leader found");
     }
 
     private static async Task FaultsAsync(ProcessCluster cluster, object spec)
