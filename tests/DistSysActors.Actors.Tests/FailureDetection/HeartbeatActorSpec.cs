@@ -16,9 +16,7 @@ namespace DistSysActors.Actors.Tests.FailureDetection;
 public sealed class HeartbeatActorSpec : TestKit
 {
     // Fast heartbeats so a partition is detected in well under a second: 100 ms interval, 400 ms acceptable pause.
-    private static readonly Config Remote = ConfigurationFactory.ParseString("""
-        akka.actor.provider = remote
-        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+    private static readonly Config Remote = LoopbackRemoting.Config("""
         distsys.failure-detector {
           heartbeat-interval-ms = 100
           first-heartbeat-estimate-ms = 100
@@ -26,7 +24,7 @@ public sealed class HeartbeatActorSpec : TestKit
           min-std-deviation-ms = 50
           tick-ms = 20
         }
-        """).WithFallback(DistSysConfig.TestOverlay).WithFallback(DistSysConfig.Reference);
+        """);
 
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
     private static readonly NodeId N1 = new(1), N2 = new(2), N3 = new(3);
@@ -38,8 +36,7 @@ public sealed class HeartbeatActorSpec : TestKit
     {
         _systems = [Sys, ActorSystem.Create("distsys", Remote), ActorSystem.Create("distsys", Remote)];
         var ids = new[] { N1, N2, N3 };
-        var peers = ImmutableSortedDictionary.CreateRange(ids.Select((id, i) =>
-            KeyValuePair.Create(id, ((ExtendedActorSystem)_systems[i]).Provider.DefaultAddress)));
+        var peers = LoopbackRemoting.Peers(_systems);
         var network = NetworkSettings.Create(Remote) with { Seed = 42 };
         var settings = FailureDetectionSettings.Create(Remote);
         _networks = ids.Select((id, i) => _systems[i].ActorOf(NetworkActor.Props(id, network, peers), NetworkActor.Name)).ToArray();

@@ -15,10 +15,7 @@ namespace DistSysActors.Actors.Tests.Network;
 /// <summary>The network component between two actor systems over real Akka.Remote on loopback.</summary>
 public sealed class NetworkActorSpec : TestKit
 {
-    private static readonly Config Remote = ConfigurationFactory.ParseString("""
-        akka.actor.provider = remote
-        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-        """).WithFallback(DistSysConfig.TestOverlay).WithFallback(DistSysConfig.Reference);
+    private static readonly Config Remote = LoopbackRemoting.Config();
 
     private static readonly NodeId N1 = new(1), N2 = new(2);
     private readonly ActorSystem _other;
@@ -28,11 +25,7 @@ public sealed class NetworkActorSpec : TestKit
     public NetworkActorSpec(ITestOutputHelper output) : base(Remote, "distsys", output)
     {
         _other = ActorSystem.Create("distsys", Remote);
-        var peers = ImmutableSortedDictionary.CreateRange(new[]
-        {
-            KeyValuePair.Create(N1, ((ExtendedActorSystem)Sys).Provider.DefaultAddress),
-            KeyValuePair.Create(N2, ((ExtendedActorSystem)_other).Provider.DefaultAddress),
-        });
+        var peers = LoopbackRemoting.Peers(Sys, _other);
         var settings = NetworkSettings.Create(Remote) with { Seed = 42 };
         _net1 = Sys.ActorOf(NetworkActor.Props(N1, settings, peers), NetworkActor.Name);
         _net2 = _other.ActorOf(NetworkActor.Props(N2, settings, peers), NetworkActor.Name);

@@ -16,10 +16,7 @@ namespace DistSysActors.Actors.Tests.Network;
 /// <summary>HLC stamping by the network component between two actor systems over real Akka.Remote, with scripted clocks.</summary>
 public sealed class NetworkHlcSpec : TestKit
 {
-    private static readonly Config Remote = ConfigurationFactory.ParseString("""
-        akka.actor.provider = remote
-        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-        """).WithFallback(DistSysConfig.TestOverlay).WithFallback(DistSysConfig.Reference);
+    private static readonly Config Remote = LoopbackRemoting.Config();
 
     private const long HostStartMs = 1_700_000_000_000;
     private const long MaxOffsetMs = 500;
@@ -38,11 +35,7 @@ public sealed class NetworkHlcSpec : TestKit
     /// <summary>Node 1's clock runs <paramref name="aheadMs"/> ahead of node 2's; returns both network components, clocks and inboxes.</summary>
     private (IActorRef Net1, NodeClock Clock1, Akka.TestKit.TestProbe Inbox1, IActorRef Net2, NodeClock Clock2, Akka.TestKit.TestProbe Inbox2) Start(long aheadMs)
     {
-        var peers = ImmutableSortedDictionary.CreateRange(new[]
-        {
-            KeyValuePair.Create(N1, ((ExtendedActorSystem)Sys).Provider.DefaultAddress),
-            KeyValuePair.Create(N2, ((ExtendedActorSystem)_other).Provider.DefaultAddress),
-        });
+        var peers = LoopbackRemoting.Peers(Sys, _other);
         var settings = NetworkSettings.Create(Remote);
         var clock1 = new NodeClock(new InjectedSkew(aheadMs, 0, HostStartMs), MaxOffsetMs, _host.NowMs);
         var clock2 = new NodeClock(InjectedSkew.None, MaxOffsetMs, _host.NowMs);

@@ -21,14 +21,12 @@ public sealed class ReliableDeliverySpec : TestKit
     private const string Channel = "demo";
     private const long FaultSeed = 11;
 
-    private static readonly Config Remote = ConfigurationFactory.ParseString("""
-        akka.actor.provider = remote
-        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+    private static readonly Config Remote = LoopbackRemoting.Config("""
         distsys.delivery { redeliver-interval-ms = 100, snapshot-every-events = 97 }
         # Off as in RaftActorSpec (persistent actors stall under it here); the envelopes and acks still cross real
         # remoting, and DeliveryWireFormatSpec round-trips every message, event and snapshot.
         akka.actor.serialize-messages = off
-        """).WithFallback(DistSysConfig.TestOverlay).WithFallback(DistSysConfig.Reference);
+        """);
 
     private static readonly NodeId N1 = new(1), N2 = new(2);
     private readonly ActorSystem _other;
@@ -41,11 +39,7 @@ public sealed class ReliableDeliverySpec : TestKit
     {
         _output = output;
         _other = ActorSystem.Create("distsys", Remote);
-        var peers = ImmutableSortedDictionary.CreateRange(new[]
-        {
-            KeyValuePair.Create(N1, ((ExtendedActorSystem)Sys).Provider.DefaultAddress),
-            KeyValuePair.Create(N2, ((ExtendedActorSystem)_other).Provider.DefaultAddress),
-        });
+        var peers = LoopbackRemoting.Peers(Sys, _other);
         var network = NetworkSettings.Create(Remote) with { Seed = FaultSeed };
         _net1 = Sys.ActorOf(NetworkActor.Props(N1, network, peers), NetworkActor.Name);
         _net2 = _other.ActorOf(NetworkActor.Props(N2, network, peers), NetworkActor.Name);
