@@ -8,6 +8,8 @@ public enum EntryType
     Normal,
     /// <summary>The empty entry a new leader appends to commit its term (Raft paper section 8).</summary>
     NoOp,
+    /// <summary>A membership change (<see cref="ConfChange"/> encoded in Data); it takes effect when appended (dissertation 4.1).</summary>
+    ConfChange,
 }
 
 /// <summary>One log entry; Data is opaque to Raft (the state machine decodes it).</summary>
@@ -31,10 +33,22 @@ public sealed record HardState(long Term, NodeId? Vote, long Commit)
     public static readonly HardState Empty = new(0, null, 0);
 }
 
-/// <summary>Everything a node persisted: the state a restarted node is built from.</summary>
-public sealed record RaftPersistentState(HardState HardState, ImmutableArray<LogEntry> Entries)
+/// <summary>
+/// Everything a node persisted: the state a restarted node is built from. With a <see cref="Snapshot"/>, Entries
+/// continue its log from Snapshot.Meta.Index + 1 and the host restores its state machine from Snapshot.Data.
+/// </summary>
+public sealed record RaftPersistentState(HardState HardState, ImmutableArray<LogEntry> Entries, RaftSnapshot? Snapshot = null)
 {
     public static readonly RaftPersistentState Empty = new(HardState.Empty, ImmutableArray<LogEntry>.Empty);
+}
+
+/// <summary>Where a snapshot ends in the log, and the membership in force at that point.</summary>
+public sealed record SnapshotMeta(long Index, long Term, Membership Membership);
+
+/// <summary>The state machine's state through <see cref="SnapshotMeta.Index"/>, opaque to Raft.</summary>
+public sealed record RaftSnapshot(SnapshotMeta Meta, byte[] Data)
+{
+    public override string ToString() => $"snapshot {Meta.Index}@{Meta.Term} [{Data.Length}B] {Meta.Membership}";
 }
 
 public enum RaftRole
@@ -59,4 +73,5 @@ public sealed record ReadState(long RequestId, long Index);
 
 /// <summary>Snapshot of a node's volatile view, for status pages and tests.</summary>
 public sealed record RaftStatus(
-    NodeId Id, RaftRole Role, long Term, NodeId? LeaderId, long CommitIndex, long AppliedIndex, long LastLogIndex, long StableIndex);
+    NodeId Id, RaftRole Role, long Term, NodeId? LeaderId, long CommitIndex, long AppliedIndex, long LastLogIndex, long StableIndex,
+    long SnapshotIndex = 0, Membership? Membership = null, NodeId? TransferTarget = null);

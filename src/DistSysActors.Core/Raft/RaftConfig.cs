@@ -6,7 +6,11 @@ namespace DistSysActors.Core.Raft;
 public sealed record RaftConfig
 {
     public required NodeId Id { get; init; }
-    /// <summary>All voters, this node included.</summary>
+    /// <summary>
+    /// The voters a fresh node starts with, this node included; ignored once the node has a snapshot or membership
+    /// entries in its log. Empty for a node that waits to be added to a running cluster (it never campaigns until a
+    /// leader has made it a voter).
+    /// </summary>
     public required ImmutableArray<NodeId> Voters { get; init; }
     /// <summary>Base election timeout; each wait is drawn from [ElectionTicks, 2 * ElectionTicks).</summary>
     public int ElectionTicks { get; init; } = 10;
@@ -31,6 +35,12 @@ public sealed record RaftConfig
     public int ApplyEntriesMax { get; init; } = 1_024;
     /// <summary>Followers forward proposals to the leader instead of dropping them.</summary>
     public bool ProposalForwarding { get; init; } = true;
+    /// <summary>Bytes of snapshot data in one InstallSnapshot message.</summary>
+    public int SnapshotChunkBytes { get; init; } = 64 * 1024;
+    /// <summary>The leader promotes a learner to voter by itself once the learner's log has caught up.</summary>
+    public bool AutoPromoteLearners { get; init; } = true;
+    /// <summary>Election timeouts a leadership transfer may take before the leader gives up and accepts proposals again.</summary>
+    public int TransferTimeoutElections { get; init; } = 1;
 
     public const int VotersMax = 64;
 
@@ -38,8 +48,8 @@ public sealed record RaftConfig
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (Voters.IsDefaultOrEmpty) errors.Add("Voters must not be empty");
-        else
+        if (Voters.IsDefault) errors.Add("Voters must be set (empty for a node joining a running cluster)");
+        else if (!Voters.IsEmpty)
         {
             if (!Voters.Contains(Id)) errors.Add($"Voters must contain Id {Id}");
             if (Voters.Distinct().Count() != Voters.Length) errors.Add("Voters must be distinct");
@@ -55,6 +65,8 @@ public sealed record RaftConfig
         if (EntryBytesMax < 1) errors.Add("EntryBytesMax must be at least 1");
         if (ReadsPendingMax < 1) errors.Add("ReadsPendingMax must be at least 1");
         if (ApplyEntriesMax < 1) errors.Add("ApplyEntriesMax must be at least 1");
+        if (SnapshotChunkBytes < 1) errors.Add("SnapshotChunkBytes must be at least 1");
+        if (TransferTimeoutElections < 1) errors.Add("TransferTimeoutElections must be at least 1");
         return errors;
     }
 }

@@ -9,8 +9,12 @@ namespace DistSysActors.Core.Raft;
 /// </summary>
 public abstract record RaftMessage(NodeId From, NodeId To, long Term);
 
-/// <summary>RequestVote RPC (Raft paper section 5.2); PreVote asks "would you vote for me at Term?" without changing anyone's term (dissertation 9.6).</summary>
-public sealed record RequestVote(NodeId From, NodeId To, long Term, long LastLogIndex, long LastLogTerm, bool PreVote)
+/// <summary>
+/// RequestVote RPC (Raft paper section 5.2); PreVote asks "would you vote for me at Term?" without changing anyone's
+/// term (dissertation 9.6). Transfer marks an election started by <see cref="TimeoutNow"/>: voters grant it even while
+/// they believe a leader is alive (dissertation 3.10), since that leader asked for it.
+/// </summary>
+public sealed record RequestVote(NodeId From, NodeId To, long Term, long LastLogIndex, long LastLogTerm, bool PreVote, bool Transfer = false)
     : RaftMessage(From, To, Term);
 
 /// <summary>A granted PreVote carries the term it was asked for; a refusal carries the voter's term.</summary>
@@ -48,3 +52,24 @@ public sealed record ReadIndexRequest(NodeId From, NodeId To, long RequestId, Re
 
 /// <summary>The leader's confirmed read index for a follower's request.</summary>
 public sealed record ReadIndexResponse(NodeId From, NodeId To, long Term, long RequestId, long Index) : RaftMessage(From, To, Term);
+
+/// <summary>
+/// InstallSnapshot RPC (Raft paper section 7, Figure 13): one chunk of the leader's snapshot, at byte Offset of the
+/// snapshot's data; Done marks the last chunk. Chunks are sent one at a time, each at most the configured chunk size.
+/// </summary>
+public sealed record InstallSnapshot(NodeId From, NodeId To, long Term, SnapshotMeta Meta, long Offset, byte[] Data, bool Done)
+    : RaftMessage(From, To, Term)
+{
+    public override string ToString() =>
+        $"InstallSnapshot {{ {From}->{To} t{Term} {Meta.Index}@{Meta.Term} offset {Offset} n={Data.Length}{(Done ? " done" : "")} }}";
+}
+
+/// <summary>
+/// A follower's answer to a snapshot chunk: NextOffset is the byte it expects next for the snapshot at SnapshotIndex
+/// (0 to restart from the beginning); Done when the whole snapshot is installed and durable.
+/// </summary>
+public sealed record InstallSnapshotResponse(NodeId From, NodeId To, long Term, long SnapshotIndex, long NextOffset, bool Done)
+    : RaftMessage(From, To, Term);
+
+/// <summary>Leadership transfer (dissertation 3.10): the leader tells an up-to-date follower to start an election now.</summary>
+public sealed record TimeoutNow(NodeId From, NodeId To, long Term) : RaftMessage(From, To, Term);

@@ -29,8 +29,16 @@ public sealed class RaftNode
     private readonly RaftConfig _config;
     private readonly DeterministicRandom _random;
     private readonly RaftLog _log;
-    private readonly MajorityQuorum _quorum;
-    private readonly ImmutableArray<NodeId> _peers;
+    // Membership in force (the latest in the log, dissertation 4.1); the quorum is null while this node knows no voters.
+    private Membership _baseMembership;
+    private Membership _membership = Membership.Empty;
+    private MajorityQuorum? _quorum;
+    private ImmutableArray<NodeId> _peers = [];
+    private RaftSnapshot? _snapshot;
+    // Effects batched until the next Ready: one AppendEntries per follower for all proposals, one heartbeat round for all reads.
+    private bool _appendPending;
+    private bool _readRoundPending;
+    private RaftSnapshot? _snapshotToInstall;
 
     private readonly Dictionary<NodeId, bool> _votes = [];
     private readonly SortedDictionary<NodeId, Progress> _progress = [];
@@ -57,7 +65,10 @@ public sealed class RaftNode
 
     private sealed record PendingRead(long RequestId, NodeId From, long Index, long Round);
 
-    /// <summary>Builds a node from what it persisted (empty for a fresh node). The state machine is rebuilt by applying from index 1.</summary>
+    /// <summary>
+    /// Builds a node from what it persisted (empty for a fresh node). The host rebuilds its state machine from the
+    /// persisted snapshot, if any, and then by applying the committed entries after it, which this node hands out.
+    /// </summary>
     public RaftNode(RaftConfig config, DeterministicRandom random, RaftPersistentState? persisted = null)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -66,11 +77,14 @@ public sealed class RaftNode
         if (errors.Count > 0) throw new ArgumentException("invalid Raft config: " + string.Join("; ", errors), nameof(config));
         _config = config;
         _random = random;
-        _quorum = new MajorityQuorum(config.Voters);
-        _peers = _quorum.Voters.Where(v => v != config.Id).ToImmutableArray();
         persisted ??= RaftPersistentState.Empty;
-        _log = new RaftLog(persisted.Entries.IsDefault ? [] : persisted.Entries);
+        _snapshot = persisted.Snapshot;
+        _log = new RaftLog(persisted.Entries.IsDefault ? [] : persisted.Entries, _snapshot?.Meta.Index ?? 0, _snapshot?.Meta.Term ?? 0);
+        _baseMembership = _snapshot?.Meta.Membership ?? new Membership(config.Voters, []);
+        RebuildMembership();
+        AppliedIndex = _log.SnapshotIndex;
         var hs = persisted.HardState;
+        if (hs.Commit < _log.SnapshotIndex) hs = hs with { Commit = _log.SnapshotIndex };
         if (hs.Commit > _log.LastIndex) throw new ArgumentException($"persisted commit {hs.Commit} beyond last log index {_log.LastIndex}");
         if (_log.LastTerm > hs.Term) throw new ArgumentException($"persisted log term {_log.LastTerm} beyond persisted term {hs.Term}");
         Term = hs.Term;
@@ -93,9 +107,18 @@ public sealed class RaftNode
     public long AppliedIndex { get; private set; }
     public long LastLogIndex => _log.LastIndex;
     public long LastLogTerm => _log.LastTerm;
+    /// <summary>The entries held after the snapshot, from <see cref="FirstLogIndex"/>.</summary>
     public IReadOnlyList<LogEntry> Log => _log.Entries;
+    public long FirstLogIndex => _log.FirstIndex;
+    /// <summary>The latest snapshot this node holds (taken by its host or installed from a leader); null if none.</summary>
+    public RaftSnapshot? Snapshot => _snapshot;
+    /// <summary>The membership in force: the latest in the log, committed or not.</summary>
+    public Membership Membership => _membership;
+    /// <summary>The follower a leadership transfer is under way to, if any.</summary>
+    public NodeId? TransferTarget { get; private set; }
 
-    public RaftStatus Status => new(Id, Role, Term, LeaderId, CommitIndex, AppliedIndex, _log.LastIndex, _log.StableIndex);
+    public RaftStatus Status => new(Id, Role, Term, LeaderId, CommitIndex, AppliedIndex, _log.LastIndex, _log.StableIndex,
+        _log.SnapshotIndex, _membership, TransferTarget);
 
     /// <summary>Whether this leader holds a lease right now (used by lease reads).</summary>
     public bool HasLease => Role == RaftRole.Leader && LeaseValid();
@@ -113,7 +136,7 @@ public sealed class RaftNode
     /// <summary>Starts an election now, as if the election timeout had fired.</summary>
     public void Campaign()
     {
-        if (Role != RaftRole.Leader) StartElection();
+        if (Role != RaftRole.Leader && IsVoter) StartElection();
     }
 
     /// <summary>Proposes a command. A leader appends it; a follower forwards it when it knows a leader.</summary>
@@ -130,6 +153,54 @@ public sealed class RaftNode
     public void ReadIndex(long requestId, ReadMode mode = ReadMode.ReadIndex)
     {
         HandleReadIndex(new ReadIndexRequest(Id, Id, requestId, mode));
+    }
+
+    /// <summary>
+    /// The meta a snapshot of the state machine taken right after applying <paramref name="index"/> must carry: the
+    /// entry's term and the membership in force at that index. The index must be applied and still in the log.
+    /// </summary>
+    public SnapshotMeta SnapshotMetaAt(long index)
+    {
+        if (index > AppliedIndex) throw new ArgumentOutOfRangeException(nameof(index), $"index {index} is not applied (applied {AppliedIndex})");
+        if (index == _log.SnapshotIndex && _snapshot is not null) return _snapshot.Meta;
+        var term = _log.TermAt(index) ?? throw new ArgumentOutOfRangeException(nameof(index), $"index {index} is not in the log ({_log.FirstIndex}..{_log.LastIndex})");
+        return new SnapshotMeta(index, term, MembershipThrough(index));
+    }
+
+    /// <summary>
+    /// The host saved <paramref name="snapshot"/> (state machine through Meta.Index, made with <see cref="SnapshotMetaAt"/>)
+    /// durably: the log is compacted through it and it is what this node sends to followers that need compacted entries.
+    /// Older snapshots are ignored.
+    /// </summary>
+    public void Compact(RaftSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        if (snapshot.Meta.Index <= _log.SnapshotIndex) return;
+        if (snapshot.Meta.Index > AppliedIndex) throw new ArgumentException($"snapshot index {snapshot.Meta.Index} is beyond the applied index {AppliedIndex}", nameof(snapshot));
+        if (_log.TermAt(snapshot.Meta.Index) != snapshot.Meta.Term) throw new ArgumentException($"snapshot {snapshot.Meta.Index}@{snapshot.Meta.Term} does not match the log", nameof(snapshot));
+        _log.CompactTo(snapshot.Meta.Index);
+        _snapshot = snapshot;
+        _baseMembership = snapshot.Meta.Membership;
+    }
+
+    /// <summary>
+    /// Proposes a single-server membership change (dissertation 4.2). Only a leader accepts it, one change at a time,
+    /// and only after it has committed an entry of its own term; Dropped otherwise.
+    /// </summary>
+    public ProposeResult ProposeConfChange(ConfChange change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        throw new NotImplementedException("membership changes");
+    }
+
+    /// <summary>
+    /// Starts a leadership transfer to <paramref name="target"/> (dissertation 3.10): the leader stops accepting
+    /// proposals, brings the target up to date, then sends it TimeoutNow. False when not leader or the target is not a
+    /// voter. The transfer is abandoned after TransferTimeoutElections election timeouts.
+    /// </summary>
+    public bool TransferLeadership(NodeId target)
+    {
+        throw new NotImplementedException("leadership transfer");
     }
 
     /// <summary>Feeds one message from a peer.</summary>
@@ -185,11 +256,46 @@ public sealed class RaftNode
         }
     }
 
+    // ---------------------------------------------------------------- membership
+
+    /// <summary>Membership after every ConfChange entry through index (the snapshot's membership plus the log's changes).</summary>
+    private Membership MembershipThrough(long index)
+    {
+        var m = _baseMembership;
+        for (var i = _log.FirstIndex; i <= Math.Min(index, _log.LastIndex); i++)
+        {
+            var e = _log.At(i);
+            if (e.Type == EntryType.ConfChange) m = ApplyOrKeep(m, ConfChange.Decode(e.Data));
+        }
+        return m;
+    }
+
+    private static Membership ApplyOrKeep(Membership m, ConfChange change) => m.Check(change) is null ? m.Apply(change) : m;
+
+    /// <summary>Recomputes the membership in force from the snapshot and the whole log (after start, truncation or a snapshot).</summary>
+    private void RebuildMembership() => SetMembership(MembershipThrough(_log.LastIndex));
+
+    private void SetMembership(Membership m)
+    {
+        _membership = m;
+        _quorum = m.Voters.IsEmpty ? null : new MajorityQuorum(m.Voters);
+        _peers = m.All.Where(n => n != Id).Order().ToImmutableArray();
+        if (Role == RaftRole.Leader)
+        {
+            foreach (var peer in _peers)
+                if (!_progress.ContainsKey(peer)) _progress[peer] = new Progress(_log.LastIndex + 1, _config.InflightMessagesMax);
+            foreach (var gone in _progress.Keys.Where(p => !_peers.Contains(p)).ToList()) _progress.Remove(gone);
+        }
+    }
+
+    private bool IsVoter => _membership.IsVoter(Id);
+
     // ---------------------------------------------------------------- Ready / Advance
 
     public bool HasReady =>
         _outstanding is null && (
-            CurrentHardState() != _persistedHardState
+            _appendPending || _readRoundPending || _snapshotToInstall is not null
+            || CurrentHardState() != _persistedHardState
             || _log.StableIndex < _log.LastIndex
             || _messages.Count > 0 || _messagesBeforePersist.Count > 0
             || CommitIndex > AppliedIndex
@@ -200,6 +306,16 @@ public sealed class RaftNode
     public Ready TakeReady()
     {
         EnsureNoOutstandingReady();
+        if (_appendPending)
+        {
+            _appendPending = false;
+            if (Role == RaftRole.Leader) BroadcastAppend(sendIfEmpty: false);
+        }
+        if (_readRoundPending)
+        {
+            _readRoundPending = false;
+            if (Role == RaftRole.Leader) BroadcastHeartbeat();
+        }
         var hs = CurrentHardState();
         var committed = _log.Slice(AppliedIndex + 1, CommitIndex, _config.ApplyEntriesMax, long.MaxValue);
         var applyingTo = committed.Count > 0 ? committed[^1].Index : AppliedIndex;
@@ -212,7 +328,9 @@ public sealed class RaftNode
             [.. _messages],
             [.. committed],
             reads,
-            [.. _readsDropped]);
+            [.. _readsDropped],
+            _snapshotToInstall);
+        _snapshotToInstall = null;
         _messagesBeforePersist.Clear();
         _messages.Clear();
         _readsDropped.Clear();
@@ -227,6 +345,7 @@ public sealed class RaftNode
         if (!ReferenceEquals(ready, _outstanding)) throw new InvalidOperationException("Advance must be given the Ready returned by the last TakeReady");
         _outstanding = null;
         if (ready.HardState is not null) _persistedHardState = ready.HardState;
+        if (ready.Snapshot is not null) AppliedIndex = Math.Max(AppliedIndex, ready.Snapshot.Meta.Index);
         if (!ready.Entries.IsEmpty) _log.StableTo(ready.Entries[^1].Index, ready.Entries[^1].Term);
         if (!ready.CommittedEntries.IsEmpty) AppliedIndex = ready.CommittedEntries[^1].Index;
         // The leader's own durable entries now count toward the commit quorum (dissertation 10.2.1).
@@ -279,7 +398,7 @@ public sealed class RaftNode
         _votes.Clear();
         ResetTimers();
         _votes[Id] = true;
-        if (_quorum.Vote(_votes) == VoteResult.Won) { BecomeCandidate(); return; }
+        if (_quorum!.Vote(_votes) == VoteResult.Won) { BecomeCandidate(); return; }
         foreach (var peer in _peers)
             Send(new RequestVote(Id, peer, Term + 1, _log.LastIndex, _log.LastTerm, true));
     }
@@ -294,7 +413,7 @@ public sealed class RaftNode
         _votes.Clear();
         ResetTimers();
         _votes[Id] = true;
-        if (_quorum.Vote(_votes) == VoteResult.Won) { BecomeLeader(); return; }
+        if (_quorum!.Vote(_votes) == VoteResult.Won) { BecomeLeader(); return; }
         foreach (var peer in _peers)
             Send(new RequestVote(Id, peer, Term, _log.LastIndex, _log.LastTerm, false));
     }
@@ -318,6 +437,7 @@ public sealed class RaftNode
     private void TickElection()
     {
         _electionElapsed++;
+        if (!IsVoter) return; // learners, removed nodes and nodes waiting to join never campaign
         if (_electionElapsed >= _randomizedElectionTimeout)
         {
             _electionElapsed = 0;
@@ -336,7 +456,7 @@ public sealed class RaftNode
             {
                 // Dissertation 6.2: a leader that has not heard from a majority for an election timeout steps down.
                 var active = _progress.Where(p => p.Value.RecentActive).Select(p => p.Key).Append(Id);
-                if (!_quorum.IsQuorum(active))
+                if (!_quorum!.IsQuorum(active))
                 {
                     BecomeFollower(Term, null);
                     return;
@@ -383,7 +503,7 @@ public sealed class RaftNode
         if (Role == RaftRole.PreCandidate && m.PreVote && (m.Granted ? m.Term == Term + 1 : m.Term == Term))
         {
             _votes.TryAdd(m.From, m.Granted);
-            switch (_quorum.Vote(_votes))
+            switch (_quorum!.Vote(_votes))
             {
                 case VoteResult.Won: BecomeCandidate(); break;
                 case VoteResult.Lost: BecomeFollower(Term, null); break;
@@ -392,7 +512,7 @@ public sealed class RaftNode
         else if (Role == RaftRole.Candidate && !m.PreVote && m.Term == Term)
         {
             _votes.TryAdd(m.From, m.Granted);
-            switch (_quorum.Vote(_votes))
+            switch (_quorum!.Vote(_votes))
             {
                 case VoteResult.Won: BecomeLeader(); break;
                 case VoteResult.Lost: BecomeFollower(Term, null); break;
@@ -519,7 +639,7 @@ public sealed class RaftNode
     /// <summary>Section 5.4.2 (Figure 8): only an entry of the current term is committed by counting replicas.</summary>
     private bool MaybeCommit()
     {
-        var index = _quorum.CommittedIndex(n => n == Id ? _log.StableIndex : _progress[n].Match);
+        var index = _quorum!.CommittedIndex(n => n == Id ? _log.StableIndex : _progress[n].Match);
         if (index <= CommitIndex || _log.TermAt(index) != Term) return false;
         CommitIndex = index;
         StartDeferredReads();
@@ -538,7 +658,8 @@ public sealed class RaftNode
                 return new ProposeResult(ProposeStatus.Dropped, 0, 0, LeaderId);
             var entry = new LogEntry(_log.LastIndex + 1, Term, EntryType.Normal, m.Data);
             _log.Append(entry);
-            BroadcastAppend(sendIfEmpty: false);
+            _appendPending = true; // every proposal until the next Ready shares one AppendEntries per follower
+
             return new ProposeResult(ProposeStatus.Appended, entry.Index, entry.Term, Id);
         }
         if (LeaderId is { } leader && _config.ProposalForwarding && m.From == Id && m.Data.Length <= _config.EntryBytesMax)
@@ -582,7 +703,9 @@ public sealed class RaftNode
             ReleaseRead(m.RequestId, m.From, CommitIndex);
             return;
         }
-        _readsAtLeader.Add(new PendingRead(m.RequestId, m.From, CommitIndex, BroadcastHeartbeat()));
+        // Every read until the next Ready shares one heartbeat round.
+        _readRoundPending = true;
+        _readsAtLeader.Add(new PendingRead(m.RequestId, m.From, CommitIndex, _round + 1));
     }
 
     private void StartDeferredReads()
@@ -599,7 +722,7 @@ public sealed class RaftNode
             if (_readsAtLeader[i].Round == 0) _readsAtLeader[i] = _readsAtLeader[i] with { Index = CommitIndex, Round = round };
     }
 
-    private long QuorumAckedRound() => _quorum.CommittedIndex(n => n == Id ? _round : _progress[n].AckedRound);
+    private long QuorumAckedRound() => _quorum!.CommittedIndex(n => n == Id ? _round : _progress[n].AckedRound);
 
     private void ReleaseConfirmedReads()
     {

@@ -6,10 +6,11 @@ namespace DistSysActors.Core.Raft;
 /// The effects a node buffered since the last <see cref="RaftNode.Advance"/>. The host executes them in this order:
 /// <list type="number">
 /// <item>send <see cref="MessagesBeforePersist"/> (may overlap with step 2);</item>
-/// <item>persist <see cref="HardState"/> (if not null) and <see cref="Entries"/>: first delete every stored entry with
-///   index &gt;= Entries[0].Index, then append Entries; make it durable;</item>
+/// <item>persist <see cref="Snapshot"/> (if not null; it replaces every stored entry through its index, and the stored
+///   entries after it are kept only if the node kept them), <see cref="HardState"/> (if not null) and <see cref="Entries"/>:
+///   first delete every stored entry with index &gt;= Entries[0].Index, then append Entries; make it durable;</item>
 /// <item>send <see cref="Messages"/> (they promise what step 2 stored: votes, append acknowledgements);</item>
-/// <item>apply <see cref="CommittedEntries"/> in order, then answer <see cref="ReadStates"/> from the state machine and fail <see cref="ReadsDropped"/>;</item>
+/// <item>restore the state machine from <see cref="Snapshot"/> (if not null), then apply <see cref="CommittedEntries"/> in order, then answer <see cref="ReadStates"/> from the state machine and fail <see cref="ReadsDropped"/>;</item>
 /// <item>call <see cref="RaftNode.Advance"/> with this Ready.</item>
 /// </list>
 /// </summary>
@@ -25,10 +26,11 @@ public sealed record Ready(
     ImmutableArray<RaftMessage> Messages,
     ImmutableArray<LogEntry> CommittedEntries,
     ImmutableArray<ReadState> ReadStates,
-    ImmutableArray<long> ReadsDropped)
+    ImmutableArray<long> ReadsDropped,
+    RaftSnapshot? Snapshot = null)
 {
     /// <summary>Whether step 2 must reach the disk before step 3.</summary>
-    public bool MustSync => HardState is not null || !Entries.IsEmpty;
+    public bool MustSync => HardState is not null || !Entries.IsEmpty || Snapshot is not null;
 
     public IEnumerable<RaftMessage> AllMessages => MessagesBeforePersist.Concat(Messages);
 }
