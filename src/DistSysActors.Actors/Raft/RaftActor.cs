@@ -21,7 +21,7 @@ namespace DistSysActors.Actors.Raft;
 /// taken from a pool, one request per session at a time, so a proposal that is retried or duplicated by the
 /// network is applied once. Requests forwarded to the leader are answered when the entry is applied here.
 /// </remarks>
-public sealed class RaftActor : UntypedPersistentActor, IWithTimers
+public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
 {
     private readonly NodeId _self;
     private readonly ImmutableArray<NodeId> _voters;
@@ -142,10 +142,13 @@ public sealed class RaftActor : UntypedPersistentActor, IWithTimers
                 ProposeLeaderClock();
                 break;
             default:
-                Unhandled(message);
+                if (!OnAdminCommand(message)) Unhandled(message);
                 break;
         }
     }
+
+    /// <summary>Membership and leadership-transfer requests (RaftActor.Admin.cs); false when the message is not one.</summary>
+    private partial bool OnAdminCommand(object message);
 
     private void OnWrite(KvWrite write, IActorRef client)
     {

@@ -58,6 +58,15 @@ public sealed class KeyValueStore(
     /// <summary>Last sequence number applied for a client, or null if it has no session.</summary>
     public long? SessionSequence(long clientId) => _sessions.TryGetValue(clientId, out var s) ? s.Sequence : null;
 
+    /// <summary>
+    /// The whole replicated state (data, client sessions, idempotency records, leader time, applied index) in a
+    /// versioned, deterministic binary form: equal states give equal bytes.
+    /// </summary>
+    public byte[] Snapshot() => throw new NotImplementedException("KeyValueStore snapshots");
+
+    /// <summary>Replaces this store's state with one made by <see cref="Snapshot"/> (AppliedIndex becomes the snapshot's); FormatException if the bytes are not one.</summary>
+    public void Restore(byte[] snapshot) => throw new NotImplementedException("KeyValueStore snapshots");
+
     /// <summary>Applies the next committed entry; null for entries that carry no command (no-ops).</summary>
     public KvApplied? Apply(LogEntry entry)
     {

@@ -1,0 +1,6 @@
+namespace DistSysActors.Actors.Raft;
+
+public sealed partial class RaftActor
+{
+    private partial bool OnAdminCommand(object message) => false;
+}
