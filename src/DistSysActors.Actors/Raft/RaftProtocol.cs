@@ -50,6 +50,44 @@ public static class RaftProtocol
     /// <summary>Bad input (key too long, ...): nothing was done.</summary>
     public sealed record Rejected(string Reason, bool TooLarge);
 
+    // ------------------------------------------------------------------ membership and leadership (admin)
+
+    /// <summary>Admin requests; any node accepts them. A follower answers <see cref="NotLeader"/> (the HTTP layer retries at the leader).</summary>
+    public abstract record AdminRequest;
+
+    /// <summary>Answered with <see cref="Members"/>: the membership in force at this node (the latest in its log).</summary>
+    public sealed record GetMembers : AdminRequest
+    {
+        public static readonly GetMembers Instance = new();
+    }
+
+    /// <summary>
+    /// Adds a server (dissertation 4.2): it joins as a non-voting learner, the leader promotes it once its log has caught
+    /// up. Answered with <see cref="Members"/> once the committed membership has it as a voter, <see cref="Rejected"/>
+    /// when it is already a member or the cluster is full, <see cref="Unavailable"/> (Unknown) at the deadline.
+    /// </summary>
+    public sealed record AddMember(int NodeId) : AdminRequest;
+
+    /// <summary>Removes a voter or learner; answered with <see cref="Members"/> once the change is committed. A removed leader steps down.</summary>
+    public sealed record RemoveMember(int NodeId) : AdminRequest;
+
+    /// <summary>
+    /// Moves leadership (dissertation 3.10) to To, or to the most up-to-date voter when To is null. Answered with
+    /// <see cref="TransferDone"/> once another node leads, <see cref="Rejected"/> for a target that is not a voter,
+    /// <see cref="Unavailable"/> when the transfer did not finish in time (the old leader leads again).
+    /// </summary>
+    public sealed record TransferLeadership(int? To) : AdminRequest;
+
+    /// <summary>This node is not the leader; LeaderId is the leader it knows (null if none).</summary>
+    public sealed record NotLeader(int? LeaderId);
+
+    /// <summary>One server of the membership with the leader's view of its replication (Match 0 and Lag -1 when this node is not the leader).</summary>
+    public sealed record MemberInfo(int NodeId, bool Voter, long MatchIndex, long Lag);
+
+    public sealed record Members(IReadOnlyList<MemberInfo> Servers, int? LeaderId, long CommitIndex);
+
+    public sealed record TransferDone(int LeaderId, long Term);
+
     public sealed record GetStatus
     {
         public static readonly GetStatus Instance = new();

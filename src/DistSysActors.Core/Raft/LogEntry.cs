@@ -75,3 +75,6 @@ public sealed record ReadState(long RequestId, long Index);
 public sealed record RaftStatus(
     NodeId Id, RaftRole Role, long Term, NodeId? LeaderId, long CommitIndex, long AppliedIndex, long LastLogIndex, long StableIndex,
     long SnapshotIndex = 0, Membership? Membership = null, NodeId? TransferTarget = null);
+
+/// <summary>A leader's view of one follower: Match is the highest index known replicated there, Next the next to send.</summary>
+public sealed record PeerProgress(NodeId Node, bool Voter, long Match, long Next, bool RecentActive);

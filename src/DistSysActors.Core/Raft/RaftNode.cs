@@ -117,6 +117,10 @@ public sealed class RaftNode
     /// <summary>The follower a leadership transfer is under way to, if any.</summary>
     public NodeId? TransferTarget { get; private set; }
 
+    /// <summary>A leader's view of every other member's replication, in NodeId order; empty on other roles.</summary>
+    public IReadOnlyList<PeerProgress> Peers =>
+        Role != RaftRole.Leader ? [] : _progress.Select(p => new PeerProgress(p.Key, _membership.IsVoter(p.Key), p.Value.Match, p.Value.Next, p.Value.RecentActive)).ToList();
+
     public RaftStatus Status => new(Id, Role, Term, LeaderId, CommitIndex, AppliedIndex, _log.LastIndex, _log.StableIndex,
         _log.SnapshotIndex, _membership, TransferTarget);
 
