@@ -445,7 +445,7 @@ public sealed class RaftNode
         // The leader's own durable entries now count toward the commit quorum (dissertation 10.2.1).
         if (Role == RaftRole.Leader)
         {
-            if (MaybeCommit()) BroadcastAppend(sendIfEmpty: false);
+            MaybeCommit();
             AfterLeaderProgress();
         }
     }

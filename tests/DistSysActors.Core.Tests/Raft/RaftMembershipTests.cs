@@ -129,6 +129,23 @@ public sealed class RaftMembershipTests
     }
 
     [Fact]
+    public void Dissertation4_2_1_VoteOfALearnerIsNotCounted()
+    {
+        var cluster = new RaftTestCluster(3, configure: c => c with { AutoPromoteLearners = false });
+        cluster.Elect(1);
+        cluster.AddJoiningNode(4);
+        cluster[1].ProposeConfChange(AddLearner(4));
+        cluster.TickAll(2);
+        cluster.Down.Add(N(1));
+        cluster.Isolated.Add(N(3));
+
+        cluster.TickAll(6 * ElectionTicks);
+
+        Assert.Contains(cluster.Sent, m => m is RequestVoteResponse { Granted: true } && m.From == N(4) && m.To == N(2));
+        Assert.NotEqual(RaftRole.Leader, cluster[2].Role); // its own vote and the learner's are not two of three voters
+    }
+
+    [Fact]
     public void Dissertation4_2_1_LearnerIsPromotedByTheLeaderOnceCaughtUp()
     {
         var cluster = new RaftTestCluster(3);
