@@ -50,6 +50,8 @@ public sealed class RaftNode
     private long _lastConfIndex;
     private int _transferElapsed;
     private bool _timeoutNowSent;
+    // A TimeoutNow may arrive late and start an election that passes the voters' leases: no lease for the rest of the term.
+    private bool _timeoutNowSentThisTerm;
 
     private readonly Dictionary<NodeId, bool> _votes = [];
     private readonly SortedDictionary<NodeId, Progress> _progress = [];
@@ -473,6 +475,7 @@ public sealed class RaftNode
         {
             Term = term;
             VotedFor = null;
+            _incoming = null; // chunks from an older leader will not be completed
         }
         if (Role == RaftRole.Leader) DropLeaderReads();
         if (leaderChanged) DropForwardedReads();
@@ -522,6 +525,7 @@ public sealed class RaftNode
         Role = RaftRole.Leader;
         LeaderId = Id;
         TransferTarget = null;
+        _timeoutNowSentThisTerm = false;
         ResetTimers();
         _progress.Clear();
         foreach (var peer in _peers)
@@ -845,6 +849,7 @@ public sealed class RaftNode
     private void SendTimeoutNow(NodeId target)
     {
         _timeoutNowSent = true;
+        _timeoutNowSentThisTerm = true;
         SendBeforePersist(new TimeoutNow(Id, target, Term));
     }
 
@@ -1014,7 +1019,7 @@ public sealed class RaftNode
     private bool LeaseValid()
     {
         // A transferring leader may already have told its target to take over: no lease (dissertation 3.10).
-        if (!_config.CheckQuorum || Role != RaftRole.Leader || TransferTarget is not null) return false;
+        if (!_config.CheckQuorum || Role != RaftRole.Leader || TransferTarget is not null || _timeoutNowSentThisTerm) return false;
         if (SoleVoter) return true;
         var acked = QuorumAckedRound();
         return acked > 0 && _roundSentTick.TryGetValue(acked, out var sentTick)

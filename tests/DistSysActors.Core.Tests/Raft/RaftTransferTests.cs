@@ -94,6 +94,26 @@ public sealed class RaftTransferTests
     }
 
     [Fact]
+    public void Dissertation3_10_LeaderThatSentTimeoutNowHoldsNoLeaseForTheRestOfItsTerm()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect(1);
+        cluster.TickAll(2);
+        Assert.True(cluster[1].HasLease);
+        cluster.Deliverable = m => m is not TimeoutNow; // delayed forever, as far as this term can tell
+
+        Assert.True(cluster[1].TransferLeadership(N(2)));
+        cluster.TickAll(ElectionTicks + 2);
+
+        Assert.Null(cluster[1].TransferTarget);
+        Assert.Equal(RaftRole.Leader, cluster[1].Role);
+        Assert.False(cluster[1].HasLease); // a late TimeoutNow could still elect node 2 past the voters' leases
+        cluster[1].ReadIndex(7, ReadMode.Lease);
+        cluster.Stabilize();
+        Assert.Contains(cluster.Reads[N(1)], r => r.RequestId == 7); // served by a heartbeat round instead
+    }
+
+    [Fact]
     public void Dissertation3_10_TransferVoteIsGrantedDespiteTheLease()
     {
         var cluster = new RaftTestCluster(3);
