@@ -926,7 +926,11 @@ public sealed class RaftNode
             Send(new Propose(Id, leader, m.Data));
             return new ProposeResult(ProposeStatus.Forwarded, 0, 0, leader);
         }
-        return new ProposeResult(ProposeStatus.Dropped, 0, 0, LeaderId, LeaderId is null ? "no known leader" : "not forwarded");
+        var why = LeaderId is null ? "no known leader"
+            : !_config.ProposalForwarding ? "not the leader and proposal forwarding is off"
+            : m.Data.Length > _config.EntryBytesMax ? $"entry larger than {_config.EntryBytesMax} bytes"
+            : "not the leader";
+        return new ProposeResult(ProposeStatus.Dropped, 0, 0, LeaderId, why);
     }
 
     // ---------------------------------------------------------------- reads (dissertation 6.4)
