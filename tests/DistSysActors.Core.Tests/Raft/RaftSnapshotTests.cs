@@ -133,6 +133,24 @@ public sealed class RaftSnapshotTests
     }
 
     [Fact]
+    public void Figure13_EntriesWrittenByAnOutstandingReadyAreWrittenAgainAfterTheSnapshot()
+    {
+        var node = Follower();
+        var entries = Enumerable.Range(1, 5).Select(i => new LogEntry(i, 1, EntryType.Normal, [(byte)i])).ToImmutableArray();
+        node.Step(new AppendEntries(N(1), N(2), 1, 0, 0, entries, 0));
+        var writing = node.TakeReady(); // entries 1..5 on their way to disk
+
+        node.Step(new InstallSnapshot(N(1), N(2), 1, new SnapshotMeta(3, 1, Three), 0, [9], true));
+        node.Advance(writing);
+        var ready = Drain(node);
+
+        // The host replaces its whole log by the snapshot, so 4 and 5 must come again even though they were written.
+        Assert.NotNull(ready.Snapshot);
+        Assert.Equal([4L, 5L], ready.Entries.Select(e => e.Index));
+        Assert.Equal(5, node.Status.StableIndex);
+    }
+
+    [Fact]
     public void Figure13_FollowerDiscardsItsLogWhenTheSnapshotDoesNotMatch()
     {
         var node = Follower();
