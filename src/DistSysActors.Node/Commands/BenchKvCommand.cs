@@ -256,6 +256,20 @@ internal static class BenchKvCommand
 
         public static string KeyPath(int key) => $"/kv/bench-{key}";
 
+        /// <summary>"http 503 (reason)": the status and the API's error text, so overload, timeouts and lost leaders count apart.</summary>
+        public static string ErrorKind(int code, string body)
+        {
+            string? reason = null;
+            try
+            {
+                using var json = JsonDocument.Parse(body);
+                if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String)
+                    reason = e.GetString();
+            }
+            catch (JsonException) { }
+            return reason is null ? $"http {code}" : $"http {code} ({(reason.Length > 80 ? reason[..80] + "..." : reason)})";
+        }
+
         public async Task RunAsync(CancellationToken ct)
         {
             var value = new char[o.ValueBytes];
@@ -282,7 +296,7 @@ internal static class BenchKvCommand
                     {
                         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
                         var code = (int)response.StatusCode;
-                        if (code != 200 && !(read && code == 404)) error = $"http {code}";
+                        if (code != 200 && !(read && code == 404)) error = ErrorKind(code, await response.Content.ReadAsStringAsync(ct));
                     }
                     catch (OperationCanceledException) when (!ct.IsCancellationRequested) { error = "timeout"; }
                     catch (HttpRequestException e) { error = $"connection: {e.HttpRequestError}"; }

@@ -66,6 +66,15 @@ public class BenchKvCommandTests
     }
 
     [Fact]
+    public void Errors_are_counted_by_status_and_the_apis_reason()
+    {
+        Assert.Equal("http 503 (the read was not confirmed in time)",
+            BenchKvCommand.ClientLoop.ErrorKind(503, """{"error":"the read was not confirmed in time","outcome":"unknown"}"""));
+        Assert.Equal("http 502", BenchKvCommand.ClientLoop.ErrorKind(502, "<html>bad gateway</html>"));
+        Assert.Equal("http 500", BenchKvCommand.ClientLoop.ErrorKind(500, "[1]"));
+    }
+
+    [Fact]
     public void The_summary_reports_rates_percentiles_and_errors_by_kind()
     {
         var ms = Stopwatch.Frequency / 1000;
