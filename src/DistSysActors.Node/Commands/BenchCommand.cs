@@ -11,7 +11,7 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var command = new Command("bench", "Benchmarks on a local cluster started for the purpose");
+        var command = new Command("bench", "Benchmarks on a local cluster started for the purpose (kv also against running nodes)");
         var nodes = CommonOptions.NodeCount(3);
         var kills = new Option<int>("--kills") { Description = "How many leader crashes to measure (1..100)", DefaultValueFactory = _ => 10 };
         kills.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 100) r.AddError("--kills must be between 1 and 100"); });
@@ -24,6 +24,7 @@ internal static class BenchCommand
         failover.SetAction((p, ct) => FailoverAsync(p.GetValue(nodes), p.GetValue(kills), p.GetValue(basePort), p.GetValue(httpBasePort), ct));
         command.Subcommands.Add(failover);
         command.Subcommands.Add(BenchDetectCommand.Create());
+        command.Subcommands.Add(BenchKvCommand.Create());
         return command;
     }
 

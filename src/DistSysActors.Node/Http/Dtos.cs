@@ -9,7 +9,8 @@ public sealed record StatusDto(
     int NodeId, string Address, int Nodes, long Incarnation, int Restarts, string SelfStatus,
     IReadOnlyList<MemberDto> Members, NetworkDto Network, IReadOnlyList<PingPeerDto> Ping, RaftDto? Raft,
     FailureDetectorDto? FailureDetector = null,
-    ClockDto? Clock = null);
+    ClockDto? Clock = null,
+    ProcessDto? Process = null);
 
 /// <summary>The Raft view of this node; role is Leader, Follower, Candidate or PreCandidate.</summary>
 public sealed record RaftDto(string Role, long Term, int? LeaderId, long CommitIndex, long LastApplied, long LastLogIndex);

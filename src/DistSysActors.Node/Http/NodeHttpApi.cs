@@ -101,7 +101,8 @@ public static class NodeHttpApi
                 ? new RaftDto(r.Role.ToString(), r.Term, r.LeaderId?.Value, r.CommitIndex, r.AppliedIndex, r.LastLogIndex)
                 : null,
             heartbeat is null ? null : FailureDetectorDto.From(await heartbeat, runtime),
-            clock is null ? null : ClockDtos.From(await clock));
+            clock is null ? null : ClockDtos.From(await clock),
+            ProcessDto.Read());
     }
 
     /// <summary>A member's node id comes from its role <c>node-I</c>.</summary>
