@@ -454,7 +454,7 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
                     _node!.Compact(save.Snapshot);
                 }
                 // Akka.Persistence.Sql marks the rows deleted and physically deletes all but the highest one (it keeps the sequence number), so the journal stays bounded.
-                DeleteMessages(ok.Metadata.SequenceNr);
+                if (ok.Metadata.SequenceNr > 0) DeleteMessages(ok.Metadata.SequenceNr);
                 // Some stores read a bound of 0 as "no bound" and would delete this snapshot too.
                 if (ok.Metadata.SequenceNr > 1) DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1));
                 SaveInstalledSnapshot();
