@@ -3,6 +3,7 @@ using Akka.Configuration;
 using DistSysActors.Actors.Configuration;
 using DistSysActors.Actors.Hosting;
 using DistSysActors.Actors.Network;
+using DistSysActors.Actors.Raft;
 using DistSysActors.Core.Network;
 
 namespace DistSysActors.Node.Hosting;
@@ -44,11 +45,12 @@ public sealed class NodeHost : IAsyncDisposable
     /// running one). Only if nobody answers within distsys.node.self-join-after-ms does node 1 form a new cluster,
     /// as when a whole cluster restarts over its old data.
     /// </summary>
+    /// A joining server (distsys.node.join) always joins the others.
     public void Start()
     {
         var hadState = Settings.Journal == "sqlite" && File.Exists(Path.Combine(Node.NodeDataDir, Settings.SqliteFile));
-        StartRuntime(rejoining: hadState);
-        if (hadState && Node.Id == 1) _ = SelfJoinIfAloneAsync(_runtime!);
+        StartRuntime(rejoining: hadState || Node.Join);
+        if (hadState && Node.Id == 1 && !Node.Join) _ = SelfJoinIfAloneAsync(_runtime!);
     }
 
     private async Task SelfJoinIfAloneAsync(DistSysNodeRuntime runtime)
@@ -97,6 +99,33 @@ public sealed class NodeHost : IAsyncDisposable
                 Console.Error.WriteLine($"node {Node.Id}: restart attempt {attempt} failed: {e.Message}");
                 Thread.Sleep(TimeSpan.FromSeconds(1)); // the old system's port may take a moment to free
             }
+        }
+    }
+
+    /// <summary>
+    /// When this node leads Raft, hands leadership to the most up-to-date voter (dissertation 3.10), waiting at most
+    /// distsys.node.shutdown-transfer-timeout-ms, so the others need not wait out an election timeout once it is gone.
+    /// Returns what happened, in words, or null when there was nothing to do.
+    /// </summary>
+    public async Task<string?> TransferLeadershipAwayAsync()
+    {
+        if (_runtime?.Raft is not { } raft || Node.ShutdownTransferTimeoutMs == 0) return null;
+        var timeout = TimeSpan.FromMilliseconds(Node.ShutdownTransferTimeoutMs);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            var status = await raft.Ask<RaftProtocol.NodeStatus>(RaftProtocol.GetStatus.Instance, timeout);
+            if (status.Raft.Role != Core.Raft.RaftRole.Leader) return null;
+            return await raft.Ask<object>(new RaftProtocol.TransferLeadership(null), timeout - watch.Elapsed) switch
+            {
+                RaftProtocol.TransferDone done => $"handed Raft leadership to node {done.LeaderId} (term {done.Term}) in {watch.ElapsedMilliseconds} ms",
+                RaftProtocol.NotLeader => null,
+                var other => $"Raft leadership transfer failed ({other}); the others elect a new leader after their election timeout",
+            };
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or ArgumentOutOfRangeException)
+        {
+            return $"Raft leadership transfer did not finish in {Node.ShutdownTransferTimeoutMs} ms; the others elect a new leader after their election timeout";
         }
     }
 
