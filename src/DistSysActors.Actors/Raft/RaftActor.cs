@@ -32,10 +32,18 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
 
     private readonly List<LogEntry> _recoveredLog = new();
     private HardState _recoveredHardState = HardState.Empty;
+    private RaftSnapshot? _recoveredSnapshot;
+    // What the journal (with the latest saved snapshot) holds as term/vote/commit: what a snapshot saved now must carry.
+    private HardState _persistedHardState = HardState.Empty;
+    // The membership of the applied entries (the committed one), which admin requests wait for.
+    private Membership _appliedMembership = Membership.Empty;
 
     private RaftNode? _node;
     private KeyValueStore _store;
     private bool _persisting;
+    private SnapshotSave? _snapshotSave;
+    private Ready? _installing;
+    private DateTime _snapshotRetryAt = DateTime.MinValue;
     private bool _flushScheduled;
 
     private readonly Dictionary<(long Client, long Seq), PendingWrite> _writes = new();
@@ -68,13 +76,22 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
     {
         switch (message)
         {
+            case SnapshotOffer { Snapshot: RaftStateSnapshot saved }:
+                _recoveredSnapshot = saved.ToSnapshot();
+                _recoveredHardState = saved.HardState.ToHardState();
+                _recoveredLog.Clear();
+                _recoveredLog.AddRange(saved.Tail.Select(e => e.ToEntry()));
+                _store.Restore(saved.Data);
+                break;
             case RaftHardStateSaved hs:
                 _recoveredHardState = hs.ToHardState();
                 break;
             case RaftEntriesSaved saved:
-                var keep = (int)Math.Max(0, saved.FromIndex - 1);
+                // FromIndex is absolute; the recovered log starts after the snapshot, whose entries are never rewritten.
+                var snapshotIndex = _recoveredSnapshot?.Meta.Index ?? 0;
+                var keep = (int)Math.Max(0, saved.FromIndex - 1 - snapshotIndex);
                 if (_recoveredLog.Count > keep) _recoveredLog.RemoveRange(keep, _recoveredLog.Count - keep);
-                _recoveredLog.AddRange(saved.Entries.Select(e => e.ToEntry()));
+                _recoveredLog.AddRange(saved.Entries.Where(e => e.Index > snapshotIndex).Select(e => e.ToEntry()));
                 break;
             case RecoveryCompleted:
                 StartNode();
@@ -94,12 +111,22 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
             PreVote = _settings.PreVote,
             CheckQuorum = _settings.CheckQuorum,
             LeaseClockDriftTicks = _settings.LeaseClockDriftTicks,
+            AppendEntriesMax = _settings.AppendEntriesMax,
+            AppendBytesMax = _settings.AppendBytesMax,
+            InflightMessagesMax = _settings.InflightMessagesMax,
+            UncommittedEntriesMax = _settings.UncommittedEntriesMax,
+            SnapshotChunkBytes = _settings.SnapshotChunkBytes,
+            AutoPromoteLearners = _settings.AutoPromoteLearners,
+            TransferTimeoutElections = _settings.TransferTimeoutElections,
         };
         _node = new RaftNode(config, new DeterministicRandom(seed),
-            new RaftPersistentState(_recoveredHardState, _recoveredLog.ToImmutableArray()));
-        _log.Info("raft node {0} recovered term {1}, {2} log entries, commit {3}; election seed {4}",
-            _self, _recoveredHardState.Term, _recoveredLog.Count, _recoveredHardState.Commit, seed);
+            new RaftPersistentState(_recoveredHardState, _recoveredLog.ToImmutableArray(), _recoveredSnapshot));
+        _persistedHardState = _recoveredHardState;
+        _appliedMembership = _recoveredSnapshot?.Meta.Membership ?? new Membership(_voters, []);
+        _log.Info("raft node {0} recovered term {1}, snapshot at {2}, {3} log entries after it, commit {4}; election seed {5}",
+            _self, _recoveredHardState.Term, _recoveredSnapshot?.Meta.Index ?? 0, _recoveredLog.Count, _recoveredHardState.Commit, seed);
         _recoveredLog.Clear();
+        _recoveredSnapshot = null;
         _network.Tell(new NetworkProtocol.Register(Service, Self));
         Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, TimeSpan.FromMilliseconds(_settings.TickMs));
         Timers.StartPeriodicTimer(Sweep.Instance, Sweep.Instance, _requestTimeout);
@@ -120,6 +147,7 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
                 break;
             case Tick:
                 node.Tick();
+                CheckAdmin();
                 ScheduleFlush();
                 break;
             case Flush:
@@ -133,16 +161,23 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
                 OnRead(get, Sender);
                 break;
             case RaftProtocol.GetStatus:
-                Sender.Tell(new NodeStatus(node.Status, _writes.Count, _reads.Count, _store.SessionCount, true));
+                Sender.Tell(new NodeStatus(node.Status, _writes.Count, _reads.Count, _store.SessionCount, true)
+                {
+                    FirstLogIndex = node.FirstLogIndex,
+                    CommittedMembership = _appliedMembership,
+                    SnapshotSaving = _snapshotSave is not null,
+                    PendingAdmin = _admin.Count,
+                });
                 break;
             case Sweep:
                 ExpirePending();
+                ExpireAdmin(DateTime.UtcNow);
                 break;
             case LeaderClock:
                 ProposeLeaderClock();
                 break;
             default:
-                if (!OnAdminCommand(message)) Unhandled(message);
+                if (!OnSnapshotCommand(message) && !OnAdminCommand(message)) Unhandled(message);
                 break;
         }
     }
@@ -198,12 +233,22 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
         {
             // Never handed to Raft: the session's sequence number is unused and the slot can go back as it is.
             _idleSessions.Push(s);
-            Reply(pending, new Unavailable(
-                result.LeaderId is null ? "no Raft leader is known" : "the leader did not accept the proposal (overloaded)", Unknown: false));
+            Reply(pending, new Unavailable(DropReason(_node, result), Unknown: false));
             return;
         }
         _writes[(s.ClientId, s.Sequence)] = pending;
         ScheduleFlush();
+    }
+
+    /// <summary>Why the core dropped a proposal; "overloaded" ones map to 503 and are safe to retry after a pause.</summary>
+    private static string DropReason(RaftNode node, ProposeResult result)
+    {
+        if (result.LeaderId is null) return "no Raft leader is known";
+        if (node.Role != RaftRole.Leader) return "the proposal could not be forwarded to the leader";
+        if (node.TransferTarget is { } target) return $"overloaded: leadership is being transferred to {target}";
+        if (node.LastLogIndex - node.CommitIndex >= node.Config.UncommittedEntriesMax)
+            return $"overloaded: {node.Config.UncommittedEntriesMax} entries are waiting for commit";
+        return "overloaded: the leader did not accept the proposal";
     }
 
     private void OnRead(Get get, IActorRef client)
@@ -254,31 +299,47 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
     {
         var node = _node!;
         LogRoleChange(node);
-        while (!_persisting && node.HasReady)
+        while (!_persisting && _installing is null && node.HasReady)
         {
             var ready = node.TakeReady();
             Send(ready.MessagesBeforePersist);
-            var events = new List<object>(2);
-            if (ready.HardState is { } hs) events.Add(RaftHardStateSaved.From(hs));
-            if (!ready.Entries.IsEmpty)
-                events.Add(new RaftEntriesSaved(ready.Entries[0].Index, ready.Entries.Select(RaftEntryRecord.From).ToArray()));
-            if (events.Count == 0)
+            if (ready.Snapshot is not null)
             {
-                Finish(ready);
-                continue;
+                // A snapshot from the leader replaces the log through its index: durable before anything that depends on it.
+                _installing = ready;
+                SaveInstalledSnapshot();
+                return;
             }
-            _persisting = true;
-            var last = events[^1];
-            // Inputs keep arriving while the write is in flight; the core buffers their effects for the next Ready.
-            PersistAllAsync(events, e =>
-            {
-                if (!ReferenceEquals(e, last)) return;
-                _persisting = false;
-                Finish(ready);
-                ProcessReady();
-            });
+            if (!PersistThenFinish(ready)) continue;
             return;
         }
+        CheckAdmin();
+    }
+
+    /// <summary>Persists the Ready's term/vote/entries, then finishes it; false (and finished at once) when there is nothing to write.</summary>
+    private bool PersistThenFinish(Ready ready)
+    {
+        var events = new List<object>(2);
+        if (ready.HardState is { } hs) events.Add(RaftHardStateSaved.From(hs));
+        if (!ready.Entries.IsEmpty)
+            events.Add(new RaftEntriesSaved(ready.Entries[0].Index, ready.Entries.Select(RaftEntryRecord.From).ToArray()));
+        if (events.Count == 0)
+        {
+            Finish(ready);
+            return false;
+        }
+        _persisting = true;
+        var last = events[^1];
+        // Inputs keep arriving while the write is in flight; the core buffers their effects for the next Ready.
+        PersistAllAsync(events, e =>
+        {
+            if (!ReferenceEquals(e, last)) return;
+            _persisting = false;
+            if (ready.HardState is { } saved) _persistedHardState = saved;
+            Finish(ready);
+            ProcessReady();
+        });
+        return true;
     }
 
     private (RaftRole Role, long Term, NodeId? Leader) _lastLogged;
@@ -296,8 +357,22 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
     private void Finish(Ready ready)
     {
         Send(ready.Messages);
+        if (ready.Snapshot is { } installed)
+        {
+            _store.Restore(installed.Data);
+            _appliedMembership = installed.Meta.Membership;
+        }
         foreach (var entry in ready.CommittedEntries)
+        {
+            if (entry.Index <= _store.AppliedIndex) continue; // covered by the snapshot just restored
+            if (entry.Type == EntryType.ConfChange)
+            {
+                var change = ConfChange.Decode(entry.Data);
+                // The core skips a change that does not fit the membership; the applied view must skip it too.
+                if (_appliedMembership.Check(change) is null) _appliedMembership = _appliedMembership.Apply(change);
+            }
             if (_store.Apply(entry) is { } applied) Answer(applied);
+        }
         foreach (var read in ready.ReadStates)
             if (_reads.Remove(read.RequestId, out var pending))
                 pending.Client.Tell(new ReadResult(_store.Get(pending.Key), _store.AppliedIndex));
@@ -305,6 +380,114 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
             if (_reads.Remove(id, out var pending))
                 pending.Client.Tell(new Unavailable("the read could not be confirmed by a leader (leadership changed or unknown)", Unknown: false));
         _node!.Advance(ready);
+        MaybeTakeSnapshot();
+    }
+
+    // ------------------------------------------------------------------ snapshots
+
+    /// <summary>
+    /// Takes a snapshot of the store at the applied index once that many entries follow the last one. Called only
+    /// between journal writes, so the snapshot's sequence number covers exactly the events already durable, and the
+    /// events persisted after it (all with higher sequence numbers) replay on top of it at recovery.
+    /// </summary>
+    private void MaybeTakeSnapshot()
+    {
+        var node = _node!;
+        if (_persisting || _snapshotSave is not null || DateTime.UtcNow < _snapshotRetryAt) return;
+        var applied = node.AppliedIndex;
+        if (applied - (node.FirstLogIndex - 1) < _settings.SnapshotEntries) return;
+        var meta = node.SnapshotMetaAt(applied);
+        var snapshot = new RaftSnapshot(meta, _store.Snapshot());
+        StartSnapshotSave(new SnapshotSave(snapshot, ToStateSnapshot(snapshot, node), Installed: null));
+    }
+
+    /// <summary>Saves the snapshot of the Ready being installed; the Ready continues (persist, send, apply) once it is durable.</summary>
+    private void SaveInstalledSnapshot()
+    {
+        if (_snapshotSave is not null || _installing is not { Snapshot: { } snapshot } ready) return; // starts when the save in flight ends
+        StartSnapshotSave(new SnapshotSave(snapshot, ToStateSnapshot(snapshot, _node!, ready.HardState), ready));
+    }
+
+    private void StartSnapshotSave(SnapshotSave save)
+    {
+        _snapshotSave = save with { SequenceNr = LastSequenceNr };
+        _log.Info("raft node {0} saving {1} (journal sequence {2})", _self, save.Snapshot, LastSequenceNr);
+        SaveSnapshot(save.State);
+    }
+
+    /// <summary>
+    /// The state a snapshot must carry: the log entries after it that the journal holds (only durable ones; later
+    /// ones follow as events) and term/vote/commit, commit capped at the last of those entries so recovery from the
+    /// snapshot alone is consistent.
+    /// </summary>
+    private RaftStateSnapshot ToStateSnapshot(RaftSnapshot snapshot, RaftNode node, HardState? pendingHardState = null)
+    {
+        var stable = node.Status.StableIndex;
+        var tail = node.Log.Where(e => e.Index > snapshot.Meta.Index && e.Index <= stable).Select(RaftEntryRecord.From).ToArray();
+        var hs = pendingHardState ?? _persistedHardState;
+        var lastIndex = tail.Length > 0 ? tail[^1].Index : snapshot.Meta.Index;
+        hs = hs with { Commit = Math.Clamp(hs.Commit, snapshot.Meta.Index, lastIndex), Term = Math.Max(hs.Term, snapshot.Meta.Term) };
+        var m = snapshot.Meta.Membership;
+        return new RaftStateSnapshot(RaftHardStateSaved.From(hs), snapshot.Meta.Index, snapshot.Meta.Term,
+            m.Voters.Select(v => v.Value).ToArray(), m.Learners.Select(l => l.Value).ToArray(), snapshot.Data, tail);
+    }
+
+    private bool OnSnapshotCommand(object message)
+    {
+        switch (message)
+        {
+            case SaveSnapshotSuccess ok when _snapshotSave is { } save && ok.Metadata.SequenceNr == save.SequenceNr:
+                _snapshotSave = null;
+                _log.Info("raft node {0} saved {1}", _self, save.Snapshot);
+                if (save.Installed is { } ready)
+                {
+                    _persistedHardState = save.State.HardState.ToHardState();
+                    _installing = null;
+                    if (!PersistThenFinish(ready)) ProcessReady();
+                }
+                else
+                {
+                    _node!.Compact(save.Snapshot);
+                }
+                // Akka.Persistence.Sql marks the rows deleted and physically deletes all but the highest one (it keeps the sequence number), so the journal stays bounded.
+                DeleteMessages(ok.Metadata.SequenceNr);
+                DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1));
+                SaveInstalledSnapshot();
+                ScheduleFlush();
+                return true;
+            case SaveSnapshotFailure failed when _snapshotSave is { } save && failed.Metadata.SequenceNr == save.SequenceNr:
+                // Nothing is lost: the journal still holds everything; an installed snapshot's Ready waits and is saved again.
+                _log.Error(failed.Cause, "raft node {0} could not save {1}; retrying in {2}", _self, save.Snapshot, SnapshotRetryDelay);
+                _snapshotSave = null;
+                _snapshotRetryAt = DateTime.UtcNow + SnapshotRetryDelay;
+                if (save.Installed is not null) Timers.StartSingleTimer(RetrySnapshot.Instance, RetrySnapshot.Instance, SnapshotRetryDelay);
+                return true;
+            case RetrySnapshot:
+                SaveInstalledSnapshot();
+                return true;
+            case SaveSnapshotSuccess or SaveSnapshotFailure:
+                return true;
+            case DeleteMessagesSuccess or DeleteSnapshotsSuccess:
+                return true;
+            case DeleteMessagesFailure f:
+                _log.Warning("raft node {0} could not truncate the journal through {1}: {2}", _self, f.ToSequenceNr, f.Cause.Message);
+                return true;
+            case DeleteSnapshotsFailure f:
+                _log.Warning("raft node {0} could not delete old snapshots: {1}", _self, f.Cause.Message);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static readonly TimeSpan SnapshotRetryDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>The one snapshot save in flight: the host's own (Installed null) or a leader's that a Ready waits for.</summary>
+    private sealed record SnapshotSave(RaftSnapshot Snapshot, RaftStateSnapshot State, Ready? Installed, long SequenceNr = 0);
+
+    private sealed record RetrySnapshot
+    {
+        public static readonly RetrySnapshot Instance = new();
     }
 
     /// <summary>Answers the request's client and every retry that joined it while in flight (those are replays).</summary>

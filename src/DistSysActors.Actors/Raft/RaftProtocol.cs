@@ -93,5 +93,16 @@ public static class RaftProtocol
         public static readonly GetStatus Instance = new();
     }
 
-    public sealed record NodeStatus(RaftStatus Raft, int PendingWrites, int PendingReads, int Sessions, bool Recovered);
+    /// <summary>
+    /// What /status shows. Raft.SnapshotIndex is the last snapshot (the log starts at FirstLogIndex after it) and
+    /// Raft.Membership the latest in the log; CommittedMembership is the one of the applied entries.
+    /// </summary>
+    public sealed record NodeStatus(RaftStatus Raft, int PendingWrites, int PendingReads, int Sessions, bool Recovered)
+    {
+        public long FirstLogIndex { get; init; }
+        public Membership? CommittedMembership { get; init; }
+        /// <summary>A snapshot save is in flight (taken here or installed from the leader).</summary>
+        public bool SnapshotSaving { get; init; }
+        public int PendingAdmin { get; init; }
+    }
 }

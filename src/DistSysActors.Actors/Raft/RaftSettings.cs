@@ -12,6 +12,16 @@ public sealed record RaftSettings(
     /// <summary>The distsys.idempotency section, which the Raft state machine applies.</summary>
     public IdempotencySettings Idempotency { get; init; } = IdempotencySettings.Default;
 
+    /// <summary>Applied entries held after the last snapshot that trigger a new one (then the journal is truncated).</summary>
+    public int SnapshotEntries { get; init; } = 10_000;
+    public int SnapshotChunkBytes { get; init; } = 64 * 1024;
+    public int AppendEntriesMax { get; init; } = 64;
+    public int AppendBytesMax { get; init; } = 1 << 20;
+    public int InflightMessagesMax { get; init; } = 64;
+    public int UncommittedEntriesMax { get; init; } = 10_000;
+    public bool AutoPromoteLearners { get; init; } = true;
+    public int TransferTimeoutElections { get; init; } = 1;
+
     public const string Section = "distsys.raft";
 
     public static RaftSettings Create(Config config)
@@ -31,7 +41,18 @@ public sealed record RaftSettings(
             KeyBytesMax: ConfigReader.Int(c, Section, "key-bytes-max", 1, KvCodec.KeyBytesMax),
             SessionsMax: ConfigReader.Int(c, Section, "sessions-max", 1, 10_000_000),
             PendingRequestsMax: ConfigReader.Int(c, Section, "pending-requests-max", 1, 10_000_000));
-        settings = settings with { Idempotency = IdempotencySettings.Create(config) };
+        settings = settings with
+        {
+            Idempotency = IdempotencySettings.Create(config),
+            SnapshotEntries = ConfigReader.Int(c, Section, "snapshot-entries", 1, 100_000_000),
+            SnapshotChunkBytes = ConfigReader.Int(c, Section, "snapshot-chunk-bytes", 1024, 64 << 20),
+            AppendEntriesMax = ConfigReader.Int(c, Section, "append-entries-max", 1, 100_000),
+            AppendBytesMax = ConfigReader.Int(c, Section, "append-bytes-max", 1024, 256 << 20),
+            InflightMessagesMax = ConfigReader.Int(c, Section, "inflight-messages-max", 1, 100_000),
+            UncommittedEntriesMax = ConfigReader.Int(c, Section, "uncommitted-entries-max", 1, 10_000_000),
+            AutoPromoteLearners = ConfigReader.Bool(c, Section, "auto-promote-learners"),
+            TransferTimeoutElections = ConfigReader.Int(c, Section, "transfer-timeout-elections", 1, 100),
+        };
         if (settings.HeartbeatTicks >= electionTicks)
             throw new ConfigurationException($"{Section}.heartbeat-ticks {settings.HeartbeatTicks} must be below {Section}.election-ticks {electionTicks}");
         if (settings.LeaseClockDriftTicks >= electionTicks)

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace DistSysActors.Core.Raft.KeyValue;
 
 /// <summary>
@@ -62,10 +64,153 @@ public sealed class KeyValueStore(
     /// The whole replicated state (data, client sessions, idempotency records, leader time, applied index) in a
     /// versioned, deterministic binary form: equal states give equal bytes.
     /// </summary>
-    public byte[] Snapshot() => throw new NotImplementedException("KeyValueStore snapshots");
+    /// <remarks>
+    /// Layout (little-endian, strings as BinaryWriter writes them): magic, version, AppliedIndex, LeaderTimeMs; the data
+    /// in ordinal key order; the sessions in client id order; the idempotency records in ordinal key order. The by-age
+    /// order of the records is not stored: it is rebuilt from each record's (MadeAtMs, Index, Key).
+    /// </remarks>
+    public byte[] Snapshot()
+    {
+        using var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream, StrictUtf8, leaveOpen: true))
+        {
+            w.Write(SnapshotMagic);
+            w.Write(SnapshotVersion);
+            w.Write(AppliedIndex);
+            w.Write(LeaderTimeMs);
+            w.Write(_data.Count);
+            foreach (var key in _data.Keys.Order(StringComparer.Ordinal))
+            {
+                w.Write(key);
+                w.Write(_data[key]);
+            }
+            w.Write(_sessions.Count);
+            foreach (var client in _sessions.Keys.Order())
+            {
+                var s = _sessions[client];
+                w.Write(client);
+                w.Write(s.Sequence);
+                w.Write(s.LastIndex);
+                WriteResult(w, s.Result);
+            }
+            w.Write(_idempotency.Count);
+            foreach (var key in _idempotency.Keys.Order(StringComparer.Ordinal))
+            {
+                var r = _idempotency[key];
+                w.Write(key);
+                w.Write(r.Fingerprint);
+                w.Write(r.Index);
+                w.Write(r.MadeAtMs);
+                WriteResult(w, r.Result);
+            }
+        }
+        return stream.ToArray();
+    }
 
-    /// <summary>Replaces this store's state with one made by <see cref="Snapshot"/> (AppliedIndex becomes the snapshot's); FormatException if the bytes are not one.</summary>
-    public void Restore(byte[] snapshot) => throw new NotImplementedException("KeyValueStore snapshots");
+    /// <summary>
+    /// Replaces this store's state with one made by <see cref="Snapshot"/> (AppliedIndex becomes the snapshot's).
+    /// FormatException, leaving the store unchanged, if the bytes are not a snapshot or hold more sessions or
+    /// idempotency records than this store's limits allow.
+    /// </summary>
+    public void Restore(byte[] snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var data = new List<(string Key, string Value)>();
+        var sessions = new List<(long Client, Session Session)>();
+        var records = new List<(string Key, IdempotencyRecord Record)>();
+        long appliedIndex, leaderTimeMs;
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(snapshot, writable: false), StrictUtf8);
+            if (r.ReadUInt32() != SnapshotMagic) throw new FormatException("not a key-value store snapshot (magic)");
+            var version = r.ReadByte();
+            if (version != SnapshotVersion) throw new FormatException($"unknown key-value snapshot version {version}");
+            appliedIndex = r.ReadInt64();
+            leaderTimeMs = r.ReadInt64();
+            if (appliedIndex < 0 || leaderTimeMs < 0) throw new FormatException("negative applied index or leader time");
+
+            var count = ReadCount(r, int.MaxValue, "keys");
+            for (var i = 0; i < count; i++)
+            {
+                var key = r.ReadString();
+                var value = r.ReadString();
+                // Ascending order makes the encoding canonical (restore then snapshot gives the same bytes) and rules out duplicates.
+                if (i > 0 && string.CompareOrdinal(data[^1].Key, key) >= 0) throw new FormatException("keys are not in ascending ordinal order");
+                data.Add((key, value));
+            }
+            count = ReadCount(r, SessionsMax, "sessions");
+            for (var i = 0; i < count; i++)
+            {
+                var client = r.ReadInt64();
+                var sequence = r.ReadInt64();
+                var lastIndex = r.ReadInt64();
+                var result = ReadResult(r);
+                if (i > 0 && sessions[^1].Client >= client) throw new FormatException("sessions are not in ascending client id order");
+                if (sequence < 1 || lastIndex < 0 || lastIndex > appliedIndex) throw new FormatException($"invalid session of client {client}");
+                sessions.Add((client, new Session(sequence, result, lastIndex)));
+            }
+            count = ReadCount(r, IdempotencyRecordsMax, "idempotency records");
+            for (var i = 0; i < count; i++)
+            {
+                var key = r.ReadString();
+                var fingerprint = r.ReadString();
+                var index = r.ReadInt64();
+                var madeAtMs = r.ReadInt64();
+                var result = ReadResult(r);
+                if (i > 0 && string.CompareOrdinal(records[^1].Key, key) >= 0) throw new FormatException("idempotency keys are not in ascending ordinal order");
+                if (index < 1 || index > appliedIndex || madeAtMs < 0 || madeAtMs > leaderTimeMs) throw new FormatException($"invalid idempotency record {key}");
+                records.Add((key, new IdempotencyRecord(fingerprint, result, index, madeAtMs)));
+            }
+            if (r.BaseStream.Position != snapshot.Length) throw new FormatException("trailing bytes after the key-value snapshot");
+        }
+        catch (EndOfStreamException e) { throw new FormatException("truncated key-value store snapshot", e); }
+        catch (DecoderFallbackException e) { throw new FormatException("invalid UTF-8 in key-value store snapshot", e); }
+
+        _data.Clear();
+        foreach (var (key, value) in data) _data[key] = value;
+        _sessions.Clear();
+        foreach (var (client, session) in sessions) _sessions[client] = session;
+        _idempotency.Clear();
+        _idempotencyByAge.Clear();
+        foreach (var (key, record) in records)
+        {
+            _idempotency[key] = record;
+            _idempotencyByAge.Add((record.MadeAtMs, record.Index, key));
+        }
+        AppliedIndex = appliedIndex;
+        LeaderTimeMs = leaderTimeMs;
+    }
+
+    private const uint SnapshotMagic = 0x5356_4B44; // "DKVS" read little-endian
+    private const byte SnapshotVersion = 1;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static void WriteResult(BinaryWriter w, KvResult result)
+    {
+        w.Write((byte)result.Status);
+        w.Write(result.Value is not null);
+        if (result.Value is not null) w.Write(result.Value);
+    }
+
+    private static KvResult ReadResult(BinaryReader r)
+    {
+        var status = r.ReadByte();
+        if (!Enum.IsDefined((KvStatus)status)) throw new FormatException($"unknown result status {status}");
+        var value = r.ReadByte() switch
+        {
+            0 => null,
+            1 => r.ReadString(),
+            var flag => throw new FormatException($"invalid value flag {flag}"),
+        };
+        return (KvStatus)status == KvStatus.Ok && value is null ? KvResult.Ok : new KvResult((KvStatus)status, value);
+    }
+
+    private static int ReadCount(BinaryReader r, int countMax, string what)
+    {
+        var count = r.ReadInt32();
+        if (count < 0 || count > countMax) throw new FormatException($"snapshot holds {count} {what}; at most {countMax} allowed here");
+        return count;
+    }
 
     /// <summary>Applies the next committed entry; null for entries that carry no command (no-ops).</summary>
     public KvApplied? Apply(LogEntry entry)

@@ -1,0 +1,194 @@
+using DistSysActors.Core.Raft;
+using DistSysActors.Core.Raft.KeyValue;
+
+namespace DistSysActors.Core.Tests.Raft;
+
+/// <summary>Snapshots of the key-value state machine: a restored store behaves exactly like the one it was taken from.</summary>
+public sealed class KeyValueSnapshotTests
+{
+    private static LogEntry Entry(long index, KvCommand c) => new(index, 1, EntryType.Normal, KvCodec.Encode(c));
+
+    private static KvIdempotency Key(string key, string fingerprint = "f") => new(key, fingerprint);
+
+    /// <summary>A store with data, sessions (one with a stored CasMismatch answer), idempotency records made at different leader times.</summary>
+    private static (KeyValueStore Store, long NextIndex) Populated(int sessionsMax = 100, int idempotencyRecordsMax = 100)
+    {
+        var kv = new KeyValueStore(sessionsMax, idempotencyTtlMs: 1_000, idempotencyRecordsMax);
+        long i = 0;
+        kv.Apply(Entry(++i, new KvClock(10_000)));
+        kv.Apply(Entry(++i, new KvPut(1, 1, "a", "1")));
+        kv.Apply(Entry(++i, new KvCas(2, 1, "a", "x", "2"))); // mismatch, the answer carries the current value
+        kv.Apply(Entry(++i, new KvPut(3, 1, "b", "ä") { Idempotency = Key("idem-1") }));
+        kv.Apply(Entry(++i, new KvClock(10_400)));
+        kv.Apply(Entry(++i, new KvPut(4, 1, "c", "3") { Idempotency = Key("idem-2") }));
+        kv.Apply(Entry(++i, new KvDelete(1, 2, "zz")));
+        kv.Apply(new LogEntry(++i, 1, EntryType.NoOp, LogEntry.EmptyData));
+        return (kv, i + 1);
+    }
+
+    /// <summary>What happens next: a replayed key, a stale and a repeated sequence, a clock that expires idem-1, new keys.</summary>
+    private static List<LogEntry> Continuation(long from)
+    {
+        KvCommand[] commands =
+        [
+            new KvPut(10, 1, "b", "other") { Idempotency = Key("idem-1") },
+            new KvPut(1, 1, "a", "stale"),
+            new KvCas(2, 1, "a", "x", "2"),
+            new KvPut(11, 1, "c", "other") { Idempotency = Key("idem-2", "another request") },
+            new KvClock(11_100),
+            new KvPut(12, 1, "b", "after expiry") { Idempotency = Key("idem-1") },
+            new KvPut(13, 1, "d", "4") { Idempotency = Key("idem-3") },
+        ];
+        return commands.Select((c, n) => Entry(from + n, c)).ToList();
+    }
+
+    private static KeyValueStore RestoredCopy(KeyValueStore original, int sessionsMax = 100, int idempotencyRecordsMax = 100)
+    {
+        var copy = new KeyValueStore(sessionsMax, idempotencyTtlMs: 1_000, idempotencyRecordsMax);
+        copy.Restore(original.Snapshot());
+        return copy;
+    }
+
+    [Fact]
+    public void A_restored_store_has_the_same_state_and_answers_the_next_commands_identically()
+    {
+        var (original, next) = Populated();
+        var copy = RestoredCopy(original);
+        Assert.Equal(original.Items, copy.Items);
+        Assert.Equal((original.AppliedIndex, original.LeaderTimeMs, original.SessionCount, original.IdempotencyRecordCount),
+            (copy.AppliedIndex, copy.LeaderTimeMs, copy.SessionCount, copy.IdempotencyRecordCount));
+        Assert.Equal(original.Snapshot(), copy.Snapshot());
+
+        var results = Continuation(next).Select(e => (Original: original.Apply(e), Copy: copy.Apply(e))).ToList();
+        Assert.All(results, r => Assert.Equal(r.Original, r.Copy));
+        // The properties the snapshot must carry, each visible in the answers:
+        Assert.True(results[0].Copy!.Replayed, "an idempotency key used before the snapshot must replay after it");
+        Assert.Equal(KvStatus.Ok, results[0].Copy!.Result.Status);
+        Assert.Equal(KvStatus.StaleSequence, results[1].Copy!.Result.Status);
+        Assert.Equal(new KvResult(KvStatus.CasMismatch, "1"), results[2].Copy!.Result); // the stored answer of a repeated sequence
+        Assert.True(results[2].Copy!.Duplicate);
+        Assert.Equal(KvStatus.IdempotencyMismatch, results[3].Copy!.Result.Status);
+        Assert.False(results[5].Copy!.Replayed, "idem-1 was made at leader time 10000 and must expire by 11100");
+        Assert.Equal("after expiry", copy.Get("b"));
+        Assert.Equal(original.Snapshot(), copy.Snapshot());
+    }
+
+    [Fact]
+    public void Eviction_order_after_restore_equals_the_original()
+    {
+        var kv = new KeyValueStore(sessionsMax: 3, idempotencyTtlMs: 1_000_000, idempotencyRecordsMax: 3);
+        long i = 0;
+        // Records by age r2, r3, r1 (not their key order); sessions by last use 2, 3, 1.
+        kv.Apply(Entry(++i, new KvClock(100)));
+        kv.Apply(Entry(++i, new KvPut(2, 1, "k2", "v") { Idempotency = Key("r2") }));
+        kv.Apply(Entry(++i, new KvPut(3, 1, "k3", "v") { Idempotency = Key("r3") }));
+        kv.Apply(Entry(++i, new KvClock(300)));
+        kv.Apply(Entry(++i, new KvPut(1, 1, "k1", "v") { Idempotency = Key("r1") }));
+        kv.Apply(Entry(++i, new KvPut(1, 2, "k1", "w")));
+        var copy = RestoredCopy(kv, sessionsMax: 3, idempotencyRecordsMax: 3);
+
+        // Two new clients with new keys evict two sessions and two records in each store.
+        foreach (var store in new[] { kv, copy })
+        {
+            store.Apply(Entry(i + 1, new KvPut(4, 1, "k4", "v") { Idempotency = Key("r4") }));
+            store.Apply(Entry(i + 2, new KvPut(5, 1, "k5", "v") { Idempotency = Key("r5") }));
+        }
+        foreach (var store in new[] { kv, copy })
+        {
+            Assert.Null(store.SessionSequence(2));
+            Assert.Null(store.SessionSequence(3));
+            Assert.Equal(2, store.SessionSequence(1));
+            // r1 is the only survivor of the old records: a replay of it still replays, of r2 executes anew.
+            Assert.True(store.Apply(Entry(i + 3, new KvPut(6, 1, "x", "v") { Idempotency = Key("r1") }))!.Replayed);
+            Assert.False(store.Apply(Entry(i + 4, new KvPut(7, 1, "y", "v") { Idempotency = Key("r2") }))!.Replayed);
+        }
+        Assert.Equal(kv.Snapshot(), copy.Snapshot());
+    }
+
+    [Fact]
+    public void Equal_states_reached_in_different_orders_give_equal_bytes()
+    {
+        var a = new KeyValueStore();
+        a.Apply(Entry(1, new KvPut(1, 1, "b", "1") { Idempotency = Key("y") }));
+        a.Apply(Entry(2, new KvPut(2, 1, "a", "1") { Idempotency = Key("x") }));
+        var b = new KeyValueStore();
+        b.Apply(Entry(1, new KvPut(1, 1, "a", "1") { Idempotency = Key("x") }));
+        b.Apply(Entry(2, new KvPut(2, 1, "b", "1") { Idempotency = Key("y") }));
+        // Same data and sessions, but the records were made at other indexes: different states, different bytes.
+        Assert.NotEqual(a.Snapshot(), b.Snapshot());
+
+        var c = new KeyValueStore();
+        c.Apply(Entry(1, new KvPut(9, 1, "z", "gone")));
+        c.Restore(a.Snapshot());
+        Assert.Null(c.Get("z")); // restore replaces, it does not merge
+        Assert.Null(c.SessionSequence(9));
+        Assert.Equal(a.Snapshot(), c.Snapshot());
+
+        // Same data and sessions built with keys inserted in opposite orders (dictionary order differs): equal bytes.
+        var d = new KeyValueStore();
+        d.Apply(Entry(1, new KvPut(1, 1, "q", "1")));
+        d.Apply(Entry(2, new KvPut(1, 2, "p", "1")));
+        var e = new KeyValueStore();
+        e.Apply(Entry(1, new KvPut(1, 1, "p", "1")));
+        e.Apply(Entry(2, new KvPut(1, 2, "q", "1")));
+        Assert.Equal(d.Items, e.Items);
+        Assert.Equal(d.Snapshot(), e.Snapshot());
+        Assert.Equal(d.Snapshot(), d.Snapshot());
+    }
+
+    [Fact]
+    public void Bytes_that_are_not_a_snapshot_are_refused_and_leave_the_store_unchanged()
+    {
+        var (kv, _) = Populated();
+        var before = kv.Snapshot();
+        var valid = Populated().Store.Snapshot();
+        var random = new DeterministicRandom(5);
+        List<byte[]> garbage =
+        [
+            [],
+            [1, 2, 3],
+            KvCodec.Encode(new KvPut(1, 1, "k", "v")),
+            [.. valid, 0], // trailing byte
+        ];
+        for (var n = 0; n < 20; n++)
+        {
+            var bytes = new byte[random.NextInt(1, 200)];
+            for (var j = 0; j < bytes.Length; j++) bytes[j] = (byte)random.NextInt(0, 256);
+            garbage.Add(bytes);
+        }
+        for (var length = 0; length < valid.Length; length++) garbage.Add(valid[..length]); // every truncation
+        var wrongVersion = valid.ToArray();
+        wrongVersion[4] = 99;
+        garbage.Add(wrongVersion);
+
+        var target = RestoredCopy(kv);
+        foreach (var bytes in garbage)
+        {
+            Assert.Throws<FormatException>(() => target.Restore(bytes));
+            Assert.Equal(before, target.Snapshot());
+        }
+        Assert.Throws<ArgumentNullException>(() => target.Restore(null!));
+    }
+
+    [Fact]
+    public void A_snapshot_beyond_this_stores_limits_is_refused()
+    {
+        var (kv, _) = Populated();
+        Assert.True(kv.SessionCount > 2 && kv.IdempotencyRecordCount == 2);
+        var small = new KeyValueStore(sessionsMax: 2);
+        Assert.Throws<FormatException>(() => small.Restore(kv.Snapshot()));
+        Assert.Equal(0, small.AppliedIndex);
+        Assert.Throws<FormatException>(() => new KeyValueStore(idempotencyRecordsMax: 1).Restore(kv.Snapshot()));
+    }
+
+    [Fact]
+    public void An_empty_store_round_trips()
+    {
+        var empty = new KeyValueStore();
+        var copy = new KeyValueStore();
+        copy.Restore(empty.Snapshot());
+        Assert.Equal(0, copy.AppliedIndex);
+        Assert.Equal(empty.Snapshot(), copy.Snapshot());
+        Assert.NotNull(copy.Apply(Entry(1, new KvPut(1, 1, "k", "v"))));
+    }
+}
