@@ -460,7 +460,7 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
                 _log.Error(failed.Cause, "raft node {0} could not save {1}; retrying in {2}", _self, save.Snapshot, SnapshotRetryDelay);
                 _snapshotSave = null;
                 _snapshotRetryAt = DateTime.UtcNow + SnapshotRetryDelay;
-                if (save.Installed is not null) Timers.StartSingleTimer(RetrySnapshot.Instance, RetrySnapshot.Instance, SnapshotRetryDelay);
+                if (_installing is not null) Timers.StartSingleTimer(RetrySnapshot.Instance, RetrySnapshot.Instance, SnapshotRetryDelay);
                 return true;
             case RetrySnapshot:
                 SaveInstalledSnapshot();

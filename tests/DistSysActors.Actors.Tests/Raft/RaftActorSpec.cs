@@ -12,19 +12,10 @@ using static DistSysActors.Actors.Raft.RaftProtocol;
 namespace DistSysActors.Actors.Tests.Raft;
 
 /// <summary>The Raft actor's wiring: network seam, journal, recovery, client answers. The protocol itself is tested in Core and Simulation.</summary>
+[Collection(RaftActorCollection.Name)]
 public sealed class RaftActorSpec(ITestOutputHelper output) : TestKit(Config, "raft-spec", output)
 {
-    private static readonly Config Config = ConfigurationFactory.ParseString("""
-        akka.persistence.journal.plugin = "akka.persistence.journal.gated"
-        akka.persistence.journal.gated {
-          class = "DistSysActors.Actors.Tests.Raft.GatedMemoryJournal, DistSysActors.Actors.Tests"
-          plugin-dispatcher = "akka.actor.default-dispatcher"
-        }
-        distsys.raft { tick-ms = 20, election-ticks = 10 }
-        # Off here: with it on, this actor's journal writes do not complete under the test journal.
-        # Raft wire messages and journal events are round-tripped by RaftWireFormatSpec instead.
-        akka.actor.serialize-messages = off
-        """).WithFallback(DistSysConfig.TestOverlay).WithFallback(DistSysConfig.Reference);
+    private static readonly Config Config = RaftActorCluster.Config;
 
     private static readonly NodeId[] Voters = [new(1), new(2), new(3)];
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
