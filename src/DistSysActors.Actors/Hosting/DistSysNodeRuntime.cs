@@ -85,14 +85,17 @@ public sealed class DistSysNodeRuntime
     /// Builds the akka.* part of a node's configuration from its distsys.node settings: remoting port, seed
     /// nodes (nodes 1..N; all but this one when <paramref name="joinOthersOnly"/>, e.g. when it rejoins after being
     /// downed or restarts with persisted state, or when it joins a running cluster, so it never forms an island of its
-    /// own), its role <c>node-I</c>, and the journal.
+    /// own), its role <c>node-I</c>, and the journal. <paramref name="knownMembers"/> (ids of the port plan last seen Up,
+    /// e.g. servers added later) are seeds too, after 1..N, so a restart finds the cluster when the founding nodes are gone.
     /// </summary>
-    public static Config NodeConfig(Config distsys, bool joinOthersOnly)
+    public static Config NodeConfig(Config distsys, bool joinOthersOnly, IEnumerable<int>? knownMembers = null)
     {
         var node = NodeSettings.Create(distsys);
         var host = HostSettings.Create(distsys);
         var protocol = AddressProtocol(distsys);
         var seeds = Enumerable.Range(1, node.Nodes)
+            .Concat((knownMembers ?? []).Where(NodeSettings.InPortPlan).Order())
+            .Distinct()
             .Where(i => !((joinOthersOnly || node.Join) && i == node.Id))
             .Select(i => $"\"{AddressFromPorts(node, protocol, i)}\"");
         var generated = ConfigurationFactory.ParseString($$"""

@@ -20,7 +20,7 @@ public sealed class NodeHost : IAsyncDisposable
     private readonly object _gate = new();
     private volatile DistSysNodeRuntime? _runtime;
     private FaultSpec _faults = FaultSpec.None;
-    private bool _stopping;
+    private volatile bool _stopping;
     private int _restarts;
 
     public NodeHost(Config distsys)
@@ -51,6 +51,7 @@ public sealed class NodeHost : IAsyncDisposable
         var hadState = Settings.Journal == "sqlite" && File.Exists(Path.Combine(Node.NodeDataDir, Settings.SqliteFile));
         StartRuntime(rejoining: hadState || Node.Join);
         if (hadState && Node.Id == 1 && !Node.Join) _ = SelfJoinIfAloneAsync(_runtime!);
+        if (Settings.Journal == "sqlite") _ = RecordKnownMembersAsync();
     }
 
     private async Task SelfJoinIfAloneAsync(DistSysNodeRuntime runtime)
@@ -73,11 +74,57 @@ public sealed class NodeHost : IAsyncDisposable
         return answer;
     }
 
+    /// <summary>Ids of the Akka.Cluster members this node last saw Up, kept under its data dir: seeds for its next start.</summary>
+    public string KnownMembersPath => Path.Combine(Node.NodeDataDir, "known-members");
+
+    /// <summary>How often the Up members are compared with <see cref="KnownMembersPath"/> (written only when they changed).</summary>
+    public static readonly TimeSpan KnownMembersInterval = TimeSpan.FromSeconds(1);
+
+    private IReadOnlyList<int> ReadKnownMembers()
+    {
+        try
+        {
+            return File.ReadAllText(KnownMembersPath).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(t => int.TryParse(t, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : 0)
+                .Where(NodeSettings.InPortPlan).Distinct().Order().ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
+    }
+
+    /// <summary>Records the Up members' ids whenever they change, so a restart can find a cluster whose founding nodes were removed.</summary>
+    private async Task RecordKnownMembersAsync()
+    {
+        var last = string.Join(",", ReadKnownMembers());
+        while (!_stopping)
+        {
+            await Task.Delay(KnownMembersInterval);
+            if (_runtime is not { } runtime) continue;
+            var state = Akka.Cluster.Cluster.Get(runtime.System).State;
+            var ids = string.Join(",", state.Members.Where(m => m.Status == Akka.Cluster.MemberStatus.Up)
+                .SelectMany(m => m.Roles).Select(r => r.StartsWith("node-", StringComparison.Ordinal) && int.TryParse(r.AsSpan(5), out var id) ? id : 0)
+                .Where(NodeSettings.InPortPlan).Distinct().Order());
+            if (ids.Length == 0 || ids == last) continue;
+            try
+            {
+                Directory.CreateDirectory(Node.NodeDataDir);
+                var temp = KnownMembersPath + ".tmp";
+                await File.WriteAllTextAsync(temp, ids);
+                File.Move(temp, KnownMembersPath, overwrite: true);
+                last = ids;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"node {Node.Id}: could not record the known members in {KnownMembersPath}: {e.Message}");
+            }
+        }
+    }
+
     private void StartRuntime(bool rejoining)
     {
         FaultSpec faults;
         lock (_gate) faults = _faults;
-        var runtime = DistSysNodeRuntime.Start(DistSysNodeRuntime.NodeConfig(_distsys, joinOthersOnly: rejoining), faults: faults.IsNone ? null : faults);
+        var config = DistSysNodeRuntime.NodeConfig(_distsys, joinOthersOnly: rejoining, knownMembers: rejoining ? ReadKnownMembers() : null);
+        var runtime = DistSysNodeRuntime.Start(config, faults: faults.IsNone ? null : faults);
         _runtime = runtime;
         runtime.System.WhenTerminated.ContinueWith(_ => OnTerminated(runtime), TaskScheduler.Default);
     }

@@ -14,7 +14,7 @@ public sealed class LeaderShutdownProcessTests(ITestOutputHelper output)
     private const int BasePort = 34060;
     private const int HttpBasePort = 38090;
     private const int TickMs = 30;
-    private const int ElectionTicks = 50;
+    private const int ElectionTicks = 100;
     /// <summary>The shortest election timeout (ElectionTicks ticks): no election can elect a leader sooner after the last heartbeat.</summary>
     private const int ElectionTimeoutMinMs = TickMs * ElectionTicks;
 
@@ -24,7 +24,7 @@ public sealed class LeaderShutdownProcessTests(ITestOutputHelper output)
         using var cluster = new ProcessCluster(3, BasePort, HttpBasePort);
         string[] args = ["--set", $"distsys.raft.tick-ms={TickMs}", "--set", $"distsys.raft.election-ticks={ElectionTicks}"];
         for (var i = 1; i <= 3; i++) cluster.Start(i, args);
-        await cluster.AwaitAsync(cluster.AllReadyAsync, TimeSpan.FromSeconds(60), "all three nodes are ready");
+        await cluster.AwaitAsync(cluster.AllReadyAsync, TimeSpan.FromSeconds(90), "all three nodes are ready");
         var leader = await cluster.LeaderAsync();
         long oldTerm;
         using (var c = cluster.Client(leader)) oldTerm = (await c.StatusAsync()).Raft!.Term;

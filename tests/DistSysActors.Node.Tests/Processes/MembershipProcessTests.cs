@@ -33,7 +33,7 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
     {
         using var cluster = new ProcessCluster(3, BasePort, HttpBasePort);
         cluster.StartAll();
-        await cluster.AwaitAsync(cluster.AllReadyAsync, TimeSpan.FromSeconds(60), "all three nodes are ready");
+        await cluster.AwaitAsync(cluster.AllReadyAsync, TimeSpan.FromSeconds(90), "all three nodes are ready");
         var clock = Stopwatch.StartNew();
 
         var histories = new Dictionary<string, KeyHistory>();
@@ -70,7 +70,7 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
 
         var mark = 0;
         Task Progress(int more) => cluster.AwaitAsync(() => Task.FromResult(Volatile.Read(ref acks) >= mark + more),
-            TimeSpan.FromSeconds(30), $"the clients got {more} more writes acknowledged");
+            TimeSpan.FromSeconds(60), $"the clients got {more} more writes acknowledged");
         void Mark(string what) { mark = Volatile.Read(ref acks); output.WriteLine($"t={clock.ElapsedMilliseconds} ms, {mark} acks: {what}"); }
 
         await Progress(30);
@@ -166,7 +166,7 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
         {
             using var c = cluster.Client(id);
             return (await c.StatusAsync()).SelfStatus == "Up";
-        }, TimeSpan.FromSeconds(30), $"node {id} is an Up Akka.Cluster member");
+        }, TimeSpan.FromSeconds(60), $"node {id} is an Up Akka.Cluster member");
 
     /// <summary>An admin request that must succeed; a 503 "not-applied" (no leader yet, another change in progress) is retried.</summary>
     private static async Task<MembersDto> AdminAsync(ProcessCluster cluster, int node, HttpMethod method, string path, string? body)
@@ -177,7 +177,7 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
             using var c = cluster.Client(node);
             var (code, text) = await c.SendAsync(method, path, body is null ? null : new StringContent(body, Encoding.UTF8, "application/json"));
             if (code == 200) return JsonSerializer.Deserialize<MembersDto>(text, Json)!;
-            if (!(code == 503 && text.Contains("not-applied", StringComparison.Ordinal)) || watch.Elapsed > TimeSpan.FromSeconds(20))
+            if (!(code == 503 && text.Contains("not-applied", StringComparison.Ordinal)) || watch.Elapsed > TimeSpan.FromSeconds(40))
                 throw new Xunit.Sdk.XunitException($"{method} {path} at node {node}: HTTP {code} {text}");
             await Task.Delay(200);
         }
