@@ -54,6 +54,8 @@ public sealed partial class RaftActor
     private object? StartConfChange(RaftNode node, ConfChange change, int id)
     {
         if (id < 1 || id > NodeIdMax) return new Rejected($"node id {id} is out of range 1..{NodeIdMax}", TooLarge: false);
+        // A retried add of a learner still catching up waits for its promotion like the first request.
+        if (change.Type == ConfChangeType.AddLearner && node.Membership.IsLearner(change.Node) && _settings.AutoPromoteLearners) return null;
         if (node.Membership.Check(change) is { } invalid) return new Rejected(invalid, TooLarge: false);
         var result = node.ProposeConfChange(change);
         if (result.Status != ProposeStatus.Appended)

@@ -83,6 +83,8 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
                 _recoveredLog.AddRange(saved.Tail.Select(e => e.ToEntry()));
                 _store.Restore(saved.Data);
                 break;
+            case SnapshotOffer other:
+                throw new InvalidOperationException($"{PersistenceId}: the snapshot store offered a {other.Snapshot?.GetType().Name ?? "null"}, not a {nameof(RaftStateSnapshot)}");
             case RaftHardStateSaved hs:
                 _recoveredHardState = hs.ToHardState();
                 break;
@@ -114,6 +116,7 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
             AppendEntriesMax = _settings.AppendEntriesMax,
             AppendBytesMax = _settings.AppendBytesMax,
             InflightMessagesMax = _settings.InflightMessagesMax,
+            InflightBytesMax = _settings.InflightBytesMax,
             UncommittedEntriesMax = _settings.UncommittedEntriesMax,
             SnapshotChunkBytes = _settings.SnapshotChunkBytes,
             AutoPromoteLearners = _settings.AutoPromoteLearners,
@@ -405,7 +408,8 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
     private void SaveInstalledSnapshot()
     {
         if (_snapshotSave is not null || _installing is not { Snapshot: { } snapshot } ready) return; // starts when the save in flight ends
-        StartSnapshotSave(new SnapshotSave(snapshot, ToStateSnapshot(snapshot, _node!, ready.HardState), ready));
+        // It replaces the whole stored log: the entries the node kept after it come again in the Ready's Entries.
+        StartSnapshotSave(new SnapshotSave(snapshot, ToStateSnapshot(snapshot, _node!, ready.HardState, keepTail: false), ready));
     }
 
     private void StartSnapshotSave(SnapshotSave save)
@@ -420,9 +424,9 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
     /// ones follow as events) and term/vote/commit, commit capped at the last of those entries so recovery from the
     /// snapshot alone is consistent.
     /// </summary>
-    private RaftStateSnapshot ToStateSnapshot(RaftSnapshot snapshot, RaftNode node, HardState? pendingHardState = null)
+    private RaftStateSnapshot ToStateSnapshot(RaftSnapshot snapshot, RaftNode node, HardState? pendingHardState = null, bool keepTail = true)
     {
-        var stable = node.Status.StableIndex;
+        var stable = keepTail ? node.Status.StableIndex : snapshot.Meta.Index;
         var tail = node.Log.Where(e => e.Index > snapshot.Meta.Index && e.Index <= stable).Select(RaftEntryRecord.From).ToArray();
         var hs = pendingHardState ?? _persistedHardState;
         var lastIndex = tail.Length > 0 ? tail[^1].Index : snapshot.Meta.Index;
@@ -450,8 +454,9 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
                     _node!.Compact(save.Snapshot);
                 }
                 // Akka.Persistence.Sql marks the rows deleted and physically deletes all but the highest one (it keeps the sequence number), so the journal stays bounded.
-                DeleteMessages(ok.Metadata.SequenceNr);
-                DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1));
+                if (ok.Metadata.SequenceNr > 0) DeleteMessages(ok.Metadata.SequenceNr);
+                // Some stores read a bound of 0 as "no bound" and would delete this snapshot too.
+                if (ok.Metadata.SequenceNr > 1) DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1));
                 SaveInstalledSnapshot();
                 ScheduleFlush();
                 return true;

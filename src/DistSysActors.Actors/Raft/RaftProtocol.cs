@@ -63,8 +63,10 @@ public static class RaftProtocol
 
     /// <summary>
     /// Adds a server (dissertation 4.2): it joins as a non-voting learner, the leader promotes it once its log has caught
-    /// up. Answered with <see cref="Members"/> once the committed membership has it as a voter, <see cref="Rejected"/>
-    /// when it is already a member or the cluster is full, <see cref="Unavailable"/> (Unknown) at the deadline.
+    /// up. Answered with <see cref="Members"/> once the committed membership has it as a voter (as a learner when
+    /// auto-promote-learners is off), <see cref="Rejected"/> when it is already a voter, the id is out of range or the
+    /// cluster is full, <see cref="Unavailable"/> (Unknown) at the deadline. A retry for a learner still catching up
+    /// waits for the same promotion.
     /// </summary>
     public sealed record AddMember(int NodeId) : AdminRequest;
 

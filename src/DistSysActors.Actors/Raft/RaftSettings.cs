@@ -18,6 +18,7 @@ public sealed record RaftSettings(
     public int AppendEntriesMax { get; init; } = 64;
     public int AppendBytesMax { get; init; } = 1 << 20;
     public int InflightMessagesMax { get; init; } = 64;
+    public long InflightBytesMax { get; init; } = 16L << 20;
     public int UncommittedEntriesMax { get; init; } = 10_000;
     public bool AutoPromoteLearners { get; init; } = true;
     public int TransferTimeoutElections { get; init; } = 1;
@@ -49,6 +50,7 @@ public sealed record RaftSettings(
             AppendEntriesMax = ConfigReader.Int(c, Section, "append-entries-max", 1, 100_000),
             AppendBytesMax = ConfigReader.Int(c, Section, "append-bytes-max", 1024, 256 << 20),
             InflightMessagesMax = ConfigReader.Int(c, Section, "inflight-messages-max", 1, 100_000),
+            InflightBytesMax = ConfigReader.Long(c, Section, "inflight-bytes-max", 1024, 1L << 40),
             UncommittedEntriesMax = ConfigReader.Int(c, Section, "uncommitted-entries-max", 1, 10_000_000),
             AutoPromoteLearners = ConfigReader.Bool(c, Section, "auto-promote-learners"),
             TransferTimeoutElections = ConfigReader.Int(c, Section, "transfer-timeout-elections", 1, 100),

@@ -25,6 +25,11 @@ public static class RaftActorCluster
           class = "DistSysActors.Actors.Tests.Raft.GatedMemoryJournal, DistSysActors.Actors.Tests"
           plugin-dispatcher = "akka.actor.default-dispatcher"
         }
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.gated"
+        akka.persistence.snapshot-store.gated {
+          class = "DistSysActors.Actors.Tests.Raft.GatedMemorySnapshotStore, DistSysActors.Actors.Tests"
+          plugin-dispatcher = "akka.actor.default-dispatcher"
+        }
         distsys.raft { tick-ms = 20, election-ticks = 10 }
         # Off here: with it on, this actor's journal writes do not complete under the test journal.
         # Raft wire messages and journal events are round-tripped by RaftWireFormatSpec instead.

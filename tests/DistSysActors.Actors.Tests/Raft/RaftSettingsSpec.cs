@@ -32,6 +32,7 @@ public sealed class RaftSettingsSpec
     [InlineData("distsys.raft.append-entries-max = 0", "distsys.raft.append-entries-max")]
     [InlineData("distsys.raft.append-bytes-max = -1", "distsys.raft.append-bytes-max")]
     [InlineData("distsys.raft.inflight-messages-max = 0", "distsys.raft.inflight-messages-max")]
+    [InlineData("distsys.raft.inflight-bytes-max = 0", "distsys.raft.inflight-bytes-max")]
     [InlineData("distsys.raft.uncommitted-entries-max = 0", "distsys.raft.uncommitted-entries-max")]
     [InlineData("distsys.raft.auto-promote-learners = maybe", "distsys.raft.auto-promote-learners")]
     [InlineData("distsys.raft.transfer-timeout-elections = 0", "distsys.raft.transfer-timeout-elections")]

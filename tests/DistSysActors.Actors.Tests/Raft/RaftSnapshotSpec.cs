@@ -101,6 +101,41 @@ public sealed class RaftSnapshotSpec(ITestOutputHelper output) : TestKit(RaftAct
     }
 
     [Fact]
+    public void An_installed_snapshot_is_acknowledged_only_once_it_is_durable()
+    {
+        NodeId[] voters = [new(71), new(72), new(73)];
+        var network = Sys.ActorOf(LocalRaftNetwork.Props());
+        var nodes = voters.ToDictionary(v => v, v => Start(this, network, v, voters, _settings, $"raft-{v}"));
+        var lagging = voters[2];
+        Isolate(network, lagging, true);
+        var leader = AwaitLeader(this, nodes.Where(n => n.Key != lagging).ToDictionary(n => n.Key, n => n.Value));
+        PutAll(nodes[leader], 30);
+        long snapshotIndex = 0;
+        AwaitAssert(() =>
+        {
+            snapshotIndex = StatusOf(nodes[leader]).Raft.SnapshotIndex;
+            Assert.True(snapshotIndex > StatusOf(nodes[lagging]).Raft.LastLogIndex + 1);
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+
+        GatedMemorySnapshotStore.Close();
+        try
+        {
+            Isolate(network, lagging, false);
+            AwaitAssert(() => Assert.True(StatusOf(nodes[lagging]).SnapshotSaving), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(20));
+            // The save is in flight: the follower has neither acknowledged the snapshot nor applied it.
+            nodes[leader].Tell(GetMembers.Instance);
+            var view = ExpectMsg<Members>().Servers.Single(s => s.NodeId == lagging.Value);
+            Assert.True(view.MatchIndex < snapshotIndex, $"the leader saw match {view.MatchIndex} before the snapshot at {snapshotIndex} was durable");
+            Assert.True(StatusOf(nodes[lagging]).Raft.AppliedIndex < snapshotIndex);
+        }
+        finally
+        {
+            GatedMemorySnapshotStore.Release();
+        }
+        AssertHolds(nodes[lagging], 30);
+    }
+
+    [Fact]
     public void Proposals_beyond_the_uncommitted_entry_limit_answer_overloaded_and_none_is_lost()
     {
         var id = new NodeId(41);
