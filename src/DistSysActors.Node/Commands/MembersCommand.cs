@@ -82,6 +82,7 @@ internal static class MembersCommand
     }
 
     public const int AttemptsMax = 5;
+    public static readonly TimeSpan AdminTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>
     /// Sends the request to the chosen node (or the first that answers). Only answers that certainly changed nothing
@@ -91,8 +92,10 @@ internal static class MembersCommand
         string path, string? body, CancellationToken ct)
     {
         var basePort = parse.GetValue(httpBasePort);
-        var (client, _) = await CommonOptions.ConnectAsync(parse.GetValue(node), basePort, ct);
-        using var _ = client;
+        var (entry, _) = await CommonOptions.ConnectAsync(parse.GetValue(node), basePort, ct);
+        entry.Dispose();
+        // The node answers by its own deadline (distsys.http.request-timeout-ms); this one only guards against a hung node.
+        using var client = new Client.NodeClient(entry.NodeId, basePort + entry.NodeId, timeout: AdminTimeout);
         (int Code, string Body) last = (0, "");
         for (var attempt = 0; attempt < AttemptsMax; attempt++)
         {
