@@ -2,9 +2,13 @@ using Akka.Configuration;
 
 namespace DistSysActors.Actors.Configuration;
 
-/// <summary>The distsys.node section: who this node is and where it listens.</summary>
+/// <summary>
+/// The distsys.node section: who this node is and where it listens. Nodes 1..Nodes are the founding servers and the
+/// seed nodes; with Join a node (any id of the port plan, usually above Nodes) is a new server joining a running cluster.
+/// </summary>
 public sealed record NodeSettings(
-    int Id, int Nodes, string Hostname, int BasePort, int HttpBasePort, string DataDir, bool RejoinWhenDowned, int SelfJoinAfterMs = 20_000)
+    int Id, int Nodes, string Hostname, int BasePort, int HttpBasePort, string DataDir, bool RejoinWhenDowned, int SelfJoinAfterMs = 20_000,
+    bool Join = false, int ShutdownTransferTimeoutMs = 2_000)
 {
     public const string Section = "distsys.node";
     public const int NodesMax = 99;
@@ -21,10 +25,16 @@ public sealed record NodeSettings(
             HttpBasePort: ConfigReader.Int(c, Section, "http-base-port", 0, 65535 - NodesMax),
             DataDir: ConfigReader.String(c, Section, "data-dir"),
             RejoinWhenDowned: ConfigReader.Bool(c, Section, "rejoin-when-downed"),
-            SelfJoinAfterMs: ConfigReader.Int(c, Section, "self-join-after-ms", 1_000, 3_600_000));
-        if (settings.Id > nodes) throw new ConfigurationException($"{Section}.id {settings.Id} exceeds {Section}.nodes {nodes}");
+            SelfJoinAfterMs: ConfigReader.Int(c, Section, "self-join-after-ms", 1_000, 3_600_000),
+            Join: ConfigReader.Bool(c, Section, "join"),
+            ShutdownTransferTimeoutMs: ConfigReader.Int(c, Section, "shutdown-transfer-timeout-ms", 0, 60_000));
+        if (settings.Id > nodes && !settings.Join)
+            throw new ConfigurationException($"{Section}.id {settings.Id} exceeds {Section}.nodes {nodes} (a new server joining a running cluster needs {Section}.join = on)");
         return settings;
     }
+
+    /// <summary>Whether <paramref name="nodeId"/> has ports in the plan: every id a node may have, founding or joining.</summary>
+    public static bool InPortPlan(int nodeId) => nodeId is >= 1 and <= NodesMax;
 
     public int RemotePortOf(int nodeId) => BasePort + nodeId;
     public int HttpPortOf(int nodeId) => HttpBasePort + nodeId;

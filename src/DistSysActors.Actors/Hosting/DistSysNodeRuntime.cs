@@ -66,25 +66,38 @@ public sealed class DistSysNodeRuntime
         return adapters is { Count: > 0 } ? $"akka.{string.Join(".", adapters)}.tcp" : "akka.tcp";
     }
 
-    /// <summary>Peer addresses derived from the port plan: node I at hostname:(base-port + I).</summary>
+    /// <summary>Peer addresses derived from the port plan: node I at hostname:(base-port + I), for the founding nodes 1..N and this node.</summary>
     public static ImmutableSortedDictionary<NodeId, Address> PeersFromPorts(NodeSettings node, string protocol) =>
-        Enumerable.Range(1, node.Nodes).ToImmutableSortedDictionary(
-            i => new NodeId(i), i => new Address(protocol, SystemName, node.Hostname, node.RemotePortOf(i)));
+        Enumerable.Range(1, node.Nodes).Append(node.Id).Distinct().ToImmutableSortedDictionary(
+            i => new NodeId(i), i => AddressFromPorts(node, protocol, i));
+
+    /// <summary>
+    /// Resolves any id of the port plan, so servers added to Raft after start (ids above N) are reachable; null outside
+    /// the plan (the network component counts such a send as unroutable).
+    /// </summary>
+    public static Func<NodeId, Address?> ResolverFromPorts(NodeSettings node, string protocol) =>
+        id => NodeSettings.InPortPlan(id.Value) ? AddressFromPorts(node, protocol, id.Value) : null;
+
+    private static Address AddressFromPorts(NodeSettings node, string protocol, int id) =>
+        new(protocol, SystemName, node.Hostname, node.RemotePortOf(id));
 
     /// <summary>
     /// Builds the akka.* part of a node's configuration from its distsys.node settings: remoting port, seed
-    /// nodes (all nodes; or all but this one when <paramref name="joinOthersOnly"/>, e.g. when it rejoins after being
-    /// downed or restarts with persisted state, so it never forms an island of its own), its role <c>node-I</c>, and
-    /// the journal.
+    /// nodes (nodes 1..N; all but this one when <paramref name="joinOthersOnly"/>, e.g. when it rejoins after being
+    /// downed or restarts with persisted state, or when it joins a running cluster, so it never forms an island of its
+    /// own), its role <c>node-I</c>, and the journal. <paramref name="knownMembers"/> (ids of the port plan last seen Up,
+    /// e.g. servers added later) are seeds too, after 1..N, so a restart finds the cluster when the founding nodes are gone.
     /// </summary>
-    public static Config NodeConfig(Config distsys, bool joinOthersOnly)
+    public static Config NodeConfig(Config distsys, bool joinOthersOnly, IEnumerable<int>? knownMembers = null)
     {
         var node = NodeSettings.Create(distsys);
         var host = HostSettings.Create(distsys);
         var protocol = AddressProtocol(distsys);
-        var seeds = PeersFromPorts(node, protocol)
-            .Where(p => !(joinOthersOnly && p.Key.Value == node.Id))
-            .Select(p => $"\"{p.Value}\"");
+        var seeds = Enumerable.Range(1, node.Nodes)
+            .Concat((knownMembers ?? []).Where(NodeSettings.InPortPlan).Order())
+            .Distinct()
+            .Where(i => !((joinOthersOnly || node.Join) && i == node.Id))
+            .Select(i => $"\"{AddressFromPorts(node, protocol, i)}\"");
         var generated = ConfigurationFactory.ParseString($$"""
             akka.remote.dot-netty.tcp.hostname = "{{node.Hostname}}"
             akka.remote.dot-netty.tcp.port = {{node.RemotePortOf(node.Id)}}
@@ -125,18 +138,20 @@ public sealed class DistSysNodeRuntime
         var networkSettings = NetworkSettings.Create(full);
         var ping = PingSettings.Create(full);
         var self = new NodeId(node.Id);
+        var resolve = peers is null ? ResolverFromPorts(node, AddressProtocol(full)) : null;
         peers ??= PeersFromPorts(node, AddressProtocol(full));
         var clockSettings = ClockSettings.Create(full);
         clockSettings.CheckReference(peers.Keys);
         var clock = clockSettings.Enabled ? NodeClock.Create(clockSettings) : null;
-        var network = system.ActorOf(NetworkActor.Props(self, networkSettings, peers, faults, clock), NetworkActor.Name);
+        var network = system.ActorOf(NetworkActor.Props(self, networkSettings, peers, faults, clock, resolve), NetworkActor.Name);
         var pinger = system.ActorOf(PingActor.Props(self, peers.Keys.ToArray(), network, TimeSpan.FromMilliseconds(ping.IntervalMs)), "ping");
         var incarnation = system.ActorOf(IncarnationActor.Props(node.Id), "incarnation");
         var raftSettings = RaftSettings.Create(full);
         var raft = raftSettings.Enabled
             // Supervised with backoff: if the replica stops (e.g. its journal is unavailable), it is started again and recovers.
             ? system.ActorOf(BackoffSupervisor.Props(Backoff.OnStop(
-                RaftActor.Props(self, peers.Keys.ToArray(), raftSettings, network, TimeSpan.FromMilliseconds(host.RequestTimeoutMs)),
+                // A joining server starts with no voters: it never campaigns until a leader has added it (RaftConfig.Voters).
+                RaftActor.Props(self, node.Join ? [] : peers.Keys.ToArray(), raftSettings, network, TimeSpan.FromMilliseconds(host.RequestTimeoutMs)),
                 "replica", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, maxNrOfRetries: -1)), "raft")
             : null;
         var failureDetectionSettings = FailureDetectionSettings.Create(full);

@@ -31,15 +31,22 @@ public sealed class NetworkActor : ReceiveActor, IWithTimers
     private readonly Dictionary<NodeId, ActorSelection> _peerSelections = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly NodeClock? _clock;
+    private readonly Func<NodeId, Address?>? _resolve;
     private ImmutableSortedDictionary<NodeId, Address> _peers;
     private long _seq, _receivedDelivered, _receivedPartitioned, _unroutable, _overflow;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="clock">The node's clock: when given, every message is stamped with its HLC on send and merged on receive.</param>
-    public NetworkActor(NodeId self, NetworkSettings settings, ImmutableSortedDictionary<NodeId, Address> peers, FaultSpec? initialFaults, NodeClock? clock = null)
+    /// <param name="resolve">
+    /// Finds the address of a node missing from <paramref name="peers"/> (a server added to the cluster later); the answer is
+    /// kept, at most one entry per id of the port plan. Null: only <paramref name="peers"/> are reachable.
+    /// </param>
+    public NetworkActor(NodeId self, NetworkSettings settings, ImmutableSortedDictionary<NodeId, Address> peers, FaultSpec? initialFaults,
+        NodeClock? clock = null, Func<NodeId, Address?>? resolve = null)
     {
         _clock = clock;
+        _resolve = resolve;
         _self = self;
         _settings = settings;
         _peers = peers;
@@ -61,8 +68,8 @@ public sealed class NetworkActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(NodeId self, NetworkSettings settings, ImmutableSortedDictionary<NodeId, Address> peers, FaultSpec? initialFaults = null,
-        NodeClock? clock = null) =>
-        Akka.Actor.Props.Create(() => new NetworkActor(self, settings, peers, initialFaults, clock));
+        NodeClock? clock = null, Func<NodeId, Address?>? resolve = null) =>
+        Akka.Actor.Props.Create(() => new NetworkActor(self, settings, peers, initialFaults, clock, resolve));
 
     private static long NowMs => Stopwatch.GetTimestamp() * 1000 / Stopwatch.Frequency;
 
@@ -105,13 +112,24 @@ public sealed class NetworkActor : ReceiveActor, IWithTimers
 
     private void Transmit(WireMessage message)
     {
-        if (!_peers.TryGetValue(message.To, out var address)) { _unroutable++; return; }
+        if (!_peers.TryGetValue(message.To, out var address) && !TryResolve(message.To, out address)) { _unroutable++; return; }
         if (!_peerSelections.TryGetValue(message.To, out var selection))
         {
             selection = Context.ActorSelection(new RootActorPath(address) / "user" / Name);
             _peerSelections[message.To] = selection;
         }
         selection.Tell(message, Self);
+    }
+
+    private bool TryResolve(NodeId peer, out Address address)
+    {
+        address = null!;
+        if (_resolve?.Invoke(peer) is not { } resolved) return false;
+        address = resolved;
+        _peers = _peers.SetItem(peer, resolved);
+        // The link to a newly known peer obeys the partition in force, like every other link.
+        ApplyThrottles(_planner.Spec, only: peer);
+        return true;
     }
 
     private void OnEnvelope(WireMessage message)
@@ -130,13 +148,13 @@ public sealed class NetworkActor : ReceiveActor, IWithTimers
         else _unroutable++;
     }
 
-    private void ApplyThrottles(FaultSpec spec)
+    private void ApplyThrottles(FaultSpec spec, NodeId? only = null)
     {
         if (((ExtendedActorSystem)Context.System).Provider is not IRemoteActorRefProvider remote) return;
         var self = Self;
         foreach (var (peer, address) in _peers)
         {
-            if (peer == _self) continue;
+            if (peer == _self || (only is { } o && peer != o)) continue;
             ThrottleMode mode = spec.Connected(_self, peer) ? Unthrottled.Instance : Blackhole.Instance;
             remote.Transport.ManagementCommand(new SetThrottle(address, ThrottleTransportAdapter.Direction.Both, mode))
                 .ContinueWith(t => new ThrottleResult(peer, t.IsCompletedSuccessfully && t.Result, t.Exception?.GetBaseException().Message))

@@ -5,10 +5,11 @@ using DistSysActors.Node.Http;
 namespace DistSysActors.Node.Client;
 
 /// <summary>Talks to one node's HTTP API on loopback.</summary>
-public sealed class NodeClient(int nodeId, int httpPort, string hostname = "127.0.0.1") : IDisposable
+/// <param name="timeout">How long one request may take (default 10 s); admin changes wait for a learner to catch up.</param>
+public sealed class NodeClient(int nodeId, int httpPort, string hostname = "127.0.0.1", TimeSpan? timeout = null) : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly HttpClient _http = new() { BaseAddress = new Uri($"http://{hostname}:{httpPort}"), Timeout = TimeSpan.FromSeconds(10) };
+    private readonly HttpClient _http = new() { BaseAddress = new Uri($"http://{hostname}:{httpPort}"), Timeout = timeout ?? TimeSpan.FromSeconds(10) };
 
     public int NodeId { get; } = nodeId;
     public Uri BaseAddress => _http.BaseAddress!;

@@ -13,7 +13,11 @@ internal static class NodeCommand
 {
     public static Command Create()
     {
-        var id = new Option<int>("--id") { Description = "This node's id (1..nodes)", Required = true };
+        var id = new Option<int>("--id") { Description = $"This node's id (1..nodes; with --join any id up to {NodeSettings.NodesMax})", Required = true };
+        var join = new Option<bool>("--join")
+        {
+            Description = "Join a running cluster as a new server: Raft starts with no voters and waits for `distsys members add <id>`; Akka.Cluster joins through nodes 1..nodes",
+        };
         var nodes = CommonOptions.NodeCount(1, NodeSettings.NodesMax);
         var basePort = CommonOptions.BasePort();
         var httpBasePort = CommonOptions.HttpBasePort();
@@ -21,21 +25,26 @@ internal static class NodeCommand
         var set = new Option<string[]>("--set") { Description = "Override one configuration key, e.g. --set distsys.ping.interval-ms=500 (repeatable)", AllowMultipleArgumentsPerToken = false };
         var command = new Command("node", "Run one node in the foreground: Akka.Cluster on 127.0.0.1:(base-port+id), HTTP on 127.0.0.1:(http-base-port+id)")
         {
-            id, nodes, basePort, httpBasePort, dataDir, set,
+            id, nodes, join, basePort, httpBasePort, dataDir, set,
         };
         command.SetAction((parse, ct) => RunAsync(
             BuildConfig(parse.GetValue(id), parse.GetValue(nodes), parse.GetValue(basePort), parse.GetValue(httpBasePort),
-                parse.GetValue(dataDir)!, parse.GetValue(set) ?? []), ct));
+                parse.GetValue(dataDir)!, parse.GetValue(set) ?? [], parse.GetValue(join)), ct));
         return command;
     }
 
     /// <summary>The node's distsys.* configuration: command-line values, then --set overrides (each checked against the reference).</summary>
-    public static Config BuildConfig(int id, int nodes, int basePort, int httpBasePort, string dataDir, IReadOnlyList<string> sets)
+    public static Config BuildConfig(int id, int nodes, int basePort, int httpBasePort, string dataDir, IReadOnlyList<string> sets, bool join = false)
     {
-        if (id < 1 || id > nodes) throw new CommandException($"--id must be between 1 and --nodes ({nodes}), was {id}");
+        if (join && !NodeSettings.InPortPlan(id)) throw new CommandException($"--id must be between 1 and {NodeSettings.NodesMax} with --join, was {id}");
+        if (!join && (id < 1 || id > nodes))
+            throw new CommandException(id > nodes
+                ? $"--id must be between 1 and --nodes ({nodes}), was {id}; a new server joining a running cluster needs --join"
+                : $"--id must be between 1 and --nodes ({nodes}), was {id}");
         var config = ConfigurationFactory.ParseString(string.Create(CultureInfo.InvariantCulture, $"""
             distsys.node.id = {id}
             distsys.node.nodes = {nodes}
+            distsys.node.join = {(join ? "on" : "off")}
             distsys.node.base-port = {basePort}
             distsys.node.http-base-port = {httpBasePort}
             distsys.node.data-dir = "{dataDir.Replace("\\", "\\\\").Replace("\"", "\\\"")}"
@@ -92,9 +101,10 @@ internal static class NodeCommand
             await host.DisposeAsync();
             return 1;
         }
-        Console.WriteLine($"node {host.Node.Id} of {host.Node.Nodes}: remoting 127.0.0.1:{host.Node.RemotePortOf(host.Node.Id)}, " +
+        Console.WriteLine($"node {host.Node.Id} {(host.Node.Join ? $"joining the cluster of nodes 1..{host.Node.Nodes} (Raft waits to be added)" : $"of {host.Node.Nodes}")}: remoting 127.0.0.1:{host.Node.RemotePortOf(host.Node.Id)}, " +
                           $"HTTP http://{host.Node.Hostname}:{host.Node.HttpPortOf(host.Node.Id)}, data {Path.GetFullPath(host.Node.NodeDataDir)}");
         await stop.Task;
+        if (await host.TransferLeadershipAwayAsync() is { } transfer) Console.WriteLine($"node {host.Node.Id}: {transfer}");
         Console.WriteLine($"node {host.Node.Id}: leaving the cluster");
         await host.DisposeAsync();
         await app.StopAsync(CancellationToken.None);

@@ -23,7 +23,9 @@ internal static class StatusCommand
                 return 0;
             }
             Console.Write(Render(status));
-            Console.Write(await RenderRaftAsync(status.Nodes, parse.GetValue(httpBasePort), ct));
+            // Servers added after start (ids above N) have rows too.
+            var ids = Enumerable.Range(1, status.Nodes).Concat(status.Raft?.Voters ?? []).Concat(status.Raft?.Learners ?? []).Distinct().Order();
+            Console.Write(await RenderRaftAsync(ids, parse.GetValue(httpBasePort), ct));
             return 0;
         });
         return command;
@@ -51,12 +53,12 @@ internal static class StatusCommand
     }
 
     /// <summary>Every node's Raft view, one row each (asked over HTTP; a node that does not answer says so).</summary>
-    public static async Task<string> RenderRaftAsync(int nodes, int httpBasePort, CancellationToken ct)
+    public static async Task<string> RenderRaftAsync(IEnumerable<int> ids, int httpBasePort, CancellationToken ct)
     {
         var w = new StringWriter();
         w.WriteLine();
         w.WriteLine($"{"RAFT",-5} {"ROLE",-13} {"TERM",-6} {"LEADER",-7} {"COMMIT",-8} {"APPLIED",-8} LAST INDEX");
-        for (var id = 1; id <= nodes; id++)
+        foreach (var id in ids)
         {
             using var c = new Client.NodeClient(id, httpBasePort + id);
             try

@@ -3,6 +3,7 @@ using Akka.Configuration;
 using DistSysActors.Actors.Configuration;
 using DistSysActors.Actors.Hosting;
 using DistSysActors.Actors.Network;
+using DistSysActors.Actors.Raft;
 using DistSysActors.Core.Network;
 
 namespace DistSysActors.Node.Hosting;
@@ -19,7 +20,7 @@ public sealed class NodeHost : IAsyncDisposable
     private readonly object _gate = new();
     private volatile DistSysNodeRuntime? _runtime;
     private FaultSpec _faults = FaultSpec.None;
-    private bool _stopping;
+    private volatile bool _stopping;
     private int _restarts;
 
     public NodeHost(Config distsys)
@@ -44,11 +45,13 @@ public sealed class NodeHost : IAsyncDisposable
     /// running one). Only if nobody answers within distsys.node.self-join-after-ms does node 1 form a new cluster,
     /// as when a whole cluster restarts over its old data.
     /// </summary>
+    /// A joining server (distsys.node.join) always joins the others.
     public void Start()
     {
         var hadState = Settings.Journal == "sqlite" && File.Exists(Path.Combine(Node.NodeDataDir, Settings.SqliteFile));
-        StartRuntime(rejoining: hadState);
-        if (hadState && Node.Id == 1) _ = SelfJoinIfAloneAsync(_runtime!);
+        StartRuntime(rejoining: hadState || Node.Join);
+        if (hadState && Node.Id == 1 && !Node.Join) _ = SelfJoinIfAloneAsync(_runtime!);
+        if (Settings.Journal == "sqlite") _ = RecordKnownMembersAsync();
     }
 
     private async Task SelfJoinIfAloneAsync(DistSysNodeRuntime runtime)
@@ -71,11 +74,57 @@ public sealed class NodeHost : IAsyncDisposable
         return answer;
     }
 
+    /// <summary>Ids of the Akka.Cluster members this node last saw Up, kept under its data dir: seeds for its next start.</summary>
+    public string KnownMembersPath => Path.Combine(Node.NodeDataDir, "known-members");
+
+    /// <summary>How often the Up members are compared with <see cref="KnownMembersPath"/> (written only when they changed).</summary>
+    public static readonly TimeSpan KnownMembersInterval = TimeSpan.FromSeconds(1);
+
+    private IReadOnlyList<int> ReadKnownMembers()
+    {
+        try
+        {
+            return File.ReadAllText(KnownMembersPath).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(t => int.TryParse(t, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : 0)
+                .Where(NodeSettings.InPortPlan).Distinct().Order().ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
+    }
+
+    /// <summary>Records the Up members' ids whenever they change, so a restart can find a cluster whose founding nodes were removed.</summary>
+    private async Task RecordKnownMembersAsync()
+    {
+        var last = string.Join(",", ReadKnownMembers());
+        while (!_stopping)
+        {
+            await Task.Delay(KnownMembersInterval);
+            if (_runtime is not { } runtime) continue;
+            var state = Akka.Cluster.Cluster.Get(runtime.System).State;
+            var ids = string.Join(",", state.Members.Where(m => m.Status == Akka.Cluster.MemberStatus.Up)
+                .SelectMany(m => m.Roles).Select(r => r.StartsWith("node-", StringComparison.Ordinal) && int.TryParse(r.AsSpan(5), out var id) ? id : 0)
+                .Where(NodeSettings.InPortPlan).Distinct().Order());
+            if (ids.Length == 0 || ids == last) continue;
+            try
+            {
+                Directory.CreateDirectory(Node.NodeDataDir);
+                var temp = KnownMembersPath + ".tmp";
+                await File.WriteAllTextAsync(temp, ids);
+                File.Move(temp, KnownMembersPath, overwrite: true);
+                last = ids;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"node {Node.Id}: could not record the known members in {KnownMembersPath}: {e.Message}");
+            }
+        }
+    }
+
     private void StartRuntime(bool rejoining)
     {
         FaultSpec faults;
         lock (_gate) faults = _faults;
-        var runtime = DistSysNodeRuntime.Start(DistSysNodeRuntime.NodeConfig(_distsys, joinOthersOnly: rejoining), faults: faults.IsNone ? null : faults);
+        var config = DistSysNodeRuntime.NodeConfig(_distsys, joinOthersOnly: rejoining, knownMembers: rejoining ? ReadKnownMembers() : null);
+        var runtime = DistSysNodeRuntime.Start(config, faults: faults.IsNone ? null : faults);
         _runtime = runtime;
         runtime.System.WhenTerminated.ContinueWith(_ => OnTerminated(runtime), TaskScheduler.Default);
     }
@@ -97,6 +146,33 @@ public sealed class NodeHost : IAsyncDisposable
                 Console.Error.WriteLine($"node {Node.Id}: restart attempt {attempt} failed: {e.Message}");
                 Thread.Sleep(TimeSpan.FromSeconds(1)); // the old system's port may take a moment to free
             }
+        }
+    }
+
+    /// <summary>
+    /// When this node leads Raft, hands leadership to the most up-to-date voter (dissertation 3.10), waiting at most
+    /// distsys.node.shutdown-transfer-timeout-ms, so the others need not wait out an election timeout once it is gone.
+    /// Returns what happened, in words, or null when there was nothing to do.
+    /// </summary>
+    public async Task<string?> TransferLeadershipAwayAsync()
+    {
+        if (_runtime?.Raft is not { } raft || Node.ShutdownTransferTimeoutMs == 0) return null;
+        var timeout = TimeSpan.FromMilliseconds(Node.ShutdownTransferTimeoutMs);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            var status = await raft.Ask<RaftProtocol.NodeStatus>(RaftProtocol.GetStatus.Instance, timeout);
+            if (status.Raft.Role != Core.Raft.RaftRole.Leader) return null;
+            return await raft.Ask<object>(new RaftProtocol.TransferLeadership(null), timeout - watch.Elapsed) switch
+            {
+                RaftProtocol.TransferDone done => $"handed Raft leadership to node {done.LeaderId} (term {done.Term}) in {watch.ElapsedMilliseconds} ms",
+                RaftProtocol.NotLeader => null,
+                var other => $"Raft leadership transfer failed ({other}); the others elect a new leader after their election timeout",
+            };
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or ArgumentOutOfRangeException)
+        {
+            return $"Raft leadership transfer did not finish in {Node.ShutdownTransferTimeoutMs} ms; the others elect a new leader after their election timeout";
         }
     }
 

@@ -12,8 +12,22 @@ public sealed record StatusDto(
     ClockDto? Clock = null,
     ProcessDto? Process = null);
 
-/// <summary>The Raft view of this node; role is Leader, Follower, Candidate or PreCandidate.</summary>
-public sealed record RaftDto(string Role, long Term, int? LeaderId, long CommitIndex, long LastApplied, long LastLogIndex);
+/// <summary>
+/// The Raft view of this node; role is Leader, Follower, Candidate or PreCandidate. <c>snapshotIndex</c> is the last
+/// index the log was compacted into a snapshot at (0: none), <c>firstLogIndex</c> the first index the log still holds;
+/// <c>voters</c>/<c>learners</c> the membership in force here (the latest in its log).
+/// </summary>
+public sealed record RaftDto(string Role, long Term, int? LeaderId, long CommitIndex, long LastApplied, long LastLogIndex,
+    long SnapshotIndex = 0, long FirstLogIndex = 1, int[]? Voters = null, int[]? Learners = null);
+
+/// <summary><c>GET /admin/members</c>: the servers, the leader this node knows and its commit index.</summary>
+public sealed record MembersDto(IReadOnlyList<MemberInfoDto> Servers, int? LeaderId, long CommitIndex);
+
+/// <summary>One server: <c>matchIndex</c> and <c>lag</c> (leader's last index minus match) are the leader's view; 0 and -1 from a follower.</summary>
+public sealed record MemberInfoDto(int NodeId, bool Voter, long MatchIndex, long Lag);
+
+/// <summary><c>POST /admin/raft/transfer</c>: the node that leads now and its term.</summary>
+public sealed record TransferDto(int LeaderId, long Term);
 
 /// <summary>
 /// The clock service of this node (README, Clocks): <c>skewMs</c> injected, <c>offsetMs</c> estimated raw local clock

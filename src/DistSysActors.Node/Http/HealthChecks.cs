@@ -44,7 +44,8 @@ public static class HealthChecks
 
     /// <summary>
     /// Readiness: this node is an Up member, its failure detector sees a majority of the N configured nodes
-    /// reachable (itself included), and the protocols report ready (Raft: a leader is known).
+    /// reachable (itself included) — of the Raft voters instead, once Raft knows its membership, since servers may have
+    /// been added and removed — and the protocols report ready (Raft: a leader is known).
     /// </summary>
     public static async Task<IResult> ReadyAsync(NodeHost host, TimeSpan timeout)
     {
@@ -66,10 +67,22 @@ public static class HealthChecks
             try
             {
                 var fd = FailureDetectorDto.From(await detector, runtime);
-                var quorum = runtime.Node.Nodes / 2 + 1;
-                checks["quorumReachable"] = fd.ReachableCount >= quorum
-                    ? $"ok ({fd.ReachableCount}/{runtime.Node.Nodes})"
-                    : $"failed: {fd.ReachableCount}/{runtime.Node.Nodes} reachable, a quorum needs {quorum}";
+                var voters = await VotersAsync(raft);
+                if (voters is { Length: > 0 })
+                {
+                    var reachable = FailureDetectorDto.ReachableAmong(voters, fd, runtime);
+                    var quorum = voters.Length / 2 + 1;
+                    checks["quorumReachable"] = reachable >= quorum
+                        ? $"ok ({reachable}/{voters.Length} Raft voters)"
+                        : $"failed: {reachable}/{voters.Length} Raft voters reachable, a quorum needs {quorum}";
+                }
+                else
+                {
+                    var quorum = runtime.Node.Nodes / 2 + 1;
+                    checks["quorumReachable"] = fd.ReachableCount >= quorum
+                        ? $"ok ({fd.ReachableCount}/{runtime.Node.Nodes})"
+                        : $"failed: {fd.ReachableCount}/{runtime.Node.Nodes} reachable, a quorum needs {quorum}";
+                }
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
             {
@@ -89,6 +102,13 @@ public static class HealthChecks
             }
         }
         return Answer("ready", "not ready", checks);
+    }
+
+    private static async Task<int[]?> VotersAsync(Task<RaftProtocol.NodeStatus>? raft)
+    {
+        if (raft is null) return null;
+        try { return (await raft).Raft.Membership?.Voters.Select(v => v.Value).ToArray(); }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException) { return null; }
     }
 
     private static IResult Answer(string pass, string fail, SortedDictionary<string, string> checks)
@@ -125,6 +145,16 @@ public sealed record FailureDetectorDto(
         var reachable = 1 + peers.Count(p => p.Available)
                           + Enumerable.Range(1, runtime.Node.Nodes).Count(i => i != runtime.Node.Id && !monitored.Contains(i) && akkaReachable.Contains(i));
         return new FailureDetectorDto(status.Detector, status.HeartbeatIntervalMs, reachable, peers, status.HeartbeatsSent, status.MessagesReceived, status.Suspicions);
+    }
+
+    /// <summary>How many of <paramref name="ids"/> are reachable: this node, monitored peers our detector finds available, others Akka.Cluster finds reachable.</summary>
+    public static int ReachableAmong(IEnumerable<int> ids, FailureDetectorDto fd, DistSysNodeRuntime runtime)
+    {
+        var state = Cluster.Get(runtime.System).State;
+        var akkaReachable = state.Members.Where(m => m.Status == MemberStatus.Up && !state.Unreachable.Contains(m))
+            .Select(NodeHttpApi.NodeIdOf).OfType<int>().ToHashSet();
+        var monitored = fd.Peers.ToDictionary(p => p.NodeId);
+        return ids.Count(id => id == runtime.Node.Id || (monitored.TryGetValue(id, out var p) ? p.Available : akkaReachable.Contains(id)));
     }
 }
 

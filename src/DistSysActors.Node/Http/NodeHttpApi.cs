@@ -52,6 +52,7 @@ public static class NodeHttpApi
         app.MapDelete("/admin/faults", () => ApplyAsync(host, Core.Network.FaultSpec.None, timeout));
 
         KvHttpApi.Map(app, host);
+        AdminHttpApi.Map(app, host);
         app.MapFallback(() => Results.Json(new ErrorDto("not found"), statusCode: 404));
         return app;
     }
@@ -98,7 +99,9 @@ public static class NodeHttpApi
             (await ping).Peers.Select(p => new PingPeerDto(p.Key.Value, p.Value.PingsSent, p.Value.PingsReceived,
                 p.Value.PongsReceived, p.Value.LastRttMs, p.Value.LastPongAgeMs)).ToList(),
             raft is null ? null : (await raft).Raft is var r
-                ? new RaftDto(r.Role.ToString(), r.Term, r.LeaderId?.Value, r.CommitIndex, r.AppliedIndex, r.LastLogIndex)
+                ? new RaftDto(r.Role.ToString(), r.Term, r.LeaderId?.Value, r.CommitIndex, r.AppliedIndex, r.LastLogIndex,
+                    r.SnapshotIndex, r.SnapshotIndex + 1,
+                    r.Membership?.Voters.Select(v => v.Value).ToArray() ?? [], r.Membership?.Learners.Select(l => l.Value).ToArray() ?? [])
                 : null,
             heartbeat is null ? null : FailureDetectorDto.From(await heartbeat, runtime),
             clock is null ? null : ClockDtos.From(await clock),

@@ -23,6 +23,15 @@ public sealed class ProcessCluster : IDisposable
         Directory.CreateDirectory(DataDir);
     }
 
+    /// <summary>A cluster on the given port plan (node I at base-port + I and http-base-port + I), for tests that own a fixed range.</summary>
+    public ProcessCluster(int nodes, int basePort, int httpBasePort)
+    {
+        Nodes = nodes;
+        (BasePort, HttpBasePort) = (basePort, httpBasePort);
+        DataDir = Path.Combine(Path.GetTempPath(), "distsys-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(DataDir);
+    }
+
     public int Nodes { get; }
     public int BasePort { get; }
     public int HttpBasePort { get; }
@@ -47,13 +56,14 @@ public sealed class ProcessCluster : IDisposable
     /// <summary>Runs a CLI client command against this cluster (its HTTP ports).</summary>
     public Task<(int Code, string Out)> CliAsync(params string[] args) => RunCliAsync(args.Concat(["--http-base-port", $"{HttpBasePort}"]));
 
-    /// <summary>The node that is Raft leader now, polling until one is.</summary>
-    public async Task<int> LeaderAsync()
+    /// <summary>The node that is Raft leader now (among <paramref name="ids"/>, default 1..N), polling until one is.</summary>
+    public async Task<int> LeaderAsync(IEnumerable<int>? ids = null)
     {
         var leader = 0;
+        var candidates = (ids ?? Enumerable.Range(1, Nodes)).ToArray();
         await AwaitAsync(async () =>
         {
-            for (var id = 1; id <= Nodes; id++)
+            foreach (var id in candidates)
             {
                 try
                 {
@@ -93,6 +103,26 @@ public sealed class ProcessCluster : IDisposable
         var process = _processes[id];
         process.Kill();
         process.WaitForExit(10_000);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true, EntryPoint = "kill")]
+    private static extern int SendSignal(int pid, int signal);
+
+    /// <summary>SIGTERM: the node shuts down gracefully (hands Raft leadership away, leaves the cluster); waits for it to exit.</summary>
+    public void Terminate(int id)
+    {
+        var process = _processes[id];
+        if (process.HasExited) return;
+        SendSignal(process.Id, 15);
+        if (!process.WaitForExit(30_000)) throw new Xunit.Sdk.XunitException($"node {id} did not exit within 30 s of SIGTERM");
+    }
+
+    /// <summary>Sends SIGTERM and returns at once (the caller watches what happens meanwhile).</summary>
+    public Process SignalTerminate(int id)
+    {
+        var process = _processes[id];
+        SendSignal(process.Id, 15);
+        return process;
     }
 
     public string Logs(int id) { lock (_logs[id]) return _logs[id].ToString(); }
