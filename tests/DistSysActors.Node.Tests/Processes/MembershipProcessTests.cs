@@ -166,6 +166,8 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
     private static Task AwaitUpAsync(ProcessCluster cluster, int id) =>
         cluster.AwaitAsync(async () =>
         {
+            if (cluster.HasExited(id))
+                throw new Xunit.Sdk.XunitException($"node {id} exited: {string.Join(" | ", cluster.Logs(id).Split('\n').Where(l => l.StartsWith("node ", StringComparison.Ordinal)))}");
             using var c = cluster.Client(id);
             return (await c.StatusAsync()).SelfStatus == "Up";
         }, TimeSpan.FromSeconds(60), $"node {id} is an Up Akka.Cluster member");
