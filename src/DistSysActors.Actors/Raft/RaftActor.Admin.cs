@@ -59,7 +59,7 @@ public sealed partial class RaftActor
         if (node.Membership.Check(change) is { } invalid) return new Rejected(invalid, TooLarge: false);
         var result = node.ProposeConfChange(change);
         if (result.Status != ProposeStatus.Appended)
-            return new Unavailable("the leader did not accept the membership change (another change or a leadership transfer is in progress, or it has not committed an entry of its term yet)", Unknown: false);
+            return new Unavailable($"the leader did not accept the membership change: {result.Reason}", Unknown: false);
         return null;
     }
 
@@ -75,9 +75,8 @@ public sealed partial class RaftActor
         else
         {
             // The most up-to-date voter needs the shortest catch-up before it can take over.
-            var best = node.Peers.Where(p => p.Voter).OrderByDescending(p => p.Match).ThenBy(p => p.Node).FirstOrDefault();
-            if (best is null) return new Rejected("there is no other voter to transfer leadership to", TooLarge: false);
-            target = best.Node;
+            if (node.MostCaughtUpVoter() is not { } best) return new Rejected("there is no other voter to transfer leadership to", TooLarge: false);
+            target = best;
         }
         if (!node.TransferLeadership(target))
             return new Unavailable($"the leader did not start a transfer to {target}", Unknown: false);

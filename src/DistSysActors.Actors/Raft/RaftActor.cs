@@ -243,15 +243,12 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
         ScheduleFlush();
     }
 
-    /// <summary>Why the core dropped a proposal; "overloaded" ones map to 503 and are safe to retry after a pause.</summary>
+    /// <summary>Why the core dropped a proposal; back pressure and transfers answer "overloaded" (503, safe to retry after a pause).</summary>
     private static string DropReason(RaftNode node, ProposeResult result)
     {
         if (result.LeaderId is null) return "no Raft leader is known";
-        if (node.Role != RaftRole.Leader) return "the proposal could not be forwarded to the leader";
-        if (node.TransferTarget is { } target) return $"overloaded: leadership is being transferred to {target}";
-        if (node.LastLogIndex - node.CommitIndex >= node.Config.UncommittedEntriesMax)
-            return $"overloaded: {node.Config.UncommittedEntriesMax} entries are waiting for commit";
-        return "overloaded: the leader did not accept the proposal";
+        if (node.Role != RaftRole.Leader) return $"the proposal could not be forwarded to the leader ({result.Reason})";
+        return $"overloaded: {result.Reason ?? "the leader did not accept the proposal"}";
     }
 
     private void OnRead(Get get, IActorRef client)
@@ -370,9 +367,10 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
             if (entry.Index <= _store.AppliedIndex) continue; // covered by the snapshot just restored
             if (entry.Type == EntryType.ConfChange)
             {
+                // The entry carries the whole membership after the change; the older change-only form is applied like the core does.
                 var change = ConfChange.Decode(entry.Data);
-                // The core skips a change that does not fit the membership; the applied view must skip it too.
-                if (_appliedMembership.Check(change) is null) _appliedMembership = _appliedMembership.Apply(change);
+                _appliedMembership = ConfChange.DecodeMembership(entry.Data)
+                    ?? (_appliedMembership.Check(change) is null ? _appliedMembership.Apply(change) : _appliedMembership);
             }
             if (_store.Apply(entry) is { } applied) Answer(applied);
         }

@@ -159,4 +159,29 @@ public sealed class RaftSnapshotSpec(ITestOutputHelper output) : TestKit(RaftAct
         }
         foreach (var p in probes.Take(3)) Assert.Equal(KvStatus.Ok, p.ExpectMsg<WriteResult>(TimeSpan.FromSeconds(5)).Status);
     }
+
+    [Fact]
+    public void Requests_beyond_the_pending_request_limit_answer_overloaded_at_once()
+    {
+        var id = new NodeId(42);
+        var network = Sys.ActorOf(LocalRaftNetwork.Props());
+        var node = Start(this, network, id, [id], _settings with { PendingRequestsMax = 2 }, "solo-pending");
+        AwaitLeader(this, new Dictionary<NodeId, IActorRef> { [id] = node });
+        var probes = Enumerable.Range(0, 4).Select(_ => CreateTestProbe()).ToList();
+        GatedMemoryJournal.Close();
+        try
+        {
+            for (var i = 0; i < probes.Count; i++) node.Tell(new Put($"q{i}", "v"), probes[i].Ref);
+            foreach (var p in probes.Skip(2))
+            {
+                var refused = p.ExpectMsg<Unavailable>(TimeSpan.FromSeconds(5));
+                Assert.Equal((false, true), (refused.Unknown, refused.Reason.StartsWith("overloaded", StringComparison.Ordinal)));
+            }
+        }
+        finally
+        {
+            GatedMemoryJournal.Release();
+        }
+        foreach (var p in probes.Take(2)) Assert.Equal(KvStatus.Ok, p.ExpectMsg<WriteResult>(TimeSpan.FromSeconds(5)).Status);
+    }
 }
