@@ -106,8 +106,8 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
         var (removeCode, removeOut) = await cluster.CliAsync("members", "remove", $"{leader}", "--node", $"{follower}");
         Assert.True(removeCode == 0, removeOut);
         var newLeader = await cluster.LeaderAsync(remaining);
-        cluster.Terminate(leader);
-        Mark($"leader {leader} removed (new leader {newLeader}) and stopped");
+        cluster.SignalTerminate(leader); // graceful: it leaves Akka.Cluster meanwhile
+        Mark($"leader {leader} removed (new leader {newLeader}) and sent SIGTERM");
         await Progress(30);
 
         // Then a follower, preferably a founding node, so the final cluster holds both joined servers.
@@ -116,8 +116,8 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
         Volatile.Write(ref targets, remaining);
         var shrunk = await AdminAsync(cluster, newLeader, HttpMethod.Delete, $"/admin/members/{removed}", null);
         Assert.DoesNotContain(shrunk.Servers, s => s.NodeId == removed);
-        cluster.Terminate(removed);
-        Mark($"follower {removed} removed and stopped");
+        cluster.SignalTerminate(removed);
+        Mark($"follower {removed} removed and sent SIGTERM");
         await Progress(30);
         stop.Cancel();
         await Task.WhenAll(clients);
@@ -166,6 +166,8 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
     private static Task AwaitUpAsync(ProcessCluster cluster, int id) =>
         cluster.AwaitAsync(async () =>
         {
+            if (cluster.HasExited(id))
+                throw new Xunit.Sdk.XunitException($"node {id} exited: {string.Join(" | ", cluster.Logs(id).Split('\n').Where(l => l.StartsWith("node ", StringComparison.Ordinal)))}");
             using var c = cluster.Client(id);
             return (await c.StatusAsync()).SelfStatus == "Up";
         }, TimeSpan.FromSeconds(60), $"node {id} is an Up Akka.Cluster member");
@@ -174,7 +176,7 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
     /// An admin request that must succeed. A 503 is retried (an operator's move: "not-applied" changed nothing; after
     /// "unknown" the change may have happened, and then a retry answers 409, so the membership is read instead).
     /// </summary>
-    private static async Task<MembersDto> AdminAsync(ProcessCluster cluster, int node, HttpMethod method, string path, string? body)
+    private async Task<MembersDto> AdminAsync(ProcessCluster cluster, int node, HttpMethod method, string path, string? body)
     {
         var watch = Stopwatch.StartNew();
         var unknown = false;
@@ -187,6 +189,7 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
             if (code != 503 || watch.Elapsed > TimeSpan.FromSeconds(60))
                 throw new Xunit.Sdk.XunitException($"{method} {path} at node {node}: HTTP {code} {text}");
             unknown |= text.Contains("\"unknown\"", StringComparison.Ordinal);
+            output.WriteLine($"  {method} {path} at node {node} after {watch.ElapsedMilliseconds} ms: HTTP {code} {text}; retrying");
             await Task.Delay(200);
         }
     }

@@ -125,6 +125,8 @@ public sealed class ProcessCluster : IDisposable
         return process;
     }
 
+    public bool HasExited(int id) => _processes[id].HasExited;
+
     public string Logs(int id) { lock (_logs[id]) return _logs[id].ToString(); }
 
     /// <summary>Polls <paramref name="condition"/> until it holds; fails with the description and the node logs' tails otherwise.</summary>
