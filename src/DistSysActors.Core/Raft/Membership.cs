@@ -70,25 +70,70 @@ public enum ConfChangeType : byte
     RemoveNode = 3,
 }
 
-/// <summary>One single-server membership change (Raft dissertation 4.2), the Data of a ConfChange entry.</summary>
+/// <summary>
+/// One single-server membership change (Raft dissertation 4.2). A ConfChange log entry carries the change and the
+/// whole membership it leads to (dissertation 4.1: the entry holds the new configuration), so a node that joins with
+/// no configuration of its own learns the voters from the log.
+/// </summary>
 public sealed record ConfChange(ConfChangeType Type, NodeId Node)
 {
     private const byte Version = 1;
+    private const byte VersionWithMembership = 2;
+    private const int ChangeBytes = 6;
 
+    /// <summary>The change alone (no resulting membership).</summary>
     public byte[] Encode()
     {
-        var bytes = new byte[6];
-        bytes[0] = Version;
-        bytes[1] = (byte)Type;
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(2), Node.Value);
+        var bytes = new byte[ChangeBytes];
+        WriteChange(bytes, Version);
         return bytes;
     }
 
+    /// <summary>The Data of a ConfChange entry: the change followed by the membership after it.</summary>
+    public byte[] EncodeEntry(Membership after)
+    {
+        ArgumentNullException.ThrowIfNull(after);
+        var bytes = new byte[ChangeBytes + 4 + 4 * (after.Voters.Length + after.Learners.Length)];
+        WriteChange(bytes, VersionWithMembership);
+        var span = bytes.AsSpan(ChangeBytes);
+        BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)after.Voters.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[2..], (ushort)after.Learners.Length);
+        var at = 4;
+        foreach (var n in after.Voters.Concat(after.Learners))
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(span[at..], n.Value);
+            at += 4;
+        }
+        return bytes;
+    }
+
+    private void WriteChange(byte[] bytes, byte version)
+    {
+        bytes[0] = version;
+        bytes[1] = (byte)Type;
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(2), Node.Value);
+    }
+
+    /// <summary>The change in <see cref="Encode"/> or <see cref="EncodeEntry"/> form.</summary>
     public static ConfChange Decode(ReadOnlySpan<byte> data)
     {
-        if (data.Length != 6 || data[0] != Version || data[1] is < 1 or > 3)
-            throw new FormatException("not an encoded ConfChange");
+        var valid = data.Length >= ChangeBytes && data[1] is >= 1 and <= 3
+            && (data[0] == Version && data.Length == ChangeBytes || data[0] == VersionWithMembership && data.Length >= ChangeBytes + 4);
+        if (!valid) throw new FormatException("not an encoded ConfChange");
         return new ConfChange((ConfChangeType)data[1], new NodeId(BinaryPrimitives.ReadInt32LittleEndian(data[2..])));
+    }
+
+    /// <summary>The membership an entry in <see cref="EncodeEntry"/> form leads to; null for the change-only form.</summary>
+    public static Membership? DecodeMembership(ReadOnlySpan<byte> data)
+    {
+        Decode(data);
+        if (data[0] != VersionWithMembership) return null;
+        var span = data[ChangeBytes..];
+        int voters = BinaryPrimitives.ReadUInt16LittleEndian(span), learners = BinaryPrimitives.ReadUInt16LittleEndian(span[2..]);
+        if (span.Length != 4 + 4 * (voters + learners)) throw new FormatException("ConfChange membership has the wrong length");
+        var ids = new NodeId[voters + learners];
+        for (var i = 0; i < ids.Length; i++) ids[i] = new NodeId(BinaryPrimitives.ReadInt32LittleEndian(span[(4 + 4 * i)..]));
+        return new Membership(ids[..voters], ids[voters..]);
     }
 
     public override string ToString() => $"{Type} {Node}";

@@ -4,14 +4,17 @@ internal enum ProgressState
 {
     /// <summary>Next index unknown: one AppendEntries at a time until a follower accepts.</summary>
     Probe,
-    /// <summary>Follower in step: stream entries optimistically up to the in-flight limit.</summary>
+    /// <summary>Follower in step: stream entries optimistically up to the in-flight limits.</summary>
     Replicate,
+    /// <summary>Follower needs compacted entries: the leader sends its snapshot, one chunk in flight at a time.</summary>
+    Snapshot,
 }
 
 /// <summary>A leader's view of one follower (Raft paper Figure 2: nextIndex, matchIndex) plus flow control.</summary>
-internal sealed class Progress(long next, int inflightMax)
+internal sealed class Progress(long next, int inflightMax, long inflightBytesMax = long.MaxValue)
 {
-    private readonly Queue<long> _inflight = new();
+    private readonly Queue<(long LastIndex, long Bytes)> _inflight = new();
+    private long _inflightBytes;
 
     public long Match { get; private set; }
     public long Next { get; private set; } = next;
@@ -22,37 +25,81 @@ internal sealed class Progress(long next, int inflightMax)
     /// <summary>Largest heartbeat round this follower answered in the current term.</summary>
     public long AckedRound { get; set; }
 
-    public bool IsPaused => State == ProgressState.Probe ? ProbeSent : _inflight.Count >= inflightMax;
+    /// <summary>The snapshot being sent (kept even if the leader compacts again meanwhile, so chunks stay consistent).</summary>
+    public RaftSnapshot? PendingSnapshot { get; private set; }
+    /// <summary>Byte of the pending snapshot's data the follower expects next.</summary>
+    public long SnapshotOffset { get; private set; }
+    public bool SnapshotChunkInFlight { get; private set; }
+    public long SnapshotChunkSentTick { get; private set; }
+
+    public bool IsPaused => State switch
+    {
+        ProgressState.Probe => ProbeSent,
+        ProgressState.Snapshot => SnapshotChunkInFlight,
+        _ => _inflight.Count >= inflightMax || _inflightBytes >= inflightBytesMax,
+    };
+
     public int InflightCount => _inflight.Count;
+    public long InflightBytes => _inflightBytes;
 
     public void BecomeProbe()
     {
-        State = ProgressState.Probe;
+        Reset(ProgressState.Probe);
         Next = Match + 1;
-        ProbeSent = false;
-        _inflight.Clear();
     }
 
     public void BecomeReplicate()
     {
-        State = ProgressState.Replicate;
+        Reset(ProgressState.Replicate);
         Next = Match + 1;
-        ProbeSent = false;
-        _inflight.Clear();
     }
 
-    public void OnSent(long lastSentIndex, int entryCount)
+    public void BecomeSnapshot(RaftSnapshot snapshot)
+    {
+        Reset(ProgressState.Snapshot);
+        PendingSnapshot = snapshot;
+    }
+
+    private void Reset(ProgressState state)
+    {
+        State = state;
+        ProbeSent = false;
+        _inflight.Clear();
+        _inflightBytes = 0;
+        PendingSnapshot = null;
+        SnapshotOffset = 0;
+        SnapshotChunkInFlight = false;
+    }
+
+    public void OnSent(long lastSentIndex, int entryCount, long bytes = 0)
     {
         if (State == ProgressState.Replicate)
         {
             if (entryCount > 0)
             {
                 Next = lastSentIndex + 1;
-                _inflight.Enqueue(lastSentIndex);
+                _inflight.Enqueue((lastSentIndex, bytes));
+                _inflightBytes += bytes;
             }
         }
         else ProbeSent = true;
     }
+
+    public void OnSnapshotChunkSent(long tick)
+    {
+        SnapshotChunkInFlight = true;
+        SnapshotChunkSentTick = tick;
+    }
+
+    /// <summary>The follower answered a chunk: it expects nextOffset (0 restarts the transfer).</summary>
+    public void OnSnapshotChunkAnswered(long nextOffset)
+    {
+        SnapshotOffset = Math.Clamp(nextOffset, 0, PendingSnapshot?.Data.Length ?? 0);
+        SnapshotChunkInFlight = false;
+    }
+
+    /// <summary>A chunk was not answered in time (lost or still being persisted): allow sending it again.</summary>
+    public void OnSnapshotChunkTimeout() => SnapshotChunkInFlight = false;
 
     /// <summary>A follower confirmed its log matches through index; false if that is old news.</summary>
     public bool MaybeUpdate(long index)
@@ -64,13 +111,14 @@ internal sealed class Progress(long next, int inflightMax)
             ProbeSent = false;
         }
         Next = Math.Max(Next, index + 1);
-        while (_inflight.Count > 0 && _inflight.Peek() <= index) _inflight.Dequeue();
+        while (_inflight.Count > 0 && _inflight.Peek().LastIndex <= index) _inflightBytes -= _inflight.Dequeue().Bytes;
         return updated;
     }
 
     /// <summary>A follower refused the entry at rejected; hintNext is the leader's guess from the conflict hint. False if stale.</summary>
     public bool MaybeDecrease(long rejected, long hintNext)
     {
+        if (State == ProgressState.Snapshot) return false; // refusals of appends sent before the snapshot started
         if (State == ProgressState.Replicate)
         {
             if (rejected <= Match) return false;
@@ -88,6 +136,7 @@ internal sealed class Progress(long next, int inflightMax)
     public void OnHeartbeatResponse()
     {
         ProbeSent = false;
-        if (State == ProgressState.Replicate && _inflight.Count >= inflightMax) _inflight.Dequeue();
+        if (State == ProgressState.Replicate && _inflight.Count > 0 && (_inflight.Count >= inflightMax || _inflightBytes >= inflightBytesMax))
+            _inflightBytes -= _inflight.Dequeue().Bytes;
     }
 }

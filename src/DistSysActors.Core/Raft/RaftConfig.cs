@@ -26,6 +26,8 @@ public sealed record RaftConfig
     public int AppendBytesMax { get; init; } = 1 << 20;
     /// <summary>AppendEntries messages in flight per follower in the replicate state.</summary>
     public int InflightMessagesMax { get; init; } = 64;
+    /// <summary>Entry bytes in flight per follower in the replicate state (one message may exceed it alone).</summary>
+    public long InflightBytesMax { get; init; } = 16L << 20;
     /// <summary>Proposals beyond this many uncommitted entries are dropped (back pressure).</summary>
     public int UncommittedEntriesMax { get; init; } = 10_000;
     public int EntryBytesMax { get; init; } = 1 << 20;
@@ -37,6 +39,8 @@ public sealed record RaftConfig
     public bool ProposalForwarding { get; init; } = true;
     /// <summary>Bytes of snapshot data in one InstallSnapshot message.</summary>
     public int SnapshotChunkBytes { get; init; } = 64 * 1024;
+    /// <summary>Largest snapshot a follower assembles from chunks; a larger one is refused (answered with offset 0).</summary>
+    public long SnapshotBytesMax { get; init; } = 1L << 30;
     /// <summary>The leader promotes a learner to voter by itself once the learner's log has caught up.</summary>
     public bool AutoPromoteLearners { get; init; } = true;
     /// <summary>Election timeouts a leadership transfer may take before the leader gives up and accepts proposals again.</summary>
@@ -61,11 +65,13 @@ public sealed record RaftConfig
         if (AppendEntriesMax < 1) errors.Add("AppendEntriesMax must be at least 1");
         if (AppendBytesMax < 1) errors.Add("AppendBytesMax must be at least 1");
         if (InflightMessagesMax < 1) errors.Add("InflightMessagesMax must be at least 1");
+        if (InflightBytesMax < 1) errors.Add("InflightBytesMax must be at least 1");
         if (UncommittedEntriesMax < 1) errors.Add("UncommittedEntriesMax must be at least 1");
         if (EntryBytesMax < 1) errors.Add("EntryBytesMax must be at least 1");
         if (ReadsPendingMax < 1) errors.Add("ReadsPendingMax must be at least 1");
         if (ApplyEntriesMax < 1) errors.Add("ApplyEntriesMax must be at least 1");
         if (SnapshotChunkBytes < 1) errors.Add("SnapshotChunkBytes must be at least 1");
+        if (SnapshotBytesMax < 1 || SnapshotBytesMax > Array.MaxLength) errors.Add($"SnapshotBytesMax must be within [1, {Array.MaxLength}]");
         if (TransferTimeoutElections < 1) errors.Add("TransferTimeoutElections must be at least 1");
         return errors;
     }

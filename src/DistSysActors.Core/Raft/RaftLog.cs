@@ -108,16 +108,15 @@ internal sealed class RaftLog
 
     /// <summary>
     /// Installs a snapshot received from a leader (Raft paper Figure 13): if an entry at its index has its term, the
-    /// entries after it are kept; otherwise the whole log is discarded. The snapshot itself is stable once persisted.
+    /// entries after it are kept; otherwise the whole log is discarded. Kept entries count as not yet stable, because
+    /// the host replaces its whole stored log by the snapshot and then writes them again.
     /// </summary>
     public void RestoreSnapshot(long index, long term)
     {
         if (MatchTerm(index, term) && index <= LastIndex)
-        {
-            CompactTo(index);
-            return;
-        }
-        _entries.Clear();
+            _entries.RemoveRange(0, (int)(index - SnapshotIndex));
+        else
+            _entries.Clear();
         SnapshotIndex = index;
         SnapshotTerm = term;
         StableIndex = index;

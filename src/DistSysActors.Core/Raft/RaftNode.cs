@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Immutable;
 using DistSysActors.Core.Quorum;
 
@@ -10,11 +11,15 @@ public enum ProposeStatus
     Appended,
     /// <summary>Sent to the leader; the entry's index is unknown here, so match the applied result by client session.</summary>
     Forwarded,
-    /// <summary>Not accepted: no known leader, forwarding disabled, too large, or too many uncommitted entries.</summary>
+    /// <summary>
+    /// Not accepted: no known leader, forwarding disabled, too large, too many uncommitted entries, a leadership
+    /// transfer under way, or (membership changes) one not allowed now; <see cref="ProposeResult.Reason"/> says which.
+    /// </summary>
     Dropped,
 }
 
-public sealed record ProposeResult(ProposeStatus Status, long Index, long Term, NodeId? LeaderId);
+/// <summary>Outcome of a proposal; Reason explains a Dropped one (null otherwise).</summary>
+public sealed record ProposeResult(ProposeStatus Status, long Index, long Term, NodeId? LeaderId, string? Reason = null);
 
 /// <summary>
 /// One Raft node as a deterministic state machine (Raft paper, Ongaro's dissertation). Inputs:
@@ -39,6 +44,12 @@ public sealed class RaftNode
     private bool _appendPending;
     private bool _readRoundPending;
     private RaftSnapshot? _snapshotToInstall;
+    // Chunks of a leader's snapshot received so far (Raft paper Figure 13).
+    private IncomingSnapshot? _incoming;
+    // Index of the latest ConfChange entry in the log (0 if none after the snapshot): one change at a time (dissertation 4.1).
+    private long _lastConfIndex;
+    private int _transferElapsed;
+    private bool _timeoutNowSent;
 
     private readonly Dictionary<NodeId, bool> _votes = [];
     private readonly SortedDictionary<NodeId, Progress> _progress = [];
@@ -64,6 +75,12 @@ public sealed class RaftNode
     private const int RoundsRememberedMax = 1_024;
 
     private sealed record PendingRead(long RequestId, NodeId From, long Index, long Round);
+
+    private sealed class IncomingSnapshot(SnapshotMeta meta)
+    {
+        public SnapshotMeta Meta { get; } = meta;
+        public ArrayBufferWriter<byte> Data { get; } = new();
+    }
 
     /// <summary>
     /// Builds a node from what it persisted (empty for a fresh node). The host rebuilds its state machine from the
@@ -174,7 +191,9 @@ public sealed class RaftNode
     /// <summary>
     /// The host saved <paramref name="snapshot"/> (state machine through Meta.Index, made with <see cref="SnapshotMetaAt"/>)
     /// durably: the log is compacted through it and it is what this node sends to followers that need compacted entries.
-    /// Older snapshots are ignored.
+    /// The host may then delete its stored entries through Meta.Index (and keep those after it). Allowed at any time,
+    /// also while a Ready is outstanding (the index is at most <see cref="AppliedIndex"/>, which only Advance moves, so
+    /// the outstanding Ready's entries all lie after it). Snapshots not newer than the current one are ignored.
     /// </summary>
     public void Compact(RaftSnapshot snapshot)
     {
@@ -194,7 +213,23 @@ public sealed class RaftNode
     public ProposeResult ProposeConfChange(ConfChange change)
     {
         ArgumentNullException.ThrowIfNull(change);
-        throw new NotImplementedException("membership changes");
+        string? reason = null;
+        if (Role != RaftRole.Leader) reason = "not the leader";
+        else if (TransferTarget is not null) reason = "a leadership transfer is under way";
+        // Dissertation 4.1 (bug fix): a leader changes membership only after committing an entry of its own term.
+        else if (!CommittedInCurrentTerm) reason = "the leader has not committed an entry of its term yet";
+        else if (_lastConfIndex > CommitIndex) reason = $"the membership change at index {_lastConfIndex} is not committed yet";
+        else if (_log.LastIndex - CommitIndex >= _config.UncommittedEntriesMax) reason = "too many uncommitted entries";
+        else reason = _membership.Check(change);
+        if (reason is not null) return new ProposeResult(ProposeStatus.Dropped, 0, 0, LeaderId, reason);
+
+        var after = _membership.Apply(change);
+        var entry = new LogEntry(_log.LastIndex + 1, Term, EntryType.ConfChange, change.EncodeEntry(after));
+        _log.Append(entry);
+        _lastConfIndex = entry.Index;
+        SetMembership(after); // takes effect on append, before it commits (dissertation 4.1)
+        _appendPending = true;
+        return new ProposeResult(ProposeStatus.Appended, entry.Index, entry.Term, Id);
     }
 
     /// <summary>
@@ -204,7 +239,28 @@ public sealed class RaftNode
     /// </summary>
     public bool TransferLeadership(NodeId target)
     {
-        throw new NotImplementedException("leadership transfer");
+        if (Role != RaftRole.Leader || target == Id || !_membership.IsVoter(target) || !_progress.TryGetValue(target, out var pr)) return false;
+        if (TransferTarget == target) return true;
+        TransferTarget = target;
+        _transferElapsed = 0;
+        _timeoutNowSent = false;
+        if (pr.Match == _log.LastIndex) SendTimeoutNow(target);
+        else SendAppend(target, sendIfEmpty: true);
+        return true;
+    }
+
+    /// <summary>
+    /// The other voter with the highest Match (lowest NodeId on ties): the natural target of a leadership transfer when
+    /// the user names none. Null when not leader or there is no other voter.
+    /// </summary>
+    public NodeId? MostCaughtUpVoter()
+    {
+        if (Role != RaftRole.Leader) return null;
+        NodeId? best = null;
+        long bestMatch = -1;
+        foreach (var (peer, pr) in _progress)
+            if (_membership.IsVoter(peer) && pr.Match > bestMatch) { best = peer; bestMatch = pr.Match; }
+        return best;
     }
 
     /// <summary>Feeds one message from a peer.</summary>
@@ -225,14 +281,16 @@ public sealed class RaftNode
 
         if (message.Term > Term)
         {
-            if (message is RequestVote && InLease()) return; // section 4.2.3 of the dissertation: don't let a removed or partitioned server disrupt a live leader
+            // Dissertation 4.2.3: don't let a removed or partitioned server disrupt a live leader; a transfer's election
+            // was asked for by that leader (3.10), so it passes.
+            if (message is RequestVote { Transfer: false } && InLease()) return;
             var keepTerm = message is RequestVote { PreVote: true } || message is RequestVoteResponse { PreVote: true, Granted: true };
             if (!keepTerm)
-                BecomeFollower(message.Term, message is AppendEntries or Heartbeat ? message.From : null);
+                BecomeFollower(message.Term, message is AppendEntries or Heartbeat or InstallSnapshot or TimeoutNow ? message.From : null);
         }
         else if (message.Term < Term)
         {
-            if ((_config.CheckQuorum || _config.PreVote) && message is AppendEntries or Heartbeat)
+            if ((_config.CheckQuorum || _config.PreVote) && message is AppendEntries or Heartbeat or InstallSnapshot)
                 // Tell a stale leader about the newer term; otherwise it could keep a PreVote cluster from progressing.
                 Send(new AppendEntriesResponse(Id, message.From, Term, false, 0, 0, 0, 0));
             else if (message is RequestVote { PreVote: true })
@@ -257,6 +315,16 @@ public sealed class RaftNode
             case AppendEntriesResponse ar: if (Role == RaftRole.Leader) HandleAppendResponse(ar); break;
             case HeartbeatResponse hr: if (Role == RaftRole.Leader) HandleHeartbeatResponse(hr); break;
             case ReadIndexResponse rr: HandleReadIndexResponse(rr); break;
+            case InstallSnapshot snap:
+                if (Role == RaftRole.Leader) return;
+                if (Role != RaftRole.Follower) BecomeFollower(snap.Term, snap.From);
+                HandleInstallSnapshot(snap);
+                break;
+            case InstallSnapshotResponse sr: if (Role == RaftRole.Leader) HandleSnapshotResponse(sr); break;
+            case TimeoutNow tn:
+                // Dissertation 3.10: only the current leader may ask; the election skips PreVote and passes voters' leases.
+                if (Role == RaftRole.Follower && tn.From == LeaderId && IsVoter) BecomeCandidate(transfer: true);
+                break;
         }
     }
 
@@ -269,15 +337,27 @@ public sealed class RaftNode
         for (var i = _log.FirstIndex; i <= Math.Min(index, _log.LastIndex); i++)
         {
             var e = _log.At(i);
-            if (e.Type == EntryType.ConfChange) m = ApplyOrKeep(m, ConfChange.Decode(e.Data));
+            if (e.Type == EntryType.ConfChange) m = After(m, e);
         }
         return m;
     }
 
-    private static Membership ApplyOrKeep(Membership m, ConfChange change) => m.Check(change) is null ? m.Apply(change) : m;
+    /// <summary>The membership a ConfChange entry leads to: the one it carries, else its change applied (if valid).</summary>
+    private static Membership After(Membership m, LogEntry e)
+    {
+        if (ConfChange.DecodeMembership(e.Data) is { } carried) return carried;
+        var change = ConfChange.Decode(e.Data);
+        return m.Check(change) is null ? m.Apply(change) : m;
+    }
 
     /// <summary>Recomputes the membership in force from the snapshot and the whole log (after start, truncation or a snapshot).</summary>
-    private void RebuildMembership() => SetMembership(MembershipThrough(_log.LastIndex));
+    private void RebuildMembership()
+    {
+        _lastConfIndex = 0;
+        for (var i = _log.LastIndex; i >= _log.FirstIndex; i--)
+            if (_log.At(i).Type == EntryType.ConfChange) { _lastConfIndex = i; break; }
+        SetMembership(MembershipThrough(_log.LastIndex));
+    }
 
     private void SetMembership(Membership m)
     {
@@ -287,12 +367,19 @@ public sealed class RaftNode
         if (Role == RaftRole.Leader)
         {
             foreach (var peer in _peers)
-                if (!_progress.ContainsKey(peer)) _progress[peer] = new Progress(_log.LastIndex + 1, _config.InflightMessagesMax);
+                if (!_progress.ContainsKey(peer)) _progress[peer] = NewProgress();
             foreach (var gone in _progress.Keys.Where(p => !_peers.Contains(p)).ToList()) _progress.Remove(gone);
+            if (TransferTarget is { } target && !m.IsVoter(target)) TransferTarget = null;
         }
     }
 
+    /// <summary>Progress of a new peer: probing from the leader's last index + 1.</summary>
+    private Progress NewProgress() => new(_log.LastIndex + 1, _config.InflightMessagesMax, _config.InflightBytesMax);
+
     private bool IsVoter => _membership.IsVoter(Id);
+
+    /// <summary>Whether this node is the only voter (then nobody else's answer is needed).</summary>
+    private bool SoleVoter => _membership.Voters.Length == 1 && _membership.Voters[0] == Id;
 
     // ---------------------------------------------------------------- Ready / Advance
 
@@ -321,8 +408,10 @@ public sealed class RaftNode
             if (Role == RaftRole.Leader) BroadcastHeartbeat();
         }
         var hs = CurrentHardState();
-        var committed = _log.Slice(AppliedIndex + 1, CommitIndex, _config.ApplyEntriesMax, long.MaxValue);
-        var applyingTo = committed.Count > 0 ? committed[^1].Index : AppliedIndex;
+        // An installed snapshot replaces the state machine through its index; entries after it are applied on top.
+        var appliedBefore = Math.Max(AppliedIndex, _snapshotToInstall?.Meta.Index ?? 0);
+        var committed = _log.Slice(appliedBefore + 1, CommitIndex, _config.ApplyEntriesMax, long.MaxValue);
+        var applyingTo = committed.Count > 0 ? committed[^1].Index : appliedBefore;
         var reads = _readsAwaitingApply.Where(r => r.Index <= applyingTo).ToImmutableArray();
         _readsAwaitingApply.RemoveAll(r => r.Index <= applyingTo);
         var ready = new Ready(
@@ -350,10 +439,15 @@ public sealed class RaftNode
         _outstanding = null;
         if (ready.HardState is not null) _persistedHardState = ready.HardState;
         if (ready.Snapshot is not null) AppliedIndex = Math.Max(AppliedIndex, ready.Snapshot.Meta.Index);
-        if (!ready.Entries.IsEmpty) _log.StableTo(ready.Entries[^1].Index, ready.Entries[^1].Term);
+        // A snapshot installed since this Ready was taken makes the host rewrite its whole log: these entries are not kept.
+        if (!ready.Entries.IsEmpty && _snapshotToInstall is null) _log.StableTo(ready.Entries[^1].Index, ready.Entries[^1].Term);
         if (!ready.CommittedEntries.IsEmpty) AppliedIndex = ready.CommittedEntries[^1].Index;
         // The leader's own durable entries now count toward the commit quorum (dissertation 10.2.1).
-        if (Role == RaftRole.Leader) MaybeCommit();
+        if (Role == RaftRole.Leader)
+        {
+            if (MaybeCommit()) BroadcastAppend(sendIfEmpty: false);
+            AfterLeaderProgress();
+        }
     }
 
     private HardState CurrentHardState() => new(Term, VotedFor, CommitIndex);
@@ -382,6 +476,7 @@ public sealed class RaftNode
         }
         if (Role == RaftRole.Leader) DropLeaderReads();
         if (leaderChanged) DropForwardedReads();
+        TransferTarget = null;
         Role = RaftRole.Follower;
         LeaderId = leader;
         _progress.Clear();
@@ -407,7 +502,7 @@ public sealed class RaftNode
             Send(new RequestVote(Id, peer, Term + 1, _log.LastIndex, _log.LastTerm, true));
     }
 
-    private void BecomeCandidate()
+    private void BecomeCandidate(bool transfer = false)
     {
         DropForwardedReads();
         Role = RaftRole.Candidate;
@@ -419,17 +514,18 @@ public sealed class RaftNode
         _votes[Id] = true;
         if (_quorum!.Vote(_votes) == VoteResult.Won) { BecomeLeader(); return; }
         foreach (var peer in _peers)
-            Send(new RequestVote(Id, peer, Term, _log.LastIndex, _log.LastTerm, false));
+            Send(new RequestVote(Id, peer, Term, _log.LastIndex, _log.LastTerm, false, transfer));
     }
 
     private void BecomeLeader()
     {
         Role = RaftRole.Leader;
         LeaderId = Id;
+        TransferTarget = null;
         ResetTimers();
         _progress.Clear();
         foreach (var peer in _peers)
-            _progress[peer] = new Progress(_log.LastIndex + 1, _config.InflightMessagesMax);
+            _progress[peer] = NewProgress();
         _roundSentTick.Clear();
         // Section 8 of the paper: a no-op entry commits the new term, which also fixes the read index.
         _log.Append(new LogEntry(_log.LastIndex + 1, Term, EntryType.NoOp, LogEntry.EmptyData));
@@ -468,10 +564,22 @@ public sealed class RaftNode
                 foreach (var pr in _progress.Values) pr.RecentActive = false;
             }
         }
+        if (TransferTarget is not null && ++_transferElapsed >= _config.TransferTimeoutElections * _config.ElectionTicks)
+            TransferTarget = null; // the target did not take over in time: serve proposals again
+        foreach (var (peer, pr) in _progress)
+        {
+            // A chunk lost or a follower slow to persist must not stall the snapshot forever: send it again.
+            if (pr.State == ProgressState.Snapshot && pr.SnapshotChunkInFlight && _ticksTotal - pr.SnapshotChunkSentTick >= _config.ElectionTicks)
+            {
+                pr.OnSnapshotChunkTimeout();
+                SendAppend(peer, sendIfEmpty: true);
+            }
+        }
         if (_heartbeatElapsed >= _config.HeartbeatTicks)
         {
             _heartbeatElapsed = 0;
             BroadcastHeartbeat();
+            MaybePromoteLearner();
         }
     }
 
@@ -559,16 +667,67 @@ public sealed class RaftNode
             Send(new AppendEntriesResponse(Id, m.From, Term, false, 0, m.PrevLogIndex, conflictIndex, conflictTerm));
             return;
         }
+        var membershipChanged = false;
         foreach (var e in m.Entries)
         {
             if (_log.MatchTerm(e.Index, e.Term)) continue;
             if (e.Index <= CommitIndex) throw new InvalidOperationException($"node {Id}: entry {e} conflicts with committed index {CommitIndex}");
+            // Truncating an uncommitted ConfChange rolls the membership back to the previous one in the log.
+            membershipChanged |= e.Index <= _lastConfIndex && e.Index <= _log.LastIndex;
             _log.TruncateFrom(e.Index);
             _log.Append(e);
+            membershipChanged |= e.Type == EntryType.ConfChange;
         }
+        if (membershipChanged) RebuildMembership();
         var lastNew = m.PrevLogIndex + m.Entries.Length;
         CommitTo(Math.Min(m.LeaderCommit, lastNew));
         Send(new AppendEntriesResponse(Id, m.From, Term, true, lastNew, 0, 0, 0));
+    }
+
+    /// <summary>
+    /// Raft paper Figure 13: assemble the chunks in order; on the last, replace the log by the snapshot (keeping a
+    /// matching suffix) and hand it to the host. Answers wait for the Ready's persistence like append acknowledgements.
+    /// </summary>
+    private void HandleInstallSnapshot(InstallSnapshot m)
+    {
+        _electionElapsed = 0;
+        LeaderId = m.From;
+        var meta = m.Meta;
+        if (meta.Index <= CommitIndex)
+        {
+            // Already covered by what this node holds (or is installing): nothing to do.
+            _incoming = null;
+            Send(new InstallSnapshotResponse(Id, m.From, Term, meta.Index, 0, true));
+            return;
+        }
+        if (m.Offset == 0) _incoming = new IncomingSnapshot(meta);
+        var have = _incoming is not null && _incoming.Meta == meta ? _incoming.Data.WrittenCount : 0;
+        if (_incoming is null || _incoming.Meta != meta || m.Offset != have)
+        {
+            Send(new InstallSnapshotResponse(Id, m.From, Term, meta.Index, have, false));
+            return;
+        }
+        if (have + (long)m.Data.Length > _config.SnapshotBytesMax)
+        {
+            _incoming = null;
+            Send(new InstallSnapshotResponse(Id, m.From, Term, meta.Index, 0, false));
+            return;
+        }
+        _incoming.Data.Write(m.Data);
+        if (!m.Done)
+        {
+            Send(new InstallSnapshotResponse(Id, m.From, Term, meta.Index, _incoming.Data.WrittenCount, false));
+            return;
+        }
+        var snapshot = new RaftSnapshot(meta, _incoming.Data.WrittenSpan.ToArray());
+        _incoming = null;
+        _log.RestoreSnapshot(meta.Index, meta.Term);
+        _snapshot = snapshot;
+        _baseMembership = meta.Membership;
+        RebuildMembership();
+        CommitIndex = meta.Index;
+        _snapshotToInstall = snapshot;
+        Send(new InstallSnapshotResponse(Id, m.From, Term, meta.Index, snapshot.Data.Length, true));
     }
 
     private void HandleHeartbeat(Heartbeat m)
@@ -595,14 +754,57 @@ public sealed class RaftNode
     private bool SendAppend(NodeId peer, bool sendIfEmpty)
     {
         var pr = _progress[peer];
+        if (pr.State == ProgressState.Snapshot) return SendSnapshotChunk(peer, pr);
         if (pr.IsPaused) return false;
+        if (pr.Next <= _log.SnapshotIndex)
+        {
+            // Section 7 of the paper: the entries this follower needs were compacted; send the snapshot instead.
+            pr.BecomeSnapshot(_snapshot ?? throw new InvalidOperationException($"leader {Id} compacted to {_log.SnapshotIndex} without a snapshot"));
+            return SendSnapshotChunk(peer, pr);
+        }
         var prevIndex = pr.Next - 1;
         var prevTerm = _log.TermAt(prevIndex) ?? throw new InvalidOperationException($"leader {Id} has no entry {prevIndex} for {peer}");
         var entries = _log.Slice(pr.Next, _log.LastIndex, _config.AppendEntriesMax, _config.AppendBytesMax);
         if (entries.Count == 0 && !sendIfEmpty) return false;
         SendBeforePersist(new AppendEntries(Id, peer, Term, prevIndex, prevTerm, [.. entries], CommitIndex));
-        pr.OnSent(entries.Count > 0 ? entries[^1].Index : prevIndex, entries.Count);
+        pr.OnSent(entries.Count > 0 ? entries[^1].Index : prevIndex, entries.Count, entries.Sum(e => (long)e.Data.Length));
         return true;
+    }
+
+    /// <summary>The next chunk of the pending snapshot, unless one is in flight.</summary>
+    private bool SendSnapshotChunk(NodeId peer, Progress pr)
+    {
+        if (pr.SnapshotChunkInFlight) return false;
+        var snapshot = pr.PendingSnapshot!;
+        var offset = (int)pr.SnapshotOffset;
+        var length = Math.Min(_config.SnapshotChunkBytes, snapshot.Data.Length - offset);
+        var done = offset + length == snapshot.Data.Length;
+        SendBeforePersist(new InstallSnapshot(Id, peer, Term, snapshot.Meta, offset, snapshot.Data.AsSpan(offset, length).ToArray(), done));
+        pr.OnSnapshotChunkSent(_ticksTotal);
+        return true;
+    }
+
+    private void HandleSnapshotResponse(InstallSnapshotResponse m)
+    {
+        if (!_progress.TryGetValue(m.From, out var pr)) return;
+        pr.RecentActive = true;
+        if (!m.Done)
+        {
+            if (pr.State == ProgressState.Snapshot && pr.PendingSnapshot!.Meta.Index == m.SnapshotIndex)
+            {
+                pr.OnSnapshotChunkAnswered(m.NextOffset);
+                SendAppend(m.From, sendIfEmpty: true);
+            }
+            return;
+        }
+        // The follower holds everything through the snapshot: continue with the entries after it.
+        pr.MaybeUpdate(m.SnapshotIndex);
+        if (pr.State == ProgressState.Probe || pr.State == ProgressState.Snapshot && pr.Match >= pr.PendingSnapshot!.Meta.Index)
+            pr.BecomeReplicate();
+        if (MaybeCommit()) BroadcastAppend(sendIfEmpty: false);
+        SendAppend(m.From, sendIfEmpty: true);
+        while (SendAppend(m.From, sendIfEmpty: false)) { }
+        AfterLeaderProgress(m.From);
     }
 
     private void HandleAppendResponse(AppendEntriesResponse m)
@@ -624,10 +826,54 @@ public sealed class RaftNode
             if (wasProbe && !pr.ProbeSent) SendAppend(m.From, sendIfEmpty: false);
             return;
         }
-        if (wasProbe) pr.BecomeReplicate();
+        if (wasProbe || pr.State == ProgressState.Snapshot && pr.Match >= pr.PendingSnapshot!.Meta.Index) pr.BecomeReplicate();
         // A new commit index reaches followers with the next append or heartbeat.
         if (MaybeCommit()) BroadcastAppend(sendIfEmpty: false);
         while (SendAppend(m.From, sendIfEmpty: false)) { }
+        AfterLeaderProgress(m.From);
+    }
+
+    /// <summary>What a leader does after a follower's match or its own commit index moved.</summary>
+    private void AfterLeaderProgress(NodeId? peer = null)
+    {
+        if (Role != RaftRole.Leader) return;
+        if (peer is { } p && TransferTarget == p && !_timeoutNowSent && _progress[p].Match == _log.LastIndex) SendTimeoutNow(p);
+        MaybePromoteLearner();
+        MaybeStepDownRemoved();
+    }
+
+    private void SendTimeoutNow(NodeId target)
+    {
+        _timeoutNowSent = true;
+        SendBeforePersist(new TimeoutNow(Id, target, Term));
+    }
+
+    /// <summary>
+    /// Dissertation 4.2.1: a learner whose log has caught up with the leader's commit index becomes a voter, one change
+    /// at a time; under load it may trail the commit index, so it is retried on every heartbeat and append answer.
+    /// </summary>
+    private void MaybePromoteLearner()
+    {
+        if (!_config.AutoPromoteLearners || Role != RaftRole.Leader || TransferTarget is not null
+            || _lastConfIndex > CommitIndex || !CommittedInCurrentTerm) return;
+        foreach (var learner in _membership.Learners)
+            if (_progress.TryGetValue(learner, out var pr) && pr.Match >= CommitIndex)
+            {
+                ProposeConfChange(new ConfChange(ConfChangeType.PromoteLearner, learner));
+                return;
+            }
+    }
+
+    /// <summary>
+    /// Dissertation 4.2.2: a leader removed from the membership manages the cluster until the change commits (without
+    /// counting itself), then tells the followers the commit, hands over to the most caught-up voter and steps down.
+    /// </summary>
+    private void MaybeStepDownRemoved()
+    {
+        if (Role != RaftRole.Leader || IsVoter || _lastConfIndex > CommitIndex) return;
+        BroadcastHeartbeat();
+        if (MostCaughtUpVoter() is { } next && _progress[next].Match == _log.LastIndex) SendTimeoutNow(next);
+        BecomeFollower(Term, null);
     }
 
     private void HandleHeartbeatResponse(HeartbeatResponse m)
@@ -638,6 +884,7 @@ public sealed class RaftNode
         if (m.Round > pr.AckedRound) pr.AckedRound = m.Round;
         if (pr.Match < _log.LastIndex) SendAppend(m.From, sendIfEmpty: true);
         ReleaseConfirmedReads();
+        AfterLeaderProgress(m.From);
     }
 
     /// <summary>Section 5.4.2 (Figure 8): only an entry of the current term is committed by counting replicas.</summary>
@@ -658,8 +905,11 @@ public sealed class RaftNode
     {
         if (Role == RaftRole.Leader)
         {
-            if (m.Data.Length > _config.EntryBytesMax || _log.LastIndex - CommitIndex >= _config.UncommittedEntriesMax)
-                return new ProposeResult(ProposeStatus.Dropped, 0, 0, LeaderId);
+            var reason = m.Data.Length > _config.EntryBytesMax ? $"entry larger than {_config.EntryBytesMax} bytes"
+                : _log.LastIndex - CommitIndex >= _config.UncommittedEntriesMax ? "too many uncommitted entries"
+                : TransferTarget is not null ? "a leadership transfer is under way" // dissertation 3.10
+                : null;
+            if (reason is not null) return new ProposeResult(ProposeStatus.Dropped, 0, 0, LeaderId, reason);
             var entry = new LogEntry(_log.LastIndex + 1, Term, EntryType.Normal, m.Data);
             _log.Append(entry);
             _appendPending = true; // every proposal until the next Ready shares one AppendEntries per follower
@@ -671,7 +921,7 @@ public sealed class RaftNode
             Send(new Propose(Id, leader, m.Data));
             return new ProposeResult(ProposeStatus.Forwarded, 0, 0, leader);
         }
-        return new ProposeResult(ProposeStatus.Dropped, 0, 0, LeaderId);
+        return new ProposeResult(ProposeStatus.Dropped, 0, 0, LeaderId, LeaderId is null ? "no known leader" : "not forwarded");
     }
 
     // ---------------------------------------------------------------- reads (dissertation 6.4)
@@ -702,7 +952,7 @@ public sealed class RaftNode
             _readsAtLeader.Add(new PendingRead(m.RequestId, m.From, 0, 0));
             return;
         }
-        if (_peers.IsEmpty || (m.Mode == ReadMode.Lease && LeaseValid()))
+        if (SoleVoter || (m.Mode == ReadMode.Lease && LeaseValid()))
         {
             ReleaseRead(m.RequestId, m.From, CommitIndex);
             return;
@@ -715,7 +965,7 @@ public sealed class RaftNode
     private void StartDeferredReads()
     {
         if (_readsAtLeader.Count == 0 || _readsAtLeader[0].Round != 0 || !CommittedInCurrentTerm) return;
-        if (_peers.IsEmpty)
+        if (SoleVoter)
         {
             foreach (var r in _readsAtLeader) ReleaseRead(r.RequestId, r.From, CommitIndex);
             _readsAtLeader.Clear();
@@ -763,8 +1013,9 @@ public sealed class RaftNode
     /// </summary>
     private bool LeaseValid()
     {
-        if (!_config.CheckQuorum || Role != RaftRole.Leader) return false;
-        if (_peers.IsEmpty) return true;
+        // A transferring leader may already have told its target to take over: no lease (dissertation 3.10).
+        if (!_config.CheckQuorum || Role != RaftRole.Leader || TransferTarget is not null) return false;
+        if (SoleVoter) return true;
         var acked = QuorumAckedRound();
         return acked > 0 && _roundSentTick.TryGetValue(acked, out var sentTick)
             && _ticksTotal < sentTick + _config.ElectionTicks - _config.LeaseClockDriftTicks;

@@ -4,23 +4,41 @@ using DistSysActors.Core.Raft.KeyValue;
 
 namespace DistSysActors.Core.Tests.Raft;
 
-/// <summary>What a host would keep on disk for one node.</summary>
+/// <summary>What a host would keep on disk for one node: hard state, latest snapshot, entries after it.</summary>
 internal sealed class MemoryStorage
 {
     public HardState HardState { get; private set; } = HardState.Empty;
+    public RaftSnapshot? Snapshot { get; private set; }
     public List<LogEntry> Entries { get; } = [];
+
+    private long Offset => Snapshot?.Meta.Index ?? 0;
 
     public void Persist(Ready ready)
     {
+        if (ready.Snapshot is not null)
+        {
+            Snapshot = ready.Snapshot;
+            Entries.Clear(); // the Ready's contract: a snapshot replaces the whole stored log
+        }
         if (ready.HardState is not null) HardState = ready.HardState;
         if (ready.Entries.IsEmpty) return;
         var first = ready.Entries[0].Index;
-        if (first <= Entries.Count) Entries.RemoveRange((int)(first - 1), Entries.Count - (int)(first - 1));
-        if (first != Entries.Count + 1) throw new InvalidOperationException($"gap in persisted log: have {Entries.Count}, appending {first}");
+        var keep = (int)(first - Offset - 1);
+        if (keep < 0) throw new InvalidOperationException($"entry {first} is covered by the stored snapshot at {Offset}");
+        if (keep < Entries.Count) Entries.RemoveRange(keep, Entries.Count - keep);
+        if (keep != Entries.Count) throw new InvalidOperationException($"gap in persisted log: have through {Offset + Entries.Count}, appending {first}");
         Entries.AddRange(ready.Entries);
     }
 
-    public RaftPersistentState State => new(HardState, [.. Entries]);
+    /// <summary>The host's side of Compact: keep the snapshot, drop the entries it covers.</summary>
+    public void SaveSnapshot(RaftSnapshot snapshot)
+    {
+        var drop = (int)Math.Min(Entries.Count, snapshot.Meta.Index - Offset);
+        Entries.RemoveRange(0, drop);
+        Snapshot = snapshot;
+    }
+
+    public RaftPersistentState State => new(HardState, [.. Entries], Snapshot);
 }
 
 /// <summary>
@@ -44,6 +62,7 @@ internal sealed class RaftTestCluster
 
     private readonly Queue<RaftMessage> _inFlight = new();
     private readonly Func<NodeId, RaftConfig> _configFor;
+    private readonly HashSet<NodeId> _joining = [];
     private readonly long _seed;
 
     public RaftTestCluster(int size, long seed = 1, Func<RaftConfig, RaftConfig>? configure = null)
@@ -68,12 +87,68 @@ internal sealed class RaftTestCluster
 
     private void Start(NodeId id)
     {
-        Nodes[id] = new RaftNode(_configFor(id), new DeterministicRandom(_seed * 1_000 + id.Value), Storage[id].State);
-        Applied[id] = [];
+        var config = _configFor(id);
+        if (_joining.Contains(id)) config = config with { Voters = [] };
+        Nodes[id] = new RaftNode(config, new DeterministicRandom(_seed * 1_000 + id.Value), Storage[id].State);
+        Applied[id] = Storage[id].Snapshot is { } snapshot ? DecodeApplied(snapshot.Data) : [];
         Kv[id] = new KeyValueStore();
         Reads[id] = [];
         ReadsDropped[id] = [];
         KvResults[id] = [];
+    }
+
+    /// <summary>A fresh node with no voters configured, waiting to be added by a membership change.</summary>
+    public RaftNode AddJoiningNode(int id)
+    {
+        var nid = N(id);
+        _joining.Add(nid);
+        Storage[nid] = new MemoryStorage();
+        Start(nid);
+        return Nodes[nid];
+    }
+
+    /// <summary>The host takes a snapshot of its state machine at the applied index and compacts the log.</summary>
+    public RaftSnapshot TakeSnapshot(int id)
+    {
+        var nid = N(id);
+        var node = Nodes[nid];
+        var snapshot = new RaftSnapshot(node.SnapshotMetaAt(node.AppliedIndex), EncodeApplied(Applied[nid]));
+        Storage[nid].SaveSnapshot(snapshot);
+        node.Compact(snapshot);
+        return snapshot;
+    }
+
+    /// <summary>The test state machine is the list of applied entries; its snapshot is that list, encoded.</summary>
+    public static byte[] EncodeApplied(IReadOnlyList<LogEntry> applied)
+    {
+        using var ms = new MemoryStream();
+        using var w = new BinaryWriter(ms);
+        w.Write(applied.Count);
+        foreach (var e in applied)
+        {
+            w.Write(e.Index);
+            w.Write(e.Term);
+            w.Write((int)e.Type);
+            w.Write(e.Data.Length);
+            w.Write(e.Data);
+        }
+        w.Flush();
+        return ms.ToArray();
+    }
+
+    public static List<LogEntry> DecodeApplied(byte[] data)
+    {
+        using var r = new BinaryReader(new MemoryStream(data));
+        var n = r.ReadInt32();
+        var list = new List<LogEntry>(n);
+        for (var i = 0; i < n; i++)
+        {
+            var index = r.ReadInt64();
+            var term = r.ReadInt64();
+            var type = (EntryType)r.ReadInt32();
+            list.Add(new LogEntry(index, term, type, r.ReadBytes(r.ReadInt32())));
+        }
+        return list;
     }
 
     /// <summary>Crash: volatile state is lost; the node comes back from its storage.</summary>
@@ -100,6 +175,11 @@ internal sealed class RaftTestCluster
         foreach (var m in ready.MessagesBeforePersist) Send(m);
         Storage[id].Persist(ready);
         foreach (var m in ready.Messages) Send(m);
+        if (ready.Snapshot is not null)
+        {
+            Applied[id] = DecodeApplied(ready.Snapshot.Data);
+            Kv[id] = new KeyValueStore(); // the key-value store is not part of the test snapshot
+        }
         foreach (var e in ready.CommittedEntries)
         {
             Applied[id].Add(e);
@@ -149,7 +229,7 @@ internal sealed class RaftTestCluster
     {
         for (var r = 0; r < rounds; r++)
         {
-            foreach (var (id, node) in Nodes)
+            foreach (var (id, node) in Nodes.ToList())
                 if (!Down.Contains(id)) node.Tick();
             Stabilize();
         }
