@@ -30,7 +30,7 @@ public sealed class RaftInvariantChecker
     // Membership after each committed ConfChange entry, in index order (the initial membership before the first).
     private readonly List<(long Index, Membership Membership)> _committedMemberships = [];
     // ConfChange entries seen in some log but not yet known committed: the membership a leader may be counting on.
-    private readonly Dictionary<(long Index, long Term), ConfChange> _pendingConfChanges = [];
+    private readonly Dictionary<(long Index, long Term), LogEntry> _pendingConfChanges = [];
     private readonly List<LogEntry> _appliedAt = [];
     private readonly Dictionary<NodeId, long> _lastApplied = [];
     private readonly Dictionary<long, (long Term, ulong Hash, NodeId Node)> _snapshotAt = [];
@@ -170,7 +170,7 @@ public sealed class RaftInvariantChecker
             else
             {
                 _entries[(e.Index, e.Term)] = (e, prevTerm);
-                if (e.Type == EntryType.ConfChange && e.Index > _committed.Count) _pendingConfChanges[(e.Index, e.Term)] = ConfChange.Decode(e.Data);
+                if (e.Type == EntryType.ConfChange && e.Index > _committed.Count) _pendingConfChanges[(e.Index, e.Term)] = e;
             }
             verified.Entries.Add(e);
         }
@@ -196,13 +196,7 @@ public sealed class RaftInvariantChecker
             if (entry is null) return Fmt($"node {node.Id}: committed index {i} is compacted but no node applied it");
             _committed.Add(entry);
             _committedInTerm.Add(node.Term);
-            if (entry.Type == EntryType.ConfChange)
-            {
-                var membership = CommittedMembership;
-                var change = ConfChange.Decode(entry.Data);
-                // A change the leader refused to apply (it failed Check) is an entry without effect, as in RaftNode.
-                _committedMemberships.Add((entry.Index, membership.Check(change) is null ? membership.Apply(change) : membership));
-            }
+            if (entry.Type == EntryType.ConfChange) _committedMemberships.Add((entry.Index, After(CommittedMembership, entry)));
         }
         foreach (var stale in _pendingConfChanges.Keys.Where(k => k.Index <= _committed.Count).ToList()) _pendingConfChanges.Remove(stale);
         return null;
@@ -278,8 +272,16 @@ public sealed class RaftInvariantChecker
         }
         if (HasMajority(at, copies)) return null;
         foreach (var change in _pendingConfChanges.Values)
-            if (at.Check(change) is null && HasMajority(at.Apply(change), copies)) return null;
+            if (HasMajority(After(at, change), copies)) return null;
         return Fmt($"durability: committed entry {last} is persisted on only {copies.Count} nodes ({string.Join(",", copies)}) of voters {at}");
+    }
+
+    /// <summary>The membership a ConfChange entry leads to: the one it carries, else its change applied (if valid), as in RaftNode.</summary>
+    private static Membership After(Membership m, LogEntry e)
+    {
+        if (ConfChange.DecodeMembership(e.Data) is { } carried) return carried;
+        var change = ConfChange.Decode(e.Data);
+        return m.Check(change) is null ? m.Apply(change) : m;
     }
 
     private static bool HasMajority(Membership m, IReadOnlyCollection<NodeId> copies) => copies.Count(m.IsVoter) >= m.Voters.Length / 2 + 1;

@@ -199,26 +199,15 @@ public sealed class RaftSimNode : ISimNode<object>
     }
 
     /// <summary>
-    /// A snapshot installed from a leader replaces the stored prefix through its index; the stored entries after it stay
-    /// only as far as the node kept them in its log (it keeps them when they follow the snapshot's entry, Figure 13).
+    /// A snapshot installed from a leader replaces the whole stored log (the entries the node kept after it come again in
+    /// the Ready's Entries, written next).
     /// </summary>
     private void PersistSnapshot(RaftSnapshot snapshot)
     {
         var index = snapshot.Meta.Index;
         if (index < _log.FirstIndex) throw new InvalidOperationException($"node {Id}: installing snapshot {index} below the stored one {_log.FirstIndex}");
         _storage.Put(SnapshotKey, snapshot);
-        if (index >= _log.NextIndex)
-        {
-            _log.Reset(index);
-            return;
-        }
-        var raft = Raft!;
-        var kept = index; // position p holds index p + 1
-        while (kept < _log.NextIndex && kept + 1 >= raft.FirstLogIndex && kept + 1 <= raft.LastLogIndex
-               && _log[kept].Equals(raft.Log[(int)(kept + 1 - raft.FirstLogIndex)]))
-            kept++;
-        _log.TruncateFrom(kept);
-        _log.RemoveBefore(index);
+        _log.Reset(index); // position p holds index p + 1
     }
 
     /// <summary>
