@@ -2,6 +2,7 @@ using DistSysActors.Core;
 using DistSysActors.Core.Network;
 using DistSysActors.Core.Raft;
 using DistSysActors.Simulation.Raft;
+using static DistSysActors.Simulation.Tests.Raft.RaftScenarioChecks;
 
 namespace DistSysActors.Simulation.Tests.Raft;
 
@@ -14,42 +15,9 @@ public sealed class RaftSnapshotSimulationTests
 {
     private const int SnapshotEntries = 24;
 
-    private static void Check(bool condition, RaftSimCluster c, string what)
-    {
-        if (!condition) throw new Xunit.Sdk.XunitException($"seed={c.Seed} t={c.Sim.NowMs}ms: {what}; {c.Describe()}");
-    }
-
     /// <summary>Small chunks so a snapshot of a few keys already takes several InstallSnapshot messages.</summary>
     private static RaftSimCluster Cluster(long seed, int size, int snapshotEntries = SnapshotEntries, int? voters = null) =>
         new(new SimulatorOptions { Seed = seed }, size, config => config with { SnapshotChunkBytes = 128 }, voters) { SnapshotEntries = snapshotEntries };
-
-    private static NodeId ElectedLeader(RaftSimCluster c, long maxMs = 5_000, IEnumerable<NodeId>? among = null)
-    {
-        var leader = c.RunUntilLeader(maxMs, among);
-        Check(leader is not null, c, "no leader elected");
-        return leader!.Value;
-    }
-
-    /// <summary>Every node's state machine holds the same data, sessions included (compared as canonical snapshots).</summary>
-    private static void CheckReplicasEqual(RaftSimCluster c, IEnumerable<NodeId> nodes)
-    {
-        var states = nodes.Select(id => (id, c.Node(id)!.Kv)).ToList();
-        var reference = states[0].Kv.Snapshot();
-        foreach (var (id, kv) in states)
-            Check(kv.Snapshot().AsSpan().SequenceEqual(reference), c, $"node {id} state differs from node {states[0].id} (applied {kv.AppliedIndex} vs {states[0].Kv.AppliedIndex})");
-    }
-
-    /// <summary>Stops the workload, commits one last write on every node, and waits until all applied the same index.</summary>
-    private static void Settle(RaftSimCluster c, RaftKvWorkload workload, IReadOnlyList<NodeId> nodes)
-    {
-        workload.Stop();
-        c.Sim.ClearFaults();
-        foreach (var id in nodes.Where(id => c.Node(id) is null)) c.Restart(id);
-        c.Commit(c.NewPut("final", "1"), nodes.Count, 20_000);
-        var leader = c.Leader()!.Value;
-        Check(c.Sim.RunUntil(() => nodes.All(id => c.Node(id)!.Kv.AppliedIndex == c.Raft(leader)!.CommitIndex), 5_000), c, "replicas did not settle");
-        CheckReplicasEqual(c, nodes);
-    }
 
     [Fact]
     public void SnapshotsAndCrashesOfAllNodesNeverDecreaseTheAppliedIndex() => SeedRunner.Run(30, seed =>
@@ -82,6 +50,7 @@ public sealed class RaftSnapshotSimulationTests
         Check(c.Ids.Sum(c.SnapshotsTaken) > 0 && c.Ids.All(id => c.PersistedSnapshot(id) is not null), c, "no snapshots were taken");
         Settle(c, workload, c.Ids);
         Check(c.Ids.Max(id => c.Node(id)!.Kv.AppliedIndex) >= clusterApplied, c, "cluster applied index went back");
+        CheckHistory(c, workload, completedMin: 20);
     });
 
     private static void LaggingFollowerRun(long seed, bool unreliable, bool crash)
@@ -110,6 +79,7 @@ public sealed class RaftSnapshotSimulationTests
         Check(c.Sim.Network.SentOf<InstallSnapshot>() > 1, c, "a multi-chunk snapshot should take several InstallSnapshot messages");
         c.Sim.RunFor(random.NextInt(0, 500));
         Settle(c, workload, c.Ids);
+        CheckHistory(c, workload, completedMin: 20);
     }
 
     [Fact]
@@ -117,4 +87,47 @@ public sealed class RaftSnapshotSimulationTests
 
     [Fact]
     public void LaggingFollowerCatchesUpThroughInstallSnapshotOnUnreliableNetwork() => SeedRunner.Run(30, seed => LaggingFollowerRun(seed, unreliable: true, crash: seed % 2 == 1));
+    /// <summary>
+    /// A long run under crashes, partitions and an unreliable network: no node's disk ever holds more log entries than the
+    /// snapshot threshold plus the entries a leader may have uncommitted (a host compacts only through what it applied).
+    /// </summary>
+    [Fact]
+    public void PersistedLogStaysUnderTheBoundDuringALongRun() => SeedRunner.Run(12, seed =>
+    {
+        const int snapshotEntries = 40, uncommittedMax = 32;
+        var c = new RaftSimCluster(new SimulatorOptions { Seed = seed }, 5, config => config with { UncommittedEntriesMax = uncommittedMax })
+        {
+            SnapshotEntries = snapshotEntries,
+        };
+        const int bound = snapshotEntries + uncommittedMax;
+        c.Sim.Invariants.Add("persisted log bound", () =>
+        {
+            foreach (var id in c.Ids)
+            {
+                var held = c.PersistedEntryCount(id);
+                if (held > bound) return $"node {id} holds {held} log entries on disk, bound {bound}";
+            }
+            return null;
+        });
+        var random = c.Sim.ForkRandom();
+        var workload = new RaftKvWorkload(c, clients: 5, keys: 10, readsAndCas: true);
+        workload.Start();
+        for (var iteration = 0; iteration < 30; iteration++)
+        {
+            c.Sim.RunFor(random.NextInt(100, 300));
+            var target = c.Ids[random.NextInt(0, c.Ids.Length)];
+            switch (random.NextInt(0, 6))
+            {
+                case 0: if (c.Ids.Count(id => c.Node(id) is not null) > 3) c.Crash(target); break;
+                case 1: if (c.Node(target) is null) c.Restart(target); break;
+                case 2: c.Sim.Isolate(target); break;
+                case 3: c.Sim.SetFaults(c.Sim.Faults with { DropRate = 0.05, DuplicateRate = 0.02, DelayMaxMs = 15, Reorder = true }); break;
+                default: c.Sim.ClearFaults(); break;
+            }
+        }
+        Settle(c, workload, c.Ids);
+        var committed = c.Checker.Committed.Count;
+        Check(committed >= 5 * bound, c, $"only {committed} entries committed: the run did not test the bound");
+        Check(c.Ids.All(id => c.PersistedSnapshot(id) is not null), c, "some node holds no snapshot");
+    });
 }
