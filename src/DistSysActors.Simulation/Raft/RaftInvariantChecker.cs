@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Globalization;
 using DistSysActors.Core;
 using DistSysActors.Core.Raft;
@@ -35,6 +34,7 @@ public sealed class RaftInvariantChecker
     private readonly Dictionary<NodeId, long> _lastApplied = [];
     private readonly Dictionary<long, (long Term, ulong Hash, NodeId Node)> _snapshotAt = [];
     private readonly Dictionary<NodeId, long> _persistedSnapshotHigh = [];
+    private readonly List<NodeId> _copies = [];
     private string? _applyViolation;
 
     /// <summary>A checker for a cluster whose voters are nodes 1..clusterSize from the start.</summary>
@@ -198,7 +198,8 @@ public sealed class RaftInvariantChecker
             _committedInTerm.Add(node.Term);
             if (entry.Type == EntryType.ConfChange) _committedMemberships.Add((entry.Index, After(CommittedMembership, entry)));
         }
-        foreach (var stale in _pendingConfChanges.Keys.Where(k => k.Index <= _committed.Count).ToList()) _pendingConfChanges.Remove(stale);
+        if (_pendingConfChanges.Count > 0)
+            foreach (var stale in _pendingConfChanges.Keys.Where(k => k.Index <= _committed.Count).ToList()) _pendingConfChanges.Remove(stale);
         return null;
     }
 
@@ -263,7 +264,8 @@ public sealed class RaftInvariantChecker
         if (_committed.Count == 0) return null;
         var last = _committed[^1];
         var at = CommittedMembership;
-        var copies = ImmutableArray.CreateBuilder<NodeId>();
+        var copies = _copies;
+        copies.Clear();
         foreach (var view in nodes)
         {
             if (view.PersistedSnapshotIndex >= last.Index) { copies.Add(view.Id); continue; }
