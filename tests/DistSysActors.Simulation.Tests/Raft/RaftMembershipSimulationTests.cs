@@ -38,13 +38,16 @@ public sealed class RaftMembershipSimulationTests
         c.Sim.SetFaults(Unreliable);
         var workload = new RaftKvWorkload(c, clients: 4, keys: 4, readsAndCas: true, timeoutMs: 400);
         workload.Start();
-        c.Sim.RunFor(random.NextInt(100, 400)); // let the log grow past a snapshot before the learners arrive
+        // The learners arrive after the leader compacted its log, so they catch up through InstallSnapshot.
+        Check(c.Sim.RunUntil(() => c.Leader() is { } l && c.Raft(l)!.FirstLogIndex > 1, 10_000), c, "the leader never compacted");
+        c.Sim.RunFor(random.NextInt(0, 300));
         foreach (var id in new[] { N(4), N(5) })
         {
             Disturb(c, random);
             c.AddVoter(id, 20_000);
         }
         Check(c.Checker.CommittedMembership.Voters.Length == 5, c, $"grown to {c.Checker.CommittedMembership}");
+        Check(c.SnapshotsInstalled(N(4)) > 0 && c.SnapshotsInstalled(N(5)) > 0, c, "a learner caught up without InstallSnapshot");
         c.Sim.RunFor(random.NextInt(100, 400));
         // Shrink by two of the original nodes, the current leader among them half of the time.
         var leader = ElectedLeader(c, 10_000);
