@@ -95,7 +95,7 @@ public sealed class RaftSnapshotSimulationTests
     /// snapshot threshold plus the entries a leader may have uncommitted (a host compacts only through what it applied).
     /// </summary>
     [Fact]
-    public void PersistedLogStaysUnderTheBoundDuringALongRun() => SeedRunner.Run(8, seed =>
+    public void PersistedLogStaysUnderTheBoundDuringALongRun() => SeedRunner.Run(6, seed =>
     {
         const int snapshotEntries = 40, uncommittedMax = 32;
         var c = new RaftSimCluster(new SimulatorOptions { Seed = seed }, 5, config => config with { UncommittedEntriesMax = uncommittedMax })
@@ -115,7 +115,7 @@ public sealed class RaftSnapshotSimulationTests
         var random = c.Sim.ForkRandom();
         var workload = new RaftKvWorkload(c, clients: 5, keys: 10, readsAndCas: true);
         workload.Start();
-        for (var iteration = 0; iteration < 20; iteration++)
+        for (var iteration = 0; iteration < 30; iteration++)
         {
             c.Sim.RunFor(random.NextInt(100, 300));
             var target = c.Ids[random.NextInt(0, c.Ids.Length)];
@@ -130,7 +130,7 @@ public sealed class RaftSnapshotSimulationTests
         }
         Settle(c, workload, c.Ids);
         var committed = c.Checker.Committed.Count;
-        Check(committed >= 5 * bound, c, $"only {committed} entries committed: the run did not test the bound");
+        Check(committed >= 3 * bound, c, $"only {committed} entries committed: the run did not test the bound");
         Check(c.Ids.All(id => c.PersistedSnapshot(id) is not null), c, "some node holds no snapshot");
     });
 }
