@@ -50,6 +50,8 @@ public sealed class RaftNode
     private long _lastConfIndex;
     private int _transferElapsed;
     private bool _timeoutNowSent;
+    // A TimeoutNow may arrive late and start an election that passes the voters' leases: no lease for the rest of the term.
+    private bool _timeoutNowSentThisTerm;
 
     private readonly Dictionary<NodeId, bool> _votes = [];
     private readonly SortedDictionary<NodeId, Progress> _progress = [];
@@ -445,7 +447,7 @@ public sealed class RaftNode
         // The leader's own durable entries now count toward the commit quorum (dissertation 10.2.1).
         if (Role == RaftRole.Leader)
         {
-            if (MaybeCommit()) BroadcastAppend(sendIfEmpty: false);
+            MaybeCommit();
             AfterLeaderProgress();
         }
     }
@@ -473,6 +475,7 @@ public sealed class RaftNode
         {
             Term = term;
             VotedFor = null;
+            _incoming = null; // chunks from an older leader will not be completed
         }
         if (Role == RaftRole.Leader) DropLeaderReads();
         if (leaderChanged) DropForwardedReads();
@@ -522,6 +525,7 @@ public sealed class RaftNode
         Role = RaftRole.Leader;
         LeaderId = Id;
         TransferTarget = null;
+        _timeoutNowSentThisTerm = false;
         ResetTimers();
         _progress.Clear();
         foreach (var peer in _peers)
@@ -845,6 +849,7 @@ public sealed class RaftNode
     private void SendTimeoutNow(NodeId target)
     {
         _timeoutNowSent = true;
+        _timeoutNowSentThisTerm = true;
         SendBeforePersist(new TimeoutNow(Id, target, Term));
     }
 
@@ -921,7 +926,11 @@ public sealed class RaftNode
             Send(new Propose(Id, leader, m.Data));
             return new ProposeResult(ProposeStatus.Forwarded, 0, 0, leader);
         }
-        return new ProposeResult(ProposeStatus.Dropped, 0, 0, LeaderId, LeaderId is null ? "no known leader" : "not forwarded");
+        var why = LeaderId is null ? "no known leader"
+            : !_config.ProposalForwarding ? "not the leader and proposal forwarding is off"
+            : m.Data.Length > _config.EntryBytesMax ? $"entry larger than {_config.EntryBytesMax} bytes"
+            : "not the leader";
+        return new ProposeResult(ProposeStatus.Dropped, 0, 0, LeaderId, why);
     }
 
     // ---------------------------------------------------------------- reads (dissertation 6.4)
@@ -1014,7 +1023,7 @@ public sealed class RaftNode
     private bool LeaseValid()
     {
         // A transferring leader may already have told its target to take over: no lease (dissertation 3.10).
-        if (!_config.CheckQuorum || Role != RaftRole.Leader || TransferTarget is not null) return false;
+        if (!_config.CheckQuorum || Role != RaftRole.Leader || TransferTarget is not null || _timeoutNowSentThisTerm) return false;
         if (SoleVoter) return true;
         var acked = QuorumAckedRound();
         return acked > 0 && _roundSentTick.TryGetValue(acked, out var sentTick)

@@ -70,4 +70,33 @@ public sealed class ProgressTests
         Assert.Equal(decreased, pr.MaybeDecrease(rejected, hint));
         Assert.Equal(expectedNext, pr.Next);
     }
+
+    [Fact]
+    public void InflightBytesLimitPausesReplicationUntilAcknowledged()
+    {
+        var pr = new Progress(1, inflightMax: 100, inflightBytesMax: 100);
+        pr.BecomeReplicate();
+        pr.OnSent(1, 1, 60);
+        Assert.False(pr.IsPaused);
+        pr.OnSent(2, 1, 60);
+        Assert.True(pr.IsPaused);
+        Assert.Equal(120, pr.InflightBytes);
+        pr.MaybeUpdate(1);
+        Assert.False(pr.IsPaused);
+        Assert.Equal(60, pr.InflightBytes);
+    }
+
+    [Fact]
+    public void SnapshotStateAllowsOneChunkInFlight()
+    {
+        var pr = new Progress(1, inflightMax: 4);
+        pr.BecomeSnapshot(new RaftSnapshot(new SnapshotMeta(5, 1, Membership.Empty), new byte[10]));
+        Assert.False(pr.IsPaused);
+        pr.OnSnapshotChunkSent(tick: 3);
+        Assert.True(pr.IsPaused);
+        pr.OnSnapshotChunkAnswered(20); // clamped to the snapshot's size
+        Assert.False(pr.IsPaused);
+        Assert.Equal(10, pr.SnapshotOffset);
+        Assert.False(pr.MaybeDecrease(4, 1)); // refusals of older appends do not interrupt the snapshot
+    }
 }

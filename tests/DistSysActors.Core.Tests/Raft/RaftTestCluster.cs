@@ -63,6 +63,7 @@ internal sealed class RaftTestCluster
     private readonly Queue<RaftMessage> _inFlight = new();
     private readonly Func<NodeId, RaftConfig> _configFor;
     private readonly HashSet<NodeId> _joining = [];
+    private readonly HashSet<NodeId> _withoutKv = [];
     private readonly long _seed;
 
     public RaftTestCluster(int size, long seed = 1, Func<RaftConfig, RaftConfig>? configure = null)
@@ -91,6 +92,7 @@ internal sealed class RaftTestCluster
         if (_joining.Contains(id)) config = config with { Voters = [] };
         Nodes[id] = new RaftNode(config, new DeterministicRandom(_seed * 1_000 + id.Value), Storage[id].State);
         Applied[id] = Storage[id].Snapshot is { } snapshot ? DecodeApplied(snapshot.Data) : [];
+        if (Storage[id].Snapshot is not null) _withoutKv.Add(id);
         Kv[id] = new KeyValueStore();
         Reads[id] = [];
         ReadsDropped[id] = [];
@@ -178,12 +180,12 @@ internal sealed class RaftTestCluster
         if (ready.Snapshot is not null)
         {
             Applied[id] = DecodeApplied(ready.Snapshot.Data);
-            Kv[id] = new KeyValueStore(); // the key-value store is not part of the test snapshot
+            _withoutKv.Add(id); // the key-value store is not part of the test snapshot
         }
         foreach (var e in ready.CommittedEntries)
         {
             Applied[id].Add(e);
-            if (Kv[id].Apply(e) is { } result) KvResults[id].Add(result);
+            if (!_withoutKv.Contains(id) && Kv[id].Apply(e) is { } result) KvResults[id].Add(result);
         }
         Reads[id].AddRange(ready.ReadStates);
         ReadsDropped[id].AddRange(ready.ReadsDropped);
@@ -211,7 +213,7 @@ internal sealed class RaftTestCluster
             if (_inFlight.Count > 0)
             {
                 var m = _inFlight.Dequeue();
-                if (Connected(m)) Nodes[m.To].Step(m);
+                if (Connected(m) && Nodes.TryGetValue(m.To, out var to)) to.Step(m);
                 progressed = true;
             }
             if (!progressed) return;
