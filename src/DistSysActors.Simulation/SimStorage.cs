@@ -147,6 +147,18 @@ public sealed class SimLog<T> : SimStorage.ISimLog
         FirstIndex = index;
     }
 
+    /// <summary>
+    /// Deletes every record; the next appended record gets position <paramref name="nextIndex"/>, which may lie past the
+    /// end (a Raft snapshot installed beyond the log's last entry).
+    /// </summary>
+    public void Reset(long nextIndex)
+    {
+        if (nextIndex < FirstIndex) throw new ArgumentOutOfRangeException(nameof(nextIndex), $"index {nextIndex} below FirstIndex {FirstIndex}");
+        _owner.OnWrite(0);
+        _records.Clear();
+        FirstIndex = nextIndex;
+    }
+
     /// <summary>Records from <paramref name="fromIndex"/> to the end, copied.</summary>
     public IReadOnlyList<T> ReadFrom(long fromIndex)
     {

@@ -39,6 +39,19 @@ public class SimStorageTests
     }
 
     [Fact]
+    public void A_log_can_restart_empty_past_its_end()
+    {
+        var log = _storage.Log<string>("raft-log");
+        log.AppendRange(["a", "b"]);
+        log.RemoveBefore(1);
+        log.Reset(10);
+        Assert.Equal((10L, 10L, 0), (log.FirstIndex, log.NextIndex, log.Count));
+        log.Append("k");
+        Assert.Equal("k", log[10]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => log.Reset(9));
+    }
+
+    [Fact]
     public void A_log_is_opened_with_the_type_it_was_created_with()
     {
         _storage.Log<int>("numbers").Append(1);

@@ -4,29 +4,63 @@ using DistSysActors.Core.Raft;
 
 namespace DistSysActors.Simulation.Raft;
 
-/// <summary>One node as the checker sees it: its live core (null while down) and what its disk holds.</summary>
-public readonly record struct RaftNodeView(NodeId Id, RaftNode? Live, IReadOnlyList<LogEntry> PersistedLog);
+/// <summary>
+/// One node as the checker sees it: its live core (null while down) and what its disk holds: the snapshot's position
+/// (0@0 without one) and the log entries after it.
+/// </summary>
+public readonly record struct RaftNodeView(
+    NodeId Id, RaftNode? Live, IReadOnlyList<LogEntry> PersistedLog, long PersistedSnapshotIndex = 0, long PersistedSnapshotTerm = 0);
 
 /// <summary>
 /// The safety properties of Raft (paper Figure 3), checked incrementally so they can run after every
 /// simulation event: election safety, log matching, leader completeness, state-machine safety, and
 /// durability (every committed entry is on a majority of persisted logs, so no crash can lose it).
+/// Logs may be compacted: a node holds a snapshot (index, term) and the entries after it, and the properties
+/// are checked on what each node still holds, with snapshots standing for the committed prefix they cover.
 /// </summary>
-public sealed class RaftInvariantChecker(int clusterSize)
+public sealed class RaftInvariantChecker
 {
+    private readonly Membership _initialMembership;
     private readonly Dictionary<long, NodeId> _leaderOfTerm = [];
     private readonly Dictionary<(long Index, long Term), (LogEntry Entry, long PrevTerm)> _entries = [];
-    private readonly Dictionary<NodeId, List<LogEntry>> _verified = [];
+    private readonly Dictionary<NodeId, VerifiedLog> _verified = [];
     private readonly List<LogEntry> _committed = [];
     private readonly List<long> _committedInTerm = [];
+    // Membership after each committed ConfChange entry, in index order (the initial membership before the first).
+    private readonly List<(long Index, Membership Membership)> _committedMemberships = [];
+    // ConfChange entries seen in some log but not yet known committed: the membership a leader may be counting on.
+    private readonly Dictionary<(long Index, long Term), LogEntry> _pendingConfChanges = [];
     private readonly List<LogEntry> _appliedAt = [];
     private readonly Dictionary<NodeId, long> _lastApplied = [];
+    private readonly Dictionary<long, (long Term, ulong Hash, NodeId Node)> _snapshotAt = [];
+    private readonly Dictionary<NodeId, long> _persistedSnapshotHigh = [];
+    private readonly List<NodeId> _copies = [];
     private string? _applyViolation;
 
-    public int Majority { get; } = clusterSize / 2 + 1;
+    /// <summary>A checker for a cluster whose voters are nodes 1..clusterSize from the start.</summary>
+    public RaftInvariantChecker(int clusterSize) : this(Enumerable.Range(1, clusterSize).Select(i => new NodeId(i))) { }
+
+    /// <summary>A checker for a cluster that starts with <paramref name="initialVoters"/> (other nodes join later).</summary>
+    public RaftInvariantChecker(IEnumerable<NodeId> initialVoters)
+    {
+        _initialMembership = new Membership(initialVoters, []);
+        if (_initialMembership.Voters.IsEmpty) throw new ArgumentException("a cluster needs at least one voter", nameof(initialVoters));
+    }
+
+    private sealed class VerifiedLog(long first)
+    {
+        public long First { get; set; } = first;
+        public List<LogEntry> Entries { get; } = [];
+    }
 
     /// <summary>Committed entries seen so far, index 1 first.</summary>
     public IReadOnlyList<LogEntry> Committed => _committed;
+
+    /// <summary>The membership after every committed entry seen so far.</summary>
+    public Membership CommittedMembership => _committedMemberships.Count == 0 ? _initialMembership : _committedMemberships[^1].Membership;
+
+    /// <summary>Snapshots recorded so far (taken or installed), one per index.</summary>
+    public int SnapshotIndexesSeen => _snapshotAt.Count;
 
     /// <summary>Records an entry a node's host applied (state-machine safety, apply order).</summary>
     public void OnApplied(NodeId node, LogEntry entry)
@@ -44,10 +78,34 @@ public sealed class RaftInvariantChecker(int clusterSize)
         else _applyViolation ??= Fmt($"node {node} applied {entry.Index} beyond the highest applied index {_appliedAt.Count}");
     }
 
-    /// <summary>A node restarted: its state machine is rebuilt from index 1, and its volatile log copy is gone.</summary>
-    public void OnRestart(NodeId node)
+    /// <summary>
+    /// A node's state machine now holds the snapshot: taken by its host after applying Meta.Index, or installed from a
+    /// leader. Snapshots at one index must be byte-identical everywhere (the state machine's encoding is canonical), and
+    /// an installed snapshot must not take the applied state back.
+    /// </summary>
+    public void OnSnapshot(NodeId node, SnapshotMeta meta, byte[] data, bool installed)
     {
-        _lastApplied[node] = 0;
+        ArgumentNullException.ThrowIfNull(meta);
+        ArgumentNullException.ThrowIfNull(data);
+        var last = _lastApplied.GetValueOrDefault(node);
+        if (installed ? meta.Index < last : meta.Index != last)
+            _applyViolation ??= Fmt($"node {node} {(installed ? "installed" : "took")} snapshot {meta.Index}@{meta.Term} with applied index {last}");
+        if (installed) _lastApplied[node] = meta.Index;
+        var hash = Fnv1a(data);
+        if (_snapshotAt.TryGetValue(meta.Index, out var known))
+        {
+            if (known.Term != meta.Term || known.Hash != hash)
+                _applyViolation ??= Fmt($"state-machine safety: node {node} has snapshot {meta.Index}@{meta.Term} unlike node {known.Node}'s {meta.Index}@{known.Term}");
+        }
+        else _snapshotAt[meta.Index] = (meta.Term, hash, node);
+        if (meta.Index <= _appliedAt.Count && _appliedAt[(int)meta.Index - 1].Term != meta.Term)
+            _applyViolation ??= Fmt($"node {node}: snapshot {meta.Index}@{meta.Term} but {_appliedAt[(int)meta.Index - 1]} was applied there");
+    }
+
+    /// <summary>A node restarted with its state machine restored through <paramref name="restoredIndex"/> (0: from scratch); its volatile log copy is gone.</summary>
+    public void OnRestart(NodeId node, long restoredIndex = 0)
+    {
+        _lastApplied[node] = restoredIndex;
         _verified.Remove(node);
     }
 
@@ -58,13 +116,13 @@ public sealed class RaftInvariantChecker(int clusterSize)
         foreach (var view in nodes)
         {
             if (view.Live is not { } node) continue;
-            var violation = CheckElectionSafety(node) ?? CheckLogMatching(node) ?? RecordCommitted(node);
+            var violation = CheckElectionSafety(node) ?? CheckLogMatching(node) ?? RecordCommitted(node) ?? CheckSnapshot(node);
             if (violation is not null) return violation;
         }
         foreach (var view in nodes)
             if (view.Live is { Role: RaftRole.Leader } leader && CheckLeaderCompleteness(leader) is { } violation)
                 return violation;
-        return CheckDurability(nodes);
+        return CheckPersistedSnapshots(nodes) ?? CheckDurability(nodes);
     }
 
     /// <summary>Section 5.2: at most one leader per term, over the whole run.</summary>
@@ -85,23 +143,36 @@ public sealed class RaftInvariantChecker(int clusterSize)
     private string? CheckLogMatching(RaftNode node)
     {
         var log = node.Log;
-        if (!_verified.TryGetValue(node.Id, out var verified)) _verified[node.Id] = verified = [];
-        var keep = Math.Min(verified.Count, log.Count);
-        while (keep > 0 && !ReferenceEquals(log[keep - 1], verified[keep - 1])) keep--;
-        verified.RemoveRange(keep, verified.Count - keep);
+        var first = node.FirstLogIndex;
+        if (!_verified.TryGetValue(node.Id, out var verified) || verified.First > first) _verified[node.Id] = verified = new VerifiedLog(first);
+        if (verified.First < first)
+        {
+            // Compacted since the last check: the verified prefix loses the same entries.
+            verified.Entries.RemoveRange(0, (int)Math.Min(first - verified.First, verified.Entries.Count));
+            verified.First = first;
+        }
+        var keep = Math.Min(verified.Entries.Count, log.Count);
+        while (keep > 0 && !ReferenceEquals(log[keep - 1], verified.Entries[keep - 1])) keep--;
+        verified.Entries.RemoveRange(keep, verified.Entries.Count - keep);
+        long? snapshotTerm = first == 1 ? 0 : node.Snapshot is { } s && s.Meta.Index == first - 1 ? s.Meta.Term : null;
+        if (snapshotTerm is null) return Fmt($"node {node.Id}: log starts at {first} without a snapshot at {first - 1}");
         for (var i = keep; i < log.Count; i++)
         {
             var e = log[i];
-            if (e.Index != i + 1) return Fmt($"node {node.Id}: log position {i + 1} holds index {e.Index}");
-            var prevTerm = i == 0 ? 0 : log[i - 1].Term;
+            if (e.Index != first + i) return Fmt($"node {node.Id}: log position {first + i} holds index {e.Index}");
+            var prevTerm = i == 0 ? snapshotTerm.Value : log[i - 1].Term;
             if (e.Term < prevTerm) return Fmt($"node {node.Id}: term decreases at index {e.Index}");
             if (_entries.TryGetValue((e.Index, e.Term), out var known))
             {
                 if (!known.Entry.Equals(e) || known.PrevTerm != prevTerm)
                     return Fmt($"log matching: node {node.Id} holds {e} (previous term {prevTerm}) but {known.Entry} (previous term {known.PrevTerm}) was seen at the same index and term");
             }
-            else _entries[(e.Index, e.Term)] = (e, prevTerm);
-            verified.Add(e);
+            else
+            {
+                _entries[(e.Index, e.Term)] = (e, prevTerm);
+                if (e.Type == EntryType.ConfChange && e.Index > _committed.Count) _pendingConfChanges[(e.Index, e.Term)] = e;
+            }
+            verified.Entries.Add(e);
         }
         return null;
     }
@@ -111,42 +182,117 @@ public sealed class RaftInvariantChecker(int clusterSize)
     {
         if (node.CommitIndex > node.LastLogIndex) return Fmt($"node {node.Id}: commit {node.CommitIndex} beyond last index {node.LastLogIndex}");
         var log = node.Log;
+        var first = node.FirstLogIndex;
         var overlap = Math.Min(node.CommitIndex, _committed.Count);
         // By log matching, agreeing at the last shared committed index means agreeing on the whole prefix.
-        if (overlap > 0 && !log[(int)overlap - 1].Equals(_committed[(int)overlap - 1]))
-            return Fmt($"committed entry changed: node {node.Id} has {log[(int)overlap - 1]} at {overlap} but {_committed[(int)overlap - 1]} was committed");
-        for (var i = _committed.Count; i < node.CommitIndex; i++)
+        if (overlap >= first && !log[(int)(overlap - first)].Equals(_committed[(int)overlap - 1]))
+            return Fmt($"committed entry changed: node {node.Id} has {log[(int)(overlap - first)]} at {overlap} but {_committed[(int)overlap - 1]} was committed");
+        if (overlap > 0 && overlap == first - 1 && node.Snapshot!.Meta.Term != _committed[(int)overlap - 1].Term)
+            return Fmt($"committed entry changed: node {node.Id} has snapshot {overlap}@{node.Snapshot.Meta.Term} but {_committed[(int)overlap - 1]} was committed");
+        for (var i = _committed.Count + 1; i <= node.CommitIndex; i++)
         {
-            _committed.Add(log[i]);
+            // A prefix compacted before the checker saw it committed was applied by this node or the snapshot's maker.
+            var entry = i >= first ? log[(int)(i - first)] : i <= _appliedAt.Count ? _appliedAt[i - 1] : null;
+            if (entry is null) return Fmt($"node {node.Id}: committed index {i} is compacted but no node applied it");
+            _committed.Add(entry);
             _committedInTerm.Add(node.Term);
+            if (entry.Type == EntryType.ConfChange) _committedMemberships.Add((entry.Index, After(CommittedMembership, entry)));
         }
+        if (_pendingConfChanges.Count > 0)
+            foreach (var stale in _pendingConfChanges.Keys.Where(k => k.Index <= _committed.Count).ToList()) _pendingConfChanges.Remove(stale);
         return null;
     }
 
-    /// <summary>Section 5.4: a leader holds every entry committed in an earlier term.</summary>
+    /// <summary>A snapshot stands for a committed prefix: its position must be that of a committed entry, its membership the committed one.</summary>
+    private string? CheckSnapshot(RaftNode node)
+    {
+        if (node.Snapshot is not { Meta: var meta }) return null;
+        if (meta.Index < 1) return Fmt($"node {node.Id}: snapshot at index {meta.Index}");
+        if (meta.Index > _committed.Count) return Fmt($"node {node.Id}: snapshot {meta.Index}@{meta.Term} beyond the committed index {_committed.Count}");
+        if (_committed[(int)meta.Index - 1].Term != meta.Term)
+            return Fmt($"node {node.Id}: snapshot {meta.Index}@{meta.Term} but {_committed[(int)meta.Index - 1]} was committed");
+        var expected = MembershipAt(meta.Index);
+        return meta.Membership.Equals(expected) ? null : Fmt($"node {node.Id}: snapshot {meta.Index} carries membership {meta.Membership}, committed was {expected}");
+    }
+
+    private Membership MembershipAt(long index)
+    {
+        var m = _initialMembership;
+        foreach (var (at, membership) in _committedMemberships)
+        {
+            if (at > index) break;
+            m = membership;
+        }
+        return m;
+    }
+
+    /// <summary>Section 5.4: a leader holds every entry committed in an earlier term (as an entry, or under its snapshot).</summary>
     private string? CheckLeaderCompleteness(RaftNode leader)
     {
         var i = _committed.Count;
         while (i > 0 && _committedInTerm[i - 1] >= leader.Term) i--;
-        if (i == 0) return null;
+        if (i == 0 || i < leader.FirstLogIndex) return null;
         var log = leader.Log;
-        if (log.Count < i || !log[i - 1].Equals(_committed[i - 1]))
+        var position = i - (int)leader.FirstLogIndex;
+        if (log.Count <= position || !log[position].Equals(_committed[i - 1]))
             return Fmt($"leader completeness: leader {leader.Id} of term {leader.Term} lacks committed entry {_committed[i - 1]} (committed in term {_committedInTerm[i - 1]})");
         return null;
     }
 
-    /// <summary>A committed entry is on a majority of disks; otherwise crashes could erase it.</summary>
+    /// <summary>A node's durable snapshot never moves back: its applied state, rebuilt from it after a crash, never goes backwards.</summary>
+    private string? CheckPersistedSnapshots(IReadOnlyList<RaftNodeView> nodes)
+    {
+        foreach (var view in nodes)
+        {
+            var high = _persistedSnapshotHigh.GetValueOrDefault(view.Id);
+            if (view.PersistedSnapshotIndex < high)
+                return Fmt($"node {view.Id}: persisted snapshot moved back from {high} to {view.PersistedSnapshotIndex}");
+            _persistedSnapshotHigh[view.Id] = view.PersistedSnapshotIndex;
+            if (view.PersistedLog.Count > 0 && view.PersistedLog[0].Index != view.PersistedSnapshotIndex + 1)
+                return Fmt($"node {view.Id}: persisted log starts at {view.PersistedLog[0].Index} after snapshot {view.PersistedSnapshotIndex}");
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A committed entry is on a majority of the voters' disks (as an entry or under a snapshot); otherwise crashes could
+    /// erase it. The voters are those at the entry, or those of a pending membership change after it, which a leader counts
+    /// on from the moment it appends the change (dissertation 4.1).
+    /// </summary>
     private string? CheckDurability(IReadOnlyList<RaftNodeView> nodes)
     {
         if (_committed.Count == 0) return null;
         var last = _committed[^1];
-        var copies = 0;
+        var at = CommittedMembership;
+        var copies = _copies;
+        copies.Clear();
         foreach (var view in nodes)
         {
-            var persisted = view.PersistedLog;
-            if (persisted.Count >= last.Index && persisted[(int)last.Index - 1].Equals(last)) copies++;
+            if (view.PersistedSnapshotIndex >= last.Index) { copies.Add(view.Id); continue; }
+            var position = last.Index - view.PersistedSnapshotIndex - 1;
+            if (view.PersistedLog.Count > position && view.PersistedLog[(int)position].Equals(last)) copies.Add(view.Id);
         }
-        return copies >= Majority ? null : Fmt($"durability: committed entry {last} is persisted on only {copies} of {nodes.Count} nodes");
+        if (HasMajority(at, copies)) return null;
+        foreach (var change in _pendingConfChanges.Values)
+            if (HasMajority(After(at, change), copies)) return null;
+        return Fmt($"durability: committed entry {last} is persisted on only {copies.Count} nodes ({string.Join(",", copies)}) of voters {at}");
+    }
+
+    /// <summary>The membership a ConfChange entry leads to: the one it carries, else its change applied (if valid), as in RaftNode.</summary>
+    private static Membership After(Membership m, LogEntry e)
+    {
+        if (ConfChange.DecodeMembership(e.Data) is { } carried) return carried;
+        var change = ConfChange.Decode(e.Data);
+        return m.Check(change) is null ? m.Apply(change) : m;
+    }
+
+    private static bool HasMajority(Membership m, IReadOnlyCollection<NodeId> copies) => copies.Count(m.IsVoter) >= m.Voters.Length / 2 + 1;
+
+    private static ulong Fnv1a(byte[] data)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var b in data) hash = (hash ^ b) * 1099511628211UL;
+        return hash;
     }
 
     private static string Fmt(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

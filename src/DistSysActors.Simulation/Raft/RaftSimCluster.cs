@@ -7,35 +7,47 @@ namespace DistSysActors.Simulation.Raft;
 
 /// <summary>
 /// A Raft cluster on the simulator with the safety invariants checked after every event, plus the helpers
-/// scenarios need: find the leader, submit a command until enough nodes applied it, crash and restart.
+/// scenarios need: find the leader, submit a command until enough nodes applied it, crash and restart, change the
+/// membership and transfer leadership at the current leader.
 /// </summary>
 public sealed class RaftSimCluster
 {
     private readonly Func<RaftConfig, RaftConfig>? _configure;
     private readonly RaftNodeView[] _views;
     private readonly IReadOnlyList<LogEntry>[] _persistedLogs;
+    private readonly Dictionary<NodeId, int> _snapshotsTaken = [];
+    private readonly Dictionary<NodeId, int> _snapshotsInstalled = [];
     private long _nextClientId;
     private long _nextRequestId;
 
-    public RaftSimCluster(SimulatorOptions options, int size, Func<RaftConfig, RaftConfig>? configure = null)
+    /// <param name="size">Nodes in the simulator, ids 1..size.</param>
+    /// <param name="voters">How many of them (ids 1..voters) form the initial membership; the rest start outside it
+    /// (no voters configured) and take part only once a leader adds them. All of them by default.</param>
+    public RaftSimCluster(SimulatorOptions options, int size, Func<RaftConfig, RaftConfig>? configure = null, int? voters = null)
     {
         if (size < 1 || size > RaftConfig.VotersMax) throw new ArgumentOutOfRangeException(nameof(size));
+        if (voters is < 1 || voters > size) throw new ArgumentOutOfRangeException(nameof(voters));
         _configure = configure;
         Ids = Enumerable.Range(1, size).Select(i => new NodeId(i)).ToImmutableArray();
+        InitialVoters = Ids[..(voters ?? size)];
         Sim = new Simulator<object>(options);
-        Checker = new RaftInvariantChecker(size);
+        Checker = new RaftInvariantChecker(InitialVoters);
         Sim.AddNodes(Ids, (id, storage) => new RaftSimNode(id, storage, this));
         _persistedLogs = Ids.Select(id => RaftSimNode.PersistedLog(Sim.Storage(id))).ToArray();
         _views = new RaftNodeView[size];
         Sim.Invariants.Add("raft safety", () =>
         {
-            for (var i = 0; i < _views.Length; i++) _views[i] = new RaftNodeView(Ids[i], Raft(Ids[i]), _persistedLogs[i]);
+            for (var i = 0; i < _views.Length; i++)
+            {
+                var snapshot = RaftSimNode.PersistedSnapshot(Sim.Storage(Ids[i]))?.Meta;
+                _views[i] = new RaftNodeView(Ids[i], Raft(Ids[i]), _persistedLogs[i], snapshot?.Index ?? 0, snapshot?.Term ?? 0);
+            }
             return Checker.Check(_views);
         });
     }
 
-    public RaftSimCluster(long seed, int size, Func<RaftConfig, RaftConfig>? configure = null)
-        : this(new SimulatorOptions { Seed = seed }, size, configure) { }
+    public RaftSimCluster(long seed, int size, Func<RaftConfig, RaftConfig>? configure = null, int? voters = null)
+        : this(new SimulatorOptions { Seed = seed }, size, configure, voters) { }
 
     public Simulator<object> Sim { get; }
     public RaftInvariantChecker Checker { get; }
@@ -56,6 +68,34 @@ public sealed class RaftSimCluster
 
     public double ClockRate(NodeId id) => ClockRates.GetValueOrDefault(id, 1.0);
 
+    /// <summary>The membership the cluster starts with (the other nodes wait outside it until added).</summary>
+    public ImmutableArray<NodeId> InitialVoters { get; }
+
+    /// <summary>
+    /// Hosts snapshot their state machine and compact their log once it holds more than this many entries (0: never).
+    /// The log a node holds is then at most this many entries plus those not yet applied.
+    /// </summary>
+    public int SnapshotEntries { get; init; }
+
+    /// <summary>Snapshots a node's host took of its own state machine, over all its incarnations.</summary>
+    public int SnapshotsTaken(NodeId id) => _snapshotsTaken.GetValueOrDefault(id);
+
+    /// <summary>Snapshots a node installed from a leader, over all its incarnations.</summary>
+    public int SnapshotsInstalled(NodeId id) => _snapshotsInstalled.GetValueOrDefault(id);
+
+    /// <summary>Log entries on a node's disk after its snapshot (also while it is down).</summary>
+    public int PersistedEntryCount(NodeId id) => RaftSimNode.PersistedLog(Sim.Storage(id)).Count;
+
+    /// <summary>The snapshot on a node's disk (also while it is down).</summary>
+    public RaftSnapshot? PersistedSnapshot(NodeId id) => RaftSimNode.PersistedSnapshot(Sim.Storage(id));
+
+    internal void OnSnapshot(NodeId id, RaftSnapshot snapshot, bool installed)
+    {
+        var counts = installed ? _snapshotsInstalled : _snapshotsTaken;
+        counts[id] = counts.GetValueOrDefault(id) + 1;
+        Checker.OnSnapshot(id, snapshot.Meta, snapshot.Data, installed);
+    }
+
     /// <summary>Every reply any node gave a client, in order.</summary>
     public List<RaftClientReply> Replies { get; } = [];
 
@@ -65,7 +105,7 @@ public sealed class RaftSimCluster
     /// <summary>Raft settings for the simulation: 10 ms ticks, so elections time out after 100-200 ms.</summary>
     public RaftConfig ConfigFor(NodeId id)
     {
-        var config = new RaftConfig { Id = id, Voters = Ids, ElectionTicks = 10, HeartbeatTicks = 2 };
+        var config = new RaftConfig { Id = id, Voters = InitialVoters.Contains(id) ? InitialVoters : [], ElectionTicks = 10, HeartbeatTicks = 2 };
         return _configure is null ? config : _configure(config);
     }
 
@@ -85,7 +125,7 @@ public sealed class RaftSimCluster
     public NodeId? Leader(IEnumerable<NodeId>? among = null) =>
         (among ?? Ids).Select(Raft).OfType<RaftNode>().Where(n => n.Role == RaftRole.Leader).MaxBy(n => n.Term)?.Id;
 
-    /// <summary>Runs until a leader exists among <paramref name="among"/> that a majority of the cluster follows in its term.</summary>
+    /// <summary>Runs until a leader exists among <paramref name="among"/> that a majority of its voters follows in its term.</summary>
     public NodeId? RunUntilLeader(long maxMs, IEnumerable<NodeId>? among = null)
     {
         var group = (among ?? Ids).ToArray();
@@ -94,9 +134,10 @@ public sealed class RaftSimCluster
         {
             found = null;
             if (Leader(group) is not { } leader) return false;
-            var term = Raft(leader)!.Term;
-            var followers = Live.Count(n => n.Term == term && n.LeaderId == leader);
-            if (followers < Ids.Length / 2 + 1) return false;
+            var raft = Raft(leader)!;
+            var voters = raft.Membership.Voters;
+            var followers = voters.Count(v => Raft(v) is { } n && n.Term == raft.Term && n.LeaderId == leader);
+            if (followers < voters.Length / 2 + 1) return false;
             found = leader;
             return true;
         }, maxMs);
@@ -149,6 +190,85 @@ public sealed class RaftSimCluster
     {
         if (!TryCommit(command, servers, maxMs))
             throw new InvalidOperationException($"seed={Seed}: {command} not applied on {servers} nodes within {maxMs} ms (applied on {AppliedCount(command)}); {Describe()}");
+    }
+
+    /// <summary>Whether the committed membership already shows <paramref name="change"/> (a removed node gone, an added one present).</summary>
+    public bool IsCommitted(ConfChange change)
+    {
+        var m = Checker.CommittedMembership;
+        return change.Type switch
+        {
+            ConfChangeType.AddLearner => m.Contains(change.Node),
+            ConfChangeType.PromoteLearner => m.IsVoter(change.Node),
+            _ => !m.Contains(change.Node),
+        };
+    }
+
+    /// <summary>
+    /// Proposes <paramref name="change"/> at whichever node leads, again after a lost leadership or a refusal (a leader
+    /// takes one change at a time, once it has committed an entry of its term), until the change is committed or
+    /// <paramref name="maxMs"/> pass.
+    /// </summary>
+    public bool TryChangeMembership(ConfChange change, long maxMs = 10_000)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        var deadline = Sim.NowMs + maxMs;
+        while (Sim.NowMs < deadline)
+        {
+            if (IsCommitted(change)) return true;
+            ProposeResult? result = null;
+            if (Leader() is { } leader) Sim.Invoke<RaftSimNode>(leader, (node, ctx) => result = node.ProposeConfChange(change, ctx));
+            if (result is { Status: ProposeStatus.Appended })
+            {
+                if (Sim.RunUntil(() => IsCommitted(change), Math.Min(1_000, deadline - Sim.NowMs))) return true;
+            }
+            else Sim.RunFor(Math.Min(20, deadline - Sim.NowMs));
+        }
+        return IsCommitted(change);
+    }
+
+    /// <summary>Commits the membership change or throws with the seed.</summary>
+    public void ChangeMembership(ConfChange change, long maxMs = 10_000)
+    {
+        if (!TryChangeMembership(change, maxMs))
+            throw new InvalidOperationException($"seed={Seed}: {change} not committed within {maxMs} ms (committed membership {Checker.CommittedMembership}); {Describe()}");
+    }
+
+    /// <summary>
+    /// Adds <paramref name="id"/> as a voter: first as a learner, then promoted (by the leader itself once the learner
+    /// caught up when AutoPromoteLearners is on, else by proposing the promotion). Throws with the seed on timeout.
+    /// </summary>
+    public void AddVoter(NodeId id, long maxMs = 10_000)
+    {
+        var deadline = Sim.NowMs + maxMs;
+        ChangeMembership(new ConfChange(ConfChangeType.AddLearner, id), maxMs);
+        var promote = new ConfChange(ConfChangeType.PromoteLearner, id);
+        var promoted = ConfigFor(id).AutoPromoteLearners
+            ? Sim.RunUntil(() => IsCommitted(promote), Math.Max(0, deadline - Sim.NowMs))
+            : TryChangeMembership(promote, Math.Max(0, deadline - Sim.NowMs));
+        if (!promoted)
+            throw new InvalidOperationException($"seed={Seed}: learner {id} not promoted within {maxMs} ms (committed membership {Checker.CommittedMembership}); {Describe()}");
+    }
+
+    /// <summary>
+    /// Asks the current leader to hand leadership to <paramref name="target"/>, again if the attempt lapses, until the
+    /// target leads or <paramref name="maxMs"/> pass.
+    /// </summary>
+    public bool TryTransferLeadership(NodeId target, long maxMs = 5_000)
+    {
+        var deadline = Sim.NowMs + maxMs;
+        while (Sim.NowMs < deadline)
+        {
+            if (Leader() == target) return true;
+            var started = false;
+            if (Leader() is { } leader) Sim.Invoke<RaftSimNode>(leader, (node, ctx) => started = node.TransferLeadership(target, ctx));
+            if (started)
+            {
+                if (Sim.RunUntil(() => Leader() == target, Math.Min(1_000, deadline - Sim.NowMs))) return true;
+            }
+            else Sim.RunFor(Math.Min(20, deadline - Sim.NowMs));
+        }
+        return Leader() == target;
     }
 
     /// <summary>The committed commands in log order, decoded.</summary>

@@ -23,12 +23,19 @@ public sealed record RaftClientRejected(NodeId Node, long RequestId, NodeId? Lea
 
 /// <summary>
 /// Hosts one <see cref="RaftNode"/> on the simulator exactly as a production host would: every Ready is executed
-/// persist -> send -> apply/reply -> advance, term/vote/commit and the log go to <see cref="SimStorage"/>, and a
-/// restart rebuilds the node (and its key-value state machine, from index 1) from that storage alone.
+/// persist -> send -> apply/reply -> advance, term/vote/commit, the snapshot and the log after it go to
+/// <see cref="SimStorage"/>, and a restart rebuilds the node and its key-value state machine (from the snapshot, then
+/// the committed entries after it) from that storage alone. With <see cref="RaftSimCluster.SnapshotEntries"/> set, the
+/// host snapshots its state machine and compacts the log once it holds more entries than that.
 /// </summary>
+/// <remarks>
+/// Storage layout: log position p holds the entry with index p + 1, so after a snapshot at index S the log's first
+/// position is S (<see cref="SimLog{T}.RemoveBefore"/> keeps positions stable) and position S holds index S + 1.
+/// </remarks>
 public sealed class RaftSimNode : ISimNode<object>
 {
     public const string HardStateKey = "raft.hard-state";
+    public const string SnapshotKey = "raft.snapshot";
     public const string LogName = "raft.log";
 
     private readonly RaftSimCluster _cluster;
@@ -52,17 +59,31 @@ public sealed class RaftSimNode : ISimNode<object>
     public RaftNode? Raft { get; private set; }
     public KeyValueStore Kv { get; } = new();
 
-    /// <summary>The persisted log, indexed like the Raft log (position 0 holds index 1), without copying.</summary>
+    /// <summary>The persisted log entries after the persisted snapshot (the first holds index snapshot + 1), without copying.</summary>
     public static IReadOnlyList<LogEntry> PersistedLog(SimStorage storage) => new SimLogView(storage.Log<LogEntry>(LogName));
 
-    public void Start(ISimContext<object> ctx) => EnsureStarted(ctx);
+    /// <summary>The snapshot on the node's disk, if any.</summary>
+    public static RaftSnapshot? PersistedSnapshot(SimStorage storage) => storage.TryGet<RaftSnapshot>(SnapshotKey, out var s) ? s : null;
+
+    /// <summary>Log entries held on this node's disk (after its snapshot).</summary>
+    public int PersistedEntryCount => _log.Count;
+
+    public void Start(ISimContext<object> ctx)
+    {
+        EnsureStarted(ctx);
+        Drain(ctx); // entries committed before the crash are applied again at once, leader or not
+    }
 
     private RaftNode EnsureStarted(ISimContext<object> ctx)
     {
         if (Raft is not null) return Raft;
-        var persisted = new RaftPersistentState(_storage.Get(HardStateKey, HardState.Empty), [.. _log.ReadAll()]);
+        var snapshot = PersistedSnapshot(_storage);
+        var from = snapshot?.Meta.Index ?? 0;
+        if (_log.FirstIndex != from) throw new InvalidOperationException($"node {Id}: stored log starts at position {_log.FirstIndex}, snapshot at {from}");
+        var persisted = new RaftPersistentState(_storage.Get(HardStateKey, HardState.Empty), [.. _log.ReadFrom(from)], snapshot);
         Raft = new RaftNode(_cluster.ConfigFor(Id), ctx.Random, persisted);
-        _cluster.Checker.OnRestart(Id);
+        if (snapshot is not null) Kv.Restore(snapshot.Data);
+        _cluster.Checker.OnRestart(Id, Kv.AppliedIndex);
         return Raft;
     }
 
@@ -84,6 +105,22 @@ public sealed class RaftSimNode : ISimNode<object>
     {
         EnsureStarted(ctx).Campaign();
         Drain(ctx);
+    }
+
+    /// <summary>Proposes a membership change here (only a leader accepts it).</summary>
+    public ProposeResult ProposeConfChange(ConfChange change, ISimContext<object> ctx)
+    {
+        var result = EnsureStarted(ctx).ProposeConfChange(change);
+        Drain(ctx);
+        return result;
+    }
+
+    /// <summary>Asks this node, if leader, to hand leadership to <paramref name="target"/>.</summary>
+    public bool TransferLeadership(NodeId target, ISimContext<object> ctx)
+    {
+        var started = EnsureStarted(ctx).TransferLeadership(target);
+        Drain(ctx);
+        return started;
     }
 
     public void Receive(NodeId from, object msg, ISimContext<object> ctx)
@@ -129,6 +166,11 @@ public sealed class RaftSimNode : ISimNode<object>
             }
             else Persist(ready);
             foreach (var m in ready.Messages) ctx.Send(m.To, m);
+            if (ready.Snapshot is { } installed)
+            {
+                Kv.Restore(installed.Data);
+                _cluster.OnSnapshot(Id, installed, installed: true);
+            }
             foreach (var entry in ready.CommittedEntries)
             {
                 _cluster.Checker.OnApplied(Id, entry);
@@ -142,11 +184,13 @@ public sealed class RaftSimNode : ISimNode<object>
                 if (_readsWaiting.Remove(id))
                     _cluster.Reply(new RaftClientRejected(Id, id, raft.LeaderId));
             raft.Advance(ready);
+            MaybeCompact(raft);
         }
     }
 
     private void Persist(Ready ready)
     {
+        if (ready.Snapshot is { } snapshot) PersistSnapshot(snapshot);
         if (ready.HardState is not null) _storage.Put(HardStateKey, ready.HardState);
         if (ready.Entries.IsEmpty) return;
         var first = ready.Entries[0].Index;
@@ -154,9 +198,37 @@ public sealed class RaftSimNode : ISimNode<object>
         _log.AppendRange(ready.Entries);
     }
 
+    /// <summary>
+    /// A snapshot installed from a leader replaces the whole stored log (the entries the node kept after it come again in
+    /// the Ready's Entries, written next).
+    /// </summary>
+    private void PersistSnapshot(RaftSnapshot snapshot)
+    {
+        var index = snapshot.Meta.Index;
+        if (index < _log.FirstIndex) throw new InvalidOperationException($"node {Id}: installing snapshot {index} below the stored one {_log.FirstIndex}");
+        _storage.Put(SnapshotKey, snapshot);
+        _log.Reset(index); // position p holds index p + 1
+    }
+
+    /// <summary>
+    /// Compaction as a production host does it: once the log holds more than SnapshotEntries entries, snapshot the state
+    /// machine at its applied index, store the snapshot, drop the stored entries it covers, then let Raft compact.
+    /// </summary>
+    private void MaybeCompact(RaftNode raft)
+    {
+        var threshold = _cluster.SnapshotEntries;
+        if (threshold <= 0 || raft.Log.Count <= threshold || Kv.AppliedIndex < raft.FirstLogIndex) return;
+        if (_cluster.BreakPersistBeforeSend) throw new InvalidOperationException("the broken-persistence host does not take snapshots");
+        var snapshot = new RaftSnapshot(raft.SnapshotMetaAt(Kv.AppliedIndex), Kv.Snapshot());
+        _storage.Put(SnapshotKey, snapshot);
+        _log.RemoveBefore(snapshot.Meta.Index);
+        raft.Compact(snapshot);
+        _cluster.OnSnapshot(Id, snapshot, installed: false);
+    }
+
     private sealed class SimLogView(SimLog<LogEntry> log) : IReadOnlyList<LogEntry>
     {
-        public LogEntry this[int index] => log[index];
+        public LogEntry this[int index] => log[log.FirstIndex + index];
         public int Count => log.Count;
         public IEnumerator<LogEntry> GetEnumerator() => log.ReadAll().GetEnumerator();
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
