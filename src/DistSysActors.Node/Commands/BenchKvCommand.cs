@@ -19,6 +19,7 @@ namespace DistSysActors.Node.Commands;
 internal static class BenchKvCommand
 {
     private const int ClientsMax = 1024;
+    private const int ValueBytesDefault = 256;
     /// <summary>Latency samples kept (reservoir-sampled beyond it), so a long run stays within ~16 MB.</summary>
     private const int LatencySamplesMax = 2_000_000;
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
@@ -44,7 +45,7 @@ internal static class BenchKvCommand
         var clients = IntOption("--clients", 64, 1, ClientsMax, "Concurrent closed-loop clients, spread round robin over the nodes");
         var seconds = IntOption("--seconds", 10, 1, 3600, "Length of the measured run");
         var warmup = IntOption("--warmup-seconds", 2, 0, 600, "Load before measuring starts (not counted)");
-        var valueBytes = IntOption("--value-bytes", 256, 1, 65536, "Size of each written value (at most the node's distsys.raft.value-bytes-max)");
+        var valueBytes = IntOption("--value-bytes", ValueBytesDefault, 1, 65536, "Size of each written value (at most the node's distsys.raft.value-bytes-max)");
         var keys = IntOption("--keys", 1000, 1, 10_000_000, "Number of distinct keys, picked uniformly");
         var readRatio = new Option<double>("--read-ratio") { Description = "Share of operations that are reads, 0.0..1.0", DefaultValueFactory = _ => 0.0 };
         readRatio.Validators.Add(r =>
@@ -65,7 +66,9 @@ internal static class BenchKvCommand
         };
         command.Validators.Add(r =>
         {
-            if (r.GetValue(verify) && r.GetValue(valueBytes) < BenchKvVerification.IdBytes)
+            // An option left at its default has no result while validating: its default applies.
+            var bytes = r.GetResult(valueBytes) is { } given ? given.GetValueOrDefault<int>() : ValueBytesDefault;
+            if (r.GetResult(verify) is { } v && v.GetValueOrDefault<bool>() && bytes < BenchKvVerification.IdBytes)
                 r.AddError($"--verify needs --value-bytes of at least {BenchKvVerification.IdBytes} (each value starts with its write's id)");
         });
         command.Validators.Add(r =>

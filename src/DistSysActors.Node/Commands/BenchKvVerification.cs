@@ -117,7 +117,7 @@ internal static class BenchKvVerification
             violations.Add(new Violation(
                 string.Join(", ", group.Select(w => w.Key).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)),
                 $"one acknowledged write at index {group.Key}",
-                $"{group.Count()} ({string.Join(", ", group.Select(w => $"{Id(w.Writer, w.Seq)} to {w.Key}"))})"));
+                $"{group.Count()} ({string.Join(", ", group.Select(w => $"{Show(w.Writer, w.Seq)} to {w.Key}"))})"));
 
         var keys = 0;
         var unread = new List<string>();
@@ -147,8 +147,8 @@ internal static class BenchKvVerification
             if (latest is { } l && id == (l.Writer, l.Seq)) continue;
             if (unknown.Any(w => (w.Writer, w.Seq) == id)) continue;
             var match = toKey.FirstOrDefault(w => (w.Writer, w.Seq) == id);
-            var got = match.Key is null ? $"{Id(id.Writer, id.Seq)} (never written to this key)"
-                : $"{Id(id.Writer, id.Seq)} (acknowledged at index {match.Index})";
+            var got = match.Key is null ? $"{Show(id.Writer, id.Seq)} (never written to this key)"
+                : $"{Show(id.Writer, id.Seq)} (acknowledged at index {match.Index})";
             violations.Add(new Violation(key, Expected(latest, unknown), got));
         }
         return new Report(keys, acknowledged.Count, writes.Count - acknowledged.Count, violations, unread);
@@ -157,10 +157,12 @@ internal static class BenchKvVerification
     private static string Expected(WriteRecord? latest, IReadOnlyList<WriteRecord> unknown)
     {
         var parts = new List<string>();
-        parts.Add(latest is { } l ? $"{Id(l.Writer, l.Seq)} (index {l.Index})" : "absent");
+        parts.Add(latest is { } l ? $"{Show(l.Writer, l.Seq)} (index {l.Index})" : "absent");
         if (unknown.Count > 0) parts.Add($"one of {unknown.Count} writes with unknown outcome");
         return string.Join(" or ", parts);
     }
+
+    private static string Show(int writer, long seq) => Id(writer, seq)[..^1];
 
     private static string Shorten(string value) => value.Length > 40 ? value[..40] + "..." : value;
 }
