@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using DistSysActors.Node.Http;
 using DistSysActors.Node.Local;
@@ -18,6 +19,7 @@ namespace DistSysActors.Node.Commands;
 internal static class BenchKvCommand
 {
     private const int ClientsMax = 1024;
+    private const int ValueBytesDefault = 256;
     /// <summary>Latency samples kept (reservoir-sampled beyond it), so a long run stays within ~16 MB.</summary>
     private const int LatencySamplesMax = 2_000_000;
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
@@ -25,7 +27,7 @@ internal static class BenchKvCommand
 
     public sealed record Options(
         int Nodes, int BasePort, int HttpBasePort, IReadOnlyList<Uri>? Endpoints, int Clients, int Seconds, int WarmupSeconds,
-        int ValueBytes, int Keys, double ReadRatio, string Consistency, int RequestTimeoutMs);
+        int ValueBytes, int Keys, double ReadRatio, string Consistency, int RequestTimeoutMs, bool Verify = false);
 
     public static Command Create()
     {
@@ -43,7 +45,7 @@ internal static class BenchKvCommand
         var clients = IntOption("--clients", 64, 1, ClientsMax, "Concurrent closed-loop clients, spread round robin over the nodes");
         var seconds = IntOption("--seconds", 10, 1, 3600, "Length of the measured run");
         var warmup = IntOption("--warmup-seconds", 2, 0, 600, "Load before measuring starts (not counted)");
-        var valueBytes = IntOption("--value-bytes", 256, 1, 65536, "Size of each written value (at most the node's distsys.raft.value-bytes-max)");
+        var valueBytes = IntOption("--value-bytes", ValueBytesDefault, 1, 65536, "Size of each written value (at most the node's distsys.raft.value-bytes-max)");
         var keys = IntOption("--keys", 1000, 1, 10_000_000, "Number of distinct keys, picked uniformly");
         var readRatio = new Option<double>("--read-ratio") { Description = "Share of operations that are reads, 0.0..1.0", DefaultValueFactory = _ => 0.0 };
         readRatio.Validators.Add(r =>
@@ -54,10 +56,21 @@ internal static class BenchKvCommand
         var consistency = new Option<string>("--consistency") { Description = "Consistency of reads: linearizable (default), lease or stale", DefaultValueFactory = _ => "linearizable" };
         consistency.AcceptOnlyFromAmong("linearizable", "lease", "stale");
         var timeout = IntOption("--request-timeout-ms", 5000, 1, 600_000, "A request not answered within this long counts as a timeout error");
+        var verify = new Option<bool>("--verify")
+        {
+            Description = "Record every write's outcome and, after the run, read every written key back: exit 1 if an acknowledged write was lost",
+        };
         var command = new Command("kv", "Closed-loop key-value load over HTTP: ops/s, latency percentiles, errors and each node's peak memory")
         {
-            nodes, basePort, httpBasePort, endpoints, clients, seconds, warmup, valueBytes, keys, readRatio, consistency, timeout,
+            nodes, basePort, httpBasePort, endpoints, clients, seconds, warmup, valueBytes, keys, readRatio, consistency, timeout, verify,
         };
+        command.Validators.Add(r =>
+        {
+            // An option left at its default has no result while validating: its default applies.
+            var bytes = r.GetResult(valueBytes) is { } given ? given.GetValueOrDefault<int>() : ValueBytesDefault;
+            if (r.GetResult(verify) is { } v && v.GetValueOrDefault<bool>() && bytes < BenchKvVerification.IdBytes)
+                r.AddError($"--verify needs --value-bytes of at least {BenchKvVerification.IdBytes} (each value starts with its write's id)");
+        });
         command.Validators.Add(r =>
         {
             if (r.GetResult(endpoints) is null) return;
@@ -69,7 +82,7 @@ internal static class BenchKvCommand
             p.GetValue(nodes), p.GetValue(basePort), p.GetValue(httpBasePort),
             p.GetValue(endpoints) is { } e ? ParseEndpoints(e, out _) : null,
             p.GetValue(clients), p.GetValue(seconds), p.GetValue(warmup), p.GetValue(valueBytes), p.GetValue(keys),
-            p.GetValue(readRatio), p.GetValue(consistency)!, p.GetValue(timeout)), ct));
+            p.GetValue(readRatio), p.GetValue(consistency)!, p.GetValue(timeout), p.GetValue(verify)), ct));
         return command;
     }
 
@@ -132,7 +145,8 @@ internal static class BenchKvCommand
     }
 
     private static string Describe(Options o, string kind) =>
-        $"{o.Clients} clients, {kind}, {o.Keys} keys, {o.ValueBytes}-byte values, {o.Seconds} s after {o.WarmupSeconds} s warm-up";
+        $"{o.Clients} clients, {kind}, {o.Keys} keys, {o.ValueBytes}-byte values, {o.Seconds} s after {o.WarmupSeconds} s warm-up"
+        + (o.Verify ? ", verifying acknowledged writes" : "");
 
     /// <summary>One pooled client for every loop: enough keep-alive connections per node that no client waits for a socket.</summary>
     private static HttpClient CreateHttpClient(Options o, int endpointCount) => new(new SocketsHttpHandler
@@ -175,42 +189,156 @@ internal static class BenchKvCommand
 
     private static async Task<int> MeasureAsync(HttpClient http, IReadOnlyList<Uri> endpoints, Options o, CancellationToken ct)
     {
-        if (o.ReadRatio > 0) await PreloadAsync(http, endpoints, o, ct);
+        var history = new WriteHistory(o.Verify);
+        if (o.ReadRatio > 0) await PreloadAsync(http, endpoints, o, history, ct);
         var start = Stopwatch.GetTimestamp();
         var measureFrom = start + o.WarmupSeconds * Stopwatch.Frequency;
         var measureUntil = measureFrom + o.Seconds * Stopwatch.Frequency;
         var samplesPerClient = Math.Max(1000, LatencySamplesMax / o.Clients);
         var loops = Enumerable.Range(0, o.Clients)
-            .Select(i => new ClientLoop(i, http, endpoints[i % endpoints.Count], o, measureFrom, measureUntil, samplesPerClient))
+            .Select(i => new ClientLoop(i, http, endpoints, o, measureFrom, measureUntil, samplesPerClient, history))
             .ToList();
         if (o.WarmupSeconds > 0) Console.WriteLine($"warming up for {o.WarmupSeconds} s ...");
         await Task.WhenAll(loops.Select(l => Task.Run(() => l.RunAsync(ct), ct)));
         var result = BenchResult.Merge(loops, o.Seconds);
         Console.WriteLine(result.Format());
+        var code = o.Verify ? await VerifyAsync(http, endpoints, history, o, ct) : 0;
         await PrintMemoryAsync(http, endpoints, ct);
-        return 0;
+        return code;
+    }
+
+    /// <summary>
+    /// Waits for the cluster to settle (every endpoint ready, or <see cref="SettleTimeout"/>: a node removed during the run
+    /// never is and is left out), reads every written key linearizably through the ready endpoints and checks the history.
+    /// </summary>
+    private static async Task<int> VerifyAsync(HttpClient http, IReadOnlyList<Uri> endpoints, WriteHistory history, Options o, CancellationToken ct)
+    {
+        var writes = history.All();
+        Console.WriteLine($"verify: {writes.Count} writes recorded; waiting for the endpoints to settle ...");
+        var ready = await SettleAsync(http, endpoints, ct);
+        foreach (var skipped in endpoints.Except(ready)) Console.WriteLine($"  {skipped.Authority} is not ready after {SettleTimeout.TotalSeconds:0} s; reading through the others");
+        if (ready.Count == 0)
+        {
+            Console.WriteLine("verify: no endpoint is ready; nothing could be read back (not verified)");
+            return 1;
+        }
+        var keys = writes.Select(w => w.Key).Distinct(StringComparer.Ordinal).ToList();
+        var reads = new System.Collections.Concurrent.ConcurrentDictionary<string, string?>(StringComparer.Ordinal);
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, Math.Min(o.Clients, Math.Max(1, keys.Count))).Select(c => Task.Run(async () =>
+        {
+            int k;
+            while ((k = Interlocked.Increment(ref next)) < keys.Count)
+                if (await ReadBackAsync(http, ready, c + k, keys[k], o, ct) is { } read) reads[keys[k]] = read.Value;
+        }, ct)));
+        var report = BenchKvVerification.Check(writes, reads);
+        Console.WriteLine(report.Format());
+        if (history.Truncated) Console.WriteLine($"  not verified: the history stopped at {BenchKvVerification.WritesMax} writes");
+        return report.Passed && !history.Truncated ? 0 : 1;
+    }
+
+    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(30);
+    private const int ReadBackAttemptsMax = 20;
+
+    private static async Task<IReadOnlyList<Uri>> SettleAsync(HttpClient http, IReadOnlyList<Uri> endpoints, CancellationToken ct)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var ready = new List<Uri>();
+            foreach (var endpoint in endpoints)
+            {
+                try
+                {
+                    using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    attempt.CancelAfter(TimeSpan.FromSeconds(2));
+                    using var response = await http.GetAsync(new Uri(endpoint, "/health/ready"), attempt.Token);
+                    if (response.IsSuccessStatusCode) ready.Add(endpoint);
+                }
+                catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !ct.IsCancellationRequested)) { }
+            }
+            if (ready.Count == endpoints.Count || deadline.Elapsed > SettleTimeout) return ready;
+            await Task.Delay(500, ct);
+        }
+    }
+
+    /// <summary>A linearizable read of one key (value, or null when absent), retried through the endpoints; null when every attempt failed.</summary>
+    private static async Task<StrongBox<string?>?> ReadBackAsync(HttpClient http, IReadOnlyList<Uri> endpoints, int start, string key, Options o, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < ReadBackAttemptsMax; attempt++)
+        {
+            var endpoint = endpoints[(start + attempt) % endpoints.Count];
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(o.RequestTimeoutMs);
+                using var response = await http.GetAsync(new Uri(endpoint, $"/kv/{key}?consistency=linearizable"), timeout.Token);
+                if (response.StatusCode == HttpStatusCode.OK) return new StrongBox<string?>(await response.Content.ReadAsStringAsync(ct));
+                if (response.StatusCode == HttpStatusCode.NotFound) return new StrongBox<string?>(null);
+            }
+            catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !ct.IsCancellationRequested)) { }
+            await Task.Delay(Math.Min(1000, 100 * (attempt + 1)), ct);
+        }
+        return null;
+    }
+
+    /// <summary>Every client's recorded writes, bounded by <see cref="BenchKvVerification.WritesMax"/> in all.</summary>
+    internal sealed class WriteHistory(bool enabled)
+    {
+        private readonly List<List<BenchKvVerification.WriteRecord>> _lists = new();
+        private int _count;
+
+        public bool Enabled => enabled;
+        public bool Truncated { get; private set; }
+
+        public List<BenchKvVerification.WriteRecord> NewList()
+        {
+            var list = new List<BenchKvVerification.WriteRecord>();
+            lock (_lists) _lists.Add(list);
+            return list;
+        }
+
+        /// <summary>Records one write in the caller's own list (one list per client, so no lock on the hot path).</summary>
+        public void Record(List<BenchKvVerification.WriteRecord> list, BenchKvVerification.WriteRecord write)
+        {
+            if (Interlocked.Increment(ref _count) > BenchKvVerification.WritesMax) { Truncated = true; return; }
+            list.Add(write);
+        }
+
+        public IReadOnlyList<BenchKvVerification.WriteRecord> All()
+        {
+            lock (_lists) return _lists.SelectMany(l => l).ToList();
+        }
     }
 
     /// <summary>Writes every key once before a run with reads, so reads find values instead of 404s.</summary>
-    private static async Task PreloadAsync(HttpClient http, IReadOnlyList<Uri> endpoints, Options o, CancellationToken ct)
+    private static async Task PreloadAsync(HttpClient http, IReadOnlyList<Uri> endpoints, Options o, WriteHistory history, CancellationToken ct)
     {
         Console.WriteLine($"writing all {o.Keys} keys once before the run ...");
-        var value = new string('v', o.ValueBytes);
+        var plain = new string('v', o.ValueBytes);
         var next = -1;
         var failures = 0;
         await Task.WhenAll(Enumerable.Range(0, Math.Min(o.Clients, o.Keys)).Select(c => Task.Run(async () =>
         {
+            // Preload writers have ids above every client's, so their values are unique too.
+            var writer = ClientsMax + c;
+            var seq = 0L;
+            var recorded = history.Enabled ? history.NewList() : null;
             int key;
             while ((key = Interlocked.Increment(ref next)) < o.Keys)
             {
                 for (var attempt = 0; ; attempt++)
                 {
+                    var value = recorded is null ? plain : BenchKvVerification.Value(writer, ++seq, o.ValueBytes);
+                    var outcome = BenchKvVerification.Outcome.Unknown;
                     try
                     {
                         using var response = await http.PutAsync(new Uri(endpoints[c % endpoints.Count], ClientLoop.KeyPath(key)), new StringContent(value), ct);
-                        if (response.IsSuccessStatusCode) break;
+                        outcome = BenchKvVerification.Classify((int)response.StatusCode, await response.Content.ReadAsStringAsync(ct));
                     }
                     catch (HttpRequestException) { }
+                    if (recorded is not null && outcome.Applied) history.Record(recorded, new(ClientLoop.KeyName(key), writer, seq, outcome.Index));
+                    if (outcome.Index is not null) break;
                     if (attempt == 10) { Interlocked.Increment(ref failures); break; }
                     await Task.Delay(100, ct);
                 }
@@ -242,8 +370,13 @@ internal static class BenchKvCommand
 
     private static string Mib(long bytes) => $"{bytes / (1024.0 * 1024.0):0.0} MiB";
 
-    /// <summary>One closed-loop client: one request in flight, the next sent when the answer is in.</summary>
-    internal sealed class ClientLoop(int index, HttpClient http, Uri endpoint, Options o, long measureFrom, long measureUntil, int samplesMax)
+    /// <summary>
+    /// One closed-loop client: one request in flight, the next sent when the answer is in. It starts on endpoint
+    /// index mod count and moves to the next endpoint after an error, as a client of a real cluster would (a stopped or
+    /// removed node then costs one error per client, not the rest of the run).
+    /// </summary>
+    internal sealed class ClientLoop(
+        int index, HttpClient http, IReadOnlyList<Uri> endpoints, Options o, long measureFrom, long measureUntil, int samplesMax, WriteHistory history)
     {
         private static readonly char[] Alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".ToCharArray();
         // Seeded per client: runs differ only by timing, not by the keys and values they touch.
@@ -254,7 +387,8 @@ internal static class BenchKvCommand
         public LatencySamples Reads { get; } = new(samplesMax, index + ClientsMax);
         public Dictionary<string, long> Errors { get; } = new(StringComparer.Ordinal);
 
-        public static string KeyPath(int key) => $"/kv/bench-{key}";
+        public static string KeyName(int key) => $"bench-{key}";
+        public static string KeyPath(int key) => $"/kv/{KeyName(key)}";
 
         /// <summary>"http 503 (reason)": the status and the API's error text, so overload, timeouts and lost leaders count apart.</summary>
         public static string ErrorKind(int code, string body)
@@ -274,15 +408,21 @@ internal static class BenchKvCommand
         {
             var value = new char[o.ValueBytes];
             for (var i = 0; i < value.Length; i++) value[i] = Alphabet[_random.Next(Alphabet.Length)];
+            var recorded = history.Enabled ? history.NewList() : null;
+            var seq = 0L;
+            var endpoint = index % endpoints.Count;
             var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             try
             {
                 while (Stopwatch.GetTimestamp() < measureUntil && !ct.IsCancellationRequested)
                 {
-                    var uri = new Uri(endpoint, KeyPath(_random.Next(o.Keys)));
+                    var key = _random.Next(o.Keys);
+                    var uri = new Uri(endpoints[endpoint], KeyPath(key));
                     var read = o.ReadRatio > 0 && _random.NextDouble() < o.ReadRatio;
                     HttpRequestMessage request;
                     if (read) request = new HttpRequestMessage(HttpMethod.Get, _readQuery.Length == 0 ? uri : new Uri(uri + _readQuery));
+                    else if (recorded is not null)
+                        request = new HttpRequestMessage(HttpMethod.Put, uri) { Content = new StringContent(BenchKvVerification.Value(index, ++seq, o.ValueBytes)) };
                     else
                     {
                         // A fresh value each write: a few random characters changed.
@@ -291,17 +431,29 @@ internal static class BenchKvCommand
                     }
                     var began = Stopwatch.GetTimestamp();
                     string? error = null;
+                    // Whatever did not answer 200 {"index": n} or a certain "not applied" may still take effect.
+                    var outcome = BenchKvVerification.Outcome.Unknown;
                     timeout.CancelAfter(o.RequestTimeoutMs);
                     try
                     {
                         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
                         var code = (int)response.StatusCode;
-                        if (code != 200 && !(read && code == 404)) error = ErrorKind(code, await response.Content.ReadAsStringAsync(ct));
+                        var body = code != 200 || (recorded is not null && !read) ? await response.Content.ReadAsStringAsync(ct) : "";
+                        if (code != 200 && !(read && code == 404)) error = ErrorKind(code, body);
+                        if (recorded is not null && !read)
+                        {
+                            outcome = BenchKvVerification.Classify(code, body);
+                            if (code == 200 && outcome.Index is null) error = "http 200 without an index";
+                        }
                     }
                     catch (OperationCanceledException) when (!ct.IsCancellationRequested) { error = "timeout"; }
                     catch (HttpRequestException e) { error = $"connection: {e.HttpRequestError}"; }
                     finally { request.Dispose(); }
                     var ended = Stopwatch.GetTimestamp();
+                    // Recorded whether or not inside the measured window: the check needs every write.
+                    if (recorded is not null && !read && outcome.Applied)
+                        history.Record(recorded, new BenchKvVerification.WriteRecord(KeyName(key), index, seq, outcome.Index));
+                    if (error is not null) endpoint = (endpoint + 1) % endpoints.Count;
                     if (!timeout.TryReset())
                     {
                         timeout.Dispose();

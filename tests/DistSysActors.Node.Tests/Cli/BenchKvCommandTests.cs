@@ -28,6 +28,7 @@ public class BenchKvCommandTests
     [InlineData("--endpoints needs at least one URL", "--endpoints", ",")]
     [InlineData("--nodes applies to the local cluster", "--endpoints", "http://127.0.0.1:8081", "--nodes", "3")]
     [InlineData("--base-port applies to the local cluster", "--endpoints", "http://127.0.0.1:8081", "--base-port", "4050")]
+    [InlineData("--verify needs --value-bytes of at least 20", "--verify", "--value-bytes", "19")]
     public void Invalid_options_are_rejected_with_a_clear_message(string expected, params string[] args) =>
         Assert.Contains(Errors(args), e => e.Contains(expected, StringComparison.Ordinal));
 
@@ -35,6 +36,7 @@ public class BenchKvCommandTests
     [InlineData]
     [InlineData("--clients", "1", "--seconds", "1", "--warmup-seconds", "0", "--read-ratio", "1", "--consistency", "lease")]
     [InlineData("--endpoints", "http://127.0.0.1:8081, http://127.0.0.1:8082", "--read-ratio", "0.5", "--value-bytes", "65536")]
+    [InlineData("--verify", "--value-bytes", "20")]
     public void Valid_options_parse(params string[] args) => Assert.Empty(Errors(args));
 
     [Fact]
