@@ -28,7 +28,7 @@ public sealed class NetworkActor : ReceiveActor, IWithTimers
     private readonly FaultPlanner _planner;
     private readonly Dictionary<string, IActorRef> _services = new(StringComparer.Ordinal);
     private readonly PriorityQueue<WireMessage, (long AtMs, long Seq)> _delayed = new();
-    private readonly Dictionary<NodeId, ActorSelection> _peerSelections = new();
+    private readonly Dictionary<NodeId, IActorRef> _peerRefs = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly NodeClock? _clock;
     private readonly Func<NodeId, Address?>? _resolve;
@@ -58,7 +58,7 @@ public sealed class NetworkActor : ReceiveActor, IWithTimers
         Receive<Send>(OnSend);
         Receive<WireMessage>(OnEnvelope);
         Receive<SetFaults>(s => Sender.Tell(Apply(s.Spec)));
-        Receive<SetPeers>(p => { _peers = p.Peers; _peerSelections.Clear(); ApplyThrottles(_planner.Spec); });
+        Receive<SetPeers>(p => { _peers = p.Peers; _peerRefs.Clear(); ApplyThrottles(_planner.Spec); });
         Receive<FlushDue>(_ => Flush());
         Receive<GetStatus>(_ => Sender.Tell(new NetworkStatus(_self, _planner.Spec, _planner.Seed, _planner.Counters,
             _receivedDelivered, _receivedPartitioned, _unroutable, _overflow, _delayed.Count)));
@@ -113,12 +113,14 @@ public sealed class NetworkActor : ReceiveActor, IWithTimers
     private void Transmit(WireMessage message)
     {
         if (!_peers.TryGetValue(message.To, out var address) && !TryResolve(message.To, out address)) { _unroutable++; return; }
-        if (!_peerSelections.TryGetValue(message.To, out var selection))
+        if (!_peerRefs.TryGetValue(message.To, out var peer))
         {
-            selection = Context.ActorSelection(new RootActorPath(address) / "user" / Name);
-            _peerSelections[message.To] = selection;
+            // A ref resolved from a path without uid reaches whichever incarnation runs there (a restarted node too),
+            // and skips the ActorSelectionMessage wrapping and path walk an ActorSelection pays on every message.
+            peer = ((ExtendedActorSystem)Context.System).Provider.ResolveActorRef(new RootActorPath(address) / "user" / Name);
+            _peerRefs[message.To] = peer;
         }
-        selection.Tell(message, Self);
+        peer.Tell(message, Self);
     }
 
     private bool TryResolve(NodeId peer, out Address address)
