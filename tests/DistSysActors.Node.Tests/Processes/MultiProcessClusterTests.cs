@@ -74,7 +74,7 @@ public sealed class MultiProcessClusterTests(ClusterOfThree fixture, ITestOutput
         var (code, body) = await GetAsync(1, "/health/live");
         Assert.Equal(200, code);
         Assert.Contains("\"actorSystem\":\"ok", body);
-        await Cluster.AwaitAsync(async () => (await GetAsync(1, "/health/ready")).Body.Contains("\"quorumReachable\":\"ok (3/3)\""),
+        await Cluster.AwaitAsync(async () => (await GetAsync(1, "/health/ready")).Body.Contains("\"quorumReachable\":\"ok (3/3 Raft voters)\""),
             TimeSpan.FromSeconds(10), "node 1's detector sees all three nodes");
         (code, body) = await GetAsync(1, "/health/ready");
         Assert.Equal(200, code);
@@ -91,7 +91,7 @@ public sealed class MultiProcessClusterTests(ClusterOfThree fixture, ITestOutput
             TimeSpan.FromSeconds(30), "both survivors' detectors find node 3 unavailable");
         output.WriteLine($"node 3 unavailable to our detector after {watch.ElapsedMilliseconds} ms");
         Assert.True((await StatusAsync(1)).FailureDetector!.Peers.Single(p => p.NodeId == 3).Phi >= 8);
-        await Cluster.AwaitAsync(async () => (await GetAsync(1, "/health/ready")) is (200, var b) && b.Contains("\"quorumReachable\":\"ok (2/3)\""),
+        await Cluster.AwaitAsync(async () => (await GetAsync(1, "/health/ready")) is (200, var b) && b.Contains("\"quorumReachable\":\"ok (2/3 Raft voters)\""),
             TimeSpan.FromSeconds(30), "node 1 is ready with 2 of 3 reachable");
 
         watch.Restart();
