@@ -43,7 +43,9 @@ public sealed partial class ClockSyncProcessTests(ITestOutputHelper output)
             }
             return clocks.Keys.All(id => Math.Abs(ErrorMs(clocks, id)) <= ToleranceMs);
         }
-        async Task<bool> SyncedAsync() => await WithinToleranceAsync() && clocks.Values.All(c => c.Synced);
+        // Synced once both the corrected clock and the offset estimate are within tolerance (a slew can close one first).
+        async Task<bool> SyncedAsync() => await WithinToleranceAsync() && clocks.All(kv => kv.Value.Synced
+            && Math.Abs(kv.Value.OffsetMs!.Value - (SkewsMs[kv.Key] - SkewsMs[Reference])) <= ToleranceMs);
         try
         {
             await cluster.AwaitAsync(SyncedAsync, TimeSpan.FromSeconds(120), $"every node is synced and within {ToleranceMs} ms of node {Reference}");

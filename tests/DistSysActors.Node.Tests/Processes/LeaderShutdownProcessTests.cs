@@ -11,8 +11,6 @@ namespace DistSysActors.Node.Tests.Processes;
 /// </summary>
 public sealed class LeaderShutdownProcessTests(ITestOutputHelper output)
 {
-    private const int BasePort = 34060;
-    private const int HttpBasePort = 38090;
     private const int TickMs = 30;
     private const int ElectionTicks = 200;
     /// <summary>The shortest election timeout (ElectionTicks ticks): no election can elect a leader sooner after the last heartbeat.</summary>
@@ -21,7 +19,7 @@ public sealed class LeaderShutdownProcessTests(ITestOutputHelper output)
     [Fact]
     public async Task Sigterm_of_the_leader_yields_a_new_leader_in_the_next_term_before_an_election_timeout()
     {
-        using var cluster = new ProcessCluster(3, BasePort, HttpBasePort);
+        using var cluster = new ProcessCluster(3);
         string[] args = ["--set", $"distsys.raft.tick-ms={TickMs}", "--set", $"distsys.raft.election-ticks={ElectionTicks}"];
         for (var i = 1; i <= 3; i++) cluster.Start(i, args);
         await cluster.AwaitAsync(cluster.AllReadyAsync, TimeSpan.FromSeconds(90), "all three nodes are ready");

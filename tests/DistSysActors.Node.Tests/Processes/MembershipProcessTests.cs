@@ -14,8 +14,6 @@ namespace DistSysActors.Node.Tests.Processes;
 /// </summary>
 public sealed class MembershipProcessTests(ITestOutputHelper output)
 {
-    private const int BasePort = 34050;
-    private const int HttpBasePort = 38080;
     private const int Clients = 4;
     private const int KeysPerClient = 4;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -33,7 +31,7 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
     [Fact]
     public async Task Grow_3_to_5_and_shrink_to_3_under_load_loses_no_acknowledged_write()
     {
-        using var cluster = new ProcessCluster(3, BasePort, HttpBasePort);
+        using var cluster = new ProcessCluster(3, idsMax: 5);
         for (var i = 1; i <= 3; i++) cluster.Start(i, NodeArgs);
         await cluster.AwaitAsync(cluster.AllReadyAsync, TimeSpan.FromSeconds(90), "all three nodes are ready");
         var clock = Stopwatch.StartNew();

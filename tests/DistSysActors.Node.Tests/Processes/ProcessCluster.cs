@@ -15,19 +15,11 @@ public sealed class ProcessCluster : IDisposable
     private readonly Dictionary<int, Process> _processes = new();
     private readonly Dictionary<int, StringBuilder> _logs = new();
 
-    public ProcessCluster(int nodes)
+    /// <param name="idsMax">Highest node id the test will run (servers that join later, above <paramref name="nodes"/>); ports are reserved through it.</param>
+    public ProcessCluster(int nodes, int idsMax = 0)
     {
         Nodes = nodes;
-        (BasePort, HttpBasePort) = FreePortRanges(nodes);
-        DataDir = Path.Combine(Path.GetTempPath(), "distsys-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(DataDir);
-    }
-
-    /// <summary>A cluster on the given port plan (node I at base-port + I and http-base-port + I), for tests that own a fixed range.</summary>
-    public ProcessCluster(int nodes, int basePort, int httpBasePort)
-    {
-        Nodes = nodes;
-        (BasePort, HttpBasePort) = (basePort, httpBasePort);
+        (BasePort, HttpBasePort) = FreePortRanges(Math.Max(nodes, idsMax));
         DataDir = Path.Combine(Path.GetTempPath(), "distsys-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(DataDir);
     }
