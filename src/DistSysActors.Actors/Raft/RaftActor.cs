@@ -320,7 +320,11 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
     private bool PersistThenFinish(Ready ready)
     {
         var events = new List<object>(2);
-        if (ready.HardState is { } hs) events.Add(RaftHardStateSaved.From(hs));
+        // Commit alone need not be durable (HardState remarks: losing it is safe), so a Ready that moves only the
+        // commit index costs no journal write; the next write carries it.
+        var hs = ready.HardState;
+        if (hs is not null && ready.Entries.IsEmpty && hs.Term == _persistedHardState.Term && hs.Vote == _persistedHardState.Vote) hs = null;
+        if (hs is not null) events.Add(RaftHardStateSaved.From(hs));
         if (!ready.Entries.IsEmpty)
             events.Add(new RaftEntriesSaved(ready.Entries[0].Index, ready.Entries.Select(RaftEntryRecord.From).ToArray()));
         if (events.Count == 0)
@@ -335,7 +339,7 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
         {
             if (!ReferenceEquals(e, last)) return;
             _persisting = false;
-            if (ready.HardState is { } saved) _persistedHardState = saved;
+            if (hs is not null) _persistedHardState = hs;
             Finish(ready);
             ProcessReady();
         });

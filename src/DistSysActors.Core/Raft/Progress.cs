@@ -24,6 +24,8 @@ internal sealed class Progress(long next, int inflightMax, long inflightBytesMax
     public bool RecentActive { get; set; }
     /// <summary>Largest heartbeat round this follower answered in the current term.</summary>
     public long AckedRound { get; set; }
+    /// <summary>Highest commit index this follower was told that it can apply (capped at what it holds).</summary>
+    public long CommitSent { get; set; }
 
     /// <summary>The snapshot being sent (kept even if the leader compacts again meanwhile, so chunks stay consistent).</summary>
     public RaftSnapshot? PendingSnapshot { get; private set; }

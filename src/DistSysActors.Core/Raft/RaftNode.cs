@@ -409,6 +409,9 @@ public sealed class RaftNode
             _readRoundPending = false;
             if (Role == RaftRole.Leader) BroadcastHeartbeat();
         }
+        // A commit that no append of this Ready carries goes out at once, not with the next tick's heartbeat: followers
+        // answer the clients whose requests they forwarded only when they apply.
+        if (Role == RaftRole.Leader && _progress.Values.Any(pr => Math.Min(pr.Match, CommitIndex) > pr.CommitSent)) BroadcastHeartbeat();
         var hs = CurrentHardState();
         // An installed snapshot replaces the state machine through its index; entries after it are applied on top.
         var appliedBefore = Math.Max(AppliedIndex, _snapshotToInstall?.Meta.Index ?? 0);
@@ -771,6 +774,7 @@ public sealed class RaftNode
         var entries = _log.Slice(pr.Next, _log.LastIndex, _config.AppendEntriesMax, _config.AppendBytesMax);
         if (entries.Count == 0 && !sendIfEmpty) return false;
         SendBeforePersist(new AppendEntries(Id, peer, Term, prevIndex, prevTerm, [.. entries], CommitIndex));
+        pr.CommitSent = Math.Max(pr.CommitSent, Math.Min(CommitIndex, prevIndex + entries.Count));
         pr.OnSent(entries.Count > 0 ? entries[^1].Index : prevIndex, entries.Count, entries.Sum(e => (long)e.Data.Length));
         return true;
     }
@@ -1035,7 +1039,11 @@ public sealed class RaftNode
         var round = ++_round;
         _roundSentTick[round] = _ticksTotal;
         foreach (var (peer, pr) in _progress)
-            SendBeforePersist(new Heartbeat(Id, peer, Term, Math.Min(pr.Match, CommitIndex), round));
+        {
+            var commit = Math.Min(pr.Match, CommitIndex);
+            SendBeforePersist(new Heartbeat(Id, peer, Term, commit, round));
+            pr.CommitSent = Math.Max(pr.CommitSent, commit);
+        }
         return round;
     }
 
