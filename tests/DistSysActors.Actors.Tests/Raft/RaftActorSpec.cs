@@ -33,19 +33,7 @@ public sealed class RaftActorSpec(ITestOutputHelper output) : TestKit(Config, "r
 
     private NodeStatus StatusOf(IActorRef node) => node.Ask<NodeStatus>(RaftProtocol.GetStatus.Instance, RemainingOrDefault).Result;
 
-    private NodeId AwaitLeader(Dictionary<NodeId, IActorRef> nodes)
-    {
-        NodeId? leader = null;
-        AwaitAssert(() =>
-        {
-            var statuses = nodes.Values.Select(StatusOf).ToList();
-            var leaders = statuses.Where(s => s.Raft.Role == RaftRole.Leader).ToList();
-            Assert.Single(leaders);
-            Assert.All(statuses, s => Assert.Equal(leaders[0].Raft.Id, s.Raft.LeaderId));
-            leader = leaders[0].Raft.Id;
-        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
-        return leader!.Value;
-    }
+    private NodeId AwaitLeader(Dictionary<NodeId, IActorRef> nodes) => RaftActorCluster.AwaitLeader(this, nodes);
 
     [Fact]
     public void Writes_through_a_follower_commit_and_reads_of_every_consistency_see_them()
