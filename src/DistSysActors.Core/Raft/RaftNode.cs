@@ -393,7 +393,11 @@ public sealed class RaftNode
             || _messages.Count > 0 || _messagesBeforePersist.Count > 0
             || CommitIndex > AppliedIndex
             || _readsAwaitingApply.Any(r => r.Index <= AppliedIndex)
-            || _readsDropped.Count > 0);
+            || _readsDropped.Count > 0
+            || CommitNoticeDue);
+
+    /// <summary>A follower holds entries the leader committed but has not been told so.</summary>
+    private bool CommitNoticeDue => Role == RaftRole.Leader && _progress.Values.Any(pr => Math.Min(pr.Match, CommitIndex) > pr.CommitSent);
 
     /// <summary>Takes the buffered effects; the next Ready can be taken only after <see cref="Advance"/> of this one.</summary>
     public Ready TakeReady()
@@ -411,7 +415,9 @@ public sealed class RaftNode
         }
         // A commit that no append of this Ready carries goes out at once, not with the next tick's heartbeat: followers
         // answer the clients whose requests they forwarded only when they apply.
-        if (Role == RaftRole.Leader && _progress.Values.Any(pr => Math.Min(pr.Match, CommitIndex) > pr.CommitSent)) BroadcastHeartbeat();
+        if (Role == RaftRole.Leader)
+            foreach (var (peer, pr) in _progress)
+                if (Math.Min(pr.Match, CommitIndex) > pr.CommitSent) SendCommitNotice(peer, pr);
         var hs = CurrentHardState();
         // An installed snapshot replaces the state machine through its index; entries after it are applied on top.
         var appliedBefore = Math.Max(AppliedIndex, _snapshotToInstall?.Meta.Index ?? 0);
@@ -1032,6 +1038,17 @@ public sealed class RaftNode
         var acked = QuorumAckedRound();
         return acked > 0 && _roundSentTick.TryGetValue(acked, out var sentTick)
             && _ticksTotal < sentTick + _config.ElectionTicks - _config.LeaseClockDriftTicks;
+    }
+
+    /// <summary>
+    /// A heartbeat of the current round to one follower, carrying the commit. Its answer counts for that round only,
+    /// which it proves at a later time than the round's broadcast: safe for ReadIndex, conservative for the lease.
+    /// </summary>
+    private void SendCommitNotice(NodeId peer, Progress pr)
+    {
+        var commit = Math.Min(pr.Match, CommitIndex);
+        SendBeforePersist(new Heartbeat(Id, peer, Term, commit, _round));
+        pr.CommitSent = commit;
     }
 
     private long BroadcastHeartbeat()

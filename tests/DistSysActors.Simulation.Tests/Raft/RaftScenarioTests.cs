@@ -215,9 +215,10 @@ public sealed class RaftScenarioTests
         var sent = c.Sim.Network.MessagesSent - sentBefore;
         // Rounds that fit in the elapsed time, plus one for the leader's tick phase at each end.
         var heartbeatRounds = (c.Sim.NowMs - startMs) / (c.ConfigFor(N(1)).HeartbeatTicks * c.Sim.Options.TickIntervalMs) + 2;
-        // Per command: an append and its answer to each follower, the heartbeat that carries its commit and its answer,
-        // plus at most one catch-up exchange; plus the periodic heartbeats.
-        var bound = commands * 12 + heartbeatRounds * 4;
+        // Per command, to each follower: an append and its answer, the heartbeat that carries its commit and its answer,
+        // and at most one catch-up exchange (a heartbeat answer from a follower behind the log); plus a forward to the
+        // leader and the periodic heartbeats.
+        var bound = commands * 13 + heartbeatRounds * 4;
         Check(sent <= bound, c, $"agreement took {sent} messages, bound {bound}");
         Check(c.Live.All(n => n.Term == term), c, "term changed during agreement");
     });
