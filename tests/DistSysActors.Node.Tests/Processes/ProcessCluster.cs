@@ -153,8 +153,10 @@ public sealed class ProcessCluster : IDisposable
         var random = new Random();
         for (var attempt = 0; attempt < 100; attempt++)
         {
-            var basePort = random.Next(20_000, 40_000);
-            var httpBase = random.Next(40_000, 60_000);
+            // Below Linux's ephemeral range (32768+): a port checked free now must not be taken by an outgoing
+            // connection before a node that starts later (a joining server) binds it.
+            var basePort = random.Next(10_000, 20_000);
+            var httpBase = random.Next(20_000, 32_000);
             if (Enumerable.Range(1, nodes).All(i => IsFree(basePort + i) && IsFree(httpBase + i))) return (basePort, httpBase);
         }
         throw new InvalidOperationException("no free port range found");
