@@ -5,13 +5,18 @@ namespace DistSysActors.Simulation;
 
 /// <summary>
 /// Runs a seeded scenario over many seeds. Environment knobs: <c>DISTSYS_SEEDS</c> (how many seeds, default given by
-/// the test), <c>DISTSYS_SEED_BASE</c> (first seed, default 1), <c>DISTSYS_SEED</c> (run just that one seed, to replay a failure).
+/// the test), <c>DISTSYS_SEED_BASE</c> (first seed, default 1), <c>DISTSYS_SEED</c> (run just that one seed, to replay a failure),
+/// <c>DISTSYS_FRESH_SEED_BASE</c> (also run <c>DISTSYS_FRESH_SEEDS</c> seeds from there, default 3: CI draws a new base per run,
+/// so coverage grows while the fixed seeds keep every run comparable).
 /// </summary>
 public static class SeedRunner
 {
     public const string SeedsVariable = "DISTSYS_SEEDS";
     public const string SeedBaseVariable = "DISTSYS_SEED_BASE";
     public const string SeedVariable = "DISTSYS_SEED";
+    public const string FreshSeedBaseVariable = "DISTSYS_FRESH_SEED_BASE";
+    public const string FreshSeedsVariable = "DISTSYS_FRESH_SEEDS";
+    public const int FreshSeedsDefault = 3;
     public const int SeedsMax = 10_000_000;
 
     /// <summary>The seeds a run covers, as the environment and <paramref name="defaultSeeds"/> decide.</summary>
@@ -22,8 +27,15 @@ public static class SeedRunner
         var count = ReadLong(environment, SeedsVariable) ?? defaultSeeds;
         if (count < 1 || count > SeedsMax) throw new ArgumentException($"{SeedsVariable} must be within 1..{SeedsMax}, was {count}");
         var first = ReadLong(environment, SeedBaseVariable) ?? 1;
-        var seeds = new long[count];
-        for (var i = 0; i < count; i++) seeds[i] = first + i;
+        var seeds = new List<long>((int)count);
+        for (var i = 0; i < count; i++) seeds.Add(first + i);
+        if (ReadLong(environment, FreshSeedBaseVariable) is { } freshBase)
+        {
+            var fresh = ReadLong(environment, FreshSeedsVariable) ?? FreshSeedsDefault;
+            if (fresh < 0 || fresh > SeedsMax) throw new ArgumentException($"{FreshSeedsVariable} must be within 0..{SeedsMax}, was {fresh}");
+            for (var i = 0; i < fresh; i++)
+                if (!seeds.Contains(freshBase + i)) seeds.Add(freshBase + i);
+        }
         return seeds;
     }
 

@@ -15,6 +15,16 @@ public class SeedRunnerTests
     }
 
     [Fact]
+    public void Fresh_seeds_are_added_to_the_fixed_ones_and_a_single_replay_seed_overrides_both()
+    {
+        Assert.Equal([1L, 2, 3, 9000, 9001, 9002], SeedRunner.Seeds(3, Env(("DISTSYS_FRESH_SEED_BASE", "9000"))));
+        Assert.Equal([1L, 2, 3, 4], SeedRunner.Seeds(3, Env(("DISTSYS_FRESH_SEED_BASE", "3"), ("DISTSYS_FRESH_SEEDS", "2"))));
+        Assert.Equal([5L], SeedRunner.Seeds(3, Env(("DISTSYS_FRESH_SEED_BASE", "9000"), ("DISTSYS_SEED", "5"))));
+        Assert.Contains("DISTSYS_FRESH_SEEDS", Assert.Throws<ArgumentException>(() =>
+            SeedRunner.Seeds(3, Env(("DISTSYS_FRESH_SEED_BASE", "1"), ("DISTSYS_FRESH_SEEDS", "-1")))).Message);
+    }
+
+    [Fact]
     public void A_failing_seed_is_named_with_its_replay_command()
     {
         var ran = new List<long>();

@@ -15,12 +15,13 @@ namespace DistSysActors.Actors.Tests.FailureDetection;
 /// <summary>Three actor systems over real Akka.Remote on loopback, each with a network component and a heartbeat actor.</summary>
 public sealed class HeartbeatActorSpec : TestKit
 {
-    // Fast heartbeats so a partition is detected in well under a second: 100 ms interval, 400 ms acceptable pause.
-    private static readonly Config Remote = LoopbackRemoting.Config("""
+    // Fast heartbeats so a partition is detected in well under a second: 100 ms interval, 400 ms acceptable pause
+    // (stretched by the test time factor, so a loaded machine's scheduling pauses are not taken for a partition).
+    private static readonly Config Remote = LoopbackRemoting.Config($$"""
         distsys.failure-detector {
           heartbeat-interval-ms = 100
           first-heartbeat-estimate-ms = 100
-          acceptable-heartbeat-pause-ms = 400
+          acceptable-heartbeat-pause-ms = {{(int)(400 * DistSysConfig.TestTimeFactor)}}
           min-std-deviation-ms = 50
           tick-ms = 20
         }

@@ -67,7 +67,7 @@ public sealed class LeaderShutdownProcessTests(ITestOutputHelper output)
             }
             return false;
         }, TimeSpan.FromSeconds(20), "another node leads in a later term");
-        Assert.True(process.WaitForExit(30_000), "the old leader exits after SIGTERM");
+        Assert.True(process.WaitForExit(TestTime.Scaled(TimeSpan.FromSeconds(30))), "the old leader exits after SIGTERM");
         var resumeMs = 0L;
         await cluster.AwaitAsync(() => { lock (acked) return Task.FromResult(acked.Any(t => t > electedMs)); }, TimeSpan.FromSeconds(20),
             "a write is acknowledged under the new leader");

@@ -184,7 +184,7 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
             var (code, text) = await c.SendAsync(method, path, body is null ? null : new StringContent(body, Encoding.UTF8, "application/json"));
             if (code == 200) return JsonSerializer.Deserialize<MembersDto>(text, Json)!;
             if (code == 409 && unknown && method != HttpMethod.Get) return await AdminAsync(cluster, node, HttpMethod.Get, "/admin/members", null);
-            if (code != 503 || watch.Elapsed > TimeSpan.FromSeconds(60))
+            if (code != 503 || watch.Elapsed > TestTime.Scaled(TimeSpan.FromSeconds(60)))
                 throw new Xunit.Sdk.XunitException($"{method} {path} at node {node}: HTTP {code} {text}");
             unknown |= text.Contains("\"unknown\"", StringComparison.Ordinal);
             output.WriteLine($"  {method} {path} at node {node} after {watch.ElapsedMilliseconds} ms: HTTP {code} {text}; retrying");

@@ -17,6 +17,10 @@ public sealed class MultiProcessClusterTests(ClusterOfThree fixture, ITestOutput
     private static readonly TimeSpan Ready = TimeSpan.FromSeconds(60);
     private ProcessCluster Cluster => fixture.Cluster;
 
+    /// <summary>
+    /// Starts the shared cluster once; later tests get every node running again and no faults, whatever the test
+    /// before them left behind (a kill it did not undo, a partition it did not heal), so one failure does not cascade.
+    /// </summary>
     private async Task EnsureRunningAsync()
     {
         if (!File.Exists(Path.Combine(Cluster.DataDir, "started")))
@@ -24,6 +28,8 @@ public sealed class MultiProcessClusterTests(ClusterOfThree fixture, ITestOutput
             Cluster.StartAll();
             await File.WriteAllTextAsync(Path.Combine(Cluster.DataDir, "started"), "");
         }
+        Cluster.RestartExited();
+        await Cluster.HealAllAsync();
         await Cluster.AwaitAsync(Cluster.AllReadyAsync, Ready, "every node answers /health/ready with 200");
     }
 

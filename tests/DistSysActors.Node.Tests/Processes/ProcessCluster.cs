@@ -33,15 +33,33 @@ public sealed class ProcessCluster : IDisposable
 
     public NodeClient Client(int id) => new(id, HttpBasePort + id);
 
-    /// <summary>Runs the `distsys` CLI with <paramref name="args"/> and returns its exit code and output.</summary>
-    public static async Task<(int Code, string Out)> RunCliAsync(IEnumerable<string> args)
+    /// <summary>How long a CLI command may run before the test kills it and fails (scaled by the test time factor).</summary>
+    public static readonly TimeSpan CliTimeout = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Runs the `distsys` CLI with <paramref name="args"/> and returns its exit code and output; a command still running
+    /// after <paramref name="timeout"/> (default <see cref="CliTimeout"/>, scaled) is killed and the test fails with its output.
+    /// </summary>
+    public static async Task<(int Code, string Out)> RunCliAsync(IEnumerable<string> args, TimeSpan? timeout = null)
     {
         var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
+        var limit = TestTime.Scaled(timeout ?? CliTimeout);
+        using var cancel = new CancellationTokenSource(limit);
+        try
+        {
+            await p.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            await p.WaitForExitAsync();
+            throw new Xunit.Sdk.XunitException(
+                $"`distsys {string.Join(' ', info.ArgumentList)}` still ran after {limit.TotalSeconds:0} s and was killed; its output:\n{await stdout}{await stderr}");
+        }
         return (p.ExitCode, await stdout + await stderr);
     }
 
@@ -94,7 +112,7 @@ public sealed class ProcessCluster : IDisposable
     {
         var process = _processes[id];
         process.Kill();
-        process.WaitForExit(10_000);
+        process.WaitForExit((int)TestTime.Scaled(TimeSpan.FromSeconds(10)).TotalMilliseconds);
     }
 
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true, EntryPoint = "kill")]
@@ -106,7 +124,8 @@ public sealed class ProcessCluster : IDisposable
         var process = _processes[id];
         if (process.HasExited) return;
         SendSignal(process.Id, 15);
-        if (!process.WaitForExit(30_000)) throw new Xunit.Sdk.XunitException($"node {id} did not exit within 30 s of SIGTERM");
+        var limit = TestTime.Scaled(TimeSpan.FromSeconds(30));
+        if (!process.WaitForExit(limit)) throw new Xunit.Sdk.XunitException($"node {id} did not exit within {limit.TotalSeconds:0} s of SIGTERM");
     }
 
     /// <summary>Sends SIGTERM and returns at once (the caller watches what happens meanwhile).</summary>
@@ -119,11 +138,33 @@ public sealed class ProcessCluster : IDisposable
 
     public bool HasExited(int id) => _processes[id].HasExited;
 
+    /// <summary>Starts again every node that was started before and has exited since (a test that failed after a kill).</summary>
+    public void RestartExited()
+    {
+        foreach (var id in _processes.Keys.Order().ToArray())
+            if (_processes[id].HasExited) Start(id);
+    }
+
+    /// <summary>Heals faults on every running node, so a test starts on a clean network whatever the one before left.</summary>
+    public async Task HealAllAsync()
+    {
+        foreach (var id in _processes.Keys.Order().Where(i => !_processes[i].HasExited))
+        {
+            using var client = Client(id);
+            await AwaitAsync(async () => (await client.SendAsync(HttpMethod.Delete, "/admin/faults")).Code == 200,
+                TimeSpan.FromSeconds(30), $"node {id} accepts DELETE /admin/faults");
+        }
+    }
+
     public string Logs(int id) { lock (_logs[id]) return _logs[id].ToString(); }
 
-    /// <summary>Polls <paramref name="condition"/> until it holds; fails with the description and the node logs' tails otherwise.</summary>
+    /// <summary>
+    /// Polls <paramref name="condition"/> until it holds; fails with the description and the node logs' tails otherwise.
+    /// <paramref name="timeout"/> is scaled by the test time factor.
+    /// </summary>
     public async Task AwaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string description)
     {
+        timeout = TestTime.Scaled(timeout);
         var watch = Stopwatch.StartNew();
         Exception? last = null;
         while (watch.Elapsed < timeout)
