@@ -163,6 +163,11 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
             case Get get:
                 OnRead(get, Sender);
                 break;
+            case AwaitReady:
+                if (node.LeaderId is { } leader) Sender.Tell(new RaftReady(leader.Value, node.Term));
+                else if (_readyWaiters.Count < _settings.PendingRequestsMax) _readyWaiters.Add(Sender);
+                else Sender.Tell(new Unavailable("overloaded: too many readiness waiters", Unknown: false));
+                break;
             case RaftProtocol.GetStatus:
                 Sender.Tell(new NodeStatus(node.Status, _writes.Count, _reads.Count, _store.SessionCount, true)
                 {
@@ -347,11 +352,17 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers
     }
 
     private (RaftRole Role, long Term, NodeId? Leader) _lastLogged;
+    private readonly List<IActorRef> _readyWaiters = new();
 
     /// <summary>One log line per change of role, term or leader, so elections can be watched in the node logs.</summary>
     private void LogRoleChange(RaftNode node)
     {
         var now = (node.Role, node.Term, node.LeaderId);
+        if (now.LeaderId is { } leader && _readyWaiters.Count > 0)
+        {
+            foreach (var waiter in _readyWaiters) waiter.Tell(new RaftReady(leader.Value, now.Term));
+            _readyWaiters.Clear();
+        }
         if (now == _lastLogged) return;
         if (now.Role == RaftRole.Leader && _lastLogged.Role != RaftRole.Leader) ProposeLeaderClock();
         _lastLogged = now;

@@ -96,6 +96,17 @@ public static class RaftProtocol
     }
 
     /// <summary>
+    /// Answered with <see cref="RaftReady"/> once the replica has recovered its journal and knows a leader, so it can
+    /// serve requests (at once if it already can). An embedder's readiness signal: see <c>DistSysRaft.WhenReadyAsync</c>.
+    /// </summary>
+    public sealed record AwaitReady
+    {
+        public static readonly AwaitReady Instance = new();
+    }
+
+    public sealed record RaftReady(int LeaderId, long Term);
+
+    /// <summary>
     /// What /status shows. Raft.SnapshotIndex is the last snapshot (the log starts at FirstLogIndex after it) and
     /// Raft.Membership the latest in the log; CommittedMembership is the one of the applied entries.
     /// </summary>
