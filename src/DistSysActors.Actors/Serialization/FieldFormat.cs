@@ -29,8 +29,6 @@ internal ref struct FieldWriter
 
     public int Position { get; private set; }
 
-    public readonly bool IsMeasuring => _measuring;
-
     /// <param name="serialization">Akka's serialization, needed only by <see cref="Payload"/>.</param>
     public static FieldWriter Measuring(Akka.Serialization.Serialization? serialization = null) => new(default, measuring: true, serialization, foreign: null);
 
@@ -81,14 +79,6 @@ internal ref struct FieldWriter
         Int32(length);
         if (!_measuring) Encoding.UTF8.GetBytes(value, _buffer.Slice(Position, length));
         Position += length;
-    }
-
-    /// <summary>Reserves <paramref name="length"/> bytes the caller fills (null while measuring).</summary>
-    public Span<byte> Reserve(int length)
-    {
-        var span = _measuring ? default : _buffer.Slice(Position, length);
-        Position += length;
-        return span;
     }
 
     /// <summary>

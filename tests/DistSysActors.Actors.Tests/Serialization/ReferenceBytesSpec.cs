@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Reflection;
+using System.Runtime.Serialization;
 using System.Text;
 using Akka.TestKit.Xunit2;
 using DistSysActors.Actors.Configuration;
@@ -45,6 +46,12 @@ public abstract class ReferenceBytesSpec() : TestKit(DistSysConfig.TestOverlay.W
         Assert.Equal(Describe(c.Value, out var hasArrays), Describe(decoded, out _));
         // Records compare arrays by reference; where the value holds none, record equality must hold as well.
         if (!hasArrays) Assert.Equal(c.Value, decoded);
+
+        // The bytes are exactly delimited: any prefix, or one byte more, is rejected rather than misread.
+        var bytes = Convert.FromHexString(c.Hex);
+        for (var cut = 0; cut < bytes.Length; cut++)
+            Assert.Throws<SerializationException>(() => Sys.Serialization.Deserialize(bytes[..cut], c.SerializerId, c.Manifest));
+        Assert.Throws<SerializationException>(() => Sys.Serialization.Deserialize([.. bytes, 0], c.SerializerId, c.Manifest));
     }
 
     /// <summary>Every public property, recursively, arrays item by item: value equality with arrays compared by content.</summary>
