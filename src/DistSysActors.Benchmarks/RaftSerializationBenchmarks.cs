@@ -3,7 +3,7 @@ using Akka.Actor;
 using Akka.Serialization;
 using BenchmarkDotNet.Attributes;
 using DistSysActors.Actors.Configuration;
-using DistSysActors.Actors.Serialization;
+using DistSysActors.Actors.Raft;
 using DistSysActors.Core;
 using DistSysActors.Core.Raft;
 

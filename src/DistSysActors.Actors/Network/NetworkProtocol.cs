@@ -16,7 +16,7 @@ public static class NetworkProtocol
     public sealed record Send(NodeId To, string Service, object Payload);
 
     /// <summary>Wire: what one network component hands to another; <paramref name="Hlc"/> is the sender's hybrid logical clock at the send, when the node runs a clock service.</summary>
-    public sealed record WireMessage(NodeId From, NodeId To, string Service, object Payload, HlcTimestamp? Hlc = null);
+    public sealed record WireMessage(NodeId From, NodeId To, string Service, object Payload, HlcTimestamp? Hlc = null) : IWireSerialized;
 
     /// <summary>Local: install a fault spec; answered with <see cref="FaultsApplied"/> or <see cref="FaultsRejected"/> (nothing changed).</summary>
     public sealed record SetFaults(FaultSpec Spec);

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Persistence;
+using DistSysActors.Core;
 
 namespace DistSysActors.Actors.Persistence;
 
@@ -9,7 +10,7 @@ namespace DistSysActors.Actors.Persistence;
 /// </summary>
 public sealed class IncarnationActor : ReceivePersistentActor
 {
-    public sealed record Started(long Incarnation, DateTimeOffset AtUtc);
+    public sealed record Started(long Incarnation, DateTimeOffset AtUtc) : IWireSerialized;
 
     public sealed record GetIncarnation
     {

@@ -11,7 +11,7 @@ public static class PingProtocol
 {
     public const string Service = "ping";
 
-    public abstract record PingMessage(NodeId From);
+    public abstract record PingMessage(NodeId From) : IWireSerialized;
     public sealed record Ping(NodeId From, long Seq, long SentAtMs) : PingMessage(From);
     public sealed record Pong(NodeId From, long Seq, long SentAtMs) : PingMessage(From);
 

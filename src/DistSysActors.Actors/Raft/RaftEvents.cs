@@ -4,7 +4,7 @@ using DistSysActors.Core.Raft;
 namespace DistSysActors.Actors.Raft;
 
 /// <summary>What a <see cref="RaftActor"/> writes to its journal: term/vote/commit, and log entries (replacing any from FromIndex on).</summary>
-public abstract record RaftEvent;
+public abstract record RaftEvent : IWireSerialized;
 
 public sealed record RaftHardStateSaved(long Term, int? Vote, long Commit) : RaftEvent
 {
@@ -28,6 +28,7 @@ public sealed record RaftEntryRecord(long Index, long Term, EntryType Type, byte
 /// </summary>
 public sealed record RaftStateSnapshot(
     RaftHardStateSaved HardState, long SnapshotIndex, long SnapshotTerm, int[] Voters, int[] Learners, byte[] Data, RaftEntryRecord[] Tail)
+    : IWireSerialized
 {
     public RaftSnapshot ToSnapshot() =>
         new(new SnapshotMeta(SnapshotIndex, SnapshotTerm, new Membership(Voters.Select(v => new NodeId(v)), Learners.Select(l => new NodeId(l)))), Data);

@@ -59,10 +59,10 @@ public static class DeliveryProtocol
 }
 
 /// <summary>What a <see cref="DeliveryReceiverActor"/> writes to its journal: one processed message, its id and its effect in one event.</summary>
-public sealed record MessageProcessed(NodeId From, long Seq, string Key, object Payload);
+public sealed record MessageProcessed(NodeId From, long Seq, string Key, object Payload) : IWireSerialized;
 
 /// <summary>A receiver's snapshot: the de-duplication record and the handler's state, taken at the same event.</summary>
-public sealed record DeliveryReceiverSnapshot(DedupSnapshot Dedup, object HandlerState);
+public sealed record DeliveryReceiverSnapshot(DedupSnapshot Dedup, object HandlerState) : IWireSerialized;
 
 /// <summary>
 /// The effect of delivered messages on the receiving node. The receiver persists each new message and then calls

@@ -6,28 +6,35 @@ namespace DistSysActors.Actors.Serialization;
 
 /// <summary>
 /// Writes little-endian fields and length-prefixed byte strings into one exactly sized array. An encoder runs twice
-/// over the same code: first with a measuring writer (no buffer) to learn the size, then into the result array, so a
-/// message costs one allocation and each entry's data is copied once.
+/// over the same code: first with a measuring writer (no buffer) to learn the size, then into the result array from
+/// <see cref="Into"/>, so a message costs one allocation and each entry's data is copied once.
 /// </summary>
 internal ref struct FieldWriter
 {
     private readonly Span<byte> _buffer;
     private readonly bool _measuring;
+    private readonly Akka.Serialization.Serialization? _serialization;
+    // Payloads of other serializers, serialized once while measuring and copied while writing, so both passes agree.
+    private List<byte[]>? _foreign;
+    private int _foreignNext;
 
-    private FieldWriter(Span<byte> buffer, bool measuring)
+    private FieldWriter(Span<byte> buffer, bool measuring, Akka.Serialization.Serialization? serialization, List<byte[]>? foreign)
     {
         _buffer = buffer;
         _measuring = measuring;
+        _serialization = serialization;
+        _foreign = foreign;
         Position = 0;
     }
 
     public int Position { get; private set; }
 
-    public readonly bool IsMeasuring => _measuring;
+    /// <param name="serialization">Akka's serialization, needed only by <see cref="Payload"/>.</param>
+    public static FieldWriter Measuring(Akka.Serialization.Serialization? serialization = null) => new(default, measuring: true, serialization, foreign: null);
 
-    public static FieldWriter Measuring() => new(default, measuring: true);
-
-    public static FieldWriter Into(Span<byte> buffer) => new(buffer, measuring: false);
+    /// <summary>A writer into <paramref name="buffer"/>, which must be as long as this measuring writer's <see cref="Position"/>.</summary>
+    public readonly FieldWriter Into(Span<byte> buffer) =>
+        _measuring ? new(buffer, measuring: false, _serialization, _foreign) : throw new InvalidOperationException("only a measuring writer gives a writer into a buffer");
 
     public void Byte(byte value)
     {
@@ -48,6 +55,9 @@ internal ref struct FieldWriter
         if (!_measuring) BinaryPrimitives.WriteInt64LittleEndian(_buffer[Position..], value);
         Position += 8;
     }
+
+    /// <summary>The IEEE 754 bits, so every value (NaN, infinities, -0) comes back exactly.</summary>
+    public void Double(double value) => Int64(BitConverter.DoubleToInt64Bits(value));
 
     /// <summary>An int32 length, then the bytes.</summary>
     public void Bytes(ReadOnlySpan<byte> value)
@@ -71,19 +81,37 @@ internal ref struct FieldWriter
         Position += length;
     }
 
-    /// <summary>Reserves <paramref name="length"/> bytes the caller fills (null while measuring).</summary>
-    public Span<byte> Reserve(int length)
+    /// <summary>
+    /// Any value through the serializer Akka binds to its type: that serializer's id, its manifest, then the bytes,
+    /// int32-length-prefixed. A <see cref="BinarySerializer"/> writes them in place, without an intermediate array.
+    /// </summary>
+    public void Payload(object value)
     {
-        var span = _measuring ? default : _buffer.Slice(Position, length);
-        Position += length;
-        return span;
+        var serialization = _serialization ?? throw new InvalidOperationException("writing a payload needs Akka's serialization");
+        var serializer = serialization.FindSerializerFor(value);
+        Int32(serializer.Identifier);
+        String(Akka.Serialization.Serialization.ManifestFor(serializer, value));
+        if (serializer is BinarySerializer binary)
+        {
+            var lengthAt = Position;
+            Int32(0);
+            binary.Write(value, ref this);
+            if (!_measuring) BinaryPrimitives.WriteInt32LittleEndian(_buffer[lengthAt..], Position - lengthAt - 4);
+            return;
+        }
+        byte[] bytes;
+        if (_measuring) (_foreign ??= []).Add(bytes = serializer.ToBinary(value));
+        else bytes = _foreign![_foreignNext++];
+        Bytes(bytes);
     }
 }
 
 /// <summary>Reads what <see cref="FieldWriter"/> wrote; any read past the end, or a length that does not fit, is a <see cref="SerializationException"/>.</summary>
-internal ref struct FieldReader(ReadOnlySpan<byte> buffer, string what)
+/// <param name="serialization">Akka's serialization, needed only by <see cref="Payload"/>.</param>
+internal ref struct FieldReader(ReadOnlySpan<byte> buffer, string what, Akka.Serialization.Serialization? serialization = null)
 {
     private readonly ReadOnlySpan<byte> _buffer = buffer;
+    private readonly Akka.Serialization.Serialization? _serialization = serialization;
     private int _position;
 
     public readonly int Remaining => _buffer.Length - _position;
@@ -101,6 +129,8 @@ internal ref struct FieldReader(ReadOnlySpan<byte> buffer, string what)
 
     public long Int64() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
 
+    public double Double() => BitConverter.Int64BitsToDouble(Int64());
+
     public ReadOnlySpan<byte> BytesSpan() => Take(Length());
 
     public byte[] Bytes()
@@ -110,6 +140,17 @@ internal ref struct FieldReader(ReadOnlySpan<byte> buffer, string what)
     }
 
     public string String() => Encoding.UTF8.GetString(BytesSpan());
+
+    /// <summary>What <see cref="FieldWriter.Payload"/> wrote, through the serializer its id names.</summary>
+    public object Payload()
+    {
+        var (serializerId, manifest) = (Int32(), String());
+        var bytes = BytesSpan();
+        var serialization = _serialization ?? throw new InvalidOperationException("reading a payload needs Akka's serialization");
+        return ManifestTable.TryGet(serializerId, out var table)
+            ? table.Decode(bytes, manifest, serialization)
+            : serialization.Deserialize(bytes.ToArray(), serializerId, manifest);
+    }
 
     /// <summary>A count of items each at least <paramref name="itemBytesMin"/> long, checked against what is left so garbage cannot allocate.</summary>
     public int Count(int itemBytesMin)

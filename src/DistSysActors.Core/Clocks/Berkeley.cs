@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace DistSysActors.Core.Clocks;
 
 /// <summary>Messages of the Berkeley algorithm.</summary>
-public abstract record BerkeleyMessage(NodeId From);
+public abstract record BerkeleyMessage(NodeId From) : IWireSerialized;
 
 /// <summary>Master to member: report your clock for round <paramref name="Round"/>.</summary>
 public sealed record BerkeleyPoll(NodeId From, long Round) : BerkeleyMessage(From);

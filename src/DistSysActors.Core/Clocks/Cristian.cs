@@ -1,7 +1,7 @@
 namespace DistSysActors.Core.Clocks;
 
 /// <summary>Messages of Cristian's time request/response.</summary>
-public abstract record CristianMessage(NodeId From);
+public abstract record CristianMessage(NodeId From) : IWireSerialized;
 
 public sealed record CristianTimeRequest(NodeId From, long RequestId) : CristianMessage(From);
 

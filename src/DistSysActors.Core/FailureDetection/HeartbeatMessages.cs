@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace DistSysActors.Core.FailureDetection;
 
 /// <summary>A heartbeat protocol message between two nodes.</summary>
-public abstract record HeartbeatMessage(NodeId From, NodeId To);
+public abstract record HeartbeatMessage(NodeId From, NodeId To) : IWireSerialized;
 
 /// <summary>Sent every heartbeat interval by a monitor to each node it monitors. <c>SentAtMs</c> is on the sender's clock.</summary>
 public sealed record HeartbeatRequest(NodeId From, NodeId To, long SequenceNr, long SentAtMs) : HeartbeatMessage(From, To);

@@ -7,7 +7,7 @@ namespace DistSysActors.Core.Raft;
 /// the term-less requests (<see cref="Propose"/>, <see cref="ReadIndexRequest"/>) that a follower
 /// forwards to its leader.
 /// </summary>
-public abstract record RaftMessage(NodeId From, NodeId To, long Term);
+public abstract record RaftMessage(NodeId From, NodeId To, long Term) : IWireSerialized;
 
 /// <summary>
 /// RequestVote RPC (Raft paper section 5.2); PreVote asks "would you vote for me at Term?" without changing anyone's

@@ -5,7 +5,7 @@ namespace DistSysActors.Core.ReliableDelivery;
 /// say to each other. A message is identified by its sender and a sequence number the sender assigns per destination,
 /// counting from 1 without gaps, so the receiver can remember everything below a high-water mark in one number.
 /// </summary>
-public abstract record DeliveryMessage(NodeId From);
+public abstract record DeliveryMessage(NodeId From) : IWireSerialized;
 
 /// <summary>One (re)delivery of a message; every copy of the same message carries the same <paramref name="Seq"/>.</summary>
 public sealed record DeliveryEnvelope(NodeId From, long Seq, string Key, object Payload, int Attempt) : DeliveryMessage(From);
@@ -14,7 +14,7 @@ public sealed record DeliveryEnvelope(NodeId From, long Seq, string Key, object 
 public sealed record DeliveryAck(NodeId From, long Seq) : DeliveryMessage(From);
 
 /// <summary>What an <see cref="Outbox"/> writes to its journal before acting on it.</summary>
-public abstract record OutboxEvent;
+public abstract record OutboxEvent : IWireSerialized;
 
 /// <summary>A message accepted for delivery: persisted before its first send.</summary>
 public sealed record DeliveryAccepted(NodeId To, long Seq, string Key, object Payload) : OutboxEvent;
@@ -26,7 +26,7 @@ public sealed record DeliveryConfirmed(NodeId To, long Seq) : OutboxEvent;
 public sealed record OutboxSeqRecord(int To, long LastSeq);
 
 /// <summary>An outbox's whole durable state: enough to recover it without the events before it.</summary>
-public sealed record OutboxSnapshot(OutboxSeqRecord[] LastSeqs, DeliveryAccepted[] Pending, string[] ConfirmedKeys);
+public sealed record OutboxSnapshot(OutboxSeqRecord[] LastSeqs, DeliveryAccepted[] Pending, string[] ConfirmedKeys) : IWireSerialized;
 
 /// <summary>A receiver's memory of one sender: every sequence number up to the high-water mark, and the ones above it listed.</summary>
 public sealed record DedupSenderRecord(int From, long HighWaterSeq, long[] Above);

@@ -7,7 +7,7 @@ using static DistSysActors.Actors.ReliableDelivery.DeliveryProtocol;
 
 namespace DistSysActors.Actors.Tests.ReliableDelivery;
 
-/// <summary>Every message, journal event and snapshot of the delivery pair survives Akka's serializer (JSON today, the journal's format).</summary>
+/// <summary>Every message, journal event and snapshot of the delivery pair survives the serializer Akka binds to it (binary for what crosses nodes or is persisted, JSON for local messages).</summary>
 public sealed class DeliveryWireFormatSpec() : TestKit(DistSysConfig.TestOverlay.WithFallback(DistSysConfig.Reference))
 {
     public static TheoryData<object> Values() => new()
@@ -54,6 +54,6 @@ public sealed class DeliveryWireFormatSpec() : TestKit(DistSysConfig.TestOverlay
     private object RoundTrip(object value)
     {
         var serializer = Sys.Serialization.FindSerializerFor(value);
-        return Sys.Serialization.Deserialize(serializer.ToBinary(value), serializer.Identifier, value.GetType());
+        return Sys.Serialization.Deserialize(serializer.ToBinary(value), serializer.Identifier, Akka.Serialization.Serialization.ManifestFor(serializer, value));
     }
 }
