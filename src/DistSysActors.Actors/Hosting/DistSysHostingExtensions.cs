@@ -6,7 +6,9 @@ using Akka.Configuration;
 using Akka.Event;
 using Akka.Hosting;
 using Akka.Remote;
+using DistSysActors.Actors.Modules;
 using DistSysActors.Actors.Persistence;
+using DistSysActors.Actors.ReliableDelivery;
 using DistSysActors.Actors.Raft;
 using DistSysActors.Core;
 
@@ -47,20 +49,56 @@ public sealed class DistSysNodeOptions
     }
 }
 
-/// <summary>Registry keys for the actors a DistSysActors node registers with Akka.Hosting's <see cref="IActorRegistry"/>.</summary>
-public sealed class DistSysRaftKey;
+/// <summary>Registry keys of the modules' actors in Akka.Hosting's <see cref="IActorRegistry"/>.</summary>
+public sealed class DistSysGuardianKey;
 public sealed class DistSysNetworkKey;
+public sealed class DistSysIncarnationKey;
+public sealed class DistSysPingKey;
+public sealed class DistSysRaftKey;
+public sealed class DistSysFailureDetectorKey;
+public sealed class DistSysClockKey;
 
+/// <summary>Options of <see cref="DistSysHostingExtensions.WithDistSysRaft"/>; they become <c>distsys.raft.*</c> HOCON.</summary>
+public sealed class DistSysRaftOptions
+{
+    public int? TickMs { get; set; }
+    public int? ElectionTicks { get; set; }
+
+    public Config ToHocon()
+    {
+        var h = new StringBuilder();
+        if (TickMs is { } tick) h.AppendLine(CultureInfo.InvariantCulture, $"distsys.raft.tick-ms = {tick}");
+        if (ElectionTicks is { } election) h.AppendLine(CultureInfo.InvariantCulture, $"distsys.raft.election-ticks = {election}");
+        return ConfigurationFactory.ParseString(h.ToString());
+    }
+}
+
+/// <summary>
+/// Akka.Hosting extensions: <see cref="WithDistSysNode"/> starts every module the configuration enables; the
+/// per-module extensions start just the ones an application wants, after <see cref="WithDistSysNetwork"/>, which
+/// defines the node. Each module's actor runs under <c>/user/distsys</c> and is registered in the actor registry.
+/// </summary>
 public static class DistSysHostingExtensions
 {
     /// <summary>
-    /// Adds a DistSysActors node to an Akka.Hosting actor system: writes the options as distsys.* HOCON (with the
-    /// reference configuration as fallback) and starts the node's actors — network component, ping, incarnation
-    /// journal and, unless disabled, the Raft key-value store (persisted through the application's own
-    /// akka.persistence journal plugin) — registering the Raft and network actors under
-    /// <see cref="DistSysRaftKey"/> and <see cref="DistSysNetworkKey"/>.
+    /// Adds a whole DistSysActors node: <see cref="WithDistSysNetwork"/>, then every other module of
+    /// <see cref="NodeModules.All"/> that the configuration enables (ping, Raft key-value store persisted through the
+    /// application's <c>akka.persistence</c> journal or <see cref="DistSysNodeOptions.SqliteDatabase"/>, failure
+    /// detector, clock service).
     /// </summary>
     public static AkkaConfigurationBuilder WithDistSysNode(this AkkaConfigurationBuilder builder, Action<DistSysNodeOptions> configure)
+    {
+        builder.WithDistSysNetwork(configure);
+        foreach (var module in NodeModules.All.Where(m => m is not (NetworkModule or IncarnationModule)))
+            builder.WithDistSysModule(module);
+        return builder;
+    }
+
+    /// <summary>
+    /// Defines the node (id, peers, persistence) and starts <c>/user/distsys</c> with the network component every
+    /// protocol message passes through, and the incarnation journal. Other modules are added after it.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithDistSysNetwork(this AkkaConfigurationBuilder builder, Action<DistSysNodeOptions> configure)
     {
         var options = new DistSysNodeOptions();
         configure(options);
@@ -73,10 +111,57 @@ public static class DistSysHostingExtensions
         {
             var peers = ResolvePeers(options, (ExtendedActorSystem)system);
             WarnIfJournalIsNotDurable(system, options.NodeId);
-            var runtime = DistSysNodeRuntime.StartActors(system, system.Settings.Config, peers);
-            registry.Register<DistSysNetworkKey>(runtime.Network);
-            if (runtime.Raft is { } raft) registry.Register<DistSysRaftKey>(raft);
+            var context = DistSysNodeRuntime.CreateContext(system, system.Settings.Config, peers);
+            var guardian = system.ActorOf(DistSysGuardian.Props(context), DistSysGuardian.Name);
+            registry.Register<DistSysGuardianKey>(guardian);
+            Start(system, registry, new NetworkModule());
+            Start(system, registry, new IncarnationModule());
         });
+    }
+
+    /// <summary>Adds the Raft replicated key-value store (<see cref="DistSysRaftKey"/>); its options override <c>distsys.raft</c>.</summary>
+    public static AkkaConfigurationBuilder WithDistSysRaft(this AkkaConfigurationBuilder builder, Action<DistSysRaftOptions>? configure = null)
+    {
+        var options = new DistSysRaftOptions();
+        configure?.Invoke(options);
+        builder.AddHocon(options.ToHocon(), HoconAddMode.Prepend);
+        return builder.WithDistSysModule(new RaftModule());
+    }
+
+    /// <summary>Adds ping between every pair of nodes (<see cref="DistSysPingKey"/>).</summary>
+    public static AkkaConfigurationBuilder WithDistSysPing(this AkkaConfigurationBuilder builder) => builder.WithDistSysModule(new PingModule());
+
+    /// <summary>Adds the heartbeat failure detector (<see cref="DistSysFailureDetectorKey"/>).</summary>
+    public static AkkaConfigurationBuilder WithDistSysFailureDetector(this AkkaConfigurationBuilder builder) =>
+        builder.WithDistSysModule(new FailureDetectorModule());
+
+    /// <summary>Adds the clock service (<see cref="DistSysClockKey"/>).</summary>
+    public static AkkaConfigurationBuilder WithDistSysClock(this AkkaConfigurationBuilder builder) => builder.WithDistSysModule(new ClockModule());
+
+    /// <summary>
+    /// Adds reliable delivery on <paramref name="channel"/>: the sender, registered under <typeparamref name="TSenderKey"/>,
+    /// and, when <paramref name="handlerFactory"/> is given, the receiver that applies each message once to its state.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithDistSysDelivery<TSenderKey>(this AkkaConfigurationBuilder builder, string channel,
+        Func<IDeliveryHandler>? handlerFactory = null)
+    {
+        builder.WithDistSysModule(new DeliverySenderModule(channel, typeof(TSenderKey)));
+        return handlerFactory is null ? builder : builder.WithDistSysModule(new DeliveryReceiverModule(channel, typeof(DeliveryReceiverKey<TSenderKey>), handlerFactory));
+    }
+
+    /// <summary>Adds <paramref name="module"/> (one of a node's, or an application's own) under <c>/user/distsys</c>, when its configuration enables it.</summary>
+    public static AkkaConfigurationBuilder WithDistSysModule(this AkkaConfigurationBuilder builder, DistSysModule module) =>
+        builder.WithActors((system, registry) =>
+        {
+            if (module.IsEnabled(system.Settings.Config)) Start(system, registry, module);
+        });
+
+    private static void Start(ActorSystem system, IActorRegistry registry, DistSysModule module)
+    {
+        if (!registry.TryGet<DistSysGuardianKey>(out var guardian))
+            throw new InvalidOperationException($"the distsys module '{module.Name}' needs WithDistSysNetwork (or WithDistSysNode) before it");
+        if (!registry.TryRegister(module.RegistryKey, DistSysNodeRuntime.StartModule(guardian, module)))
+            throw new InvalidOperationException($"the registry already holds an actor under {module.RegistryKey.Name} (module '{module.Name}' added twice?)");
     }
 
     /// <summary>
@@ -140,3 +225,6 @@ public static class DistSysRaft
     public static Task<RaftProtocol.RaftReady> WhenReadyAsync(this IActorRef raft, TimeSpan timeout, CancellationToken cancellationToken = default) =>
         raft.Ask<RaftProtocol.RaftReady>(RaftProtocol.AwaitReady.Instance, timeout, cancellationToken);
 }
+
+/// <summary>The registry key of the receiver of the reliable-delivery channel whose sender is registered under <typeparamref name="TSenderKey"/>.</summary>
+public sealed class DeliveryReceiverKey<TSenderKey>;

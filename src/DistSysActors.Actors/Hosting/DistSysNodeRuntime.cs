@@ -1,13 +1,12 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Configuration;
-using Akka.Pattern;
 using DistSysActors.Actors.Clocks;
 using DistSysActors.Actors.Configuration;
 using DistSysActors.Actors.FailureDetection;
 using DistSysActors.Actors.Network;
+using DistSysActors.Actors.Modules;
 using DistSysActors.Actors.Persistence;
-using DistSysActors.Actors.Ping;
 using DistSysActors.Actors.Raft;
 using DistSysActors.Core;
 using DistSysActors.Core.Network;
@@ -15,51 +14,57 @@ using DistSysActors.Core.Network;
 namespace DistSysActors.Actors.Hosting;
 
 /// <summary>
-/// One running DistSysActors node: its actor system (named <c>distsys</c>) and the per-node actors
-/// (network component, ping protocol, incarnation journal). Used by the `distsys node` host and by
-/// in-process tests; embedders can start the same actors in their own system through <see cref="StartActors"/>.
+/// One running DistSysActors node: its actor system (named <c>distsys</c>) and its modules' actors under
+/// <c>/user/distsys</c> (network component, incarnation journal, ping, Raft, failure detector, clock service; see
+/// <see cref="NodeModules"/>). Used by the `distsys node` host and by in-process tests; embedders start the same actors
+/// in their own system through <see cref="StartActors"/> or the Akka.Hosting extensions.
 /// </summary>
 public sealed class DistSysNodeRuntime
 {
     public const string SystemName = "distsys";
 
-    private DistSysNodeRuntime(ActorSystem system, NodeSettings node, HostSettings host, IActorRef network, IActorRef ping, IActorRef incarnation,
-        RaftSettings raftSettings, IActorRef? raft, FailureDetectionSettings failureDetectionSettings, IActorRef? heartbeat,
-        NodeClock? clock = null, IActorRef? clockService = null)
+    private readonly Dictionary<string, IActorRef> _modules;
+
+    private DistSysNodeRuntime(ActorSystem system, DistSysModuleContext context, IActorRef guardian, IReadOnlyList<(DistSysModule Module, IActorRef Actor)> modules)
     {
-        FailureDetectionSettings = failureDetectionSettings;
-        Heartbeat = heartbeat;
-        Clock = clock;
-        ClockService = clockService;
-        RaftSettings = raftSettings;
-        Raft = raft;
         System = system;
-        Node = node;
-        Host = host;
-        Network = network;
-        Ping = ping;
-        Incarnation = incarnation;
+        Context = context;
+        Guardian = guardian;
+        Started = modules.Select(m => m.Module).ToArray();
+        _modules = modules.ToDictionary(m => m.Module.Name, m => m.Actor, StringComparer.Ordinal);
+        RaftSettings = RaftSettings.Create(context.Config);
+        FailureDetectionSettings = FailureDetectionSettings.Create(context.Config);
     }
 
     public ActorSystem System { get; }
-    public NodeSettings Node { get; }
-    public HostSettings Host { get; }
-    public IActorRef Network { get; }
-    public IActorRef Ping { get; }
-    public IActorRef Incarnation { get; }
+    /// <summary>What the modules were started with: identity, peers, configuration, network component and clock.</summary>
+    public DistSysModuleContext Context { get; }
+    /// <summary><c>/user/distsys</c>, the parent of every module's actor.</summary>
+    public IActorRef Guardian { get; }
+    /// <summary>The modules running on this node, in start order.</summary>
+    public IReadOnlyList<DistSysModule> Started { get; }
+    public NodeSettings Node => Context.Node;
+    public HostSettings Host => Context.Host;
+    public NodeId Self => Context.Self;
+
+    /// <summary>The actor of the module named <paramref name="name"/>; null when that module is not running.</summary>
+    public IActorRef? Module(string name) => _modules.GetValueOrDefault(name);
+
+    public IActorRef Network => _modules[new NetworkModule().Name];
+    public IActorRef Ping => _modules[new PingModule().Name];
+    public IActorRef Incarnation => _modules[new IncarnationModule().Name];
     public RaftSettings RaftSettings { get; }
     /// <summary>The Raft key-value store of this node; null when distsys.raft.enabled is off.</summary>
-    public IActorRef? Raft { get; }
+    public IActorRef? Raft => Module(new RaftModule().Name);
     public FailureDetectionSettings FailureDetectionSettings { get; }
     /// <summary>The heartbeat failure detector of this node; null when distsys.failure-detector.enabled is off.</summary>
-    public IActorRef? Heartbeat { get; }
-    public NodeId Self => new(Node.Id);
+    public IActorRef? Heartbeat => Module(new FailureDetectorModule().Name);
     /// <summary>This node's physical and hybrid logical clock, shared by the network component and the clock service; null when distsys.clock.enabled is off.</summary>
-    public NodeClock? Clock { get; }
+    public NodeClock? Clock => Context.Clock;
     /// <summary>The clock service (<see cref="ClockActor"/>); null when distsys.clock.enabled is off.</summary>
-    public IActorRef? ClockService { get; }
+    public IActorRef? ClockService => Module(new ClockModule().Name);
 
-    /// <summary>The protocol scheme of node addresses: the throttler adapter's when it is applied (AKKA-NOTES.md).</summary>
+    /// <summary>The protocol scheme of node addresses: the throttler adapter's when it is applied.</summary>
     public static string AddressProtocol(Config config)
     {
         var adapters = config.GetStringList("akka.remote.dot-netty.tcp.applied-adapters");
@@ -129,39 +134,38 @@ public sealed class DistSysNodeRuntime
         }
     }
 
-    /// <summary>Starts a node's actors inside an existing actor system (for embedding and tests).</summary>
-    public static DistSysNodeRuntime StartActors(ActorSystem system, Config config, ImmutableSortedDictionary<NodeId, Address>? peers = null, FaultSpec? faults = null)
+    /// <summary>
+    /// Starts a node's modules inside an existing actor system (for embedding and tests): every module of
+    /// <paramref name="modules"/> (default <see cref="NodeModules.All"/>) whose configuration enables it, in order, as
+    /// children of <c>/user/distsys</c>. A module that fails to start fails the whole start, naming the cause.
+    /// </summary>
+    public static DistSysNodeRuntime StartActors(ActorSystem system, Config config, ImmutableSortedDictionary<NodeId, Address>? peers = null,
+        FaultSpec? faults = null, IEnumerable<DistSysModule>? modules = null)
+    {
+        var context = CreateContext(system, config, peers, faults);
+        var guardian = system.ActorOf(DistSysGuardian.Props(context), DistSysGuardian.Name);
+        var started = new List<(DistSysModule, IActorRef)>();
+        foreach (var module in (modules ?? NodeModules.All).Where(m => m.IsEnabled(context.Config)))
+            started.Add((module, StartModule(guardian, module)));
+        return new DistSysNodeRuntime(system, context, guardian, started);
+    }
+
+    /// <summary>The context modules start with: settings read (failing fast on a bad key), peers resolved, the node clock made.</summary>
+    public static DistSysModuleContext CreateContext(ActorSystem system, Config config, ImmutableSortedDictionary<NodeId, Address>? peers = null, FaultSpec? faults = null)
     {
         var full = config.WithFallback(DistSysConfig.Reference);
         var node = NodeSettings.Create(full);
-        var host = HostSettings.Create(full);
-        var networkSettings = NetworkSettings.Create(full);
-        var ping = PingSettings.Create(full);
-        var self = new NodeId(node.Id);
         var resolve = peers is null ? ResolverFromPorts(node, AddressProtocol(full)) : null;
         peers ??= PeersFromPorts(node, AddressProtocol(full));
         var clockSettings = ClockSettings.Create(full);
         clockSettings.CheckReference(peers.Keys);
-        var clock = clockSettings.Enabled ? NodeClock.Create(clockSettings) : null;
-        var network = system.ActorOf(NetworkActor.Props(self, networkSettings, peers, faults, clock, resolve), NetworkActor.Name);
-        var pinger = system.ActorOf(PingActor.Props(self, peers.Keys.ToArray(), network, TimeSpan.FromMilliseconds(ping.IntervalMs)), "ping");
-        var incarnation = system.ActorOf(IncarnationActor.Props(node.Id), "incarnation");
-        var raftSettings = RaftSettings.Create(full);
-        var raft = raftSettings.Enabled
-            // Supervised with backoff: if the replica stops (e.g. its journal is unavailable), it is started again and recovers.
-            ? system.ActorOf(BackoffSupervisor.Props(Backoff.OnStop(
-                // A joining server starts with no voters: it never campaigns until a leader has added it (RaftConfig.Voters).
-                RaftActor.Props(self, node.Join ? [] : peers.Keys.ToArray(), raftSettings, network, TimeSpan.FromMilliseconds(host.RequestTimeoutMs)),
-                "replica", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, maxNrOfRetries: -1)), "raft")
-            : null;
-        var failureDetectionSettings = FailureDetectionSettings.Create(full);
-        var heartbeat = failureDetectionSettings.Enabled
-            ? system.ActorOf(HeartbeatActor.Props(self, peers.Keys.ToArray(), failureDetectionSettings, network,
-                awaitMemberUp: ((ExtendedActorSystem)system).Provider is Akka.Cluster.ClusterActorRefProvider), "heartbeat")
-            : null;
-        var clockService = clock is not null
-            ? system.ActorOf(ClockActor.Props(self, peers.Keys.ToArray(), clockSettings, network, clock), "clock")
-            : null;
-        return new DistSysNodeRuntime(system, node, host, network, pinger, incarnation, raftSettings, raft, failureDetectionSettings, heartbeat, clock, clockService);
+        return new DistSysModuleContext(full, node, HostSettings.Create(full), peers, resolve, faults,
+            clockSettings.Enabled ? NodeClock.Create(clockSettings) : null,
+            ((ExtendedActorSystem)system).Provider is Akka.Cluster.ClusterActorRefProvider);
     }
+
+    /// <summary>Asks <c>/user/distsys</c> to start <paramref name="module"/> and waits for its actor (module starts are quick: no I/O).</summary>
+    public static IActorRef StartModule(IActorRef guardian, DistSysModule module) =>
+        guardian.Ask<DistSysGuardian.ModuleStarted>(new DistSysGuardian.StartModule(module), TimeSpan.FromSeconds(30))
+            .GetAwaiter().GetResult().Actor;
 }

@@ -116,8 +116,9 @@ public sealed class NetworkActor : ReceiveActor, IWithTimers
         if (!_peerRefs.TryGetValue(message.To, out var peer))
         {
             // A ref resolved from a path without uid reaches whichever incarnation runs there (a restarted node too),
-            // and skips the ActorSelectionMessage wrapping and path walk an ActorSelection pays on every message.
-            peer = ((ExtendedActorSystem)Context.System).Provider.ResolveActorRef(new RootActorPath(address) / "user" / Name);
+            // and skips the ActorSelectionMessage wrapping and path walk an ActorSelection pays on every message. The peer's
+            // network component lives at the same path as this one (/user/distsys/network on a node, /user/network in tests).
+            peer = ((ExtendedActorSystem)Context.System).Provider.ResolveActorRef(new RootActorPath(address) / Self.Path.Elements);
             _peerRefs[message.To] = peer;
         }
         peer.Tell(message, Self);

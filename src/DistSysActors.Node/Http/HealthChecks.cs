@@ -3,7 +3,6 @@ using Akka.Cluster;
 using DistSysActors.Actors.FailureDetection;
 using DistSysActors.Actors.Hosting;
 using DistSysActors.Actors.Network;
-using DistSysActors.Actors.Raft;
 using DistSysActors.Core.FailureDetection;
 using DistSysActors.Node.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -55,60 +54,15 @@ public static class HealthChecks
             checks["member"] = "failed: the actor system is restarting";
             return Answer("ready", "not ready", checks);
         }
-        var raft = runtime.Raft?.Ask<RaftProtocol.NodeStatus>(RaftProtocol.GetStatus.Instance, timeout);
-        var detector = runtime.Heartbeat?.Ask<HeartbeatProtocol.DetectorStatus>(HeartbeatProtocol.GetStatus.Instance, timeout);
-
         var self = Cluster.Get(runtime.System).SelfMember.Status;
         checks["member"] = self == MemberStatus.Up ? "ok" : $"failed: this node's member status is {self}, not Up";
-
-        if (detector is null) checks["quorumReachable"] = "skipped (distsys.failure-detector.enabled = off)";
-        else
+        var asks = new ModuleAsks(runtime, timeout);
+        foreach (var api in NodeModuleApis.All)
         {
-            try
-            {
-                var fd = FailureDetectorDto.From(await detector, runtime);
-                var voters = await VotersAsync(raft);
-                if (voters is { Length: > 0 })
-                {
-                    var reachable = FailureDetectorDto.ReachableAmong(voters, fd, runtime);
-                    var quorum = voters.Length / 2 + 1;
-                    checks["quorumReachable"] = reachable >= quorum
-                        ? $"ok ({reachable}/{voters.Length} Raft voters)"
-                        : $"failed: {reachable}/{voters.Length} Raft voters reachable, a quorum needs {quorum}";
-                }
-                else
-                {
-                    var quorum = runtime.Node.Nodes / 2 + 1;
-                    checks["quorumReachable"] = fd.ReachableCount >= quorum
-                        ? $"ok ({fd.ReachableCount}/{runtime.Node.Nodes})"
-                        : $"failed: {fd.ReachableCount}/{runtime.Node.Nodes} reachable, a quorum needs {quorum}";
-                }
-            }
-            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
-            {
-                checks["quorumReachable"] = "failed: the heartbeat actor did not answer in time";
-            }
-        }
-
-        if (raft is not null)
-        {
-            try
-            {
-                checks["raftLeader"] = (await raft).Raft.LeaderId is { } leader ? $"ok ({leader.Value})" : "failed: this node knows no Raft leader";
-            }
-            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
-            {
-                checks["raftLeader"] = "failed: the Raft actor did not answer in time (recovering?)";
-            }
+            if (asks.IsRunning(api.ModuleName)) await api.AddReadinessChecksAsync(asks, checks);
+            else api.AddReadinessChecksWhenOff(checks);
         }
         return Answer("ready", "not ready", checks);
-    }
-
-    private static async Task<int[]?> VotersAsync(Task<RaftProtocol.NodeStatus>? raft)
-    {
-        if (raft is null) return null;
-        try { return (await raft).Raft.Membership?.Voters.Select(v => v.Value).ToArray(); }
-        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException) { return null; }
     }
 
     private static IResult Answer(string pass, string fail, SortedDictionary<string, string> checks)

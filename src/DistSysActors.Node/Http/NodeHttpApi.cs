@@ -1,11 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
-using DistSysActors.Actors.Clocks;
 using DistSysActors.Actors.Hosting;
 using DistSysActors.Actors.Network;
-using DistSysActors.Actors.Persistence;
-using DistSysActors.Actors.Ping;
-using DistSysActors.Actors.Raft;
 using DistSysActors.Node.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -15,7 +11,7 @@ using Microsoft.Extensions.Logging;
 
 namespace DistSysActors.Node.Http;
 
-/// <summary>The HTTP contract every node serves (DESIGN.md section 6), bound to loopback only.</summary>
+/// <summary>The HTTP contract every node serves (README: HTTP API), bound to loopback only.</summary>
 public static class NodeHttpApi
 {
     public static WebApplication Build(NodeHost host)
@@ -74,38 +70,33 @@ public static class NodeHttpApi
         }
     }
 
-    private static async Task<StatusDto> StatusAsync(NodeHost host, DistSysNodeRuntime runtime, TimeSpan timeout)
+    /// <summary>
+    /// <c>/status</c>: the node's identity and Akka.Cluster's membership view, then one field per module of
+    /// <see cref="NodeModuleApis.All"/> (null when that module is not running), then the process's memory. Read by
+    /// clients as <see cref="StatusDto"/>.
+    /// </summary>
+    private static async Task<Dictionary<string, object?>> StatusAsync(NodeHost host, DistSysNodeRuntime runtime, TimeSpan timeout)
     {
-        var network = runtime.Network.Ask<NetworkProtocol.NetworkStatus>(NetworkProtocol.GetStatus.Instance, timeout);
-        var ping = runtime.Ping.Ask<PingProtocol.Stats>(PingProtocol.GetStats.Instance, timeout);
-        var incarnation = runtime.Incarnation.Ask<IncarnationActor.Incarnation>(IncarnationActor.GetIncarnation.Instance, timeout);
-        var raft = runtime.Raft?.Ask<RaftProtocol.NodeStatus>(RaftProtocol.GetStatus.Instance, timeout);
-        var heartbeat = runtime.Heartbeat?.Ask<Actors.FailureDetection.HeartbeatProtocol.DetectorStatus>(Actors.FailureDetection.HeartbeatProtocol.GetStatus.Instance, timeout);
-        var clock = runtime.ClockService?.Ask<ClockProtocol.ClockStatus>(ClockProtocol.GetStatus.Instance, timeout);
+        var asks = new ModuleAsks(runtime, timeout);
+        var parts = NodeModuleApis.All.Select(api => (api.StatusField, Value: api.StatusAsync(asks))).ToList();
         var cluster = Cluster.Get(runtime.System);
         var state = cluster.State;
         var members = state.Members
             .Select(m => new MemberDto(NodeIdOf(m), m.Address.ToString(), m.Status.ToString(), !state.Unreachable.Contains(m)))
             .OrderBy(m => m.NodeId ?? int.MaxValue).ThenBy(m => m.Address, StringComparer.Ordinal)
             .ToList();
-        var n = await network;
-        var c = n.Sent;
-        return new StatusDto(
-            runtime.Node.Id, cluster.SelfAddress.ToString(), runtime.Node.Nodes, (await incarnation).Number, host.Restarts,
-            cluster.SelfMember.Status.ToString(), members,
-            new NetworkDto(FaultSpecDto.From(n.Spec), n.Seed, new NetworkCountersDto(
-                c.Sent, c.Delivered, c.DroppedByPartition, c.Dropped, c.Delayed, c.Duplicated,
-                n.ReceivedDelivered, n.ReceivedDroppedByPartition, n.Unroutable, n.OverflowDropped, n.DelayedNow)),
-            (await ping).Peers.Select(p => new PingPeerDto(p.Key.Value, p.Value.PingsSent, p.Value.PingsReceived,
-                p.Value.PongsReceived, p.Value.LastRttMs, p.Value.LastPongAgeMs)).ToList(),
-            raft is null ? null : (await raft).Raft is var r
-                ? new RaftDto(r.Role.ToString(), r.Term, r.LeaderId?.Value, r.CommitIndex, r.AppliedIndex, r.LastLogIndex,
-                    r.SnapshotIndex, r.SnapshotIndex + 1,
-                    r.Membership?.Voters.Select(v => v.Value).ToArray() ?? [], r.Membership?.Learners.Select(l => l.Value).ToArray() ?? [])
-                : null,
-            heartbeat is null ? null : FailureDetectorDto.From(await heartbeat, runtime),
-            clock is null ? null : ClockDtos.From(await clock),
-            ProcessDto.Read());
+        var status = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["nodeId"] = runtime.Node.Id,
+            ["address"] = cluster.SelfAddress.ToString(),
+            ["nodes"] = runtime.Node.Nodes,
+            ["restarts"] = host.Restarts,
+            ["selfStatus"] = cluster.SelfMember.Status.ToString(),
+            ["members"] = members,
+        };
+        foreach (var (field, value) in parts) status[field] = await value;
+        status["process"] = ProcessDto.Read();
+        return status;
     }
 
     /// <summary>A member's node id comes from its role <c>node-I</c>.</summary>
