@@ -13,6 +13,9 @@ internal static class RaftScenarioChecks
         if (!condition) throw new Xunit.Sdk.XunitException($"seed={c.Seed} t={c.Sim.NowMs}ms: {what}; {c.Describe()}");
     }
 
+    /// <summary>The faults the scenario injected really happened in this run.</summary>
+    public static void CheckFaults(RaftSimCluster c, SimFaults expected) => FaultChecks.Require(c.Seed, c.Sim.FaultCounters, expected);
+
     public static NodeId ElectedLeader(RaftSimCluster c, long maxMs = 5_000, IEnumerable<NodeId>? among = null)
     {
         var leader = c.RunUntilLeader(maxMs, among);
