@@ -26,6 +26,7 @@ public sealed class Simulator<TMessage> where TMessage : notnull
     private readonly TraceRing _trace;
     private long _sequence;
     private long _traceIndex;
+    private long _crashes, _restarts, _partitionsSet;
 
     public Simulator(long seed) : this(new SimulatorOptions { Seed = seed }) { }
 
@@ -46,6 +47,16 @@ public sealed class Simulator<TMessage> where TMessage : notnull
     public int EventsQueued => _queue.Count;
     public SimNetwork Network { get; }
     public SimInvariants Invariants { get; } = new();
+
+    /// <summary>The faults of the run so far (crashes, restarts, partitions, and what the network lost, delayed, duplicated).</summary>
+    public SimFaultCounters FaultCounters
+    {
+        get
+        {
+            var n = Network.PlannerCounters;
+            return new(_crashes, _restarts, _partitionsSet, n.DroppedByPartition, n.Dropped, n.Duplicated, n.Delayed, Network.MessagesLostToCrash);
+        }
+    }
 
     /// <summary>Receives every trace event as it happens (e.g. to compare whole runs); the ring keeps only the recent ones.</summary>
     public Action<SimTraceEvent>? TraceListener { get; set; }
@@ -93,6 +104,7 @@ public sealed class Simulator<TMessage> where TMessage : notnull
         if (slot.Instance is null) return;
         slot.Instance = null;
         slot.Context = null;
+        _crashes++;
         Trace(SimTraceKind.Crash, id, null, null);
     }
 
@@ -101,6 +113,7 @@ public sealed class Simulator<TMessage> where TMessage : notnull
     {
         var slot = Slot(id);
         Crash(id);
+        _restarts++;
         Trace(SimTraceKind.Restart, id, null, null);
         Boot(slot);
     }
@@ -124,6 +137,7 @@ public sealed class Simulator<TMessage> where TMessage : notnull
     public void SetFaults(FaultSpec spec)
     {
         Network.Apply(spec);
+        if (!spec.Partitions.IsDefaultOrEmpty) _partitionsSet++;
         Trace(SimTraceKind.Faults, ExternalId, null, Describe(spec));
     }
 

@@ -227,6 +227,35 @@ public class SimulatorTests
     }
 
     [Fact]
+    public void Fault_counters_count_what_the_faults_did()
+    {
+        var sim = Cluster(23, nodes: 3);
+        Assert.Equal(SimFaultCounters.Zero, sim.FaultCounters);
+        sim.Crash(N2);
+        sim.Crash(N2);                  // already down: not another crash
+        Burst(sim, N1, N2, 2);          // lost to the crash
+        sim.RunFor(50);
+        sim.Restart(N2);
+        sim.Restart(N3);                // running: crashed, then started
+        sim.Partition([1], [2, 3]);
+        Burst(sim, N1, N3, 3);          // cut by the partition
+        sim.RunFor(50);
+        sim.Heal();                     // installs no partition
+        sim.SetFaults(new FaultSpec { DropRate = 1 });
+        Burst(sim, N2, N3, 4);          // dropped
+        sim.RunFor(50);
+        sim.SetFaults(new FaultSpec { DuplicateRate = 1, DelayMinMs = 5, DelayMaxMs = 5 });
+        Burst(sim, N1, N2, 1);
+        sim.RunFor(50);
+
+        var c = sim.FaultCounters;
+        Assert.Equal((Crashes: 2, Restarts: 2, PartitionsSet: 1, DroppedByPartition: 3, Dropped: 4, LostToCrash: 2),
+            (c.Crashes, c.Restarts, c.PartitionsSet, c.DroppedByPartition, c.Dropped, c.LostToCrash));
+        Assert.True(c.Duplicated > 0 && c.Delayed > 0, $"{c}");
+        Assert.Equal(c with { Crashes = 4 }, c + (SimFaultCounters.Zero with { Crashes = 2 }));
+    }
+
+    [Fact]
     public void Restart_keeps_only_what_was_persisted()
     {
         var sim = Cluster(19);

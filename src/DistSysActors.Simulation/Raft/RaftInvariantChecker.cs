@@ -11,6 +11,40 @@ namespace DistSysActors.Simulation.Raft;
 public readonly record struct RaftNodeView(
     NodeId Id, RaftNode? Live, IReadOnlyList<LogEntry> PersistedLog, long PersistedSnapshotIndex = 0, long PersistedSnapshotTerm = 0);
 
+/// <summary>The property a <see cref="RaftViolation"/> breaks; tests assert it to show which check fired.</summary>
+public enum RaftInvariant
+{
+    /// <summary>At most one leader per term (paper 5.2).</summary>
+    ElectionSafety,
+    /// <summary>Entries with equal index and term are identical, and so are the entries before them (5.3).</summary>
+    LogMatching,
+    /// <summary>A node's log is well formed: consecutive indexes, terms never decreasing, a snapshot right under its first entry.</summary>
+    LogShape,
+    /// <summary>Committed entries never change, and no commit index passes the end of its log.</summary>
+    CommittedPrefix,
+    /// <summary>A leader holds every entry committed in an earlier term (5.4).</summary>
+    LeaderCompleteness,
+    /// <summary>Every node applies the same entry at an index, and snapshots at one index are identical (5.4.3).</summary>
+    StateMachineSafety,
+    /// <summary>A node applies entries one after another from where its state machine stands; a snapshot matches its applied index.</summary>
+    ApplyOrder,
+    /// <summary>A snapshot stands for an applied, committed prefix: a committed position, with the membership committed there.</summary>
+    Snapshot,
+    /// <summary>A node's persisted snapshot never moves back, and its persisted log continues right after it.</summary>
+    PersistedSnapshot,
+    /// <summary>The latest committed entry is on a majority of the voters' disks.</summary>
+    Durability,
+}
+
+/// <summary>One broken property: which rule, and what the checker saw.</summary>
+public sealed record RaftViolation(RaftInvariant Rule, string Description)
+{
+    /// <summary>The rule in words, then the description (e.g. "election safety: nodes 1 and 2 both leaders in term 4").</summary>
+    public override string ToString() =>
+        string.Concat(Rule.ToString().Select((ch, i) => char.IsUpper(ch) && i > 0 ? " " + char.ToLowerInvariant(ch) : char.ToLowerInvariant(ch).ToString()))
+        + ": " + Description;
+}
+
 /// <summary>
 /// The safety properties of Raft (paper Figure 3), checked incrementally so they can run after every
 /// simulation event: election safety, log matching, leader completeness, state-machine safety, and
@@ -35,7 +69,7 @@ public sealed class RaftInvariantChecker
     private readonly Dictionary<long, (long Term, ulong Hash, NodeId Node)> _snapshotAt = [];
     private readonly Dictionary<NodeId, long> _persistedSnapshotHigh = [];
     private readonly List<NodeId> _copies = [];
-    private string? _applyViolation;
+    private RaftViolation? _applyViolation;
 
     /// <summary>A checker for a cluster whose voters are nodes 1..clusterSize from the start.</summary>
     public RaftInvariantChecker(int clusterSize) : this(Enumerable.Range(1, clusterSize).Select(i => new NodeId(i))) { }
@@ -67,15 +101,15 @@ public sealed class RaftInvariantChecker
     {
         var last = _lastApplied.GetValueOrDefault(node);
         if (entry.Index != last + 1)
-            _applyViolation ??= Fmt($"node {node} applied index {entry.Index} after {last}");
+            _applyViolation ??= Fmt(RaftInvariant.ApplyOrder, $"node {node} applied index {entry.Index} after {last}");
         _lastApplied[node] = entry.Index;
         if (entry.Index <= _appliedAt.Count)
         {
             if (!_appliedAt[(int)entry.Index - 1].Equals(entry))
-                _applyViolation ??= Fmt($"state-machine safety: node {node} applied {entry} at {entry.Index} but another node applied {_appliedAt[(int)entry.Index - 1]}");
+                _applyViolation ??= Fmt(RaftInvariant.StateMachineSafety, $"node {node} applied {entry} at {entry.Index} but another node applied {_appliedAt[(int)entry.Index - 1]}");
         }
         else if (entry.Index == _appliedAt.Count + 1) _appliedAt.Add(entry);
-        else _applyViolation ??= Fmt($"node {node} applied {entry.Index} beyond the highest applied index {_appliedAt.Count}");
+        else _applyViolation ??= Fmt(RaftInvariant.ApplyOrder, $"node {node} applied {entry.Index} beyond the highest applied index {_appliedAt.Count}");
     }
 
     /// <summary>
@@ -89,17 +123,17 @@ public sealed class RaftInvariantChecker
         ArgumentNullException.ThrowIfNull(data);
         var last = _lastApplied.GetValueOrDefault(node);
         if (installed ? meta.Index < last : meta.Index != last)
-            _applyViolation ??= Fmt($"node {node} {(installed ? "installed" : "took")} snapshot {meta.Index}@{meta.Term} with applied index {last}");
+            _applyViolation ??= Fmt(RaftInvariant.ApplyOrder, $"node {node} {(installed ? "installed" : "took")} snapshot {meta.Index}@{meta.Term} with applied index {last}");
         if (installed) _lastApplied[node] = meta.Index;
         var hash = Fnv1a(data);
         if (_snapshotAt.TryGetValue(meta.Index, out var known))
         {
             if (known.Term != meta.Term || known.Hash != hash)
-                _applyViolation ??= Fmt($"state-machine safety: node {node} has snapshot {meta.Index}@{meta.Term} unlike node {known.Node}'s {meta.Index}@{known.Term}");
+                _applyViolation ??= Fmt(RaftInvariant.StateMachineSafety, $"node {node} has snapshot {meta.Index}@{meta.Term} unlike node {known.Node}'s {meta.Index}@{known.Term}");
         }
         else _snapshotAt[meta.Index] = (meta.Term, hash, node);
         if (meta.Index <= _appliedAt.Count && _appliedAt[(int)meta.Index - 1].Term != meta.Term)
-            _applyViolation ??= Fmt($"node {node}: snapshot {meta.Index}@{meta.Term} but {_appliedAt[(int)meta.Index - 1]} was applied there");
+            _applyViolation ??= Fmt(RaftInvariant.StateMachineSafety, $"node {node}: snapshot {meta.Index}@{meta.Term} but {_appliedAt[(int)meta.Index - 1]} was applied there");
     }
 
     /// <summary>A node restarted with its state machine restored through <paramref name="restoredIndex"/> (0: from scratch); its volatile log copy is gone.</summary>
@@ -109,8 +143,8 @@ public sealed class RaftInvariantChecker
         _verified.Remove(node);
     }
 
-    /// <summary>Null when every property holds, else a description of the first violation.</summary>
-    public string? Check(IReadOnlyList<RaftNodeView> nodes)
+    /// <summary>Null when every property holds, else the first violation and the rule it breaks.</summary>
+    public RaftViolation? Check(IReadOnlyList<RaftNodeView> nodes)
     {
         if (_applyViolation is not null) return _applyViolation;
         foreach (var view in nodes)
@@ -126,11 +160,11 @@ public sealed class RaftInvariantChecker
     }
 
     /// <summary>Section 5.2: at most one leader per term, over the whole run.</summary>
-    private string? CheckElectionSafety(RaftNode node)
+    private RaftViolation? CheckElectionSafety(RaftNode node)
     {
         if (node.Role != RaftRole.Leader) return null;
         if (_leaderOfTerm.TryGetValue(node.Term, out var other))
-            return other == node.Id ? null : Fmt($"election safety: nodes {other} and {node.Id} both leaders in term {node.Term}");
+            return other == node.Id ? null : Fmt(RaftInvariant.ElectionSafety, $"nodes {other} and {node.Id} both leaders in term {node.Term}");
         _leaderOfTerm[node.Term] = node.Id;
         return null;
     }
@@ -140,7 +174,7 @@ public sealed class RaftInvariantChecker
     /// ever seen is registered with its content and the term before it; a node's log is checked only past the prefix
     /// verified earlier (entries are immutable objects, so an unchanged reference means an unchanged prefix).
     /// </summary>
-    private string? CheckLogMatching(RaftNode node)
+    private RaftViolation? CheckLogMatching(RaftNode node)
     {
         var log = node.Log;
         var first = node.FirstLogIndex;
@@ -155,17 +189,17 @@ public sealed class RaftInvariantChecker
         while (keep > 0 && !ReferenceEquals(log[keep - 1], verified.Entries[keep - 1])) keep--;
         verified.Entries.RemoveRange(keep, verified.Entries.Count - keep);
         long? snapshotTerm = first == 1 ? 0 : node.Snapshot is { } s && s.Meta.Index == first - 1 ? s.Meta.Term : null;
-        if (snapshotTerm is null) return Fmt($"node {node.Id}: log starts at {first} without a snapshot at {first - 1}");
+        if (snapshotTerm is null) return Fmt(RaftInvariant.LogShape, $"node {node.Id}: log starts at {first} without a snapshot at {first - 1}");
         for (var i = keep; i < log.Count; i++)
         {
             var e = log[i];
-            if (e.Index != first + i) return Fmt($"node {node.Id}: log position {first + i} holds index {e.Index}");
+            if (e.Index != first + i) return Fmt(RaftInvariant.LogShape, $"node {node.Id}: log position {first + i} holds index {e.Index}");
             var prevTerm = i == 0 ? snapshotTerm.Value : log[i - 1].Term;
-            if (e.Term < prevTerm) return Fmt($"node {node.Id}: term decreases at index {e.Index}");
+            if (e.Term < prevTerm) return Fmt(RaftInvariant.LogShape, $"node {node.Id}: term decreases at index {e.Index}");
             if (_entries.TryGetValue((e.Index, e.Term), out var known))
             {
                 if (!known.Entry.Equals(e) || known.PrevTerm != prevTerm)
-                    return Fmt($"log matching: node {node.Id} holds {e} (previous term {prevTerm}) but {known.Entry} (previous term {known.PrevTerm}) was seen at the same index and term");
+                    return Fmt(RaftInvariant.LogMatching, $"node {node.Id} holds {e} (previous term {prevTerm}) but {known.Entry} (previous term {known.PrevTerm}) was seen at the same index and term");
             }
             else
             {
@@ -178,22 +212,22 @@ public sealed class RaftInvariantChecker
     }
 
     /// <summary>Committed entries never change: each node's committed prefix must agree with every other's.</summary>
-    private string? RecordCommitted(RaftNode node)
+    private RaftViolation? RecordCommitted(RaftNode node)
     {
-        if (node.CommitIndex > node.LastLogIndex) return Fmt($"node {node.Id}: commit {node.CommitIndex} beyond last index {node.LastLogIndex}");
+        if (node.CommitIndex > node.LastLogIndex) return Fmt(RaftInvariant.CommittedPrefix, $"node {node.Id}: commit {node.CommitIndex} beyond last index {node.LastLogIndex}");
         var log = node.Log;
         var first = node.FirstLogIndex;
         var overlap = Math.Min(node.CommitIndex, _committed.Count);
         // By log matching, agreeing at the last shared committed index means agreeing on the whole prefix.
         if (overlap >= first && !log[(int)(overlap - first)].Equals(_committed[(int)overlap - 1]))
-            return Fmt($"committed entry changed: node {node.Id} has {log[(int)(overlap - first)]} at {overlap} but {_committed[(int)overlap - 1]} was committed");
+            return Fmt(RaftInvariant.CommittedPrefix, $"node {node.Id} has {log[(int)(overlap - first)]} at {overlap} but {_committed[(int)overlap - 1]} was committed");
         if (overlap > 0 && overlap == first - 1 && node.Snapshot!.Meta.Term != _committed[(int)overlap - 1].Term)
-            return Fmt($"committed entry changed: node {node.Id} has snapshot {overlap}@{node.Snapshot.Meta.Term} but {_committed[(int)overlap - 1]} was committed");
+            return Fmt(RaftInvariant.CommittedPrefix, $"node {node.Id} has snapshot {overlap}@{node.Snapshot.Meta.Term} but {_committed[(int)overlap - 1]} was committed");
         for (var i = _committed.Count + 1; i <= node.CommitIndex; i++)
         {
             // A prefix compacted before the checker saw it committed was applied by this node or the snapshot's maker.
             var entry = i >= first ? log[(int)(i - first)] : i <= _appliedAt.Count ? _appliedAt[i - 1] : null;
-            if (entry is null) return Fmt($"node {node.Id}: committed index {i} is compacted but no node applied it");
+            if (entry is null) return Fmt(RaftInvariant.Snapshot, $"node {node.Id}: committed index {i} is compacted but no node applied it");
             _committed.Add(entry);
             _committedInTerm.Add(node.Term);
             if (entry.Type == EntryType.ConfChange) _committedMemberships.Add((entry.Index, After(CommittedMembership, entry)));
@@ -204,15 +238,15 @@ public sealed class RaftInvariantChecker
     }
 
     /// <summary>A snapshot stands for a committed prefix: its position must be that of a committed entry, its membership the committed one.</summary>
-    private string? CheckSnapshot(RaftNode node)
+    private RaftViolation? CheckSnapshot(RaftNode node)
     {
         if (node.Snapshot is not { Meta: var meta }) return null;
-        if (meta.Index < 1) return Fmt($"node {node.Id}: snapshot at index {meta.Index}");
-        if (meta.Index > _committed.Count) return Fmt($"node {node.Id}: snapshot {meta.Index}@{meta.Term} beyond the committed index {_committed.Count}");
+        if (meta.Index < 1) return Fmt(RaftInvariant.Snapshot, $"node {node.Id}: snapshot at index {meta.Index}");
+        if (meta.Index > _committed.Count) return Fmt(RaftInvariant.Snapshot, $"node {node.Id}: snapshot {meta.Index}@{meta.Term} beyond the committed index {_committed.Count}");
         if (_committed[(int)meta.Index - 1].Term != meta.Term)
-            return Fmt($"node {node.Id}: snapshot {meta.Index}@{meta.Term} but {_committed[(int)meta.Index - 1]} was committed");
+            return Fmt(RaftInvariant.Snapshot, $"node {node.Id}: snapshot {meta.Index}@{meta.Term} but {_committed[(int)meta.Index - 1]} was committed");
         var expected = MembershipAt(meta.Index);
-        return meta.Membership.Equals(expected) ? null : Fmt($"node {node.Id}: snapshot {meta.Index} carries membership {meta.Membership}, committed was {expected}");
+        return meta.Membership.Equals(expected) ? null : Fmt(RaftInvariant.Snapshot, $"node {node.Id}: snapshot {meta.Index} carries membership {meta.Membership}, committed was {expected}");
     }
 
     private Membership MembershipAt(long index)
@@ -227,7 +261,7 @@ public sealed class RaftInvariantChecker
     }
 
     /// <summary>Section 5.4: a leader holds every entry committed in an earlier term (as an entry, or under its snapshot).</summary>
-    private string? CheckLeaderCompleteness(RaftNode leader)
+    private RaftViolation? CheckLeaderCompleteness(RaftNode leader)
     {
         var i = _committed.Count;
         while (i > 0 && _committedInTerm[i - 1] >= leader.Term) i--;
@@ -235,21 +269,21 @@ public sealed class RaftInvariantChecker
         var log = leader.Log;
         var position = i - (int)leader.FirstLogIndex;
         if (log.Count <= position || !log[position].Equals(_committed[i - 1]))
-            return Fmt($"leader completeness: leader {leader.Id} of term {leader.Term} lacks committed entry {_committed[i - 1]} (committed in term {_committedInTerm[i - 1]})");
+            return Fmt(RaftInvariant.LeaderCompleteness, $"leader {leader.Id} of term {leader.Term} lacks committed entry {_committed[i - 1]} (committed in term {_committedInTerm[i - 1]})");
         return null;
     }
 
     /// <summary>A node's durable snapshot never moves back: its applied state, rebuilt from it after a crash, never goes backwards.</summary>
-    private string? CheckPersistedSnapshots(IReadOnlyList<RaftNodeView> nodes)
+    private RaftViolation? CheckPersistedSnapshots(IReadOnlyList<RaftNodeView> nodes)
     {
         foreach (var view in nodes)
         {
             var high = _persistedSnapshotHigh.GetValueOrDefault(view.Id);
             if (view.PersistedSnapshotIndex < high)
-                return Fmt($"node {view.Id}: persisted snapshot moved back from {high} to {view.PersistedSnapshotIndex}");
+                return Fmt(RaftInvariant.PersistedSnapshot, $"node {view.Id}: persisted snapshot moved back from {high} to {view.PersistedSnapshotIndex}");
             _persistedSnapshotHigh[view.Id] = view.PersistedSnapshotIndex;
             if (view.PersistedLog.Count > 0 && view.PersistedLog[0].Index != view.PersistedSnapshotIndex + 1)
-                return Fmt($"node {view.Id}: persisted log starts at {view.PersistedLog[0].Index} after snapshot {view.PersistedSnapshotIndex}");
+                return Fmt(RaftInvariant.PersistedSnapshot, $"node {view.Id}: persisted log starts at {view.PersistedLog[0].Index} after snapshot {view.PersistedSnapshotIndex}");
         }
         return null;
     }
@@ -259,7 +293,7 @@ public sealed class RaftInvariantChecker
     /// erase it. The voters are those at the entry, or those of a pending membership change after it, which a leader counts
     /// on from the moment it appends the change (dissertation 4.1).
     /// </summary>
-    private string? CheckDurability(IReadOnlyList<RaftNodeView> nodes)
+    private RaftViolation? CheckDurability(IReadOnlyList<RaftNodeView> nodes)
     {
         if (_committed.Count == 0) return null;
         var last = _committed[^1];
@@ -275,7 +309,7 @@ public sealed class RaftInvariantChecker
         if (HasMajority(at, copies)) return null;
         foreach (var change in _pendingConfChanges.Values)
             if (HasMajority(After(at, change), copies)) return null;
-        return Fmt($"durability: committed entry {last} is persisted on only {copies.Count} nodes ({string.Join(",", copies)}) of voters {at}");
+        return Fmt(RaftInvariant.Durability, $"committed entry {last} is persisted on only {copies.Count} nodes ({string.Join(",", copies)}) of voters {at}");
     }
 
     /// <summary>The membership a ConfChange entry leads to: the one it carries, else its change applied (if valid), as in RaftNode.</summary>
@@ -295,5 +329,5 @@ public sealed class RaftInvariantChecker
         return hash;
     }
 
-    private static string Fmt(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    private static RaftViolation Fmt(RaftInvariant rule, FormattableString s) => new(rule, s.ToString(CultureInfo.InvariantCulture));
 }

@@ -42,7 +42,7 @@ public sealed class RaftSimCluster
                 var snapshot = RaftSimNode.PersistedSnapshot(Sim.Storage(Ids[i]))?.Meta;
                 _views[i] = new RaftNodeView(Ids[i], Raft(Ids[i]), _persistedLogs[i], snapshot?.Index ?? 0, snapshot?.Term ?? 0);
             }
-            return Checker.Check(_views);
+            return Checker.Check(_views)?.ToString();
         });
     }
 

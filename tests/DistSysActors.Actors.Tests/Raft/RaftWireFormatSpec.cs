@@ -69,6 +69,14 @@ public sealed class RaftWireFormatSpec() : TestKit(DistSysConfig.TestOverlay.Wit
 
     public static TheoryData<int> SampleIndexes() => new(Enumerable.Range(0, Samples.Count));
 
+    /// <summary>What a RaftActor journals or saves as its snapshot: written by the JSON serializer before the binary one existed.</summary>
+    public static TheoryData<int> PersistedSampleIndexes() => new(Enumerable.Range(0, Samples.Count).Where(i => IsPersisted(Samples[i])));
+
+    /// <summary>What only travels between nodes and is never stored.</summary>
+    public static TheoryData<int> WireSampleIndexes() => new(Enumerable.Range(0, Samples.Count).Where(i => Samples[i] is RaftMessage));
+
+    private static bool IsPersisted(object value) => value is RaftEvent or RaftStateSnapshot;
+
     private Akka.Serialization.Serialization Serialization => Sys.Serialization;
 
     [Theory]
@@ -116,6 +124,10 @@ public sealed class RaftWireFormatSpec() : TestKit(DistSysConfig.TestOverlay.Wit
         Assert.True(types.Count >= 15, $"found only {types.Count} types");
         Assert.Empty(types.Except(RaftSerializer.Manifests.Keys).Select(t => t.Name));
         Assert.Empty(types.Except(Samples.Select(s => s.GetType())).Select(t => t.Name + " has no round-trip sample"));
+        // Each sample is either persisted or a wire message, so the two theories below together cover every one.
+        Assert.All(Samples, s => Assert.True(IsPersisted(s) ^ s is RaftMessage, $"{s.GetType().Name} is neither persisted nor a wire message"));
+        Assert.Contains(Samples, IsPersisted);
+        Assert.Contains(Samples, s => s is RaftMessage);
         Assert.Equal(RaftSerializer.Manifests.Count, RaftSerializer.Manifests.Values.Distinct().Count());
     }
 
@@ -170,17 +182,39 @@ public sealed class RaftWireFormatSpec() : TestKit(DistSysConfig.TestOverlay.Wit
     }
 
     [Theory]
-    [MemberData(nameof(SampleIndexes))]
+    [MemberData(nameof(PersistedSampleIndexes))]
     public void Events_journaled_earlier_by_the_json_serializer_still_recover(int sample)
     {
         var value = Samples[sample];
-        if (value is not (RaftEvent or RaftStateSnapshot)) return;
         // What a journal written before the binary serializer holds: JSON bytes with serializer id 1.
         var json = new NewtonSoftJsonSerializer((ExtendedActorSystem)Sys);
         var bytes = json.ToBinary(value);
         Assert.Equal(1, json.Identifier);
+        Assert.StartsWith("{", Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
         Assert.Equal(Dump(value), Dump(Serialization.Deserialize(bytes, json.Identifier, "")));
         Assert.Equal(Dump(value), Dump(Serialization.Deserialize(bytes, json.Identifier, $"{value.GetType().FullName}, {value.GetType().Assembly.GetName().Name}")));
+    }
+
+    /// <summary>
+    /// Wire messages are never journaled, so JSON recovery does not apply to them; what does is that a peer receives them
+    /// as the binary serializer's bytes inside the envelope (serializer id, manifest, length, bytes), never as JSON, and
+    /// reads back the same value.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(WireSampleIndexes))]
+    public void Wire_messages_cross_the_envelope_as_binary_raft_payloads_and_read_back_equal(int sample)
+    {
+        var value = Samples[sample];
+        var raft = Assert.IsType<RaftSerializer>(Serialization.FindSerializerFor(value));
+        var payload = raft.ToBinary(value);
+        var manifest = Encoding.UTF8.GetBytes(raft.Manifest(value));
+        var wire = new NetworkProtocol.WireMessage(A, B, RaftProtocol.Service, value);
+        var envelope = Serialization.FindSerializerFor(wire).ToBinary(wire);
+        byte[] payloadField = [.. BitConverter.GetBytes(RaftSerializer.Id), .. BitConverter.GetBytes(manifest.Length), .. manifest, .. BitConverter.GetBytes(payload.Length), .. payload];
+        Assert.True(envelope.AsSpan().EndsWith(payloadField), $"{value.GetType().Name}: the envelope does not end with the raft serializer's payload");
+        var back = RoundTripEnvelope(wire).Payload;
+        Assert.IsType(value.GetType(), back);
+        Assert.Equal(Dump(value), Dump(back));
     }
 
     [Fact]

@@ -82,7 +82,8 @@ public sealed class ReliableDeliverySpec : TestKit
     /// <summary>
     /// 1,000 sends of 200 distinct commands (each sent five times by the application, as after timeouts) across
     /// links that drop 30% and duplicate 30% of messages both ways; the sender is crashed after 300 sends and the
-    /// receiver after 650. Every command takes effect exactly once and every one is confirmed.
+    /// receiver after 650. Every command takes effect exactly once and every one is confirmed; the application hears
+    /// Accepted for a key's first offer and AlreadyAccepted for its repeats, and no offer is refused.
     /// </summary>
     [Fact]
     public void Commands_sent_1000_times_over_a_lossy_duplicating_link_take_effect_once_each_across_crashes_of_both_sides()
@@ -95,17 +96,19 @@ public sealed class ReliableDeliverySpec : TestKit
 
         var keys = Enumerable.Range(0, distinct).Select(i => $"order-{i:D3}").ToArray();
         var query = CreateTestProbe(_other);
-        var answers = new List<string>();
+        var answers = new List<DeliverResult>();
+        var offersInCrashWindow = new List<string>();
         int sent = 0, unanswered = 0;
         foreach (var key in SendOrder(keys, repeats, new DeterministicRandom(FaultSeed)))
         {
             sender.Tell(new Deliver(N2, key, new Increment(key)), app.Ref);
             sent++;
             unanswered++;
+            if (sent > 250 && sent <= 300) offersInCrashWindow.Add(key);
             if (sent == 250)
             {
                 // Wait, as a client would, so the first incarnation has accepted work in flight when it crashes.
-                answers.AddRange(app.ReceiveN(unanswered, TimeSpan.FromSeconds(10)).Select(a => a.GetType().Name));
+                answers.AddRange(app.ReceiveN(unanswered, TimeSpan.FromSeconds(10)).Select(AsResult));
                 unanswered = 0;
                 sender.Tell(GetOutboxStatus.Instance, TestActor);
                 Assert.NotEmpty(ExpectMsg<OutboxStatus>().LastSeqs);
@@ -130,7 +133,7 @@ public sealed class ReliableDeliverySpec : TestKit
             }
             if (sent % 50 == 0 && unanswered > 0)
             {
-                answers.AddRange(app.ReceiveN(unanswered, TimeSpan.FromSeconds(10)).Select(a => a.GetType().Name));
+                answers.AddRange(app.ReceiveN(unanswered, TimeSpan.FromSeconds(10)).Select(AsResult));
                 unanswered = 0;
             }
         }
@@ -158,14 +161,49 @@ public sealed class ReliableDeliverySpec : TestKit
             _output.WriteLine($"network {(net == _net1 ? N1 : N2)} sent: {c}");
             Assert.True(c.Dropped > 0 && c.Duplicated > 0, $"fault seed {FaultSeed}: {c}");
         }
-        answers.AddRange(app.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m.GetType().Name, sent));
-        _output.WriteLine("answers to the application: " + string.Join(", ", answers.CountBy(n => n).Select(kv => $"{kv.Key} {kv.Value}")));
+        answers.AddRange(app.ReceiveWhile(TimeSpan.FromMilliseconds(200), AsResult, sent));
+        _output.WriteLine("answers to the application: " + string.Join(", ", answers.CountBy(a => a.GetType().Name).Select(kv => $"{kv.Key} {kv.Value}")));
+        AssertAnswers(keys, repeats, answers, offersInCrashWindow);
         receiver.Tell(GetReceiverStatus.Instance, query.Ref);
         var status = query.ExpectMsg<ReceiverStatus>();
         sender.Tell(GetOutboxStatus.Instance, TestActor);
         _output.WriteLine($"final outbox incarnation: {ExpectMsg<OutboxStatus>()}; final receiver incarnation: {status with { Senders = [] }}");
         Assert.Equal(distinct, Assert.Single(status.Senders).HighWaterSeq);
         Assert.Equal(0, status.IdsHeld);
+    }
+
+    private static DeliverResult AsResult(object answer) => Assert.IsAssignableFrom<DeliverResult>(answer);
+
+    /// <summary>
+    /// What the application must have heard: only the offers that died in the first sender's mailbox at its crash (sends
+    /// 251 to 300) may go unanswered; no offer is refused (the outbox holds all 200); each key is Accepted at most once,
+    /// with sequence numbers rising in answer order, and before any AlreadyAccepted for it; a key is never accepted only
+    /// if its acceptance was lost in that crash; and once a repeat is answered as confirmed it stays confirmed.
+    /// </summary>
+    private static void AssertAnswers(string[] keys, int repeats, List<DeliverResult> answers, List<string> offersInCrashWindow)
+    {
+        var sent = keys.Length * repeats;
+        Assert.InRange(answers.Count, sent - offersInCrashWindow.Count, sent);
+        Assert.Empty(answers.OfType<Refused>().Select(r => $"fault seed {FaultSeed}: {r.Key} refused: {r.Reason}"));
+        Assert.Empty(answers.Select(a => a.Key).Except(keys));
+        var accepted = answers.OfType<Accepted>().ToList();
+        Assert.All(accepted, a => Assert.Equal(N2, a.To));
+        Assert.All(accepted.Zip(accepted.Skip(1), (a, b) => (Earlier: a, Later: b)),
+            p => Assert.True(p.Earlier.Seq < p.Later.Seq, $"fault seed {FaultSeed}: {p.Later} answered after {p.Earlier}"));
+        Assert.All(accepted, a => Assert.InRange(a.Seq, 1, keys.Length));
+        var acceptedKeys = accepted.Select(a => a.Key).ToHashSet();
+        Assert.Equal(accepted.Count, acceptedKeys.Count);
+        Assert.Empty(keys.Where(k => !acceptedKeys.Contains(k) && !offersInCrashWindow.Contains(k)).Select(k => $"fault seed {FaultSeed}: {k} never accepted"));
+        foreach (var key in keys)
+        {
+            var forKey = answers.Where(a => a.Key == key).ToList();
+            var missing = offersInCrashWindow.Count(k => k == key);
+            Assert.True(forKey.Count >= repeats - missing, $"fault seed {FaultSeed}: {key} answered {forKey.Count} of {repeats} times");
+            var repeatsAnswered = acceptedKeys.Contains(key) ? forKey.Skip(1) : forKey;
+            if (acceptedKeys.Contains(key)) Assert.IsType<Accepted>(forKey[0]);
+            var already = repeatsAnswered.Select(a => Assert.IsType<AlreadyAccepted>(a)).ToList();
+            Assert.True(already.SkipWhile(a => !a.Confirmed).All(a => a.Confirmed), $"fault seed {FaultSeed}: {key} answered unconfirmed after confirmed: {string.Join(", ", already)}");
+        }
     }
 
     [Fact]

@@ -42,6 +42,20 @@ public sealed class KeyValueSnapshotTests
         return commands.Select((c, n) => Entry(from + n, c)).ToList();
     }
 
+    /// <summary>What a store shows through its own API, independent of its snapshot encoding.</summary>
+    private sealed record Observed(string Items, long AppliedIndex, long LeaderTimeMs, string Sessions, int SessionCount, int IdempotencyRecords);
+
+    /// <summary>The observable state, with the session sequence of each of <paramref name="clients"/> ("-" for none).</summary>
+    private static Observed Observe(KeyValueStore kv, params long[] clients) => new(
+        string.Join(",", kv.Items.Select(i => $"{i.Key}={i.Value}")), kv.AppliedIndex, kv.LeaderTimeMs,
+        string.Join(",", clients.Select(c => $"{c}:{kv.SessionSequence(c)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}")),
+        kv.SessionCount, kv.IdempotencyRecordCount);
+
+    private static readonly long[] PopulatedClients = [1, 2, 3, 4, 5];
+
+    /// <summary>Populated's state worked out from its commands: client 1's delete of a missing key still advances its session.</summary>
+    private static readonly Observed PopulatedState = new("a=1,b=ä,c=3", 8, 10_400, "1:2,2:1,3:1,4:1,5:-", 4, 2);
+
     private static KeyValueStore RestoredCopy(KeyValueStore original, int sessionsMax = 100, int idempotencyRecordsMax = 100)
     {
         var copy = new KeyValueStore(sessionsMax, idempotencyTtlMs: 1_000, idempotencyRecordsMax);
@@ -53,11 +67,10 @@ public sealed class KeyValueSnapshotTests
     public void A_restored_store_has_the_same_state_and_answers_the_next_commands_identically()
     {
         var (original, next) = Populated();
+        Assert.Equal(PopulatedState, Observe(original, PopulatedClients));
         var copy = RestoredCopy(original);
-        Assert.Equal(original.Items, copy.Items);
-        Assert.Equal((original.AppliedIndex, original.LeaderTimeMs, original.SessionCount, original.IdempotencyRecordCount),
-            (copy.AppliedIndex, copy.LeaderTimeMs, copy.SessionCount, copy.IdempotencyRecordCount));
-        Assert.Equal(original.Snapshot(), copy.Snapshot());
+        Assert.Equal(PopulatedState, Observe(copy, PopulatedClients));
+        Assert.Equal(original.Snapshot(), copy.Snapshot()); // canonical: restoring and snapshotting again gives the same bytes
 
         var results = Continuation(next).Select(e => (Original: original.Apply(e), Copy: copy.Apply(e))).ToList();
         Assert.All(results, r => Assert.Equal(r.Original, r.Copy));
@@ -70,6 +83,11 @@ public sealed class KeyValueSnapshotTests
         Assert.Equal(KvStatus.IdempotencyMismatch, results[3].Copy!.Result.Status);
         Assert.False(results[5].Copy!.Replayed, "idem-1 was made at leader time 10000 and must expire by 11100");
         Assert.Equal("after expiry", copy.Get("b"));
+        // The store that applied everything and the one restored midway hold the same state, seen and encoded
+        // (records: idem-1 expired and was made again, idem-2 not yet expired, idem-3 new).
+        long[] clients = [.. PopulatedClients, 10, 11, 12, 13];
+        Assert.Equal(new Observed("a=1,b=after expiry,c=3,d=4", next + 6, 11_100, "1:2,2:1,3:1,4:1,5:-,10:1,11:1,12:1,13:1", 8, 3), Observe(copy, clients));
+        Assert.Equal(Observe(original, clients), Observe(copy, clients));
         Assert.Equal(original.Snapshot(), copy.Snapshot());
     }
 
@@ -120,8 +138,9 @@ public sealed class KeyValueSnapshotTests
         var c = new KeyValueStore();
         c.Apply(Entry(1, new KvPut(9, 1, "z", "gone")));
         c.Restore(a.Snapshot());
-        Assert.Null(c.Get("z")); // restore replaces, it does not merge
-        Assert.Null(c.SessionSequence(9));
+        // Restore replaces, it does not merge: c shows exactly a's state.
+        Assert.Equal(new Observed("a=1,b=1", 2, 0, "1:1,2:1,9:-", 2, 2), Observe(c, 1, 2, 9));
+        Assert.Equal(Observe(a, 1, 2, 9), Observe(c, 1, 2, 9));
         Assert.Equal(a.Snapshot(), c.Snapshot());
 
         // Same data and sessions built with keys inserted in opposite orders (dictionary order differs): equal bytes.
@@ -131,9 +150,13 @@ public sealed class KeyValueSnapshotTests
         var e = new KeyValueStore();
         e.Apply(Entry(1, new KvPut(1, 1, "p", "1")));
         e.Apply(Entry(2, new KvPut(1, 2, "q", "1")));
-        Assert.Equal(d.Items, e.Items);
+        Assert.Equal(new Observed("p=1,q=1", 2, 0, "1:2", 1, 0), Observe(d, 1));
+        Assert.Equal(Observe(d, 1), Observe(e, 1));
         Assert.Equal(d.Snapshot(), e.Snapshot());
-        Assert.Equal(d.Snapshot(), d.Snapshot());
+        // Either snapshot restores into a fresh store showing that state.
+        var f = new KeyValueStore();
+        f.Restore(e.Snapshot());
+        Assert.Equal(Observe(d, 1), Observe(f, 1));
     }
 
     [Fact]
@@ -165,6 +188,7 @@ public sealed class KeyValueSnapshotTests
         foreach (var bytes in garbage)
         {
             Assert.Throws<FormatException>(() => target.Restore(bytes));
+            Assert.Equal(PopulatedState, Observe(target, PopulatedClients));
             Assert.Equal(before, target.Snapshot());
         }
         Assert.Throws<ArgumentNullException>(() => target.Restore(null!));
@@ -177,7 +201,7 @@ public sealed class KeyValueSnapshotTests
         Assert.True(kv.SessionCount > 2 && kv.IdempotencyRecordCount == 2);
         var small = new KeyValueStore(sessionsMax: 2);
         Assert.Throws<FormatException>(() => small.Restore(kv.Snapshot()));
-        Assert.Equal(0, small.AppliedIndex);
+        Assert.Equal(new Observed("", 0, 0, "1:-", 0, 0), Observe(small, 1));
         Assert.Throws<FormatException>(() => new KeyValueStore(idempotencyRecordsMax: 1).Restore(kv.Snapshot()));
     }
 
@@ -186,8 +210,9 @@ public sealed class KeyValueSnapshotTests
     {
         var empty = new KeyValueStore();
         var copy = new KeyValueStore();
+        copy.Apply(Entry(1, new KvPut(1, 1, "old", "v")));
         copy.Restore(empty.Snapshot());
-        Assert.Equal(0, copy.AppliedIndex);
+        Assert.Equal(new Observed("", 0, 0, "1:-", 0, 0), Observe(copy, 1));
         Assert.Equal(empty.Snapshot(), copy.Snapshot());
         Assert.NotNull(copy.Apply(Entry(1, new KvPut(1, 1, "k", "v"))));
     }

@@ -86,6 +86,7 @@ public class BerkeleySimulationTests(ITestOutputHelper output)
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"seed {seed}: {rounds.Count} rounds, {reads} reads checked; honest spread after {settleByMs / 1000} s max {maxSpreadAfter} ms; honest mean moved {honestMeanErrorMs - initialHonestMeanMs:F1} ms from its start (initial mean offset {initialHonestMeanMs:F1} ms); faulty node correction {members[Faulty].Clock.CorrectionMs:F0} ms"));
 
+        Assert.True(loop.NetworkCounters.Delayed > 0, $"seed {seed}: the network delayed nothing: {loop.NetworkCounters}");
         Assert.True(rounds.Count >= 110, $"seed {seed}: only {rounds.Count} rounds closed");
         Assert.All(rounds, r => Assert.Equal(BerkeleyEstimateKind.Outlier, r.Estimates.Single(e => e.Node == Faulty).Kind));
         // Averaging the faulty clock in would move the group by ~300 ms per round; excluded, the group keeps its own time.

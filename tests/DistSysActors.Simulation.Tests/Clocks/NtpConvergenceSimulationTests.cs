@@ -16,7 +16,7 @@ public class NtpConvergenceSimulationTests(ITestOutputHelper output)
 {
     private static readonly NodeId Reference = new(1);
 
-    private sealed record Outcome(long ConvergedAtMs, long MaxErrorAfterMs, double MeanAbsErrorAfterMs, long Steps, long Discarded);
+    private sealed record Outcome(long ConvergedAtMs, long MaxErrorAfterMs, double MeanAbsErrorAfterMs, long Steps, long Discarded, NetworkCounters Network);
 
     /// <summary>Runs the scenario; <paramref name="settleByMs"/> is the true time after which every sample must be within the bound.</summary>
     /// <param name="uplinkQueueingMeanMs">Mean of an extra exponential delay on requests only (a congested uplink); 0 for none.</param>
@@ -66,7 +66,7 @@ public class NtpConvergenceSimulationTests(ITestOutputHelper output)
         });
         loop.RunUntil(endMs);
         return new Outcome(lastViolationMs + 100, maxErrorAfter, absErrorSum / samplesAfter,
-            clients.Sum(n => cores[n].Clock.StepCount), clients.Sum(n => cores[n].Status(0).ResponsesDiscarded));
+            clients.Sum(n => cores[n].Clock.StepCount), clients.Sum(n => cores[n].Status(0).ResponsesDiscarded), loop.NetworkCounters);
     }
 
     private static SimulatedClockSpec Skewed(DeterministicRandom random, int node) => new()
@@ -94,6 +94,7 @@ public class NtpConvergenceSimulationTests(ITestOutputHelper output)
         var outcome = Run(seed, endMs, settleByMs, boundMs, Skewed);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"seed {seed}: within {boundMs} ms from {outcome.ConvergedAtMs / 1000.0:F1} s; after {settleByMs / 1000} s max |error| {outcome.MaxErrorAfterMs} ms, mean {outcome.MeanAbsErrorAfterMs:F2} ms; steps {outcome.Steps}, discarded {outcome.Discarded}"));
+        Assert.True(outcome.Network.Dropped > 0 && outcome.Network.Delayed > 0, $"seed {seed}: the lossy, delaying network did nothing: {outcome.Network}");
         Assert.True(outcome.ConvergedAtMs <= settleByMs, $"seed {seed}: still beyond {boundMs} ms at {outcome.ConvergedAtMs} ms");
         Assert.True(outcome.MaxErrorAfterMs <= boundMs, $"seed {seed}: error {outcome.MaxErrorAfterMs} ms after settling");
         Assert.True(outcome.MeanAbsErrorAfterMs <= 1.5, $"seed {seed}: mean error {outcome.MeanAbsErrorAfterMs} ms after settling");
@@ -117,6 +118,7 @@ public class NtpConvergenceSimulationTests(ITestOutputHelper output)
         Assert.True(filtered.MeanAbsErrorAfterMs * 3 < unfiltered.MeanAbsErrorAfterMs,
             $"seed {seed}: filtered mean error {filtered.MeanAbsErrorAfterMs:F2} ms vs unfiltered {unfiltered.MeanAbsErrorAfterMs:F2} ms");
         Assert.True(filtered.MaxErrorAfterMs <= 10, $"seed {seed}: filtered max error {filtered.MaxErrorAfterMs} ms");
+        Assert.True(filtered.Network.Dropped > 0 && unfiltered.Network.Dropped > 0, $"seed {seed}: the lossy network dropped nothing");
     }
 
     [Fact]
@@ -132,5 +134,6 @@ public class NtpConvergenceSimulationTests(ITestOutputHelper output)
         });
         output.WriteLine($"seed {seed}: last sample beyond {boundMs} ms at {outcome.ConvergedAtMs - 100} ms; steps {outcome.Steps}");
         Assert.InRange(outcome.ConvergedAtMs, 400_000, 410_000);
+        Assert.True(outcome.Network.Dropped > 0, $"seed {seed}: the lossy network dropped nothing: {outcome.Network}");
     }
 }

@@ -53,6 +53,7 @@ public sealed class HeartbeatSimulationTests(ITestOutputHelper output)
         var unreachable = world.Events.OfType<PeerUnreachable>().ToList();
         output.WriteLine($"seed {seed}: 1 s interval, 20 monitored pairs, 10 virtual minutes: {unreachable.Count} false suspicions, max phi {world.MaxPhiAmongLive:F2}");
         foreach (var e in unreachable) output.WriteLine($"  {e}");
+        Assert.True(world.NetworkCounters.Dropped > world.NetworkCounters.Sent / 20, $"seed {seed}: the network dropped only {world.NetworkCounters.Dropped} of {world.NetworkCounters.Sent}");
         Assert.True(unreachable.Count <= 5, $"seed {seed}: {unreachable.Count} false suspicions");
         // Every suspicion of a live peer ends with its next answer, within a few heartbeat intervals.
         foreach (var e in unreachable)
@@ -74,6 +75,7 @@ public sealed class HeartbeatSimulationTests(ITestOutputHelper output)
         const long crashAtMs = 120_000;
         world.RunUntil(crashAtMs);
         Assert.True(world.Events.Count == 0, $"seed {seed}: suspicion before the crash: {string.Join(", ", world.Events)}");
+        Assert.True(world.NetworkCounters.Dropped > 0, $"seed {seed}: the lossy network dropped nothing");
         var victim = new NodeId(1 + (int)(seed % nodeCount));
         world.Crash(victim);
         world.RunUntil(crashAtMs + 60_000);

@@ -14,7 +14,8 @@ public sealed class IdempotencySimulationTests
     }
 
     [Fact]
-    public void Leader_crash_after_commit_before_the_answer_the_retry_elsewhere_returns_the_stored_answer() => SeedRunner.Run(60, seed =>
+    public void Leader_crash_after_commit_before_the_answer_the_retry_elsewhere_returns_the_stored_answer() =>
+        FaultTally.Run(60, SimFaults.Drop | SimFaults.Duplicate, seed =>
     {
         var c = new RaftSimCluster(seed, 3);
         var leader = c.RunUntilLeader(5_000);
@@ -48,5 +49,7 @@ public sealed class IdempotencySimulationTests
         c.Restart(leader.Value);
         c.Sim.RunUntil(() => c.Ids.All(id => c.Node(id)?.Kv.Get("k") == "v1"), 10_000);
         foreach (var id in c.Ids) Check(c.Node(id)?.Kv.Get("k") == "v1", c, $"node {id} holds v1");
+        FaultChecks.Require(seed, c.Sim.FaultCounters, SimFaults.Crash | SimFaults.Restart);
+        return c.Sim.FaultCounters;
     });
 }

@@ -30,6 +30,14 @@ public sealed class RaftInvariantCheckerTests
 
     private static RaftNodeView View(RaftNode node) => new(node.Id, node, node.Log.ToList());
 
+    /// <summary>The check reported a violation of exactly <paramref name="rule"/>, about what <paramref name="detail"/> names.</summary>
+    private static void AssertViolates(RaftInvariant rule, string detail, RaftViolation? violation)
+    {
+        Assert.NotNull(violation);
+        Assert.Equal(rule, violation.Rule);
+        Assert.Contains(detail, violation.Description);
+    }
+
     [Fact]
     public void HealthyClusterPasses()
     {
@@ -43,7 +51,7 @@ public sealed class RaftInvariantCheckerTests
     {
         var checker = new RaftInvariantChecker(3);
         var violation = checker.Check([View(Leader(1, 4, [])), View(Leader(2, 4, []))]);
-        Assert.Contains("election safety", violation);
+        AssertViolates(RaftInvariant.ElectionSafety, "nodes 1 and 2 both leaders in term 5", violation);
     }
 
     [Fact]
@@ -51,7 +59,7 @@ public sealed class RaftInvariantCheckerTests
     {
         var checker = new RaftInvariantChecker(3);
         var violation = checker.Check([View(Node(1, 2, 0, [E(1, 1, "a"), E(2, 2, "b")])), View(Node(2, 2, 0, [E(1, 1, "a"), E(2, 2, "X")]))]);
-        Assert.Contains("log matching", violation);
+        AssertViolates(RaftInvariant.LogMatching, "node 2 holds", violation);
     }
 
     [Fact]
@@ -59,7 +67,7 @@ public sealed class RaftInvariantCheckerTests
     {
         var checker = new RaftInvariantChecker(3);
         var violation = checker.Check([View(Node(1, 3, 0, [E(1, 1, "a"), E(2, 3, "b")])), View(Node(2, 3, 0, [E(1, 2, "a"), E(2, 3, "b")]))]);
-        Assert.Contains("log matching", violation);
+        AssertViolates(RaftInvariant.LogMatching, "(previous term 2)", violation);
     }
 
     [Fact]
@@ -69,7 +77,7 @@ public sealed class RaftInvariantCheckerTests
         LogEntry[] committed = [E(1, 1, "a")];
         Assert.Null(checker.Check([View(Node(1, 1, 1, committed)), View(Node(2, 1, 1, committed))]));
         var violation = checker.Check([View(Node(1, 1, 1, committed)), View(Node(2, 1, 1, committed)), View(Leader(3, 5, []))]);
-        Assert.Contains("leader completeness", violation);
+        AssertViolates(RaftInvariant.LeaderCompleteness, "leader 3 of term 6 lacks committed entry", violation);
     }
 
     [Fact]
@@ -78,7 +86,7 @@ public sealed class RaftInvariantCheckerTests
         var checker = new RaftInvariantChecker(3);
         Assert.Null(checker.Check([View(Node(1, 1, 1, [E(1, 1, "a")])), View(Node(2, 1, 1, [E(1, 1, "a")]))]));
         var violation = checker.Check([View(Node(3, 2, 1, [E(1, 2, "z")]))]);
-        Assert.NotNull(violation);
+        AssertViolates(RaftInvariant.CommittedPrefix, "node 3 has", violation);
     }
 
     [Fact]
@@ -87,7 +95,7 @@ public sealed class RaftInvariantCheckerTests
         var checker = new RaftInvariantChecker(3);
         checker.OnApplied(N(1), E(1, 1, "a"));
         checker.OnApplied(N(2), E(1, 1, "b"));
-        Assert.Contains("state-machine safety", checker.Check([]));
+        AssertViolates(RaftInvariant.StateMachineSafety, "node 2 applied", checker.Check([]));
     }
 
     [Fact]
@@ -96,7 +104,7 @@ public sealed class RaftInvariantCheckerTests
         var checker = new RaftInvariantChecker(3);
         checker.OnApplied(N(1), E(1, 1, "a"));
         checker.OnApplied(N(1), E(3, 1, "c"));
-        Assert.NotNull(checker.Check([]));
+        AssertViolates(RaftInvariant.ApplyOrder, "node 1 applied index 3 after 1", checker.Check([]));
     }
 
     [Fact]
@@ -109,7 +117,7 @@ public sealed class RaftInvariantCheckerTests
             new RaftNodeView(N(1), leader, log),
             new RaftNodeView(N(2), null, []),
             new RaftNodeView(N(3), null, []));
-        Assert.Contains("durability", checker.Check(views));
+        AssertViolates(RaftInvariant.Durability, "persisted on only 1 nodes", checker.Check(views));
     }
     private static readonly Membership ThreeVoters = new([N(1), N(2), N(3)], []);
 
@@ -145,7 +153,17 @@ public sealed class RaftInvariantCheckerTests
         var checker = new RaftInvariantChecker(3);
         Assert.Null(checker.Check([View(Node(1, 2, 3, log)), View(Node(3, 2, 3, log))]));
         var violation = checker.Check([View(Compacted(2, 2, 2, 2, 2, []))]);
-        Assert.Contains("snapshot 2@2", violation);
+        AssertViolates(RaftInvariant.CommittedPrefix, "node 2 has snapshot 2@2", violation);
+    }
+
+    [Fact]
+    public void FlagsASnapshotCarryingAnotherMembershipThanTheCommittedOne()
+    {
+        LogEntry[] log = [E(1, 1, "a"), E(2, 1, "b"), E(3, 1, "c")];
+        var checker = new RaftInvariantChecker(4); // voters 1..4 from the start; the snapshot claims 1..3
+        foreach (var e in log[..2]) checker.OnApplied(N(1), e);
+        var violation = checker.Check([View(Node(1, 1, 3, log)), new RaftNodeView(N(2), Compacted(2, 1, 3, 2, 1, log[2..]), log[2..], 2, 1)]);
+        AssertViolates(RaftInvariant.Snapshot, "snapshot 2 carries membership", violation);
     }
 
     [Fact]
@@ -158,7 +176,7 @@ public sealed class RaftInvariantCheckerTests
         checker.OnSnapshot(N(2), Meta(2, 1), [1, 2, 3], installed: true);
         Assert.Null(checker.Check([]));
         checker.OnSnapshot(N(3), Meta(2, 1), [1, 2, 4], installed: true);
-        Assert.Contains("state-machine safety", checker.Check([]));
+        AssertViolates(RaftInvariant.StateMachineSafety, "node 3 has snapshot 2@1 unlike node 1's", checker.Check([]));
     }
 
     [Fact]
@@ -167,7 +185,7 @@ public sealed class RaftInvariantCheckerTests
         var checker = new RaftInvariantChecker(3);
         foreach (var e in new[] { E(1, 1, "a"), E(2, 1, "b"), E(3, 1, "c") }) checker.OnApplied(N(1), e);
         checker.OnSnapshot(N(1), Meta(2, 1), [1], installed: true);
-        Assert.Contains("installed snapshot 2", checker.Check([]));
+        AssertViolates(RaftInvariant.ApplyOrder, "installed snapshot 2", checker.Check([]));
     }
 
     [Fact]
@@ -176,7 +194,7 @@ public sealed class RaftInvariantCheckerTests
         var checker = new RaftInvariantChecker(3);
         checker.OnRestart(N(1), restoredIndex: 5);
         checker.OnApplied(N(1), E(7, 1, "x"));
-        Assert.Contains("applied index 7 after 5", checker.Check([]));
+        AssertViolates(RaftInvariant.ApplyOrder, "applied index 7 after 5", checker.Check([]));
     }
 
     [Fact]
@@ -184,7 +202,7 @@ public sealed class RaftInvariantCheckerTests
     {
         var checker = new RaftInvariantChecker(3);
         Assert.Null(checker.Check([new RaftNodeView(N(1), null, [], 5, 1)]));
-        Assert.Contains("moved back", checker.Check([new RaftNodeView(N(1), null, [], 3, 1)]));
+        AssertViolates(RaftInvariant.PersistedSnapshot, "moved back from 5 to 3", checker.Check([new RaftNodeView(N(1), null, [], 3, 1)]));
     }
 
     [Fact]
@@ -195,7 +213,7 @@ public sealed class RaftInvariantCheckerTests
         Assert.Null(new RaftInvariantChecker(3).Check([
             new RaftNodeView(N(1), leader, log), new RaftNodeView(N(2), null, [], 2, 1), new RaftNodeView(N(3), null, [])]));
         // A snapshot that stops short of the entry, with nothing after it on disk, holds no copy.
-        Assert.Contains("durability", new RaftInvariantChecker(3).Check([
+        AssertViolates(RaftInvariant.Durability, "persisted on only 1 nodes", new RaftInvariantChecker(3).Check([
             new RaftNodeView(N(1), leader, log), new RaftNodeView(N(2), null, [], 1, 1), new RaftNodeView(N(3), null, [])]));
     }
 }

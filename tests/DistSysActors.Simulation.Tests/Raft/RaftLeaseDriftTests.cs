@@ -34,6 +34,7 @@ public sealed class RaftLeaseDriftTests
         var requestId = c.NextRequestId();
         c.Sim.Inject(N(1), new RaftClientRead(requestId, "k", ReadMode.Lease));
         c.Sim.RunFor(50);
+        FaultChecks.Require(seed, c.Sim.FaultCounters, SimFaults.Partition);
         var reply = c.Replies.OfType<RaftClientOk>().FirstOrDefault(r => r.RequestId == requestId);
         return (reply is not null, reply?.Value);
     }

@@ -57,6 +57,7 @@ public sealed class RaftScenarioTests
         Check(c.Live.All(n => n.Role != RaftRole.Leader), c, "a leader survived without a quorum");
         c.Sim.Heal();
         ElectedLeader(c);
+        RaftScenarioChecks.CheckFaults(c, SimFaults.Partition);
     });
 
     [Fact]
@@ -75,6 +76,7 @@ public sealed class RaftScenarioTests
             c.Sim.RunFor(random.NextInt(0, 200));
         }
         ElectedLeader(c);
+        RaftScenarioChecks.CheckFaults(c, SimFaults.Partition);
     });
 
     [Fact]
@@ -108,6 +110,7 @@ public sealed class RaftScenarioTests
         var last = c.NewPut("d", "4");
         c.Commit(last, 3);
         Check(c.Node(follower)!.Kv.Get("c") == "3", c, "restarted follower did not catch up");
+        RaftScenarioChecks.CheckFaults(c, SimFaults.Crash | SimFaults.Restart | SimFaults.LostToCrash);
     });
 
     [Fact]
@@ -125,6 +128,7 @@ public sealed class RaftScenarioTests
         Check(c.Live.All(n => n.CommitIndex == c.Raft(leader)!.CommitIndex || n.Id != leader), c, "leader commit moved");
         c.Sim.Heal();
         c.Commit(c.NewPut("c", "3"), 5);
+        RaftScenarioChecks.CheckFaults(c, SimFaults.Partition);
     });
 
     [Fact]
@@ -158,6 +162,7 @@ public sealed class RaftScenarioTests
         foreach (var put in lost) Check(c.AppliedCount(put) == 0, c, $"uncommitted {put} of a deposed leader was applied");
         var logs = c.Live.Select(n => n.Log.Take((int)c.Checker.Committed.Count).ToList()).ToList();
         Check(logs.All(l => l.SequenceEqual(logs[0])), c, "committed logs differ");
+        RaftScenarioChecks.CheckFaults(c, SimFaults.Partition);
     });
 
     [Fact]
@@ -195,6 +200,7 @@ public sealed class RaftScenarioTests
         Check(c.Ids.All(id => c.Node(id)!.Kv.Get("w") == "kept49"), c, "not every node caught up");
         // One or two refusals per diverging term, not one per entry.
         Check(rejections <= 40, c, $"{rejections} AppendEntries refusals: backtracking is not fast");
+        RaftScenarioChecks.CheckFaults(c, SimFaults.Partition);
     });
 
     [Fact]
@@ -244,12 +250,16 @@ public sealed class RaftScenarioTests
         c.Restart(c.Ids.First(id => id != c.Leader()));
         c.Commit(c.NewPut("d", "4"), 3);
         Check(c.Ids.All(id => c.Node(id)!.Kv.Get("a") == "1" && c.Node(id)!.Kv.Get("c") == "3"), c, "state lost after restarts");
+        Check(c.Sim.FaultCounters.Crashes >= c.Ids.Length + 2, c, $"not every node crashed: {c.Sim.FaultCounters}");
+        RaftScenarioChecks.CheckFaults(c, SimFaults.Restart);
     });
 
     [Fact]
-    public void Figure8LeadersCrashingMidReplication() => SeedRunner.Run(80, seed => Figure8Run(seed, breakPersistence: false));
+    public void Figure8LeadersCrashingMidReplication() =>
+        FaultTally.Run(80, SimFaults.Crash | SimFaults.Restart | SimFaults.LostToCrash, seed => Figure8Run(seed, breakPersistence: false));
 
-    private static void Figure8Run(long seed, bool breakPersistence)
+    /// <summary>Leaders crash at random points of replication; returns the run's fault counters.</summary>
+    private static SimFaultCounters Figure8Run(long seed, bool breakPersistence)
     {
         var c = new RaftSimCluster(new SimulatorOptions { Seed = seed }, 5) { BreakPersistBeforeSend = breakPersistence };
         var random = c.Sim.ForkRandom();
@@ -270,6 +280,7 @@ public sealed class RaftScenarioTests
         }
         foreach (var id in c.Ids.Where(id => c.Node(id) is null)) c.Restart(id);
         c.Commit(c.NewPut("final", "1"), 5);
+        return c.Sim.FaultCounters;
     }
 
     /// <summary>The checkers have teeth: a host that acknowledges before persisting is caught within a few seeds.</summary>
@@ -297,11 +308,12 @@ public sealed class RaftScenarioTests
         c.Sim.ClearFaults();
         c.Commit(c.NewPut("final", "1"), 5);
         Check(workload.Completed >= 20, c, $"only {workload.Completed} operations completed");
-        AssertAcknowledgedWritesCommitted(c, workload);
+        AssertAcknowledgedWritesAppliedExactlyOnce(c, workload);
+        RaftScenarioChecks.CheckFaults(c, SimFaults.Drop | SimFaults.Duplicate);
     });
 
     [Fact]
-    public void Figure8OnUnreliableNetworkWithLongReordering() => SeedRunner.Run(50, seed =>
+    public void Figure8OnUnreliableNetworkWithLongReordering() => FaultTally.Run(50, SimFaults.Partition, seed =>
     {
         var c = new RaftSimCluster(seed, 5);
         var random = c.Sim.ForkRandom();
@@ -321,11 +333,13 @@ public sealed class RaftScenarioTests
         workload.Stop();
         c.Sim.ClearFaults();
         c.Commit(c.NewPut("final", "1"), 5, 20_000);
-        AssertAcknowledgedWritesCommitted(c, workload);
+        AssertAcknowledgedWritesAppliedExactlyOnce(c, workload);
+        RaftScenarioChecks.CheckFaults(c, SimFaults.Drop);
+        return c.Sim.FaultCounters;
     });
 
     [Fact]
-    public void ChurnWithClientsKeepsEveryAcknowledgedWrite() => SeedRunner.Run(40, seed =>
+    public void ChurnWithClientsKeepsEveryAcknowledgedWrite() => FaultTally.Run(40, SimFaults.Crash | SimFaults.Restart | SimFaults.Partition, seed =>
     {
         var c = new RaftSimCluster(seed, 5);
         var random = c.Sim.ForkRandom();
@@ -348,16 +362,14 @@ public sealed class RaftScenarioTests
         foreach (var id in c.Ids.Where(id => c.Node(id) is null)) c.Restart(id);
         c.Commit(c.NewPut("final", "1"), 5);
         Check(workload.Completed >= 10, c, $"only {workload.Completed} operations completed");
-        AssertAcknowledgedWritesCommitted(c, workload);
+        AssertAcknowledgedWritesAppliedExactlyOnce(c, workload);
+        return c.Sim.FaultCounters;
     });
 
-    /// <summary>Every write a client saw acknowledged is in the committed log exactly once.</summary>
-    private static void AssertAcknowledgedWritesCommitted(RaftSimCluster c, RaftKvWorkload workload)
+    /// <summary>Every write a client saw acknowledged took effect exactly once, and node 1's state machine has applied it.</summary>
+    private static void AssertAcknowledgedWritesAppliedExactlyOnce(RaftSimCluster c, RaftKvWorkload workload)
     {
-        var committed = c.CommittedCommands().GroupBy(x => (x.ClientId, x.Sequence)).ToDictionary(g => g.Key, g => g.Count());
-        foreach (var op in workload.History.Where(o => o.ReturnMs is not null && o.Kind != KvOpKind.Get))
-            Check(committed.ContainsKey((op.ClientId, op.Sequence)), c, $"acknowledged {op} missing from the committed log");
-        // A retried command can sit in the log more than once; the session applies it once (checked via the apply results).
+        RaftScenarioChecks.CheckWritesTookEffectOnce(c, workload);
         var applied = c.Node(c.Ids[0])!.Kv;
         foreach (var op in workload.History.Where(o => o.ReturnMs is not null && o.Kind != KvOpKind.Get))
             Check(applied.SessionSequence(op.ClientId) >= op.Sequence, c, $"{op} not applied on node 1");

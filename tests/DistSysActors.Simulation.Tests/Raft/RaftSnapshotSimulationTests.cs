@@ -52,6 +52,8 @@ public sealed class RaftSnapshotSimulationTests
         Settle(c, workload, c.Ids);
         Check(c.Ids.Max(id => c.Node(id)!.Kv.AppliedIndex) >= clusterApplied, c, "cluster applied index went back");
         CheckHistory(c, workload, completedMin: 20);
+        Check(c.Sim.FaultCounters.Crashes >= 4 * c.Ids.Length, c, $"not every node crashed in every round: {c.Sim.FaultCounters}");
+        CheckFaults(c, SimFaults.Restart | SimFaults.LostToCrash);
     });
 
     private static void LaggingFollowerRun(long seed, bool unreliable, bool crash)
@@ -83,6 +85,7 @@ public sealed class RaftSnapshotSimulationTests
         c.Sim.RunFor(random.NextInt(0, 500));
         Settle(c, workload, c.Ids);
         CheckHistory(c, workload, completedMin: 20);
+        CheckFaults(c, (crash ? SimFaults.Crash | SimFaults.Restart | SimFaults.LostToCrash : SimFaults.Partition) | (unreliable ? SimFaults.Drop : SimFaults.None));
     }
 
     [Fact]
@@ -95,7 +98,8 @@ public sealed class RaftSnapshotSimulationTests
     /// snapshot threshold plus the entries a leader may have uncommitted (a host compacts only through what it applied).
     /// </summary>
     [Fact]
-    public void PersistedLogStaysUnderTheBoundDuringALongRun() => SeedRunner.Run(6, seed =>
+    public void PersistedLogStaysUnderTheBoundDuringALongRun() =>
+        FaultTally.Run(6, SimFaults.Crash | SimFaults.Restart | SimFaults.Partition | SimFaults.Drop, seed =>
     {
         const int snapshotEntries = 40, uncommittedMax = 32;
         var c = new RaftSimCluster(new SimulatorOptions { Seed = seed }, 5, config => config with { UncommittedEntriesMax = uncommittedMax })
@@ -132,5 +136,6 @@ public sealed class RaftSnapshotSimulationTests
         var committed = c.Checker.Committed.Count;
         Check(committed >= 3 * bound, c, $"only {committed} entries committed: the run did not test the bound");
         Check(c.Ids.All(id => c.PersistedSnapshot(id) is not null), c, "some node holds no snapshot");
+        return c.Sim.FaultCounters;
     });
 }
