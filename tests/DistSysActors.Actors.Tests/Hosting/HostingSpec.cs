@@ -44,6 +44,89 @@ public class HostingSpec
         }
     }
 
+    private sealed class OrdersKey;
+
+    [Fact]
+    public async Task Per_module_extensions_start_just_the_chosen_modules_under_user_distsys_each_in_the_registry()
+    {
+        using var host = Host.CreateDefaultBuilder()
+            .ConfigureServices(services => services.AddAkka("modular", akka => akka
+                .WithDistSysNetwork(o => o.NodeId = 1)
+                .WithDistSysRaft(o => o.TickMs = 10)
+                .WithDistSysPing()
+                .WithDistSysDelivery<OrdersKey>("orders", () => new ReliableDelivery.KeyCountHandler())))
+            .Build();
+        await host.StartAsync();
+        try
+        {
+            var registry = host.Services.GetRequiredService<ActorRegistry>();
+            var expected = new (Type Key, string Path)[]
+            {
+                (typeof(DistSysGuardianKey), "/user/distsys"),
+                (typeof(DistSysNetworkKey), "/user/distsys/network"),
+                (typeof(DistSysIncarnationKey), "/user/distsys/incarnation"),
+                (typeof(DistSysRaftKey), "/user/distsys/raft"),
+                (typeof(DistSysPingKey), "/user/distsys/ping"),
+                (typeof(OrdersKey), "/user/distsys/delivery-orders-sender"),
+                (typeof(DeliveryReceiverKey<OrdersKey>), "/user/distsys/delivery-orders-receiver"),
+            };
+            foreach (var (key, path) in expected)
+            {
+                Assert.True(registry.TryGet(key, out var actor), $"{key.Name} is not in the registry");
+                Assert.Equal(path, actor.Path.ToStringWithoutAddress());
+            }
+            // Not asked for, so not started.
+            Assert.False(registry.TryGet<DistSysFailureDetectorKey>(out _));
+            Assert.False(registry.TryGet<DistSysClockKey>(out _));
+
+            var raft = await registry.GetAsync<DistSysRaftKey>();
+            await raft.WhenReadyAsync(TimeSpan.FromSeconds(10));
+            Assert.IsType<RaftProtocol.WriteResult>(await raft.Ask<object>(new RaftProtocol.Put("k", "v"), TimeSpan.FromSeconds(5)));
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task The_all_in_one_extension_registers_every_enabled_module()
+    {
+        using var host = Host.CreateDefaultBuilder()
+            .ConfigureServices(services => services.AddAkka("whole", akka => akka.WithDistSysNode(o => o.NodeId = 1)))
+            .Build();
+        await host.StartAsync();
+        try
+        {
+            var registry = host.Services.GetRequiredService<ActorRegistry>();
+            foreach (var module in Modules.NodeModules.All)
+            {
+                Assert.True(registry.TryGet(module.RegistryKey, out var actor), $"module {module.Name} is not in the registry");
+                Assert.Equal($"/user/distsys/{module.Name}", actor.Path.ToStringWithoutAddress());
+            }
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_module_added_without_the_network_is_refused_naming_what_is_missing()
+    {
+        using var host = Host.CreateDefaultBuilder()
+            .ConfigureServices(services => services.AddAkka("nonet", akka => akka.WithDistSysPing()))
+            .Build();
+        var e = await Record.ExceptionAsync(async () =>
+        {
+            await host.StartAsync();
+            await host.Services.GetRequiredService<ActorRegistry>().GetAsync<DistSysPingKey>().WaitAsync(TimeSpan.FromSeconds(10));
+        });
+        try { await host.StopAsync(); } catch (Exception) { /* it never fully started */ }
+        Assert.NotNull(e);
+        Assert.Contains("needs WithDistSysNetwork", e.ToString());
+    }
+
     [Fact]
     public void Options_become_hocon()
     {
