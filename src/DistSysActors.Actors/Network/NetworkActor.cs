@@ -13,7 +13,7 @@ using static DistSysActors.Actors.Network.NetworkProtocol;
 namespace DistSysActors.Actors.Network;
 
 /// <summary>
-/// The one path protocol messages take between nodes (DESIGN.md section 4). Sends apply the current
+/// The one path protocol messages take between nodes. Sends apply the current
 /// <see cref="FaultSpec"/> (partition, drop, delay, duplicate, reorder) through a seeded
 /// <see cref="FaultPlanner"/>; receives re-check the partition so a spec installed on only one side
 /// still cuts both directions. Partitions also blackhole the Akka.Remote link through the throttler

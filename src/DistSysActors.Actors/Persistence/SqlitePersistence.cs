@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 
 namespace DistSysActors.Actors.Persistence;
 
-/// <summary>Akka.Persistence.Sql on one SQLite file per node (DESIGN.md section 5).</summary>
+/// <summary>Akka.Persistence.Sql on one SQLite file per node, `<data-dir>/node-I/distsys.db` (README: Persistence).</summary>
 public static class SqlitePersistence
 {
     /// <summary>

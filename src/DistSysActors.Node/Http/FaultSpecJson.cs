@@ -7,7 +7,7 @@ using DistSysActors.Core.Network;
 namespace DistSysActors.Node.Http;
 
 /// <summary>
-/// The JSON form of a fault spec (DESIGN.md section 6):
+/// The JSON form of a fault spec (README: HTTP API):
 /// <c>{"partitions": [[1,2],[3]], "dropRate": 0.1, "delayMs": [5,50], "duplicateRate": 0.0, "reorder": false, "seed": 7}</c>,
 /// every field optional. Parsing is strict: unknown fields, wrong types and out-of-range values are errors.
 /// </summary>

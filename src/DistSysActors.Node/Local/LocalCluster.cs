@@ -35,7 +35,7 @@ public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, stri
 
     public void Start()
     {
-        // Node 1 is the first seed; starting it first lets the others join it at once (AKKA-NOTES.md).
+        // Node 1 is the first seed; starting it first lets the others join it at once.
         for (var id = 1; id <= nodes; id++) StartNode(id);
     }
 
