@@ -66,38 +66,40 @@ public sealed partial class KvCliProcessTests(ClusterOfThree fixture, ITestOutpu
     }
 
     [Fact]
-    public async Task Kv_cli_retries_a_write_whose_answer_was_lost_on_the_next_nodes_with_backoff_and_the_same_idempotency_key_and_prints_replayed()
+    public async Task Kv_cli_pointed_at_an_unreachable_node_moves_on_and_retries_a_lost_answer_with_backoff_and_the_same_idempotency_key_printing_replayed()
     {
         await fixture.EnsureRunningAsync();
         var key = $"cli-retry-{Guid.NewGuid():N}";
         using (var c = Cluster.Client(1))
             Assert.Equal(200, (await c.SendAsync(HttpMethod.Put, $"/kv/{key}", new StringContent("v1"))).Code);
 
-        // Node 1 runs the cas and its answer is lost, node 2 answers 503 "not-applied", node 3 refuses connections, then
-        // node 1 again. Run twice, the cas would find v2 and fail (exit 3); answered from the stored record, it succeeds.
+        // Through a proxy: node 3 refuses connections; node 1 runs the cas but its answer is lost; node 2 answers 503
+        // "not-applied"; then node 3 again and node 1 again. Run twice, the cas would find v2 and fail (exit 3);
+        // answered from the stored record, it succeeds.
         using var proxy = new FaultyHttpProxy(Cluster, [1, 2], ProxyAction.ForwardAndLoseAnswer, ProxyAction.Answer503);
-        var (code, text) = await CliAsync(proxy.CliAsync, "kv", "cas", key, "v2", "--expected", "v1", "--node", "1");
+        var (code, text) = await CliAsync(proxy.CliAsync, "kv", "cas", key, "v2", "--expected", "v1", "--node", "3");
         var requests = proxy.Requests;
         foreach (var r in requests)
             output.WriteLine($"node {r.NodeId} {r.Method} {r.Path} key {r.IdempotencyKey} at {r.ArrivedAt.TotalMilliseconds:0}-{r.AnsweredAt.TotalMilliseconds:0} ms: {r.Action}, node answered {r.NodeCode} {r.NodeBody} replayed={r.NodeReplayed}");
 
+        Assert.Equal(0, code);
         Assert.True(requests.Count >= 3, $"at least three attempts reached the proxy, saw {requests.Count}");
         var lost = requests[0];
         Assert.True(lost is { NodeId: 1, NodeCode: 200, NodeReplayed: false }, "node 1 ran the cas (its answer then was lost)");
-        Assert.Equal(0, code);
         Assert.Equal($"{lost.NodeBody} (replayed)", text.Trim());
         Assert.True(requests[^1].NodeReplayed, "the answer printed is the stored one");
 
-        // Moved on: node 2, then node 3 (refused, so not seen here), then node 1 again.
+        // Moved on from node 3 (refused, so not seen here) to node 1, node 2, (node 3,) node 1.
         Assert.Equal(new[] { 1, 2, 1 }, requests.Take(3).Select(r => r.NodeId));
         // One logical write: the same Idempotency-Key on every attempt.
         Assert.False(string.IsNullOrEmpty(lost.IdempotencyKey));
         Assert.All(requests, r => Assert.Equal(lost.IdempotencyKey, r.IdempotencyKey));
-        // Exponential backoff: at least 100 ms before attempt 2, then at least 200 + 400 ms before attempts 3 and 4.
-        var beforeSecond = requests[1].ArrivedAt - requests[0].AnsweredAt;
-        var beforeFourth = requests[2].ArrivedAt - requests[1].AnsweredAt;
-        Assert.True(beforeSecond >= TimeSpan.FromMilliseconds(95), $"waited {beforeSecond.TotalMilliseconds:0} ms before the 2nd attempt");
-        Assert.True(beforeFourth >= TimeSpan.FromMilliseconds(590), $"waited {beforeFourth.TotalMilliseconds:0} ms before the 4th attempt");
+        // Exponential backoff with jitter, at least half of 100 ms * 2^attempt: 200 ms before the 3rd attempt, then
+        // 400 + 800 ms before the 4th and 5th.
+        var beforeThird = requests[1].ArrivedAt - requests[0].AnsweredAt;
+        var beforeFifth = requests[2].ArrivedAt - requests[1].AnsweredAt;
+        Assert.True(beforeThird >= TimeSpan.FromMilliseconds(190), $"waited {beforeThird.TotalMilliseconds:0} ms before the 3rd attempt");
+        Assert.True(beforeFifth >= TimeSpan.FromMilliseconds(1180), $"waited {beforeFifth.TotalMilliseconds:0} ms before the 4th and 5th attempts");
 
         using (var c = Cluster.Client(3))
             Assert.Equal((200, "v2"), await c.SendAsync(HttpMethod.Get, $"/kv/{key}"));
