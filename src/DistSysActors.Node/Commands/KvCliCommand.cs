@@ -48,16 +48,25 @@ internal static class KvCliCommand
     private static async Task<int> RunAsync(ParseResult parse, Option<int?> node, Option<int> httpBasePort, HttpMethod method, string path, string? body, CancellationToken ct)
     {
         var basePort = parse.GetValue(httpBasePort);
-        var (entry, status) = await CommonOptions.ConnectAsync(parse.GetValue(node), basePort, ct);
+        var chosen = parse.GetValue(node);
+        Client.NodeClient entry;
+        Http.StatusDto status;
+        try { (entry, status) = await CommonOptions.ConnectAsync(chosen, basePort, ct); }
+        catch (CommandException) when (chosen is not null)
+        {
+            // The chosen node is down or busy: learn the cluster from another one, and still try the chosen node first.
+            (entry, status) = await CommonOptions.ConnectAsync(null, basePort, ct);
+        }
         entry.Dispose();
-        var order = new[] { status.NodeId }.Concat(Enumerable.Range(1, status.Nodes).Where(i => i != status.NodeId)).ToArray();
+        var first = chosen ?? status.NodeId;
+        var order = new[] { first }.Concat(Enumerable.Range(1, status.Nodes).Where(i => i != first)).ToArray();
         var idempotencyKey = method == HttpMethod.Get ? null : Guid.NewGuid().ToString("N");
         (int Code, string Body, bool Replayed) last = (0, "", false);
         for (var attempt = 0; attempt < AttemptsMax; attempt++)
         {
             if (attempt > 0)
             {
-                // Exponential backoff with full jitter: 0..min(2 s, 100 ms * 2^attempt).
+                // Exponential backoff with jitter: cap/2..cap, cap = min(2 s, 100 ms * 2^attempt).
                 var capMs = Math.Min(2_000, 100 << Math.Min(attempt, 5));
                 await Task.Delay(Random.Shared.Next(capMs / 2, capMs + 1), ct);
             }

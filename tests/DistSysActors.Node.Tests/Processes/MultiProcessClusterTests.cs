@@ -5,33 +5,14 @@ using Xunit.Abstractions;
 
 namespace DistSysActors.Node.Tests.Processes;
 
-public sealed class ClusterOfThree : IDisposable
-{
-    public ProcessCluster Cluster { get; } = new(3);
-    public void Dispose() => Cluster.Dispose();
-}
-
 /// <summary>Three real `distsys node` processes: kill -9, restart, persistence, and faults through the CLI.</summary>
-public sealed class MultiProcessClusterTests(ClusterOfThree fixture, ITestOutputHelper output) : IClassFixture<ClusterOfThree>
+[Collection(SharedClusterCollection.Name)]
+public sealed class MultiProcessClusterTests(ClusterOfThree fixture, ITestOutputHelper output)
 {
     private static readonly TimeSpan Ready = TimeSpan.FromSeconds(60);
     private ProcessCluster Cluster => fixture.Cluster;
 
-    /// <summary>
-    /// Starts the shared cluster once; later tests get every node running again and no faults, whatever the test
-    /// before them left behind (a kill it did not undo, a partition it did not heal), so one failure does not cascade.
-    /// </summary>
-    private async Task EnsureRunningAsync()
-    {
-        if (!File.Exists(Path.Combine(Cluster.DataDir, "started")))
-        {
-            Cluster.StartAll();
-            await File.WriteAllTextAsync(Path.Combine(Cluster.DataDir, "started"), "");
-        }
-        Cluster.RestartExited();
-        await Cluster.HealAllAsync();
-        await Cluster.AwaitAsync(Cluster.AllReadyAsync, Ready, "every node answers /health/ready with 200");
-    }
+    private Task EnsureRunningAsync() => fixture.EnsureRunningAsync();
 
     private async Task<StatusDto> StatusAsync(int node)
     {

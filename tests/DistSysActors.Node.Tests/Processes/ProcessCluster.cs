@@ -189,6 +189,18 @@ public sealed class ProcessCluster : IDisposable
 
     private static string Tail(string text, int lines) => string.Join("\n", text.Split('\n').TakeLast(lines));
 
+    /// <summary>A base port below the ephemeral range with base + 1 .. base + <paramref name="ids"/> free now.</summary>
+    public static int FreePortBase(int ids)
+    {
+        var random = new Random();
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var basePort = random.Next(10_000, 32_000);
+            if (Enumerable.Range(1, ids).All(i => IsFree(basePort + i))) return basePort;
+        }
+        throw new InvalidOperationException("no free port range found");
+    }
+
     private static (int Base, int HttpBase) FreePortRanges(int nodes)
     {
         var random = new Random();
