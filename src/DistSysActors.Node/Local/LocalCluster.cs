@@ -128,7 +128,6 @@ public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, stri
         var parts = new List<string>();
         foreach (var c in clients)
         {
-            if (_children[c.NodeId].HasExited) { parts.Add($"n{c.NodeId}: exited"); continue; }
             try
             {
                 var s = await c.StatusAsync(ct);
@@ -140,7 +139,8 @@ public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, stri
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
             {
-                parts.Add($"n{c.NodeId}: no answer");
+                // Asked even after our child exited: the user may have restarted it with the printed command.
+                parts.Add(_children[c.NodeId].HasExited ? $"n{c.NodeId}: exited" : $"n{c.NodeId}: no answer");
             }
         }
         return string.Join(" | ", parts);
