@@ -16,7 +16,10 @@ public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, stri
     private readonly Dictionary<int, Process> _children = new();
     private readonly TextWriter _out = Console.Out;
 
-    public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
+    public static readonly TimeSpan DefaultReadyTimeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>How long <see cref="WaitReadyAsync"/> waits for every node to be ready.</summary>
+    public TimeSpan ReadyTimeout { get; init; } = DefaultReadyTimeout;
 
     /// <summary>How to start this very program again: its apphost, or `dotnet distsys.dll`.</summary>
     public static (string FileName, List<string> Prefix) SelfCommand()

@@ -14,8 +14,11 @@ namespace DistSysActors.Node.Tests.Processes;
 /// </summary>
 public sealed partial class LocalCommandProcessTests(ITestOutputHelper output)
 {
-    /// <summary>Past this (scaled) the test kills `local` and its children and fails: nothing is left running.</summary>
-    private static readonly TimeSpan HardTimeout = TimeSpan.FromMinutes(4);
+    /// <summary>Past this (scaled; above the sum of the test's windows) `local` and its children are killed: nothing is left running.</summary>
+    private static readonly TimeSpan HardTimeout = TimeSpan.FromMinutes(6);
+
+    /// <summary>`local`'s own wait for readiness (its default), stretched on a loaded machine like every test window.</summary>
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
 
     [GeneratedRegex(@"^started node (\d) \(pid (\d+)\), log (.+)$")]
     private static partial Regex StartedLine();
@@ -32,7 +35,8 @@ public sealed partial class LocalCommandProcessTests(ITestOutputHelper output)
     {
         using var cluster = new ProcessCluster(3); // free ports and a temp data dir; `local` starts the nodes itself
         using var local = new LocalProcess(["local", "--nodes", "3", "--base-port", $"{cluster.BasePort}",
-            "--http-base-port", $"{cluster.HttpBasePort}", "--data-dir", cluster.DataDir], TestTime.Scaled(HardTimeout));
+            "--http-base-port", $"{cluster.HttpBasePort}", "--data-dir", cluster.DataDir,
+            "--ready-timeout", $"{TestTime.Scaled(ReadyTimeout).TotalSeconds:0}"], TestTime.Scaled(HardTimeout));
         cluster.AddLogSource("distsys local", () => local.Output);
         for (var i = 1; i <= 3; i++)
         {
@@ -42,7 +46,7 @@ public sealed partial class LocalCommandProcessTests(ITestOutputHelper output)
         var watch = Stopwatch.StartNew();
 
         // Ready: one "started" line per node, then "cluster ready in", then each node's URL, which answers /status.
-        await AwaitLineAsync(cluster, local, l => l.StartsWith("cluster ready in ", StringComparison.Ordinal), TimeSpan.FromSeconds(120),
+        await AwaitLineAsync(cluster, local, l => l.StartsWith("cluster ready in ", StringComparison.Ordinal), ReadyTimeout + TimeSpan.FromSeconds(30),
             "`local` prints \"cluster ready in\"");
         output.WriteLine($"cluster ready after {watch.ElapsedMilliseconds} ms");
         var pids = new Dictionary<int, int>();
