@@ -170,7 +170,7 @@ internal static class BenchDetectCommand
     private static async Task AwaitSettledAsync(NodeClient[] clients, int nodes, CancellationToken ct)
     {
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < LocalCluster.ReadyTimeout)
+        while (deadline.Elapsed < LocalCluster.DefaultReadyTimeout)
         {
             var settled = true;
             for (var id = 1; id <= nodes && settled; id++)

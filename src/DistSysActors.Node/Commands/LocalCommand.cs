@@ -13,10 +13,20 @@ internal static class LocalCommand
         var basePort = CommonOptions.BasePort();
         var httpBasePort = CommonOptions.HttpBasePort();
         var dataDir = CommonOptions.DataDir();
+        var readyTimeout = new Option<int>("--ready-timeout")
+        {
+            Description = "Seconds to wait until every node is ready before giving up and stopping them (a slow machine needs more)",
+            DefaultValueFactory = _ => (int)LocalCluster.DefaultReadyTimeout.TotalSeconds,
+        };
+        readyTimeout.Validators.Add(r =>
+        {
+            var v = r.GetValueOrDefault<int>();
+            if (v < 1 || v > 3600) r.AddError($"--ready-timeout must be between 1 and 3600 seconds, was {v}");
+        });
         var set = new Option<string[]>("--set") { Description = "Passed to every node: override one configuration key (repeatable)" };
         var command = new Command("local", "Start N nodes as child processes on localhost, wait until the cluster is ready, and watch it; Ctrl+C stops them all")
         {
-            nodes, basePort, httpBasePort, dataDir, set,
+            nodes, basePort, httpBasePort, dataDir, readyTimeout, set,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -25,14 +35,14 @@ internal static class LocalCommand
             // Check --set values here, so a typo fails once instead of in N children.
             NodeCommand.BuildConfig(1, n, parse.GetValue(basePort), parse.GetValue(httpBasePort), parse.GetValue(dataDir)!, sets);
             var cluster = new LocalCluster(n, parse.GetValue(basePort), parse.GetValue(httpBasePort), parse.GetValue(dataDir)!,
-                sets.SelectMany(s => new[] { "--set", s }).ToList());
+                sets.SelectMany(s => new[] { "--set", s }).ToList()) { ReadyTimeout = TimeSpan.FromSeconds(parse.GetValue(readyTimeout)) };
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
             await using (cluster)
             {
                 cluster.Start();
-                Console.WriteLine($"waiting for {n} nodes to be Up (at most {LocalCluster.ReadyTimeout.TotalSeconds:0} s)...");
+                Console.WriteLine($"waiting for {n} nodes to be Up (at most {cluster.ReadyTimeout.TotalSeconds:0} s)...");
                 var started = DateTime.UtcNow;
                 if (!await cluster.WaitReadyAsync(stop.Token))
                 {

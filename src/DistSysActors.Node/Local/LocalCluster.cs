@@ -16,7 +16,10 @@ public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, stri
     private readonly Dictionary<int, Process> _children = new();
     private readonly TextWriter _out = Console.Out;
 
-    public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
+    public static readonly TimeSpan DefaultReadyTimeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>How long <see cref="WaitReadyAsync"/> waits for every node to be ready.</summary>
+    public TimeSpan ReadyTimeout { get; init; } = DefaultReadyTimeout;
 
     /// <summary>How to start this very program again: its apphost, or `dotnet distsys.dll`.</summary>
     public static (string FileName, List<string> Prefix) SelfCommand()
@@ -128,7 +131,6 @@ public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, stri
         var parts = new List<string>();
         foreach (var c in clients)
         {
-            if (_children[c.NodeId].HasExited) { parts.Add($"n{c.NodeId}: exited"); continue; }
             try
             {
                 var s = await c.StatusAsync(ct);
@@ -140,7 +142,8 @@ public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, stri
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
             {
-                parts.Add($"n{c.NodeId}: no answer");
+                // Asked even after our child exited: the user may have restarted it with the printed command.
+                parts.Add(_children[c.NodeId].HasExited ? $"n{c.NodeId}: exited" : $"n{c.NodeId}: no answer");
             }
         }
         return string.Join(" | ", parts);

@@ -10,6 +10,7 @@ public class CommandLineTests
     [Theory]
     [InlineData("--id must be between 1 and --nodes", "node", "--id", "5", "--nodes", "3")]
     [InlineData("--nodes must be between 1 and 9", "local", "--nodes", "12")]
+    [InlineData("--ready-timeout must be between 1 and 3600", "local", "--ready-timeout", "0")]
     [InlineData("unknown configuration key 'distsys.node.colour'", "node", "--id", "1", "--set", "distsys.node.colour=blue")]
     [InlineData("distsys.ping.interval-ms", "node", "--id", "1", "--set", "distsys.ping.interval-ms=fast")]
     [InlineData("at least two groups", "fault", "partition", "1,2,3")]

@@ -10,7 +10,9 @@ namespace DistSysActors.Node.Tests.Processes;
 /// <summary>
 /// Raft membership changes on real `distsys node` processes: a 3-node cluster grows to 5 (nodes 4 and 5 started with
 /// --join) and shrinks back to 3 (the leader removed first, then a follower) while concurrent clients write; every
-/// acknowledged write must be readable afterwards and the final membership must be the 3 remaining voters.
+/// acknowledged write must be readable afterwards and the final membership must be the 3 remaining voters. At every
+/// step /health/ready counts the voters in force. Then node 6 joins and the last founding node leaves, and joined
+/// node 4, killed and restarted with its arguments, finds the cluster through its known-members file and catches up.
 /// </summary>
 public sealed class MembershipProcessTests(ITestOutputHelper output)
 {
@@ -29,9 +31,9 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Grow_3_to_5_and_shrink_to_3_under_load_loses_no_acknowledged_write()
+    public async Task Grow_3_to_5_and_shrink_to_3_under_load_loses_no_acknowledged_write_then_a_restarted_joined_server_rejoins()
     {
-        using var cluster = new ProcessCluster(3, idsMax: 5);
+        using var cluster = new ProcessCluster(3, idsMax: 6);
         for (var i = 1; i <= 3; i++) cluster.Start(i, NodeArgs);
         await cluster.AwaitAsync(cluster.AllReadyAsync, TimeSpan.FromSeconds(90), "all three nodes are ready");
         var clock = Stopwatch.StartNew();
@@ -83,6 +85,7 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
         Assert.True(addCode == 0, addOut);
         Assert.Contains("node 4 is a voter now", addOut);
         Volatile.Write(ref targets, [1, 2, 3, 4]);
+        await AwaitQuorumCheckAsync(cluster, [1, 2, 3, 4], "ok (4/4 Raft voters)");
         Mark("node 4 added");
         await Progress(30);
 
@@ -93,17 +96,22 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
         var grown = await AdminAsync(cluster, follower, HttpMethod.Post, "/admin/members", """{"nodeId": 5}""");
         Assert.Equal([1, 2, 3, 4, 5], grown.Servers.Where(s => s.Voter).Select(s => s.NodeId));
         Volatile.Write(ref targets, [1, 2, 3, 4, 5]);
+        await AwaitQuorumCheckAsync(cluster, [1, 2, 3, 4, 5], "ok (5/5 Raft voters)");
         Mark($"node 5 added through node {follower} (leader {leader})");
         await Progress(30);
 
         // Remove the leader itself, asked at a follower: it commits the change, steps down, and the others elect a leader.
         leader = await cluster.LeaderAsync([1, 2, 3, 4, 5]);
+        // Only founding nodes are removed, so the joined servers stay for the restart below (an election may have moved the lead).
+        if (leader > 3) leader = await TransferAsync(cluster, leader, to: 1);
         follower = new[] { 1, 2, 3, 4, 5 }.First(i => i != leader);
         var remaining = new[] { 1, 2, 3, 4, 5 }.Where(i => i != leader).ToArray();
         Volatile.Write(ref targets, remaining);
         var (removeCode, removeOut) = await cluster.CliAsync("members", "remove", $"{leader}", "--node", $"{follower}");
         Assert.True(removeCode == 0, removeOut);
         var newLeader = await cluster.LeaderAsync(remaining);
+        // Still running and reachable, the removed node is not counted.
+        await AwaitQuorumCheckAsync(cluster, remaining, "ok (4/4 Raft voters)");
         cluster.SignalTerminate(leader); // graceful: it leaves Akka.Cluster meanwhile
         Mark($"leader {leader} removed (new leader {newLeader}) and sent SIGTERM");
         await Progress(30);
@@ -114,6 +122,7 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
         Volatile.Write(ref targets, remaining);
         var shrunk = await AdminAsync(cluster, newLeader, HttpMethod.Delete, $"/admin/members/{removed}", null);
         Assert.DoesNotContain(shrunk.Servers, s => s.NodeId == removed);
+        await AwaitQuorumCheckAsync(cluster, remaining, "ok (3/3 Raft voters)");
         cluster.SignalTerminate(removed);
         Mark($"follower {removed} removed and sent SIGTERM");
         await Progress(30);
@@ -159,6 +168,97 @@ public sealed class MembershipProcessTests(ITestOutputHelper output)
                 $"{key} = {seq}, but write {history.LastAcked} was acknowledged last");
         }
         output.WriteLine($"t={clock.ElapsedMilliseconds} ms: {histories.Count} keys checked, {acks} writes acknowledged in all");
+
+        await RestartJoinedServerAsync(cluster, founding: remaining.Single(i => i <= 3));
+        output.WriteLine($"t={clock.ElapsedMilliseconds} ms: node 4 restarted and caught up");
+    }
+
+    /// <summary>
+    /// From voters {F, 4, 5} (F the last founding node): node 6 joins, F is removed and stops, so none of the seeds 1..3
+    /// runs. Node 4, killed and restarted with the same arguments (--join included), can only find the cluster through
+    /// the ids in its known-members file; it must come back as the voter it was and serve a write it missed.
+    /// </summary>
+    private async Task RestartJoinedServerAsync(ProcessCluster cluster, int founding)
+    {
+        cluster.Start(6, [.. NodeArgs, "--join"]);
+        await AwaitUpAsync(cluster, 6);
+        var grown = await AdminAsync(cluster, 5, HttpMethod.Post, "/admin/members", """{"nodeId": 6}""");
+        Assert.Equal([founding, 4, 5, 6], grown.Servers.Where(s => s.Voter).Select(s => s.NodeId));
+        await AwaitQuorumCheckAsync(cluster, [founding, 4, 5, 6], "ok (4/4 Raft voters)");
+        var shrunk = await AdminAsync(cluster, 5, HttpMethod.Delete, $"/admin/members/{founding}", null);
+        Assert.Equal([4, 5, 6], shrunk.Servers.Select(s => s.NodeId));
+        await AwaitQuorumCheckAsync(cluster, [4, 5, 6], "ok (3/3 Raft voters)");
+        cluster.Terminate(founding);
+        await cluster.AwaitAsync(() => Task.FromResult(Enumerable.Range(1, 3).All(cluster.HasExited)), TimeSpan.FromSeconds(30),
+            "the founding nodes 1..3 have all exited");
+        var knownMembers = Path.Combine(cluster.DataDir, "node-4", "known-members");
+        await cluster.AwaitAsync(() => Task.FromResult(File.Exists(knownMembers) && File.ReadAllText(knownMembers) == "4,5,6"),
+            TimeSpan.FromSeconds(20), $"{knownMembers} holds the Up members 4,5,6");
+
+        long incarnation;
+        using (var c = cluster.Client(4)) incarnation = (await c.StatusAsync()).Incarnation;
+        cluster.Kill(4);
+        var value = $"while-4-was-down-{Guid.NewGuid():N}";
+        await cluster.AwaitAsync(async () =>
+        {
+            using var c = cluster.Client(5);
+            return (await c.SendAsync(HttpMethod.Put, "/kv/missed", new StringContent(value, Encoding.UTF8))).Code == 200;
+        }, TimeSpan.FromSeconds(30), "a write through node 5 is acknowledged by voters 5 and 6");
+
+        cluster.Start(4, [.. NodeArgs, "--join"]);
+        await AwaitUpAsync(cluster, 4);
+        await cluster.AwaitAsync(async () =>
+        {
+            using var c = cluster.Client(5);
+            return (await c.StatusAsync()).Members.Count(m => m.NodeId is 4 or 5 or 6 && m.Status == "Up" && m.Reachable) == 3;
+        }, TimeSpan.FromSeconds(60), "node 5 sees the restarted node 4 as an Up, reachable member");
+        await cluster.AwaitAsync(async () =>
+        {
+            using var c = cluster.Client(4);
+            var status = await c.StatusAsync();
+            return status.Raft is { Voters: [4, 5, 6], Learners: [] } && status.Incarnation == incarnation + 1;
+        }, TimeSpan.FromSeconds(30), "node 4 recovered its journal (incarnation + 1) and is a voter of [4,5,6] again");
+        await cluster.AwaitAsync(async () =>
+        {
+            using var c = cluster.Client(4);
+            return (await c.SendAsync(HttpMethod.Get, "/kv/missed?consistency=stale")) is (200, var body) && body == value;
+        }, TimeSpan.FromSeconds(30), "node 4 serves the write it missed from its own state (consistency=stale)");
+        await AwaitQuorumCheckAsync(cluster, [4, 5, 6], "ok (3/3 Raft voters)");
+    }
+
+    /// <summary>Waits until every one of <paramref name="ids"/> answers /health/ready with the quorumReachable check <paramref name="expected"/>.</summary>
+    private static async Task AwaitQuorumCheckAsync(ProcessCluster cluster, IEnumerable<int> ids, string expected)
+    {
+        foreach (var id in ids)
+        {
+            string? last = null;
+            try
+            {
+                await cluster.AwaitAsync(async () =>
+                {
+                    using var c = cluster.Client(id);
+                    var (_, body) = await c.ReadyAsync();
+                    last = JsonSerializer.Deserialize<HealthDto>(body, Json)!.Checks.GetValueOrDefault("quorumReachable");
+                    return last == expected;
+                }, TimeSpan.FromSeconds(20), $"node {id}'s /health/ready has quorumReachable \"{expected}\"");
+            }
+            catch (Xunit.Sdk.XunitException e) { throw new Xunit.Sdk.XunitException($"{e.Message}\nits last quorumReachable: \"{last}\""); }
+        }
+    }
+
+    /// <summary>Hands Raft leadership to <paramref name="to"/>, retrying a 503 (another change in progress); returns the new leader.</summary>
+    private async Task<int> TransferAsync(ProcessCluster cluster, int leader, int to)
+    {
+        TransferDto? done = null;
+        await cluster.AwaitAsync(async () =>
+        {
+            using var c = new Client.NodeClient(leader, cluster.HttpBasePort + leader, timeout: TimeSpan.FromSeconds(30));
+            var (code, text) = await c.SendAsync(HttpMethod.Post, "/admin/raft/transfer", new StringContent($$"""{"to": {{to}}}""", Encoding.UTF8, "application/json"));
+            output.WriteLine($"  transfer from node {leader} to node {to}: HTTP {code} {text}");
+            if (code == 200) done = JsonSerializer.Deserialize<TransferDto>(text, Json);
+            return done is not null;
+        }, TimeSpan.FromSeconds(60), $"Raft leadership moves from node {leader} to node {to}");
+        return done!.LeaderId;
     }
 
     private static Task AwaitUpAsync(ProcessCluster cluster, int id) =>

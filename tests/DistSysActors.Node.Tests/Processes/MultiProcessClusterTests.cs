@@ -149,6 +149,55 @@ public sealed class MultiProcessClusterTests(ClusterOfThree fixture, ITestOutput
     }
 
     [Fact]
+    public async Task Partitioned_minority_is_downed_by_the_split_brain_resolver_restarts_its_actor_system_and_rejoins_after_heal()
+    {
+        await EnsureRunningAsync();
+        var before = await StatusAsync(3);
+
+        var (code, _) = await CliAsync("fault", "partition", "1,2/3");
+        Assert.Equal(0, code);
+        var watch = Stopwatch.StartNew();
+        // keep-majority, stable-after 5s: the majority downs node 3 and removes it from its membership.
+        await Cluster.AwaitAsync(async () =>
+        {
+            foreach (var observer in new[] { 1, 2 })
+                if ((await StatusAsync(observer)).Members.Any(m => m.NodeId == 3 && m.Status != "Down")) return false;
+            return true;
+        }, TimeSpan.FromSeconds(60), "nodes 1 and 2 have downed node 3 (Down or removed)");
+        output.WriteLine($"node 3 downed by the majority {watch.ElapsedMilliseconds} ms after the partition");
+        // Node 3 downs itself too; distsys.node.rejoin-when-downed starts a new actor system in the same process.
+        await Cluster.AwaitAsync(async () => Cluster.Logs(3).Contains("node 3: actor system stopped (downed by the cluster); restarting to rejoin")
+                                            && (await StatusAsync(3)).Restarts == before.Restarts + 1,
+            TimeSpan.FromSeconds(60), "node 3 logs that it was downed and its /status counts one more actor system restart");
+        Assert.False(Cluster.HasExited(3));
+        output.WriteLine($"node 3 restarted its actor system {watch.ElapsedMilliseconds} ms after the partition");
+
+        // A heal that reaches node 3 while its actor system restarts is refused there; an operator would run it again.
+        await Cluster.AwaitAsync(async () => (await Cluster.CliAsync("fault", "heal")).Code == 0, TimeSpan.FromSeconds(30),
+            "`distsys fault heal` reaches every node");
+        watch.Restart();
+        await Cluster.AwaitAsync(async () => await SeesAsync(1, 3, "Up", true) && await SeesAsync(2, 3, "Up", true)
+                                            && (await StatusAsync(3)).Members.Count(m => m.Status == "Up" && m.Reachable) == 3,
+            Ready, "node 3 is an Up, reachable member again at every node");
+        output.WriteLine($"node 3 Up again {watch.ElapsedMilliseconds} ms after the heal");
+        var after = await StatusAsync(3);
+        // The new actor system recovered the journal and counted one more start.
+        Assert.Equal((before.Incarnation + 1, before.Restarts + 1), (after.Incarnation, after.Restarts));
+
+        // Raft works with all three: a write through node 3 is committed and applied at every node.
+        var key = $"sbr-{Guid.NewGuid():N}";
+        await Cluster.AwaitAsync(async () =>
+        {
+            using var client = Cluster.Client(3);
+            return (await client.SendAsync(HttpMethod.Put, $"/kv/{key}", new StringContent("after-heal"))).Code == 200;
+        }, TimeSpan.FromSeconds(30), "a write through node 3 is acknowledged");
+        foreach (var node in new[] { 1, 2, 3 })
+            await Cluster.AwaitAsync(async () => await GetAsync(node, $"/kv/{key}?consistency=stale") is (200, "after-heal"),
+                TimeSpan.FromSeconds(20), $"node {node} has applied the write");
+        await Cluster.AwaitAsync(Cluster.AllReadyAsync, Ready, "every node answers /health/ready with 200");
+    }
+
+    [Fact]
     public async Task Bad_fault_input_is_rejected_with_400_and_changes_nothing()
     {
         await EnsureRunningAsync();

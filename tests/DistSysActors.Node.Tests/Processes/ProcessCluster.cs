@@ -87,12 +87,15 @@ public sealed class ProcessCluster : IDisposable
         return leader;
     }
 
-    public void Start(int id, params string[] extraArgs)
+    public void Start(int id, params string[] extraArgs) =>
+        Launch(id, new[] { "node", "--id", $"{id}", "--nodes", $"{Nodes}", "--base-port", $"{BasePort}",
+            "--http-base-port", $"{HttpBasePort}", "--data-dir", DataDir, "--set", "distsys.ping.interval-ms=200" }.Concat(extraArgs));
+
+    /// <summary>Runs `distsys <paramref name="args"/>` as node <paramref name="id"/> (e.g. a command some output told the user to run).</summary>
+    public void Launch(int id, IEnumerable<string> args)
     {
         var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "node", "--id", $"{id}", "--nodes", $"{Nodes}", "--base-port", $"{BasePort}",
-                     "--http-base-port", $"{HttpBasePort}", "--data-dir", DataDir, "--set", "distsys.ping.interval-ms=200" }.Concat(extraArgs))
-            info.ArgumentList.Add(a);
+        foreach (var a in args) info.ArgumentList.Add(a);
         var log = _logs.TryGetValue(id, out var l) ? l : _logs[id] = new StringBuilder();
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
@@ -158,6 +161,11 @@ public sealed class ProcessCluster : IDisposable
 
     public string Logs(int id) { lock (_logs[id]) return _logs[id].ToString(); }
 
+    private readonly List<(string Name, Func<string> Text)> _logSources = new();
+
+    /// <summary>Another output to show the tail of when an await times out (a process this class did not start, a log file).</summary>
+    public void AddLogSource(string name, Func<string> text) { lock (_logSources) _logSources.Add((name, text)); }
+
     /// <summary>
     /// Polls <paramref name="condition"/> until it holds; fails with the description and the node logs' tails otherwise.
     /// <paramref name="timeout"/> is scaled by the test time factor.
@@ -173,7 +181,10 @@ public sealed class ProcessCluster : IDisposable
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException) { last = e; }
             await Task.Delay(200);
         }
-        var tails = string.Join("\n", _logs.Keys.Order().Select(i => $"--- node {i} ---\n{Tail(Logs(i), 15)}"));
+        (string Name, Func<string> Text)[] sources;
+        lock (_logSources) sources = [.. _logSources];
+        var tails = string.Join("\n", _logs.Keys.Order().Select(i => $"--- node {i} ---\n{Tail(Logs(i), 15)}")
+            .Concat(sources.Select(s => $"--- {s.Name} ---\n{Tail(s.Text(), 15)}")));
         throw new Xunit.Sdk.XunitException($"timed out after {timeout.TotalSeconds:0} s waiting until {description} (last error: {last?.Message})\n{tails}");
     }
 
