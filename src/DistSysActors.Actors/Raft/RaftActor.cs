@@ -5,7 +5,7 @@ using Akka.Persistence;
 using DistSysActors.Actors.Network;
 using DistSysActors.Core;
 using DistSysActors.Core.Raft;
-using DistSysActors.Core.Raft.KeyValue;
+using DistSysActors.Core.KeyValue;
 using static DistSysActors.Actors.Raft.RaftProtocol;
 
 namespace DistSysActors.Actors.Raft;

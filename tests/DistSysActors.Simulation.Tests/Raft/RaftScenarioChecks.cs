@@ -1,5 +1,5 @@
 using DistSysActors.Core;
-using DistSysActors.Core.Raft.KeyValue;
+using DistSysActors.Core.KeyValue;
 using DistSysActors.Simulation.Checkers;
 using DistSysActors.Simulation.Raft;
 
