@@ -101,7 +101,8 @@ public static class NodeHttpApi
             raft is null ? null : (await raft).Raft is var r
                 ? new RaftDto(r.Role.ToString(), r.Term, r.LeaderId?.Value, r.CommitIndex, r.AppliedIndex, r.LastLogIndex,
                     r.SnapshotIndex, r.SnapshotIndex + 1,
-                    r.Membership?.Voters.Select(v => v.Value).ToArray() ?? [], r.Membership?.Learners.Select(l => l.Value).ToArray() ?? [])
+                    r.Membership?.Voters.Select(v => v.Value).ToArray() ?? [], r.Membership?.Learners.Select(l => l.Value).ToArray() ?? [],
+                    (await raft).Group)
                 : null,
             heartbeat is null ? null : FailureDetectorDto.From(await heartbeat, runtime),
             clock is null ? null : ClockDtos.From(await clock),
