@@ -1,11 +1,15 @@
 using Akka.Actor;
+using DistSysActors.Actors.Network;
 using DistSysActors.Core;
 using DistSysActors.Core.Raft;
 using static DistSysActors.Actors.Raft.RaftProtocol;
 
 namespace DistSysActors.Actors.Raft;
 
-/// <summary>Membership changes (dissertation 4.2) and leadership transfer (3.10) on behalf of an administrator.</summary>
+/// <summary>
+/// Membership changes (dissertation 4.2) and leadership transfer (3.10) on behalf of an administrator. Any replica
+/// accepts them: a follower passes them on to the leader's replica over the network and relays its answer.
+/// </summary>
 public sealed partial class RaftActor
 {
     /// <summary>Admin requests waiting at once; more answer overloaded (they are rare and the core takes one change at a time).</summary>
@@ -15,27 +19,82 @@ public sealed partial class RaftActor
     public const int NodeIdMax = 10_000;
 
     private readonly List<PendingAdmin> _admin = new();
+    // Requests of this node's clients passed on to the leader's replica, by request id.
+    private readonly Dictionary<long, ForwardedAdmin> _forwarded = new();
+    private long _nextForwardId;
 
-    private sealed record PendingAdmin(AdminRequest Request, IActorRef Client, DateTime Deadline);
+    /// <summary>Who waits for an admin answer: a client here (Actor), or request RequestId of node From's replica.</summary>
+    private sealed record AdminClient(IActorRef? Actor, NodeId From, long RequestId);
+
+    private sealed record PendingAdmin(AdminRequest Request, AdminClient Client, DateTime Deadline);
+
+    private sealed record ForwardedAdmin(AdminRequest Request, IActorRef Client, NodeId Leader);
+
+    private sealed record ForwardExpired(long RequestId);
 
     private partial bool OnAdminCommand(object message)
     {
-        if (message is not AdminRequest request) return false;
+        switch (message)
+        {
+            case AdminRequest request:
+                OnAdminRequest(request, new AdminClient(Sender, _self, 0));
+                return true;
+            case AdminForwarded forwarded:
+                OnAdminRequest(forwarded.Request, new AdminClient(null, new NodeId(forwarded.From), forwarded.RequestId));
+                return true;
+            case AdminAnswered answered when _forwarded.Remove(answered.RequestId, out var waiting):
+                Timers.Cancel(new ForwardExpired(answered.RequestId));
+                waiting.Client.Tell(answered.Answer switch
+                {
+                    Members members => members,
+                    // The leader's view could not be had: this node's own view is still an answer.
+                    _ when waiting.Request is GetMembers => MembersOf(_node!),
+                    NotLeader { LeaderId: { } leader } when leader != waiting.Leader.Value =>
+                        new Unavailable($"node {_self} forwarded this request here, but node {leader} leads now; retry", Unknown: false),
+                    NotLeader => new NotLeader(null),
+                    var answer => answer,
+                });
+                return true;
+            case ForwardExpired expired when _forwarded.Remove(expired.RequestId, out var waiting):
+                waiting.Client.Tell(waiting.Request is GetMembers
+                    ? MembersOf(_node!)
+                    : new Unavailable($"the leader, node {waiting.Leader}, did not answer in time", Unknown: true));
+                return true;
+            case AdminAnswered or ForwardExpired:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// Serves an admin request at the leader, passing a local client's request on to the leader's replica the way a
+    /// follower's proposals reach it; a request that was already passed on is never passed on again.
+    /// </summary>
+    private void OnAdminRequest(AdminRequest request, AdminClient client)
+    {
         var node = _node!;
+        var leader = node.LeaderId;
+        var local = client.Actor is not null;
+        if (local && leader is { } l && l != _self && (request is GetMembers || node.Role != RaftRole.Leader))
+        {
+            Forward(request, client.Actor!, l);
+            return;
+        }
         if (request is GetMembers)
         {
-            Sender.Tell(MembersOf(node));
-            return true;
+            ReplyAdmin(client, MembersOf(node));
+            return;
         }
         if (node.Role != RaftRole.Leader)
         {
-            Sender.Tell(new NotLeader(node.LeaderId?.Value));
-            return true;
+            ReplyAdmin(client, new NotLeader(leader?.Value));
+            return;
         }
-        if (_admin.Count >= AdminRequestsPendingMax)
+        if (_admin.Count + _forwarded.Count >= AdminRequestsPendingMax)
         {
-            Sender.Tell(new Unavailable("overloaded: too many admin requests pending", Unknown: false));
-            return true;
+            ReplyAdmin(client, new Unavailable("overloaded: too many admin requests pending", Unknown: false));
+            return;
         }
         var answer = request switch
         {
@@ -44,10 +103,31 @@ public sealed partial class RaftActor
             TransferLeadership transfer => StartTransfer(node, transfer),
             _ => new Rejected($"unknown admin request {request.GetType().Name}", TooLarge: false),
         };
-        if (answer is not null) Sender.Tell(answer);
-        else _admin.Add(new PendingAdmin(request, Sender, DateTime.UtcNow + _requestTimeout));
+        if (answer is not null) ReplyAdmin(client, answer);
+        else _admin.Add(new PendingAdmin(request, client, DateTime.UtcNow + _requestTimeout));
         ScheduleFlush();
-        return true;
+    }
+
+    private void Forward(AdminRequest request, IActorRef client, NodeId leader)
+    {
+        if (_admin.Count + _forwarded.Count >= AdminRequestsPendingMax)
+        {
+            client.Tell(new Unavailable("overloaded: too many admin requests pending", Unknown: false));
+            return;
+        }
+        var id = ++_nextForwardId;
+        _forwarded[id] = new ForwardedAdmin(request, client, leader);
+        _network.Tell(new NetworkProtocol.Send(leader, _serviceName, new AdminForwarded(_self.Value, id, request)));
+        // A change waits a little longer than the leader's own deadline, so the leader's "unknown" answer wins; a members
+        // list falls back to this node's view well before the client gives up.
+        var wait = request is GetMembers ? _requestTimeout / 2 : _requestTimeout + TimeSpan.FromMilliseconds(500);
+        Timers.StartSingleTimer(new ForwardExpired(id), new ForwardExpired(id), wait);
+    }
+
+    private void ReplyAdmin(AdminClient client, object answer)
+    {
+        if (client.Actor is { } actor) actor.Tell(answer);
+        else _network.Tell(new NetworkProtocol.Send(client.From, _serviceName, new AdminAnswered(client.RequestId, answer)));
     }
 
     /// <summary>Proposes the change; null when it was accepted (the answer comes once it is applied), else the answer.</summary>
@@ -102,7 +182,7 @@ public sealed partial class RaftActor
             };
             if (answer is null) continue;
             _admin.Remove(pending);
-            pending.Client.Tell(answer);
+            ReplyAdmin(pending.Client, answer);
         }
     }
 
@@ -112,7 +192,7 @@ public sealed partial class RaftActor
         {
             // A proposed change may still commit, and a transfer may still complete: the outcome is unknown.
             _admin.Remove(pending);
-            pending.Client.Tell(new Unavailable($"{pending.Request.GetType().Name} was not confirmed in time", Unknown: true));
+            ReplyAdmin(pending.Client, new Unavailable($"{pending.Request.GetType().Name} was not confirmed in time", Unknown: true));
         }
     }
 

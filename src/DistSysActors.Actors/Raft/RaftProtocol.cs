@@ -1,12 +1,34 @@
+using DistSysActors.Core;
+using DistSysActors.Core.KeyValue;
 using DistSysActors.Core.Raft;
-using DistSysActors.Core.Raft.KeyValue;
 
 namespace DistSysActors.Actors.Raft;
 
 /// <summary>What clients (the HTTP API, embedders, tests) ask a <see cref="RaftActor"/> and what it answers.</summary>
 public static class RaftProtocol
 {
+    /// <summary>The network service name of the default group's replicas.</summary>
     public const string Service = "raft";
+
+    /// <summary>
+    /// The group a node runs when none is named. Its names are the ones every node used before groups existed
+    /// (persistence id raft-node-{id}, service raft), so journals written then recover into it.
+    /// </summary>
+    public const string DefaultGroup = "default";
+
+    /// <summary>Group names: lower-case letters, digits and '-', starting with a letter or digit, at most this long.</summary>
+    public const int GroupNameLengthMax = 64;
+
+    public static bool IsValidGroup(string group) =>
+        group is { Length: > 0 and <= GroupNameLengthMax } && char.IsAsciiLetterOrDigit(group[0])
+        && group.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
+
+    /// <summary>The network service a group's replicas register and address each other under: raft, or raft/{group}.</summary>
+    public static string ServiceOf(string group) => group == DefaultGroup ? Service : $"{Service}/{group}";
+
+    /// <summary>The journal and snapshot id of a group's replica on a node: raft-node-{id}, or raft-{group}-node-{id}.</summary>
+    public static string PersistenceIdOf(string group, NodeId node) =>
+        group == DefaultGroup ? $"raft-node-{node.Value}" : $"raft-{group}-node-{node.Value}";
 
     public abstract record KvRequest(string Key);
 
@@ -117,5 +139,7 @@ public static class RaftProtocol
         /// <summary>A snapshot save is in flight (taken here or installed from the leader).</summary>
         public bool SnapshotSaving { get; init; }
         public int PendingAdmin { get; init; }
+        /// <summary>The Raft group this replica belongs to.</summary>
+        public string Group { get; init; } = DefaultGroup;
     }
 }

@@ -120,7 +120,18 @@ public sealed class RaftSerializer(ExtendedActorSystem system) : BinarySerialize
             Ints(ref w, s.Learners);
             w.Bytes(s.Data);
             Records(ref w, s.Tail);
-        }, static (ref r) => new RaftStateSnapshot(ReadHardState(ref r), r.Int64(), r.Int64(), ReadInts(ref r), ReadInts(ref r), r.Bytes(), ReadRecords(ref r))));
+        }, static (ref r) => new RaftStateSnapshot(ReadHardState(ref r), r.Int64(), r.Int64(), ReadInts(ref r), ReadInts(ref r), r.Bytes(), ReadRecords(ref r))),
+        ManifestEntry.Of<AdminForwarded>("AF", static (m, ref w) =>
+        {
+            w.Int32(m.From);
+            w.Int64(m.RequestId);
+            AdminRequestOf(ref w, m.Request);
+        }, static (ref r) => new AdminForwarded(r.Int32(), r.Int64(), ReadAdminRequest(ref r))),
+        ManifestEntry.Of<AdminAnswered>("AA", static (m, ref w) =>
+        {
+            w.Int64(m.RequestId);
+            AdminAnswer(ref w, m.Answer);
+        }, static (ref r) => new AdminAnswered(r.Int64(), ReadAdminAnswer(ref r))));
 
     /// <summary>The manifest of every type this serializer handles (tests check that no message type is missing).</summary>
     public static FrozenDictionary<Type, string> Manifests => Format.Manifests;
@@ -154,6 +165,120 @@ public sealed class RaftSerializer(ExtendedActorSystem system) : BinarySerialize
         w.Bool(hs.Vote.HasValue);
         w.Int32(hs.Vote ?? 0);
         w.Int64(hs.Commit);
+    }
+
+    // Admin requests and answers: a tag byte, then the fields; an optional node id is a flag and an int32 (0 when absent).
+    private const byte GetMembersTag = 0, AddMemberTag = 1, RemoveMemberTag = 2, TransferTag = 3;
+    private const byte MembersTag = 0, TransferDoneTag = 1, RejectedTag = 2, UnavailableTag = 3, NotLeaderTag = 4;
+
+    private static void OptionalNode(ref FieldWriter w, int? node)
+    {
+        w.Bool(node.HasValue);
+        w.Int32(node ?? 0);
+    }
+
+    private static int? ReadOptionalNode(ref FieldReader r)
+    {
+        var has = r.Bool();
+        var node = r.Int32();
+        return has ? node : null;
+    }
+
+    private static void AdminRequestOf(ref FieldWriter w, RaftProtocol.AdminRequest request)
+    {
+        switch (request)
+        {
+            case RaftProtocol.GetMembers:
+                w.Byte(GetMembersTag);
+                break;
+            case RaftProtocol.AddMember add:
+                w.Byte(AddMemberTag);
+                w.Int32(add.NodeId);
+                break;
+            case RaftProtocol.RemoveMember remove:
+                w.Byte(RemoveMemberTag);
+                w.Int32(remove.NodeId);
+                break;
+            case RaftProtocol.TransferLeadership transfer:
+                w.Byte(TransferTag);
+                OptionalNode(ref w, transfer.To);
+                break;
+            default:
+                throw new ArgumentException($"unknown admin request {request.GetType().Name}", nameof(request));
+        }
+    }
+
+    private static RaftProtocol.AdminRequest ReadAdminRequest(ref FieldReader r) => r.Byte() switch
+    {
+        GetMembersTag => RaftProtocol.GetMembers.Instance,
+        AddMemberTag => new RaftProtocol.AddMember(r.Int32()),
+        RemoveMemberTag => new RaftProtocol.RemoveMember(r.Int32()),
+        TransferTag => new RaftProtocol.TransferLeadership(ReadOptionalNode(ref r)),
+        var tag => throw r.Corrupt($"unknown admin request tag {tag}"),
+    };
+
+    private static void AdminAnswer(ref FieldWriter w, object answer)
+    {
+        switch (answer)
+        {
+            case RaftProtocol.Members m:
+                w.Byte(MembersTag);
+                w.Int32(m.Servers.Count);
+                foreach (var s in m.Servers)
+                {
+                    w.Int32(s.NodeId);
+                    w.Bool(s.Voter);
+                    w.Int64(s.MatchIndex);
+                    w.Int64(s.Lag);
+                }
+                OptionalNode(ref w, m.LeaderId);
+                w.Int64(m.CommitIndex);
+                break;
+            case RaftProtocol.TransferDone t:
+                w.Byte(TransferDoneTag);
+                w.Int32(t.LeaderId);
+                w.Int64(t.Term);
+                break;
+            case RaftProtocol.Rejected rejected:
+                w.Byte(RejectedTag);
+                w.String(rejected.Reason);
+                w.Bool(rejected.TooLarge);
+                break;
+            case RaftProtocol.Unavailable unavailable:
+                w.Byte(UnavailableTag);
+                w.String(unavailable.Reason);
+                w.Bool(unavailable.Unknown);
+                break;
+            case RaftProtocol.NotLeader notLeader:
+                w.Byte(NotLeaderTag);
+                OptionalNode(ref w, notLeader.LeaderId);
+                break;
+            default:
+                throw new ArgumentException($"unknown admin answer {answer.GetType().Name}", nameof(answer));
+        }
+    }
+
+    private static object ReadAdminAnswer(ref FieldReader r)
+    {
+        switch (r.Byte())
+        {
+            case MembersTag:
+                // A server is 4 + 1 + 8 + 8 bytes.
+                var count = r.Count(21);
+                var servers = new List<RaftProtocol.MemberInfo>(count);
+                for (var i = 0; i < count; i++) servers.Add(new RaftProtocol.MemberInfo(r.Int32(), r.Bool(), r.Int64(), r.Int64()));
+                return new RaftProtocol.Members(servers, ReadOptionalNode(ref r), r.Int64());
+            case TransferDoneTag:
+                return new RaftProtocol.TransferDone(r.Int32(), r.Int64());
+            case RejectedTag:
+                return new RaftProtocol.Rejected(r.String(), r.Bool());
+            case UnavailableTag:
+                return new RaftProtocol.Unavailable(r.String(), r.Bool());
+            case NotLeaderTag:
+                return new RaftProtocol.NotLeader(ReadOptionalNode(ref r));
+            case var tag:
+                throw r.Corrupt($"unknown admin answer tag {tag}");
+        }
     }
 
     private static void NodeIds(ref FieldWriter w, ReadOnlySpan<NodeId> nodes)

@@ -1,6 +1,6 @@
 using Akka.Configuration;
 using DistSysActors.Actors.Configuration;
-using DistSysActors.Core.Raft.KeyValue;
+using DistSysActors.Core.KeyValue;
 
 namespace DistSysActors.Actors.Raft;
 

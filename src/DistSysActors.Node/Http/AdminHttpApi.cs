@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -12,40 +11,34 @@ using static DistSysActors.Actors.Raft.RaftProtocol;
 namespace DistSysActors.Node.Http;
 
 /// <summary>
-/// Raft membership and leadership transfer over HTTP. Any node accepts: when its replica answers
-/// <see cref="NotLeader"/>, the request goes on to the leader's HTTP endpoint (port plan: http-base-port + leader id)
-/// once, and the leader's answer is relayed as it is.
+/// Raft membership and leadership transfer over HTTP. Any node accepts: the endpoints ask the local replica, which
+/// passes a follower's request on to the leader's replica (the way a follower's writes reach the leader) and answers
+/// with the leader's answer.
 /// </summary>
 public static class AdminHttpApi
 {
-    /// <summary>Marks a request one node passed to the leader; such a request is never passed on again (no forwarding loops).</summary>
-    public const string ForwardedHeader = "X-Distsys-Forwarded-By";
-
     /// <summary>Admin request bodies are a few bytes; anything larger is refused unread.</summary>
     public const int BodyBytesMax = 4096;
 
-    private static readonly HttpClient Forwarder = new() { Timeout = Timeout.InfiniteTimeSpan };
-
     public static void Map(WebApplication app, NodeHost host)
     {
-        // The actor answers "unknown" at its own deadline; the HTTP wait is a little longer so that answer wins,
-        // and a forwarded request waits a little longer again for the leader's.
+        // The replica answers "unknown" at its own deadline (a forwarded request a little after the leader's); the HTTP
+        // wait is longer so that answer wins.
         var askTimeout = TimeSpan.FromMilliseconds(host.Settings.RequestTimeoutMs) + TimeSpan.FromSeconds(1);
-        var forwardTimeout = askTimeout + TimeSpan.FromSeconds(1);
 
-        app.MapGet("/admin/members", (Delegate)((HttpContext http) => HandleAsync(http, host, GetMembers.Instance, null, askTimeout, forwardTimeout)));
+        app.MapGet("/admin/members", (Delegate)(() => HandleAsync(host, GetMembers.Instance, askTimeout)));
 
         app.MapPost("/admin/members", async (HttpContext http) =>
         {
             var (body, error) = await ReadBodyAsync(http.Request);
             if (error is not null) return error;
             var (id, parseError) = ParseNodeField(body!, "nodeId", required: true);
-            return parseError ?? await HandleAsync(http, host, new AddMember(id!.Value), body, askTimeout, forwardTimeout);
+            return parseError ?? await HandleAsync(host, new AddMember(id!.Value), askTimeout);
         });
 
-        app.MapDelete("/admin/members/{id}", (string id, HttpContext http) =>
+        app.MapDelete("/admin/members/{id}", (string id) =>
             int.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && NodeSettings.InPortPlan(n)
-                ? HandleAsync(http, host, new RemoveMember(n), null, askTimeout, forwardTimeout)
+                ? HandleAsync(host, new RemoveMember(n), askTimeout)
                 : Task.FromResult(Bad($"the node id must be an integer between 1 and {NodeSettings.NodesMax}, was '{id}'")));
 
         app.MapPost("/admin/raft/transfer", async (HttpContext http) =>
@@ -53,16 +46,14 @@ public static class AdminHttpApi
             var (body, error) = await ReadBodyAsync(http.Request);
             if (error is not null) return error;
             var (to, parseError) = ParseNodeField(body!, "to", required: false);
-            return parseError ?? await HandleAsync(http, host, new TransferLeadership(to), body, askTimeout, forwardTimeout);
+            return parseError ?? await HandleAsync(host, new TransferLeadership(to), askTimeout);
         });
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext http, NodeHost host, AdminRequest request, string? body, TimeSpan askTimeout, TimeSpan forwardTimeout)
+    private static async Task<IResult> HandleAsync(NodeHost host, AdminRequest request, TimeSpan askTimeout)
     {
         if (host.Runtime?.Raft is not { } raft)
             return Results.Json(new { error = "the Raft replica is not running on this node", outcome = "not-applied" }, statusCode: 503);
-        var self = host.Node.Id;
-        var forwardedBy = http.Request.Headers[ForwardedHeader].ToString();
         object answer;
         try { answer = await raft.Ask<object>(request, askTimeout); }
         catch (AskTimeoutException)
@@ -71,61 +62,20 @@ public static class AdminHttpApi
                 ? Results.Json(new ErrorDto("the Raft replica did not answer in time"), statusCode: 503)
                 : Results.Json(new { error = "the change was not confirmed in time", outcome = "unknown" }, statusCode: 503);
         }
-        switch (answer)
+        return answer switch
         {
-            case Members m when request is GetMembers && m.LeaderId is { } l && l != self && forwardedBy.Length == 0:
-                // A follower has no replication progress (match 0, lag -1): the leader's view is the useful one.
-                return await ForwardAsync(http, host, l, body, forwardTimeout) is { Code: 200 } leaders
-                    ? Results.Content(leaders.Body, "application/json", Encoding.UTF8, 200)
-                    : Results.Json(MembersDtoOf(m));
-            case Members m:
-                return Results.Json(MembersDtoOf(m));
-            case TransferDone t:
-                return Results.Json(new TransferDto(t.LeaderId, t.Term));
-            case NotLeader { LeaderId: { } leader } when leader != self && forwardedBy.Length == 0:
-                var relayed = await ForwardAsync(http, host, leader, body, forwardTimeout);
-                return relayed.Code == 0
-                    ? Results.Json(new { error = relayed.Body, outcome = relayed.Outcome }, statusCode: 503)
-                    : Results.Content(relayed.Body, "application/json", Encoding.UTF8, relayed.Code);
-            case NotLeader { LeaderId: { } leader } when leader != self:
-                return Results.Json(new { error = $"node {forwardedBy} forwarded this request here, but node {leader} leads now; retry", outcome = "not-applied" }, statusCode: 503);
-            case NotLeader:
-                return Results.Json(new { error = "no Raft leader is known (an election may be under way); retry", outcome = "not-applied" }, statusCode: 503);
-            case Rejected r:
-                return Results.Json(new ErrorDto(r.Reason), statusCode: 409);
-            case Unavailable u:
-                return Results.Json(new { error = u.Reason, outcome = u.Unknown ? "unknown" : "not-applied" }, statusCode: 503);
-            default:
-                return Results.Json(new ErrorDto($"unexpected answer {answer.GetType().Name}"), statusCode: 500);
-        }
+            Members m => Results.Json(MembersDtoOf(m)),
+            TransferDone t => Results.Json(new TransferDto(t.LeaderId, t.Term)),
+            // The replica passes requests on to a leader it knows: NotLeader means it knows none.
+            NotLeader => Results.Json(new { error = "no Raft leader is known (an election may be under way); retry", outcome = "not-applied" }, statusCode: 503),
+            Rejected r => Results.Json(new ErrorDto(r.Reason), statusCode: 409),
+            Unavailable u => Results.Json(new { error = u.Reason, outcome = u.Unknown ? "unknown" : "not-applied" }, statusCode: 503),
+            _ => Results.Json(new ErrorDto($"unexpected answer {answer.GetType().Name}"), statusCode: 500),
+        };
     }
 
     private static MembersDto MembersDtoOf(Members m) =>
         new(m.Servers.OrderBy(s => s.NodeId).Select(s => new MemberInfoDto(s.NodeId, s.Voter, s.MatchIndex, s.Lag)).ToList(), m.LeaderId, m.CommitIndex);
-
-    /// <summary>Sends the same request to node <paramref name="leader"/>; Code 0 means it did not answer (Body says why).</summary>
-    private static async Task<(int Code, string Body, string Outcome)> ForwardAsync(HttpContext http, NodeHost host, int leader, string? body, TimeSpan timeout)
-    {
-        var url = new Uri($"http://{host.Node.Hostname}:{host.Node.HttpPortOf(leader)}{http.Request.Path}{http.Request.QueryString}");
-        using var request = new HttpRequestMessage(new HttpMethod(http.Request.Method), url);
-        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
-        request.Headers.Add(ForwardedHeader, host.Node.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-        deadline.CancelAfter(timeout);
-        try
-        {
-            using var response = await Forwarder.SendAsync(request, deadline.Token);
-            return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(deadline.Token), "");
-        }
-        catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
-        {
-            return (0, $"the leader, node {leader}, refused the connection at {url.GetLeftPart(UriPartial.Authority)}", "not-applied");
-        }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
-        {
-            return (0, $"the leader, node {leader}, did not answer at {url.GetLeftPart(UriPartial.Authority)}: {e.Message}", "unknown");
-        }
-    }
 
     private static IResult Bad(string message) => Results.Json(new ErrorDto(message), statusCode: 400);
 

@@ -15,10 +15,10 @@ public sealed record StatusDto(
 /// <summary>
 /// The Raft view of this node; role is Leader, Follower, Candidate or PreCandidate. <c>snapshotIndex</c> is the last
 /// index the log was compacted into a snapshot at (0: none), <c>firstLogIndex</c> the first index the log still holds;
-/// <c>voters</c>/<c>learners</c> the membership in force here (the latest in its log).
+/// <c>voters</c>/<c>learners</c> the membership in force here (the latest in its log); <c>group</c> the Raft group.
 /// </summary>
 public sealed record RaftDto(string Role, long Term, int? LeaderId, long CommitIndex, long LastApplied, long LastLogIndex,
-    long SnapshotIndex = 0, long FirstLogIndex = 1, int[]? Voters = null, int[]? Learners = null);
+    long SnapshotIndex = 0, long FirstLogIndex = 1, int[]? Voters = null, int[]? Learners = null, string Group = "default");
 
 /// <summary><c>GET /admin/members</c>: the servers, the leader this node knows and its commit index.</summary>
 public sealed record MembersDto(IReadOnlyList<MemberInfoDto> Servers, int? LeaderId, long CommitIndex);

@@ -64,10 +64,11 @@ public sealed class RaftApi : NodeModuleApi
         asks.AskAsync<RaftProtocol.NodeStatus>(new RaftModule().Name, RaftProtocol.GetStatus.Instance);
 
     public override async Task<object?> StatusAsync(ModuleAsks asks) =>
-        await NodeStatusAsync(asks) is { Raft: var r }
+        await NodeStatusAsync(asks) is { Raft: var r } status
             ? new RaftDto(r.Role.ToString(), r.Term, r.LeaderId?.Value, r.CommitIndex, r.AppliedIndex, r.LastLogIndex,
                 r.SnapshotIndex, r.SnapshotIndex + 1,
-                r.Membership?.Voters.Select(v => v.Value).ToArray() ?? [], r.Membership?.Learners.Select(l => l.Value).ToArray() ?? [])
+                r.Membership?.Voters.Select(v => v.Value).ToArray() ?? [], r.Membership?.Learners.Select(l => l.Value).ToArray() ?? [],
+                status.Group)
             : null;
 
     public override async Task AddReadinessChecksAsync(ModuleAsks asks, IDictionary<string, string> checks)

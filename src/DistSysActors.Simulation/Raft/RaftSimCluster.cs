@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using DistSysActors.Core;
 using DistSysActors.Core.Raft;
-using DistSysActors.Core.Raft.KeyValue;
+using DistSysActors.Core.KeyValue;
 
 namespace DistSysActors.Simulation.Raft;
 

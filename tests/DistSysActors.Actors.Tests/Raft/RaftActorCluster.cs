@@ -38,10 +38,11 @@ public static class RaftActorCluster
 
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
 
-    public static IActorRef Start(TestKit kit, IActorRef network, NodeId id, IReadOnlyCollection<NodeId> voters, RaftSettings settings, string name)
+    public static IActorRef Start(TestKit kit, IActorRef network, NodeId id, IReadOnlyCollection<NodeId> voters, RaftSettings settings, string name,
+        string group = DefaultGroup)
     {
-        var actor = kit.Sys.ActorOf(RaftActor.Props(id, voters, settings, network, RequestTimeout), name);
-        network.Tell(new LocalRaftNetwork.Attach(id, actor));
+        var actor = kit.Sys.ActorOf(RaftActor.Props(id, group, voters, settings, network, RequestTimeout), name);
+        network.Tell(new LocalRaftNetwork.Attach(id, actor, ServiceOf(group)));
         return actor;
     }
 

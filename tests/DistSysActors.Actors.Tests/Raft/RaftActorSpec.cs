@@ -44,7 +44,7 @@ public sealed class RaftActorSpec(ITestOutputHelper output) : TestKit(Config, "r
 
         nodes[followers[0]].Tell(new Put("k", "v1"));
         var written = ExpectMsg<WriteResult>(TimeSpan.FromSeconds(5));
-        Assert.Equal(Core.Raft.KeyValue.KvStatus.Ok, written.Status);
+        Assert.Equal(Core.KeyValue.KvStatus.Ok, written.Status);
 
         nodes[followers[1]].Tell(new Get("k", Consistency.Linearizable));
         Assert.Equal("v1", ExpectMsg<ReadResult>().Value);
@@ -53,9 +53,9 @@ public sealed class RaftActorSpec(ITestOutputHelper output) : TestKit(Config, "r
 
         nodes[followers[1]].Tell(new Cas("k", "wrong", "v2"));
         var mismatch = ExpectMsg<WriteResult>();
-        Assert.Equal((Core.Raft.KeyValue.KvStatus.CasMismatch, "v1"), (mismatch.Status, mismatch.Current));
+        Assert.Equal((Core.KeyValue.KvStatus.CasMismatch, "v1"), (mismatch.Status, mismatch.Current));
         nodes[leader].Tell(new Cas("k", "v1", "v2"));
-        Assert.Equal(Core.Raft.KeyValue.KvStatus.Ok, ExpectMsg<WriteResult>().Status);
+        Assert.Equal(Core.KeyValue.KvStatus.Ok, ExpectMsg<WriteResult>().Status);
         AwaitAssert(() =>
         {
             foreach (var n in nodes.Values)
@@ -156,7 +156,7 @@ public sealed class RaftActorSpec(ITestOutputHelper output) : TestKit(Config, "r
     {
         var (_, nodes) = StartCluster();
         AwaitLeader(nodes);
-        var key = new Core.Raft.KeyValue.KvIdempotency("retry-1", "fingerprint-1");
+        var key = new Core.KeyValue.KvIdempotency("retry-1", "fingerprint-1");
         var probes = Enumerable.Range(0, 50).Select(_ => CreateTestProbe()).ToList();
         var targets = nodes.Values.ToArray();
         for (var i = 0; i < probes.Count; i++)
@@ -164,7 +164,7 @@ public sealed class RaftActorSpec(ITestOutputHelper output) : TestKit(Config, "r
 
         // Executed twice, a cas from "absent" would fail the second time; every answer is the first one's.
         var answers = probes.Select(p => p.ExpectMsg<WriteResult>(TimeSpan.FromSeconds(10))).ToList();
-        Assert.All(answers, a => Assert.Equal(Core.Raft.KeyValue.KvStatus.Ok, a.Status));
+        Assert.All(answers, a => Assert.Equal(Core.KeyValue.KvStatus.Ok, a.Status));
         Assert.Single(answers.Select(a => a.Index).Distinct());
         Assert.Single(answers, a => !a.Replayed);
 

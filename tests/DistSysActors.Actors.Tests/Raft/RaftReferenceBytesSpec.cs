@@ -144,6 +144,18 @@ public sealed class RaftReferenceBytesSpec : ReferenceBytesSpec
             "02000000AABB", // data
             "01000000", // tail count
             "65000000000000000400000000000000000100000005"), // entry 101@4 normal, 1 byte
+        Case("AdminForwarded", new AdminForwarded(2, 9, new RaftProtocol.AddMember(4)), 4170, "AF",
+            "01", // version
+            "02000000", // from
+            "0900000000000000", // request id
+            "01", // add member
+            "04000000"), // node id
+        Case("AdminAnswered", new AdminAnswered(9, new RaftProtocol.TransferDone(7, 12)), 4170, "AA",
+            "01", // version
+            "0900000000000000", // request id
+            "01", // transfer done
+            "07000000", // leader id
+            "0C00000000000000"), // term
     ];
 
     public static TheoryData<string> Names() => NamesOf(Cases);

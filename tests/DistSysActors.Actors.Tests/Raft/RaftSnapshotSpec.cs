@@ -3,7 +3,7 @@ using Akka.TestKit.Xunit2;
 using DistSysActors.Actors.Raft;
 using DistSysActors.Core;
 using DistSysActors.Core.Raft;
-using DistSysActors.Core.Raft.KeyValue;
+using DistSysActors.Core.KeyValue;
 using Xunit.Abstractions;
 using static DistSysActors.Actors.Raft.RaftProtocol;
 using static DistSysActors.Actors.Tests.Raft.RaftActorCluster;

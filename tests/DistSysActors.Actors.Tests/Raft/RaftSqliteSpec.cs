@@ -3,7 +3,7 @@ using Akka.TestKit.Xunit2;
 using DistSysActors.Actors.Persistence;
 using DistSysActors.Actors.Raft;
 using DistSysActors.Core;
-using DistSysActors.Core.Raft.KeyValue;
+using DistSysActors.Core.KeyValue;
 using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 using static DistSysActors.Actors.Raft.RaftProtocol;

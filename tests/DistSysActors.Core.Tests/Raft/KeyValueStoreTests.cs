@@ -1,5 +1,5 @@
 using DistSysActors.Core.Raft;
-using DistSysActors.Core.Raft.KeyValue;
+using DistSysActors.Core.KeyValue;
 
 namespace DistSysActors.Core.Tests.Raft;
 

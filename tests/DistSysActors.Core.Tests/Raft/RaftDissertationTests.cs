@@ -1,5 +1,5 @@
 using DistSysActors.Core.Raft;
-using DistSysActors.Core.Raft.KeyValue;
+using DistSysActors.Core.KeyValue;
 using static DistSysActors.Core.Tests.Raft.RaftTestCluster;
 
 namespace DistSysActors.Core.Tests.Raft;

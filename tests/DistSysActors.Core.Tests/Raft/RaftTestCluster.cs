@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using DistSysActors.Core.Raft;
-using DistSysActors.Core.Raft.KeyValue;
+using DistSysActors.Core.KeyValue;
 
 namespace DistSysActors.Core.Tests.Raft;
 

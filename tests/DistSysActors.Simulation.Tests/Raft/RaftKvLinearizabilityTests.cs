@@ -1,6 +1,6 @@
 using DistSysActors.Core.Network;
 using DistSysActors.Core.Raft;
-using DistSysActors.Core.Raft.KeyValue;
+using DistSysActors.Core.KeyValue;
 using DistSysActors.Simulation.Checkers;
 using DistSysActors.Simulation.Raft;
 

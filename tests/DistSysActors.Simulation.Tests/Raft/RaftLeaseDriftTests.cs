@@ -1,6 +1,6 @@
 using DistSysActors.Core;
 using DistSysActors.Core.Raft;
-using DistSysActors.Core.Raft.KeyValue;
+using DistSysActors.Core.KeyValue;
 using DistSysActors.Simulation.Raft;
 
 namespace DistSysActors.Simulation.Tests.Raft;

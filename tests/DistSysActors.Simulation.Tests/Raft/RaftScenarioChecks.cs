@@ -1,5 +1,6 @@
 using DistSysActors.Core;
-using DistSysActors.Core.Raft.KeyValue;
+using DistSysActors.Core.KeyValue;
+using DistSysActors.Core.Raft;
 using DistSysActors.Simulation.Checkers;
 using DistSysActors.Simulation.Raft;
 

@@ -1,7 +1,7 @@
 using DistSysActors.Core;
 using DistSysActors.Core.Network;
 using DistSysActors.Core.Raft;
-using DistSysActors.Core.Raft.KeyValue;
+using DistSysActors.Core.KeyValue;
 using DistSysActors.Simulation;
 using DistSysActors.Simulation.Raft;
 

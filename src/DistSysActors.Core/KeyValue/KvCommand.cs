@@ -1,10 +1,10 @@
 using System.Text;
 
-namespace DistSysActors.Core.Raft.KeyValue;
+namespace DistSysActors.Core.KeyValue;
 
 /// <summary>
 /// A key-value command. Every command carries its client's session: <see cref="ClientId"/> and a
-/// <see cref="Sequence"/> number that starts at 1 and grows with each new request (Raft dissertation 6.3).
+/// <see cref="Sequence"/> number that starts at 1 and grows with each new request (Ongaro's consensus dissertation, section 6.3).
 /// A client has one request outstanding at a time and retries it with the same sequence number.
 /// </summary>
 public abstract record KvCommand(long ClientId, long Sequence, string Key)
@@ -53,7 +53,7 @@ public sealed record KvResult(KvStatus Status, string? Value = null)
 }
 
 /// <summary>
-/// What applying one log entry produced, for the host to answer the waiting client by (ClientId, Sequence).
+/// What applying one committed command produced, for the host to answer the waiting client by (ClientId, Sequence).
 /// <see cref="Duplicate"/>: the result is the stored one of an earlier entry (a session retry or an Idempotency-Key
 /// replay), whose index is <see cref="EffectIndex"/>; <see cref="Replayed"/>: it came from the idempotency table.
 /// </summary>
@@ -63,7 +63,7 @@ public sealed record KvApplied(long Index, long ClientId, long Sequence, KvResul
     public long EffectIndex => OriginalIndex ?? Index;
 }
 
-/// <summary>Compact, versioned binary encoding of commands as Raft entry data; the same bytes decode identically on every replica.</summary>
+/// <summary>Compact, versioned binary encoding of commands as log entry data; the same bytes decode identically on every replica.</summary>
 public static class KvCodec
 {
     public const int KeyBytesMax = 1_024;

@@ -1,10 +1,11 @@
 using System.Text;
+using DistSysActors.Core.StateMachine;
 
-namespace DistSysActors.Core.Raft.KeyValue;
+namespace DistSysActors.Core.KeyValue;
 
 /// <summary>
-/// The replicated key-value state machine: applies committed entries in log order, exactly once, and
-/// keeps client sessions (Raft dissertation 6.3) as part of the replicated state so a retried command
+/// The replicated key-value state machine: applies committed commands in log order, exactly once, and
+/// keeps client sessions (Ongaro's consensus dissertation, section 6.3) as part of the replicated state so a retried command
 /// is applied once and answered with the stored response.
 /// </summary>
 /// <remarks>
@@ -26,7 +27,7 @@ namespace DistSysActors.Core.Raft.KeyValue;
 public sealed class KeyValueStore(
     int sessionsMax = KeyValueStore.DefaultSessionsMax,
     long idempotencyTtlMs = KeyValueStore.DefaultIdempotencyTtlMs,
-    int idempotencyRecordsMax = KeyValueStore.DefaultIdempotencyRecordsMax)
+    int idempotencyRecordsMax = KeyValueStore.DefaultIdempotencyRecordsMax) : IReplicatedStateMachine<KvApplied>
 {
     public const int DefaultSessionsMax = 10_000;
     public const long DefaultIdempotencyTtlMs = 24 * 60 * 60 * 1000L;
@@ -212,16 +213,19 @@ public sealed class KeyValueStore(
         return count;
     }
 
-    /// <summary>Applies the next committed entry; null for entries that carry no command (no-ops).</summary>
-    public KvApplied? Apply(LogEntry entry)
+    /// <summary>Applies the next committed command (null: an entry with no command, e.g. a no-op); null when nothing is to be answered.</summary>
+    public KvApplied? Apply(long index, byte[]? command)
     {
-        ArgumentNullException.ThrowIfNull(entry);
-        if (entry.Index != AppliedIndex + 1)
-            throw new InvalidOperationException($"entries must be applied in order: expected {AppliedIndex + 1}, got {entry.Index}");
-        AppliedIndex = entry.Index;
-        if (entry.Type != EntryType.Normal) return null;
-        var command = KvCodec.Decode(entry.Data);
-        if (command is null) return new KvApplied(entry.Index, 0, 0, new KvResult(KvStatus.Invalid), false);
+        if (index != AppliedIndex + 1)
+            throw new InvalidOperationException($"entries must be applied in order: expected {AppliedIndex + 1}, got {index}");
+        AppliedIndex = index;
+        if (command is null) return null;
+        return ApplyCommand(index, KvCodec.Decode(command));
+    }
+
+    private KvApplied? ApplyCommand(long index, KvCommand? command)
+    {
+        if (command is null) return new KvApplied(index, 0, 0, new KvResult(KvStatus.Invalid), false);
         if (command is KvClock clock)
         {
             LeaderTimeMs = Math.Max(LeaderTimeMs, clock.LeaderTimeMs);
@@ -232,13 +236,13 @@ public sealed class KeyValueStore(
         if (_sessions.TryGetValue(command.ClientId, out var session))
         {
             if (command.Sequence == session.Sequence)
-                return new KvApplied(entry.Index, command.ClientId, command.Sequence, session.Result, true, OriginalIndex: session.LastIndex);
+                return new KvApplied(index, command.ClientId, command.Sequence, session.Result, true, OriginalIndex: session.LastIndex);
             if (command.Sequence < session.Sequence)
-                return new KvApplied(entry.Index, command.ClientId, command.Sequence, new KvResult(KvStatus.StaleSequence), true);
+                return new KvApplied(index, command.ClientId, command.Sequence, new KvResult(KvStatus.StaleSequence), true);
         }
         else if (command.Sequence != 1)
         {
-            return new KvApplied(entry.Index, command.ClientId, command.Sequence, new KvResult(KvStatus.SessionExpired), false);
+            return new KvApplied(index, command.ClientId, command.Sequence, new KvResult(KvStatus.SessionExpired), false);
         }
         else if (_sessions.Count >= SessionsMax)
         {
@@ -249,16 +253,16 @@ public sealed class KeyValueStore(
         {
             // Answered, not executed: the session records the answer so a retry of this sequence gets it too.
             var answer = record.Fingerprint == idem.Fingerprint ? record.Result : new KvResult(KvStatus.IdempotencyMismatch);
-            _sessions[command.ClientId] = new Session(command.Sequence, answer, record.Fingerprint == idem.Fingerprint ? record.Index : entry.Index);
+            _sessions[command.ClientId] = new Session(command.Sequence, answer, record.Fingerprint == idem.Fingerprint ? record.Index : index);
             return record.Fingerprint == idem.Fingerprint
-                ? new KvApplied(entry.Index, command.ClientId, command.Sequence, answer, true, Replayed: true, OriginalIndex: record.Index)
-                : new KvApplied(entry.Index, command.ClientId, command.Sequence, answer, false);
+                ? new KvApplied(index, command.ClientId, command.Sequence, answer, true, Replayed: true, OriginalIndex: record.Index)
+                : new KvApplied(index, command.ClientId, command.Sequence, answer, false);
         }
 
         var result = Execute(command);
-        _sessions[command.ClientId] = new Session(command.Sequence, result, entry.Index);
-        if (command.Idempotency is { } key) Remember(key, result, entry.Index);
-        return new KvApplied(entry.Index, command.ClientId, command.Sequence, result, false);
+        _sessions[command.ClientId] = new Session(command.Sequence, result, index);
+        if (command.Idempotency is { } key) Remember(key, result, index);
+        return new KvApplied(index, command.ClientId, command.Sequence, result, false);
     }
 
     private void Remember(KvIdempotency key, KvResult result, long index)
