@@ -3,6 +3,7 @@ using Akka.Event;
 using DistSysActors.Actors.Network;
 using DistSysActors.Core;
 using DistSysActors.Core.Clocks;
+using DistSysActors.Core.Protocol;
 
 namespace DistSysActors.Actors.Clocks;
 
@@ -66,12 +67,12 @@ public sealed class ClockActor : ReceiveActor, IWithTimers
 
         Receive<NtpRequest>(OnNtpRequest);
         Receive<NtpResponse>(OnNtpResponse);
-        Receive<BerkeleyPoll>(p => SendAll(_clock.Synchronized(raw => { _member?.Handle(p, raw); return _member?.TakeOutbox() ?? []; })));
+        Receive<BerkeleyPoll>(p => SendAll(_clock.Synchronized(raw => { _member?.Handle(p, raw); return _member is null ? [] : Take(_member); })));
         Receive<BerkeleyTimeReport>(r => SendAll(_clock.Synchronized(raw =>
         {
             if (_master is null || _member is null) return [];
             _master.Handle(r, _member.ReadMs(raw));
-            return _master.TakeOutbox();
+            return Take(_master);
         })));
         Receive<BerkeleyAdjust>(OnBerkeleyAdjust);
         Receive<Tick>(_ => OnTick());
@@ -91,9 +92,9 @@ public sealed class ClockActor : ReceiveActor, IWithTimers
     {
         if (_burst is not null && !_burstDone) BurstTick();
         else if (_ntp is not null)
-            SendAll(_clock.Synchronized(raw => { _ntp.Tick(raw); return _ntp.TakeOutbox(); }));
+            SendAll(_clock.Synchronized(raw => { _ntp.Tick(raw); return Take(_ntp); }));
         else if (_master is not null && _member is not null)
-            SendAll(_clock.Synchronized(raw => { _master.Tick(_member.ReadMs(raw)); return _master.TakeOutbox(); }));
+            SendAll(_clock.Synchronized(raw => { _master.Tick(_member.ReadMs(raw)); return Take(_master); }));
         ReportSynced();
     }
 
@@ -219,6 +220,14 @@ public sealed class ClockActor : ReceiveActor, IWithTimers
         return new ClockProtocol.ClockStatus(_self, _settings.Mode, _reference, _clock.Skew.SkewMs, _clock.Skew.DriftPpm, injected,
             offset, residual, delay, errorBound, synced, correction, injected + correction, corrected, steps, used,
             hlc, _clock.HlcMaxOffsetMs, _clock.HlcRejected);
+    }
+
+    /// <summary>A clock core's messages; its answers (adjustments, rounds) are read from the cores themselves.</summary>
+    private static IReadOnlyList<Outgoing<TMessage>> Take<TMessage>(IProtocolCore<TMessage, ProtocolReady<TMessage>> core)
+    {
+        var ready = core.TakeReady();
+        core.Advance(ready);
+        return ready.MessagesAfterPersist;
     }
 
     private sealed record Tick
