@@ -36,15 +36,18 @@ public abstract class ProtocolHostActor<TMessage, TReady> : ReceiveActor, IWithT
     /// <summary>Handles one message and executes what it caused.</summary>
     protected void StepCore(TMessage message)
     {
-        Core.Step(message, NowMs);
+        Drive(now => Core.Step(message, now));
         Flush();
     }
 
     protected virtual void OnTick()
     {
-        Core.Tick(NowMs);
+        Drive(now => Core.Tick(now));
         Flush();
     }
+
+    /// <summary>Calls the core with the clock's reading; a host whose core shares state with other threads takes its lock here.</summary>
+    protected virtual void Drive(Action<long> call) => call(NowMs);
 
     protected void Flush() => Host.Flush(Core, this, Self);
 

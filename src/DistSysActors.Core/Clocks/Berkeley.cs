@@ -4,7 +4,7 @@ using DistSysActors.Core.Protocol;
 namespace DistSysActors.Core.Clocks;
 
 /// <summary>Messages of the Berkeley algorithm.</summary>
-public abstract record BerkeleyMessage(NodeId From) : IWireSerialized;
+public abstract record BerkeleyMessage(NodeId From) : ClockMessage(From);
 
 /// <summary>Master to member: report your clock for round <paramref name="Round"/>.</summary>
 public sealed record BerkeleyPoll(NodeId From, long Round) : BerkeleyMessage(From);

@@ -71,7 +71,7 @@ public sealed class NtpClockFilter
 }
 
 /// <summary>Messages of the NTP-style client/server exchange.</summary>
-public abstract record NtpMessage(NodeId From) : IWireSerialized;
+public abstract record NtpMessage(NodeId From) : ClockMessage(From);
 
 /// <summary>Client to server; <paramref name="T1Ms"/> is the client's origin timestamp.</summary>
 public sealed record NtpRequest(NodeId From, long RequestId, long T1Ms) : NtpMessage(From);
