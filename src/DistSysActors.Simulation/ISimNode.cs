@@ -17,6 +17,9 @@ public interface ISimNode<TMessage> where TMessage : notnull
 
     /// <summary>Called every <see cref="SimulatorOptions.TickIntervalMs"/> of virtual time while the node is up.</summary>
     void Tick(ISimContext<TMessage> ctx);
+
+    /// <summary>The node's own invariants that do not hold now (a core's <c>CheckInvariants</c>); checked after every event the node handles.</summary>
+    IReadOnlyList<string> CheckInvariants() => [];
 }
 
 /// <summary>What a simulated node may see and do while it handles one event.</summary>

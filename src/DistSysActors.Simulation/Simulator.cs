@@ -198,7 +198,8 @@ public sealed class Simulator<TMessage> where TMessage : notnull
         NowMs = key.AtMs;
         if (++EventsProcessed > Options.EventsProcessedMax)
             throw Failure($"EventsProcessedMax={Options.EventsProcessedMax} exceeded", null);
-        Execute(e);
+        var touched = Execute(e);
+        CheckNodeInvariants(touched);
         CheckInvariants();
         return true;
     }
@@ -227,30 +228,31 @@ public sealed class Simulator<TMessage> where TMessage : notnull
         return condition();
     }
 
-    private void Execute(Event e)
+    /// <summary>Runs one event; returns the node it ran on (null: test code, which may touch any node; none: nothing ran).</summary>
+    private (bool Ran, NodeSlot? Node) Execute(Event e)
     {
         switch (e.Kind)
         {
             case EventKind.Action:
                 Trace(SimTraceKind.Action, ExternalId, null, e.Label);
                 Guard($"scheduled action {e.Label}", e.Action!);
-                break;
+                return (true, null);
             case EventKind.Start:
             {
                 var slot = _nodes[e.To];
-                if (!IsCurrent(slot, e.Incarnation)) return;
+                if (!IsCurrent(slot, e.Incarnation)) return default;
                 Trace(SimTraceKind.Start, e.To, null, slot.Incarnation);
                 Guard($"node {e.To} Start", () => slot.Instance!.Start(slot.Context!));
-                break;
+                return (true, slot);
             }
             case EventKind.Tick:
             {
                 var slot = _nodes[e.To];
-                if (!IsCurrent(slot, e.Incarnation)) return;
+                if (!IsCurrent(slot, e.Incarnation)) return default;
                 Enqueue(e, NowMs + Options.TickIntervalMs);
                 if (Options.TraceTicks) Trace(SimTraceKind.Tick, e.To, null, null);
                 Guard($"node {e.To} Tick", () => slot.Instance!.Tick(slot.Context!));
-                break;
+                return (true, slot);
             }
             case EventKind.Deliver:
             {
@@ -259,14 +261,34 @@ public sealed class Simulator<TMessage> where TMessage : notnull
                 {
                     Network.OnLostToCrash();
                     Trace(SimTraceKind.LostToCrash, e.To, e.From, e.Message);
-                    return;
+                    return default;
                 }
                 Network.OnDelivered(typeName);
                 Trace(SimTraceKind.Delivered, e.To, e.From, e.Message);
                 Guard($"node {e.To} Receive {typeName} from {e.From}", () => slot.Instance!.Receive(e.From, e.Message!, slot.Context!));
-                break;
+                return (true, slot);
             }
+            default:
+                return default;
         }
+    }
+
+    /// <summary>A node's own invariants, after an event it handled (every node's after test code).</summary>
+    private void CheckNodeInvariants((bool Ran, NodeSlot? Node) touched)
+    {
+        if (!touched.Ran) return;
+        if (touched.Node is { } one) { CheckNodeInvariants(one); return; }
+        foreach (var slot in _nodes.Values) CheckNodeInvariants(slot);
+    }
+
+    private void CheckNodeInvariants(NodeSlot slot)
+    {
+        if (slot.Instance is not { } node) return;
+        var violations = Guard($"node {slot.Id} CheckInvariants", node.CheckInvariants);
+        if (violations.Count == 0) return;
+        var name = $"node {slot.Id}";
+        var violation = string.Join("; ", violations);
+        throw new InvariantViolationException(Report($"invariant '{name}' violated: {violation}"), Seed, NowMs, name, violation);
     }
 
     private const int AnyIncarnation = -1;

@@ -1,55 +1,40 @@
-using System.Collections.Immutable;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
-using DistSysActors.Actors.Network;
+using DistSysActors.Actors.Protocol;
 using DistSysActors.Core;
 using DistSysActors.Core.FailureDetection;
+using DistSysActors.Core.Protocol;
 
 namespace DistSysActors.Actors.FailureDetection;
 
 /// <summary>
-/// Hosts one node's <see cref="HeartbeatMonitor"/>: feeds it timer ticks and heartbeat messages with a monotonic
-/// clock, sends what it asks through the node's network component (so partitions and drops hit heartbeats), and
-/// publishes its verdict changes on the EventStream as <see cref="HeartbeatProtocol.PeerReachabilityChanged"/>.
+/// Hosts one node's <see cref="HeartbeatMonitor"/> on a <see cref="ProtocolHostActor{TMessage,TReady}"/>: timer ticks and
+/// heartbeat messages with a monotonic clock, sends through the node's network component (so partitions and drops hit
+/// heartbeats), and verdict changes published on the EventStream as <see cref="HeartbeatProtocol.PeerReachabilityChanged"/>.
 /// </summary>
-public sealed class HeartbeatActor : ReceiveActor, IWithTimers
+public sealed class HeartbeatActor : ProtocolHostActor<HeartbeatMessage, HeartbeatReady>
 {
-    private readonly IActorRef _network;
-    private readonly Func<long> _clockMs;
     private readonly HeartbeatMonitor _monitor;
-    private readonly string _detector;
     private long _heartbeatsSent, _messagesReceived, _suspicions;
     private bool _heartbeating;
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
     public HeartbeatActor(NodeId self, IReadOnlyCollection<NodeId> members, FailureDetectionSettings settings, IActorRef network, Func<long>? clockMs,
         bool awaitMemberUp)
+        : base(self, new ProtocolHostSettings(HeartbeatProtocol.Service, TickInterval: TimeSpan.FromMilliseconds(settings.TickMs)), network, clockMs)
     {
-        _network = network;
-        _clockMs = clockMs ?? MonotonicMs;
-        _detector = settings.Detector;
-        _monitor = new HeartbeatMonitor(self, members.Where(m => m != self).Order(), settings.Heartbeat, _clockMs());
+        _monitor = new HeartbeatMonitor(self, members.Where(m => m != self).Order(), settings.Heartbeat, NowMs);
 
         Receive<HeartbeatMessage>(m =>
         {
             _messagesReceived++;
-            _monitor.Step(m, _clockMs());
-            Flush();
+            StepCore(m);
         });
-        Receive<Tick>(_ =>
-        {
-            if (!_heartbeating) return;
-            _monitor.Tick(_clockMs());
-            Flush();
-        });
-        Receive<HeartbeatProtocol.GetStatus>(_ => Sender.Tell(new HeartbeatProtocol.DetectorStatus(
-            self, _detector, settings.Heartbeat.HeartbeatIntervalMs, [.. _monitor.Snapshot(_clockMs())],
-            _heartbeatsSent, _messagesReceived, _monitor.ResponsesIgnored, _monitor.MessagesDropped, _suspicions)));
-
+        ReceiveStatus<HeartbeatProtocol.GetStatus>(() => new HeartbeatProtocol.DetectorStatus(
+            self, settings.Detector, settings.Heartbeat.HeartbeatIntervalMs, [.. _monitor.Snapshot(NowMs)],
+            _heartbeatsSent, _messagesReceived, _monitor.ResponsesIgnored, _monitor.MessagesDropped, _suspicions));
         Receive<StartHeartbeating>(_ => _heartbeating = true);
-        _network.Tell(new NetworkProtocol.Register(HeartbeatProtocol.Service, Self));
+        Start();
         // Like Akka's heartbeat sender, start once this node is Up: heartbeats sent while it joins arrive in bursts and
         // gaps that would stay in the phi history for good and slow detection down. Requests are answered from the start.
         if (awaitMemberUp)
@@ -58,7 +43,6 @@ public sealed class HeartbeatActor : ReceiveActor, IWithTimers
             Cluster.Get(Context.System).RegisterOnMemberUp(() => me.Tell(StartHeartbeating.Instance));
         }
         else _heartbeating = true;
-        Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, TimeSpan.FromMilliseconds(settings.TickMs));
     }
 
     /// <param name="members">Every node of the cluster (this one included or not); fixed for the node's life, like the configured ids 1..N.</param>
@@ -68,32 +52,31 @@ public sealed class HeartbeatActor : ReceiveActor, IWithTimers
         Func<long>? clockMs = null, bool awaitMemberUp = false) =>
         Akka.Actor.Props.Create(() => new HeartbeatActor(self, members, settings, network, clockMs, awaitMemberUp));
 
-    public static long MonotonicMs() => Stopwatch.GetTimestamp() * 1000 / Stopwatch.Frequency;
+    public static long MonotonicMs() => ProtocolHost<HeartbeatMessage, HeartbeatReady>.MonotonicMs();
 
-    /// <summary>Send first, then publish: a subscriber reacting to an event sees the heartbeats already on their way.</summary>
-    private void Flush()
+    protected override IProtocolCore<HeartbeatMessage, HeartbeatReady> Core => _monitor;
+
+    protected override void OnTick()
     {
-        var ready = _monitor.TakeReady();
-        if (ready.IsEmpty) return;
-        foreach (var message in ready.Messages)
-        {
-            if (message is HeartbeatRequest) _heartbeatsSent++;
-            _network.Tell(new NetworkProtocol.Send(message.To, HeartbeatProtocol.Service, message));
-        }
-        foreach (var e in ready.Events)
-        {
-            if (e is PeerUnreachable) _suspicions++;
-            Context.System.EventStream.Publish(HeartbeatProtocol.PeerReachabilityChanged.From(e));
-        }
+        if (_heartbeating) base.OnTick();
+    }
+
+    public override void Send(Outgoing<HeartbeatMessage> outgoing)
+    {
+        if (outgoing.Message is HeartbeatRequest) _heartbeatsSent++;
+        base.Send(outgoing);
+    }
+
+    /// <summary>Answers come after the Ready's messages: a subscriber reacting to an event sees the heartbeats already on their way.</summary>
+    public override void Answer(object answer)
+    {
+        if (answer is not ReachabilityEvent e) return;
+        if (e is PeerUnreachable) _suspicions++;
+        Context.System.EventStream.Publish(HeartbeatProtocol.PeerReachabilityChanged.From(e));
     }
 
     private sealed record StartHeartbeating
     {
         public static readonly StartHeartbeating Instance = new();
-    }
-
-    private sealed record Tick
-    {
-        public static readonly Tick Instance = new();
     }
 }

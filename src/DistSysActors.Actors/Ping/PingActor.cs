@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 using Akka.Actor;
-using DistSysActors.Actors.Network;
+using DistSysActors.Actors.Protocol;
 using DistSysActors.Core;
+using DistSysActors.Core.Protocol;
 
 namespace DistSysActors.Actors.Ping;
 
@@ -26,60 +26,65 @@ public static class PingProtocol
     public sealed record Stats(ImmutableSortedDictionary<NodeId, PeerStats> Peers);
 }
 
-/// <summary>Pings every peer each interval through the node's network component and answers pings with pongs.</summary>
-public sealed class PingActor : ReceiveActor, IWithTimers
+/// <summary>
+/// The ping/pong protocol's pure core (no actor, no clock): on each tick it pings every peer, answers pings with pongs
+/// and keeps per-peer counters and the last round trip.
+/// </summary>
+public sealed class PingPong : IProtocolCore<PingProtocol.PingMessage, ProtocolReady<PingProtocol.PingMessage>>
 {
+    private readonly ReadyBuffer<PingProtocol.PingMessage> _ready = new();
     private readonly NodeId _self;
-    private readonly IActorRef _network;
     private readonly ImmutableArray<NodeId> _peers;
     private readonly SortedDictionary<NodeId, Counters> _stats = new();
     private long _seq;
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    public PingActor(NodeId self, IReadOnlyCollection<NodeId> peers, IActorRef network, TimeSpan interval)
+    public PingPong(NodeId self, IEnumerable<NodeId> peers)
     {
         _self = self;
-        _network = network;
         _peers = peers.Where(p => p != self).Order().ToImmutableArray();
         foreach (var peer in _peers) _stats[peer] = new Counters();
-
-        Receive<PingProtocol.Ping>(p =>
-        {
-            StatsOf(p.From).PingsReceived++;
-            _network.Tell(new NetworkProtocol.Send(p.From, PingProtocol.Service, new PingProtocol.Pong(_self, p.Seq, p.SentAtMs)));
-        });
-        Receive<PingProtocol.Pong>(p =>
-        {
-            var s = StatsOf(p.From);
-            s.PongsReceived++;
-            s.LastRttMs = NowMs - p.SentAtMs;
-            s.LastPongAtMs = NowMs;
-        });
-        Receive<Tick>(_ => PingAll());
-        Receive<PingProtocol.GetStats>(_ => Sender.Tell(new PingProtocol.Stats(_stats.ToImmutableSortedDictionary(
-            kv => kv.Key,
-            kv => new PingProtocol.PeerStats(kv.Value.PingsSent, kv.Value.PingsReceived, kv.Value.PongsReceived, kv.Value.LastRttMs,
-                kv.Value.LastPongAtMs is { } at ? NowMs - at : null)))));
-
-        _network.Tell(new NetworkProtocol.Register(PingProtocol.Service, Self));
-        Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, interval);
     }
 
-    public static Props Props(NodeId self, IReadOnlyCollection<NodeId> peers, IActorRef network, TimeSpan interval) =>
-        Akka.Actor.Props.Create(() => new PingActor(self, peers, network, interval));
-
-    private static long NowMs => Stopwatch.GetTimestamp() * 1000 / Stopwatch.Frequency;
-
-    private void PingAll()
+    public void Tick(long nowMs)
     {
         var seq = ++_seq;
         foreach (var peer in _peers)
         {
             StatsOf(peer).PingsSent++;
-            _network.Tell(new NetworkProtocol.Send(peer, PingProtocol.Service, new PingProtocol.Ping(_self, seq, NowMs)));
+            _ready.Send(peer, new PingProtocol.Ping(_self, seq, nowMs));
         }
     }
+
+    public void Step(PingProtocol.PingMessage message, long nowMs)
+    {
+        switch (message)
+        {
+            case PingProtocol.Ping p:
+                StatsOf(p.From).PingsReceived++;
+                _ready.Send(p.From, new PingProtocol.Pong(_self, p.Seq, p.SentAtMs));
+                break;
+            case PingProtocol.Pong p:
+                var s = StatsOf(p.From);
+                s.PongsReceived++;
+                s.LastRttMs = nowMs - p.SentAtMs;
+                s.LastPongAtMs = nowMs;
+                break;
+        }
+    }
+
+    public bool HasReady => _ready.HasReady;
+
+    public ProtocolReady<PingProtocol.PingMessage> TakeReady() => _ready.Take();
+
+    public void Advance(ProtocolReady<PingProtocol.PingMessage> ready) => _ready.Advance(ready);
+
+    public IReadOnlyList<string> CheckInvariants() =>
+        [.. _stats.Where(kv => kv.Value.PongsReceived > 0 && kv.Value.LastRttMs is null).Select(kv => $"peer {kv.Key}: pongs without a round trip")];
+
+    public PingProtocol.Stats Stats(long nowMs) => new(_stats.ToImmutableSortedDictionary(
+        kv => kv.Key,
+        kv => new PingProtocol.PeerStats(kv.Value.PingsSent, kv.Value.PingsReceived, kv.Value.PongsReceived, kv.Value.LastRttMs,
+            kv.Value.LastPongAtMs is { } at ? nowMs - at : null)));
 
     private Counters StatsOf(NodeId peer)
     {
@@ -92,9 +97,24 @@ public sealed class PingActor : ReceiveActor, IWithTimers
         public long PingsSent, PingsReceived, PongsReceived;
         public long? LastRttMs, LastPongAtMs;
     }
+}
 
-    private sealed record Tick
+/// <summary>Pings every peer each interval through the node's network component and answers pings with pongs.</summary>
+public sealed class PingActor : ProtocolHostActor<PingProtocol.PingMessage, ProtocolReady<PingProtocol.PingMessage>>
+{
+    private readonly PingPong _pingPong;
+
+    public PingActor(NodeId self, IReadOnlyCollection<NodeId> peers, IActorRef network, TimeSpan interval)
+        : base(self, new ProtocolHostSettings(PingProtocol.Service, TickInterval: interval), network, null)
     {
-        public static readonly Tick Instance = new();
+        _pingPong = new PingPong(self, peers);
+        Receive<PingProtocol.PingMessage>(StepCore);
+        ReceiveStatus<PingProtocol.GetStats>(() => _pingPong.Stats(NowMs));
+        Start();
     }
+
+    public static Props Props(NodeId self, IReadOnlyCollection<NodeId> peers, IActorRef network, TimeSpan interval) =>
+        Akka.Actor.Props.Create(() => new PingActor(self, peers, network, interval));
+
+    protected override IProtocolCore<PingProtocol.PingMessage, ProtocolReady<PingProtocol.PingMessage>> Core => _pingPong;
 }

@@ -1,8 +1,8 @@
 using Akka.Actor;
 using Akka.Event;
-using Akka.Persistence;
-using DistSysActors.Actors.Network;
+using DistSysActors.Actors.Protocol;
 using DistSysActors.Core;
+using DistSysActors.Core.Protocol;
 using DistSysActors.Core.ReliableDelivery;
 using static DistSysActors.Actors.ReliableDelivery.DeliveryProtocol;
 
@@ -14,54 +14,26 @@ namespace DistSysActors.Actors.ReliableDelivery;
 /// the <see cref="IDeliveryHandler"/>, then acknowledged. A duplicate is acknowledged without being applied, so a
 /// redelivery after a crash between persist and acknowledgement is confirmed but takes effect once.
 /// </summary>
-public sealed class DeliveryReceiverActor : ReceivePersistentActor
+public sealed class DeliveryReceiverActor : DurableProtocolHostActor<DeliveryMessage, ProtocolReady<DeliveryMessage>>
 {
-    private readonly NodeId _self;
     private readonly string _channel;
     private readonly DeliverySettings _settings;
-    private readonly IActorRef _network;
     private readonly IDeliveryHandler _handler;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private DedupTable _table;
-    private int _eventsSinceSnapshot;
-    private long _processed, _duplicatesAcked, _refused;
+    private DeliveryReceiver _receiver;
 
     public DeliveryReceiverActor(NodeId self, string channel, DeliverySettings settings, IActorRef network, Func<IDeliveryHandler> handlerFactory)
+        : base(self, new ProtocolHostSettings(ReceiverService(channel)), network, null, settings.SnapshotEveryEvents)
     {
-        _self = self;
         _channel = channel;
         _settings = settings;
-        _network = network;
         _handler = handlerFactory();
-        _table = new DedupTable(settings.DedupIdsMax, settings.DedupSendersMax);
+        _receiver = new DeliveryReceiver(self, new DedupTable(settings.DedupIdsMax, settings.DedupSendersMax));
         PersistenceId = PersistenceIdOf(channel, self);
 
-        Recover<SnapshotOffer>(offer =>
-        {
-            if (offer.Snapshot is not DeliveryReceiverSnapshot s) return;
-            _table = DedupTable.FromSnapshot(s.Dedup, _settings.DedupIdsMax, _settings.DedupSendersMax);
-            _handler.Restore(s.HandlerState);
-        });
-        Recover<MessageProcessed>(e => { Apply(e, recovering: true); _eventsSinceSnapshot++; });
-        Recover<RecoveryCompleted>(_ =>
-        {
-            _log.Info("delivery receiver {0} of node {1} recovered {2} senders", _channel, _self, _table.SenderCount);
-            _network.Tell(new NetworkProtocol.Register(ReceiverService(_channel), Self));
-        });
-
-        Command<DeliveryEnvelope>(OnEnvelope);
-        Command<GetReceiverStatus>(_ => Sender.Tell(new ReceiverStatus(_processed, _duplicatesAcked, _refused, _table.IdsHeld, _table.ToSnapshot().Senders)));
-        Command<GetHandlerState>(_ => Sender.Tell(_handler.Snapshot()));
-        Command<SaveSnapshotSuccess>(s =>
-        {
-            DeleteMessages(s.Metadata.SequenceNr);
-            DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
-        });
-        Command<SaveSnapshotFailure>(f => _log.Warning("delivery receiver {0}: snapshot failed: {1}", _channel, f.Cause.Message));
-        Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(f => _log.Warning("delivery receiver {0}: deleting events failed: {1}", _channel, f.Cause.Message));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(f => _log.Warning("delivery receiver {0}: deleting snapshots failed: {1}", _channel, f.Cause.Message));
+        Command<DeliveryEnvelope>(StepCore);
+        CommandStatus<GetReceiverStatus>(() => new ReceiverStatus(_receiver.Processed, _receiver.DuplicatesAcked, _receiver.Refused,
+            _receiver.Table.IdsHeld, _receiver.Table.ToSnapshot().Senders));
+        CommandStatus<GetHandlerState>(() => _handler.Snapshot());
     }
 
     /// <param name="handlerFactory">Creates the handler of each incarnation; its state is rebuilt from the journal.</param>
@@ -72,40 +44,36 @@ public sealed class DeliveryReceiverActor : ReceivePersistentActor
 
     public override string PersistenceId { get; }
 
-    private void OnEnvelope(DeliveryEnvelope envelope)
+    protected override IProtocolCore<DeliveryMessage, ProtocolReady<DeliveryMessage>> Core => _receiver;
+
+    protected override void RestoreSnapshot(object snapshot)
     {
-        switch (_table.Check(envelope.From, envelope.Seq))
-        {
-            case DedupVerdict.New:
-                // Persist (not PersistAsync): copies arriving meanwhile wait, then find the id recorded.
-                Persist(new MessageProcessed(envelope.From, envelope.Seq, envelope.Key, envelope.Payload), e =>
-                {
-                    Apply(e, recovering: false);
-                    Acknowledge(e.From, e.Seq);
-                    if (++_eventsSinceSnapshot >= _settings.SnapshotEveryEvents)
-                    {
-                        _eventsSinceSnapshot = 0;
-                        SaveSnapshot(new DeliveryReceiverSnapshot(_table.ToSnapshot(), _handler.Snapshot()));
-                    }
-                });
-                break;
-            case DedupVerdict.Duplicate:
-                _duplicatesAcked++;
-                Acknowledge(envelope.From, envelope.Seq);
-                break;
-            default:
-                _refused++;
-                break;
-        }
+        if (snapshot is not DeliveryReceiverSnapshot s) return;
+        _receiver = new DeliveryReceiver(Node, DedupTable.FromSnapshot(s.Dedup, _settings.DedupIdsMax, _settings.DedupSendersMax));
+        _handler.Restore(s.HandlerState);
     }
 
-    private void Apply(MessageProcessed e, bool recovering)
+    protected override void Replay(object journalEvent)
     {
-        _table.Record(e.From, e.Seq);
-        _handler.Apply(e.From, e.Key, e.Payload, recovering);
-        _processed++;
+        if (journalEvent is not MessageProcessed e) return;
+        _receiver.Replay(new DeliveryProcessed(e.From, e.Seq, e.Key, e.Payload));
+        _handler.Apply(e.From, e.Key, e.Payload, recovering: true);
     }
 
-    private void Acknowledge(NodeId to, long seq) =>
-        _network.Tell(new NetworkProtocol.Send(to, SenderService(_channel), new DeliveryAck(_self, seq)));
+    protected override object SnapshotState() => new DeliveryReceiverSnapshot(_receiver.Table.ToSnapshot(), _handler.Snapshot());
+
+    /// <summary>The journal keeps the receiver's own event type, so journals written before stay readable.</summary>
+    protected override object JournalEvent(object write) =>
+        write is DeliveryProcessed p ? new MessageProcessed(p.From, p.Seq, p.Key, p.Payload) : write;
+
+    protected override void OnRecovered() =>
+        Log.Info("delivery receiver {0} of node {1} recovered {2} senders", _channel, Node, _receiver.Table.SenderCount);
+
+    /// <summary>Acknowledgements go to the sender of this channel on the envelope's node.</summary>
+    public override void Send(Outgoing<DeliveryMessage> outgoing) => Host.Send(outgoing.To, SenderService(_channel), outgoing.Message);
+
+    public override void Apply(object entry)
+    {
+        if (entry is DeliveryProcessed p) _handler.Apply(p.From, p.Key, p.Payload, recovering: false);
+    }
 }

@@ -1,9 +1,8 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
-using Akka.Persistence;
-using DistSysActors.Actors.Network;
+using DistSysActors.Actors.Protocol;
 using DistSysActors.Core;
+using DistSysActors.Core.Protocol;
 using DistSysActors.Core.ReliableDelivery;
 using static DistSysActors.Actors.ReliableDelivery.DeliveryProtocol;
 
@@ -19,55 +18,33 @@ namespace DistSysActors.Actors.ReliableDelivery;
 /// the network component, numbers deliveries across all destinations (so a receiver could not keep a gap-free
 /// high-water mark per sender), and keeps its state where the simulator cannot run it.
 /// </remarks>
-public sealed class DeliverySenderActor : ReceivePersistentActor, IWithTimers
+public sealed class DeliverySenderActor : DurableProtocolHostActor<DeliveryMessage, ProtocolReady<DeliveryMessage>>
 {
-    private readonly NodeId _self;
     private readonly string _channel;
     private readonly DeliverySettings _settings;
-    private readonly IActorRef _network;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<long, (IActorRef Client, string Key)> _clients = new();
     private Outbox _outbox;
-    private int _eventsSinceSnapshot;
-
-    public ITimerScheduler Timers { get; set; } = null!;
+    private long _nextRequestId;
 
     public DeliverySenderActor(NodeId self, string channel, DeliverySettings settings, IActorRef network)
+        : base(self, new ProtocolHostSettings(SenderService(channel),
+            TickInterval: TimeSpan.FromMilliseconds(Math.Max(1, settings.RedeliverIntervalMs / 2))), network, null, settings.SnapshotEveryEvents)
     {
-        _self = self;
         _channel = channel;
         _settings = settings;
-        _network = network;
         _outbox = new Outbox(self, settings.OutboxLimits);
         PersistenceId = PersistenceIdOf(channel, self);
 
-        Recover<SnapshotOffer>(offer =>
+        Command<Deliver>(d =>
         {
-            if (offer.Snapshot is OutboxSnapshot s) _outbox = Outbox.FromSnapshot(_self, _settings.OutboxLimits, s);
+            var requestId = ++_nextRequestId;
+            _clients[requestId] = (Sender, d.Key);
+            _outbox.Accept(requestId, d.To, d.Key, d.Payload, NowMs);
+            Flush();
         });
-        Recover<OutboxEvent>(e => { _outbox.Apply(e); _eventsSinceSnapshot++; });
-        Recover<RecoveryCompleted>(_ =>
-        {
-            _log.Info("delivery sender {0} of node {1} recovered {2} unconfirmed messages", _channel, _self, _outbox.PendingCount);
-            _network.Tell(new NetworkProtocol.Register(SenderService(_channel), Self));
-            Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, TimeSpan.FromMilliseconds(Math.Max(1, _settings.RedeliverIntervalMs / 2)));
-            SendDue();
-        });
-
-        Command<Deliver>(OnDeliver);
-        Command<DeliveryAck>(OnAck);
-        Command<Tick>(_ => SendDue());
-        Command<GetOutboxStatus>(_ => Sender.Tell(new OutboxStatus(_outbox.PendingCount, _outbox.SentCount, _outbox.RedeliveredCount,
-            _outbox.ConfirmedCount, _outbox.MaxAttempts, _outbox.ToSnapshot().LastSeqs)));
-        Command<SaveSnapshotSuccess>(s =>
-        {
-            DeleteMessages(s.Metadata.SequenceNr);
-            DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
-        });
-        Command<SaveSnapshotFailure>(f => _log.Warning("delivery sender {0}: snapshot failed: {1}", _channel, f.Cause.Message));
-        Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(f => _log.Warning("delivery sender {0}: deleting events failed: {1}", _channel, f.Cause.Message));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(f => _log.Warning("delivery sender {0}: deleting snapshots failed: {1}", _channel, f.Cause.Message));
+        Command<DeliveryAck>(StepCore);
+        CommandStatus<GetOutboxStatus>(() => new OutboxStatus(_outbox.PendingCount, _outbox.SentCount, _outbox.RedeliveredCount,
+            _outbox.ConfirmedCount, _outbox.MaxAttempts, _outbox.ToSnapshot().LastSeqs));
     }
 
     public static Props Props(NodeId self, string channel, DeliverySettings settings, IActorRef network) =>
@@ -77,63 +54,43 @@ public sealed class DeliverySenderActor : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId { get; }
 
-    private static long NowMs => Stopwatch.GetTimestamp() * 1000 / Stopwatch.Frequency;
+    protected override IProtocolCore<DeliveryMessage, ProtocolReady<DeliveryMessage>> Core => _outbox;
 
-    private void OnDeliver(Deliver deliver)
+    protected override void RestoreSnapshot(object snapshot)
     {
-        var client = Sender;
-        switch (_outbox.Offer(deliver.To, deliver.Key, deliver.Payload))
+        if (snapshot is OutboxSnapshot s) _outbox = Outbox.FromSnapshot(Node, _settings.OutboxLimits, s);
+    }
+
+    protected override void Replay(object journalEvent)
+    {
+        if (journalEvent is OutboxEvent e) _outbox.Apply(e);
+    }
+
+    protected override object SnapshotState() => _outbox.ToSnapshot();
+
+    protected override void OnRecovered() =>
+        Log.Info("delivery sender {0} of node {1} recovered {2} unconfirmed messages", _channel, Node, _outbox.PendingCount);
+
+    /// <summary>Envelopes go to the receiver of this channel on the destination node.</summary>
+    public override void Send(Outgoing<DeliveryMessage> outgoing) => Host.Send(outgoing.To, ReceiverService(_channel), outgoing.Message);
+
+    public override void Answer(object answer)
+    {
+        switch (answer)
         {
-            case OfferResult.Accepted a:
-                Persist(a.Event, e =>
+            case OfferAnswer offer when _clients.Remove(offer.RequestId, out var request):
+                request.Client.Tell(offer.Result switch
                 {
-                    _outbox.Apply(e);
-                    client.Tell(new Accepted(e.Key, e.To, e.Seq));
-                    SendDue();
-                    AfterEvent();
+                    OfferResult.Accepted a => new Accepted(a.Event.Key, a.Event.To, a.Event.Seq),
+                    OfferResult.Duplicate d => new AlreadyAccepted(d.Key, d.Confirmed),
+                    OfferResult.Full f => new Refused(request.Key, $"outbox full: {f.PendingMax} unconfirmed messages"),
+                    OfferResult.Invalid i => new Refused(request.Key, i.Reason),
+                    _ => (DeliverResult)new Refused(request.Key, $"unknown offer result {offer.Result.GetType().Name}"),
                 });
                 break;
-            case OfferResult.Duplicate d:
-                client.Tell(new AlreadyAccepted(d.Key, d.Confirmed));
-                break;
-            case OfferResult.Full f:
-                client.Tell(new Refused(deliver.Key, $"outbox full: {f.PendingMax} unconfirmed messages"));
-                break;
-            case OfferResult.Invalid i:
-                client.Tell(new Refused(deliver.Key, i.Reason));
+            case DeliveryDone done:
+                Context.System.EventStream.Publish(new Confirmed(_channel, done.To, done.Seq, done.Key));
                 break;
         }
-    }
-
-    private void OnAck(DeliveryAck ack)
-    {
-        if (_outbox.Confirm(ack) is not { } confirmed) return;
-        var key = _outbox.PendingMessage(confirmed.To, confirmed.Seq)!.Key;
-        Persist(confirmed, e =>
-        {
-            _outbox.Apply(e);
-            Context.System.EventStream.Publish(new Confirmed(_channel, e.To, e.Seq, key));
-            AfterEvent();
-        });
-    }
-
-    private void SendDue()
-    {
-        _outbox.Tick(NowMs);
-        var service = ReceiverService(_channel);
-        foreach (var (to, envelope) in _outbox.TakeOutgoing())
-            _network.Tell(new NetworkProtocol.Send(to, service, envelope));
-    }
-
-    private void AfterEvent()
-    {
-        if (++_eventsSinceSnapshot < _settings.SnapshotEveryEvents) return;
-        _eventsSinceSnapshot = 0;
-        SaveSnapshot(_outbox.ToSnapshot());
-    }
-
-    private sealed record Tick
-    {
-        public static readonly Tick Instance = new();
     }
 }

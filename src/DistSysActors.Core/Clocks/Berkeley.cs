@@ -1,9 +1,10 @@
 using System.Collections.Immutable;
+using DistSysActors.Core.Protocol;
 
 namespace DistSysActors.Core.Clocks;
 
 /// <summary>Messages of the Berkeley algorithm.</summary>
-public abstract record BerkeleyMessage(NodeId From) : IWireSerialized;
+public abstract record BerkeleyMessage(NodeId From) : ClockMessage(From);
 
 /// <summary>Master to member: report your clock for round <paramref name="Round"/>.</summary>
 public sealed record BerkeleyPoll(NodeId From, long Round) : BerkeleyMessage(From);
@@ -68,9 +69,9 @@ public sealed record BerkeleyRound(long Round, double AverageOffsetMs, double Me
 /// The host passes the master node's own (disciplined) clock reading as <c>nowMs</c> and delivers the
 /// delta addressed to the master itself to its local <see cref="BerkeleyMember"/>.
 /// </summary>
-public sealed class BerkeleyMaster
+public sealed class BerkeleyMaster : IProtocolCore<BerkeleyMessage, ProtocolReady<BerkeleyMessage>>
 {
-    private readonly List<Outgoing<BerkeleyMessage>> _outbox = [];
+    private readonly ReadyBuffer<BerkeleyMessage> _ready = new();
     private readonly SortedDictionary<NodeId, (long PolledMs, long? RoundTripMs, double? OffsetMs)> _open = new();
     private long _round;
     private long _roundStartedMs;
@@ -109,7 +110,7 @@ public sealed class BerkeleyMaster
         foreach (var member in Members)
         {
             _open[member] = (nowMs, null, null);
-            _outbox.Add(new Outgoing<BerkeleyMessage>(member, new BerkeleyPoll(Self, _round)));
+            _ready.Send(member, new BerkeleyPoll(Self, _round));
         }
         if (Members.Length == 0) CloseRound();
     }
@@ -149,16 +150,31 @@ public sealed class BerkeleyMaster
             var kind = Math.Abs(o - median) <= Settings.OutlierDeviationMsMax ? BerkeleyEstimateKind.Averaged : BerkeleyEstimateKind.Outlier;
             var delta = average - o;
             estimates.Add(new BerkeleyEstimate(node, kind, o, rtt, delta));
-            _outbox.Add(new Outgoing<BerkeleyMessage>(node, new BerkeleyAdjust(Self, _round, delta)));
+            _ready.Send(node, new BerkeleyAdjust(Self, _round, delta));
         }
         LastRound = new BerkeleyRound(_round, average, median, estimates.ToImmutable());
+        _ready.Answer(LastRound);
     }
 
-    public IReadOnlyList<Outgoing<BerkeleyMessage>> TakeOutbox()
+    /// <summary>Handles a time report as <see cref="Handle"/>; the master's host passes its own member's reading as <paramref name="nowMs"/>.</summary>
+    public void Step(BerkeleyMessage message, long nowMs)
     {
-        var taken = _outbox.ToArray();
-        _outbox.Clear();
-        return taken;
+        if (message is BerkeleyTimeReport report) Handle(report, nowMs);
+    }
+
+    public bool HasReady => _ready.HasReady;
+
+    /// <summary>Polls and deltas to send (the one addressed to the master goes to its own member), and each closed round as an answer.</summary>
+    public ProtocolReady<BerkeleyMessage> TakeReady() => _ready.Take();
+
+    public void Advance(ProtocolReady<BerkeleyMessage> ready) => _ready.Advance(ready);
+
+    public IReadOnlyList<string> CheckInvariants()
+    {
+        var violations = new List<string>();
+        if (_roundOpen && _open.Keys.Any(k => !Members.Contains(k))) violations.Add($"master {Self}: round {_round} polls a non-member");
+        if (LastRound is { } r && r.Round > _round) violations.Add($"master {Self}: last round {r.Round} is after the current {_round}");
+        return violations;
     }
 }
 
@@ -167,9 +183,9 @@ public sealed class BerkeleyMaster
 /// clock and applies the master's deltas. A backward delta is always slewed (the clock runs slow), never
 /// stepped, so the clock never reads backwards.
 /// </summary>
-public sealed class BerkeleyMember
+public sealed class BerkeleyMember : IProtocolCore<BerkeleyMessage, ProtocolReady<BerkeleyMessage>>
 {
-    private readonly List<Outgoing<BerkeleyMessage>> _outbox = [];
+    private readonly ReadyBuffer<BerkeleyMessage> _ready = new();
     private (NodeId Master, long Round)? _answered;
     private long _lastOwnRound;
 
@@ -188,7 +204,7 @@ public sealed class BerkeleyMember
     public void Handle(BerkeleyPoll poll, long rawNowMs)
     {
         _answered = (poll.From, poll.Round);
-        _outbox.Add(new Outgoing<BerkeleyMessage>(poll.From, new BerkeleyTimeReport(Self, poll.Round, Clock.ReadMs(rawNowMs))));
+        _ready.Send(poll.From, new BerkeleyTimeReport(Self, poll.Round, Clock.ReadMs(rawNowMs)));
     }
 
     /// <summary>
@@ -207,13 +223,100 @@ public sealed class BerkeleyMember
             if (_answered != (adjust.From, adjust.Round)) return null;
             _answered = null;
         }
-        return Clock.Adjust(adjust.DeltaMs, rawNowMs);
+        var adjustment = Clock.Adjust(adjust.DeltaMs, rawNowMs);
+        _ready.Answer(new BerkeleyAdjusted(adjust.Round, adjust.DeltaMs, adjustment));
+        return adjustment;
     }
 
-    public IReadOnlyList<Outgoing<BerkeleyMessage>> TakeOutbox()
+    /// <summary>Answers a poll or applies a delta, as the two <c>Handle</c> overloads.</summary>
+    public void Step(BerkeleyMessage message, long rawNowMs)
     {
-        var taken = _outbox.ToArray();
-        _outbox.Clear();
-        return taken;
+        switch (message)
+        {
+            case BerkeleyPoll poll: Handle(poll, rawNowMs); break;
+            case BerkeleyAdjust adjust: Handle(adjust, rawNowMs); break;
+        }
+    }
+
+    /// <summary>A member has no timer of its own: it only answers.</summary>
+    public void Tick(long rawNowMs) { }
+
+    public bool HasReady => _ready.HasReady;
+
+    /// <summary>Time reports to send, and each adjustment made as an answer (<see cref="BerkeleyAdjusted"/>).</summary>
+    public ProtocolReady<BerkeleyMessage> TakeReady() => _ready.Take();
+
+    public void Advance(ProtocolReady<BerkeleyMessage> ready) => _ready.Advance(ready);
+
+    public IReadOnlyList<string> CheckInvariants() =>
+        Clock.Settings.StepBackwardAllowed ? [$"member {Self}: its clock may step backwards"] : [];
+}
+
+/// <summary>Announced by a <see cref="BerkeleyMember"/> when it applied the master's delta of <paramref name="Round"/>.</summary>
+public sealed record BerkeleyAdjusted(long Round, double DeltaMs, ClockAdjustment Adjustment);
+
+/// <summary>
+/// One node of the Berkeley algorithm as a single core: its <see cref="BerkeleyMember"/> and, on the master node, the
+/// <see cref="BerkeleyMaster"/>, fed its own member's reading. The delta the master addresses to its own node goes
+/// straight to the member; everything else is sent. <c>nowMs</c> is the node's raw clock.
+/// </summary>
+public sealed class BerkeleyNode : IProtocolCore<BerkeleyMessage, ProtocolReady<BerkeleyMessage>>
+{
+    private readonly ReadyBuffer<BerkeleyMessage> _ready = new();
+
+    public BerkeleyNode(BerkeleyMember member, BerkeleyMaster? master = null)
+    {
+        if (master is not null && master.Self != member.Self) throw new ArgumentException($"master {master.Self} and member {member.Self} must be the same node", nameof(master));
+        Member = member;
+        Master = master;
+    }
+
+    public NodeId Self => Member.Self;
+    public BerkeleyMember Member { get; }
+    public BerkeleyMaster? Master { get; }
+
+    public long ReadMs(long rawNowMs) => Member.ReadMs(rawNowMs);
+
+    public void Step(BerkeleyMessage message, long rawNowMs)
+    {
+        if (message is BerkeleyTimeReport) Master?.Step(message, Member.ReadMs(rawNowMs));
+        else Member.Step(message, rawNowMs);
+        Collect(rawNowMs);
+    }
+
+    public void Tick(long rawNowMs)
+    {
+        Master?.Tick(Member.ReadMs(rawNowMs));
+        Collect(rawNowMs);
+    }
+
+    public bool HasReady => _ready.HasReady;
+
+    public ProtocolReady<BerkeleyMessage> TakeReady() => _ready.Take();
+
+    public void Advance(ProtocolReady<BerkeleyMessage> ready) => _ready.Advance(ready);
+
+    public IReadOnlyList<string> CheckInvariants() => [.. Member.CheckInvariants(), .. Master?.CheckInvariants() ?? []];
+
+    private void Collect(long rawNowMs)
+    {
+        if (Master is { HasReady: true })
+        {
+            var ready = Master.TakeReady();
+            Master.Advance(ready);
+            foreach (var o in ready.MessagesAfterPersist)
+            {
+                if (o.To == Self && o.Message is BerkeleyAdjust own) Member.Step(own, rawNowMs);
+                else _ready.Send(o.To, o.Message);
+            }
+            foreach (var a in ready.Answers) _ready.Answer(a);
+        }
+        if (Member.HasReady)
+        {
+            var ready = Member.TakeReady();
+            Member.Advance(ready);
+            foreach (var o in ready.MessagesAfterPersist) _ready.Send(o.To, o.Message);
+            foreach (var a in ready.Answers) _ready.Answer(a);
+        }
     }
 }

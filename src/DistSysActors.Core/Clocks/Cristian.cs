@@ -1,3 +1,5 @@
+using DistSysActors.Core.Protocol;
+
 namespace DistSysActors.Core.Clocks;
 
 /// <summary>Messages of Cristian's time request/response.</summary>

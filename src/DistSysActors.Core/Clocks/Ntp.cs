@@ -1,3 +1,5 @@
+using DistSysActors.Core.Protocol;
+
 namespace DistSysActors.Core.Clocks;
 
 /// <summary>
@@ -69,7 +71,7 @@ public sealed class NtpClockFilter
 }
 
 /// <summary>Messages of the NTP-style client/server exchange.</summary>
-public abstract record NtpMessage(NodeId From) : IWireSerialized;
+public abstract record NtpMessage(NodeId From) : ClockMessage(From);
 
 /// <summary>Client to server; <paramref name="T1Ms"/> is the client's origin timestamp.</summary>
 public sealed record NtpRequest(NodeId From, long RequestId, long T1Ms) : NtpMessage(From);
@@ -133,16 +135,17 @@ public sealed record NtpStatus(
 /// <summary>
 /// An NTP-style client core: polls one reference node, keeps a clock filter of the last samples and
 /// steers a <see cref="DisciplinedClock"/> to the minimum-delay sample. Pure and single-threaded; the host
-/// passes the node's raw physical clock reading and sends what <see cref="TakeOutbox"/> returns.
+/// passes the node's raw physical clock reading and executes what <see cref="TakeReady"/> returns: requests to the
+/// server, answers to requests it receives (from its disciplined clock), and each adjustment as an answer.
 /// </summary>
 /// <remarks>
 /// T1 and T4 come from the raw clock, not the disciplined one, so each sample measures reference minus
 /// raw and stays valid while the correction slews; the correction is simply steered to the best sample's offset.
 /// </remarks>
-public sealed class NtpClient
+public sealed class NtpClient : IProtocolCore<NtpMessage, ProtocolReady<NtpMessage>>
 {
     private readonly NtpClockFilter _filter;
-    private readonly List<Outgoing<NtpMessage>> _outbox = [];
+    private readonly ReadyBuffer<NtpMessage> _ready = new();
     private (long RequestId, long T1Ms)? _pending;
     private long _nextRequestId = 1;
     private long _nextPollMs = long.MinValue;
@@ -186,7 +189,7 @@ public sealed class NtpClient
         _nextPollMs = rawNowMs + Settings.PollIntervalMs;
         var id = _nextRequestId++;
         _pending = (id, rawNowMs);
-        _outbox.Add(new Outgoing<NtpMessage>(Server, new NtpRequest(Self, id, rawNowMs)));
+        _ready.Send(Server, new NtpRequest(Self, id, rawNowMs));
     }
 
     /// <summary>
@@ -230,14 +233,39 @@ public sealed class NtpClient
         _used = best;
         _usedSequence = candidate.Sequence;
         _samplesUsed++;
-        return Clock.SteerTo(best.OffsetMs, rawNowMs);
+        var adjustment = Clock.SteerTo(best.OffsetMs, rawNowMs);
+        _ready.Answer(adjustment);
+        return adjustment;
     }
 
-    public IReadOnlyList<Outgoing<NtpMessage>> TakeOutbox()
+    /// <summary>A response is handled as by <see cref="Handle"/>; a request is answered from this node's disciplined clock.</summary>
+    public void Step(NtpMessage message, long rawNowMs)
     {
-        var taken = _outbox.ToArray();
-        _outbox.Clear();
-        return taken;
+        switch (message)
+        {
+            case NtpResponse response:
+                Handle(response, rawNowMs);
+                break;
+            case NtpRequest request:
+                var reply = NtpServer.Respond(Self, request, ReadMs(rawNowMs), ReadMs(rawNowMs));
+                _ready.Send(reply.To, reply.Message);
+                break;
+        }
+    }
+
+    public bool HasReady => _ready.HasReady;
+
+    public ProtocolReady<NtpMessage> TakeReady() => _ready.Take();
+
+    public void Advance(ProtocolReady<NtpMessage> ready) => _ready.Advance(ready);
+
+    public IReadOnlyList<string> CheckInvariants()
+    {
+        var violations = new List<string>();
+        if (_filter.Count > _filter.SamplesMax) violations.Add($"node {Self}: {_filter.Count} samples exceed {_filter.SamplesMax}");
+        if (_suspects.Count >= Settings.StepOutSamples) violations.Add($"node {Self}: {_suspects.Count} suspect samples held, step-out is {Settings.StepOutSamples}");
+        if (_pending is { } p && p.RequestId >= _nextRequestId) violations.Add($"node {Self}: pending request {p.RequestId} not yet issued");
+        return violations;
     }
 
     public NtpStatus Status(long rawNowMs)

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using DistSysActors.Core.Protocol;
 
 namespace DistSysActors.Core.FailureDetection;
 
@@ -27,8 +28,14 @@ public sealed record HeartbeatPeerStatus(NodeId NodeId, double? Phi, long? LastH
 /// Effects the host takes from <see cref="HeartbeatMonitor.TakeReady"/>: send <c>Messages</c> (through the
 /// node's fault-injecting network), then publish <c>Events</c>. Nothing here needs persisting.
 /// </summary>
-public sealed record HeartbeatReady(ImmutableArray<HeartbeatMessage> Messages, ImmutableArray<ReachabilityEvent> Events)
+public sealed record HeartbeatReady(ImmutableArray<HeartbeatMessage> Messages, ImmutableArray<ReachabilityEvent> Events) : IReady<HeartbeatMessage>
 {
     public static readonly HeartbeatReady Empty = new([], []);
     public bool IsEmpty => Messages.IsEmpty && Events.IsEmpty;
+
+    IReadOnlyList<Outgoing<HeartbeatMessage>> IReady<HeartbeatMessage>.MessagesBeforePersist => [];
+    IReadOnlyList<object> IReady<HeartbeatMessage>.Writes => [];
+    IReadOnlyList<Outgoing<HeartbeatMessage>> IReady<HeartbeatMessage>.MessagesAfterPersist => [.. Messages.Select(m => new Outgoing<HeartbeatMessage>(m.To, m))];
+    IReadOnlyList<object> IReady<HeartbeatMessage>.Applies => [];
+    IReadOnlyList<object> IReady<HeartbeatMessage>.Answers => [.. Events];
 }

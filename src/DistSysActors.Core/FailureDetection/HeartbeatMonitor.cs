@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using DistSysActors.Core.Protocol;
 
 namespace DistSysActors.Core.FailureDetection;
 
@@ -10,7 +11,7 @@ namespace DistSysActors.Core.FailureDetection;
 /// verdict as <see cref="ReachabilityEvent"/>s. Pure and single-threaded: the host passes a monotonic
 /// <c>nowMs</c> into <see cref="Tick"/> and <see cref="Step"/> and executes what <see cref="TakeReady"/> returns.
 /// </summary>
-public sealed class HeartbeatMonitor
+public sealed class HeartbeatMonitor : IProtocolCore<HeartbeatMessage, HeartbeatReady>
 {
     /// <summary>Buffered effects beyond this are dropped (and counted): heartbeats tolerate loss, memory must not grow.</summary>
     public const int OutboxMessagesMax = 10_000;
@@ -119,6 +120,8 @@ public sealed class HeartbeatMonitor
         }
     }
 
+    public bool HasReady => _outbox.Count > 0 || _events.Count > 0;
+
     /// <summary>Takes the buffered messages and events; the host sends the messages, then publishes the events.</summary>
     public HeartbeatReady TakeReady()
     {
@@ -127,6 +130,21 @@ public sealed class HeartbeatMonitor
         _outbox.Clear();
         _events.Clear();
         return ready;
+    }
+
+    /// <summary>Nothing is persisted, so nothing waits for the host: the next Ready may be taken at once.</summary>
+    public void Advance(HeartbeatReady ready) { }
+
+    public IReadOnlyList<string> CheckInvariants()
+    {
+        var violations = new List<string>();
+        var wanted = Ring.Receivers(Self).Concat(_oldReceiversNowUnreachable).ToHashSet();
+        if (!wanted.SetEquals(_peers.Keys))
+            violations.Add($"node {Self} monitors {string.Join(",", _peers.Keys)} instead of {string.Join(",", wanted.Order())}");
+        if (_peers.ContainsKey(Self)) violations.Add($"node {Self} monitors itself");
+        if (_outbox.Count > OutboxMessagesMax) violations.Add($"node {Self}: {_outbox.Count} buffered messages exceed {OutboxMessagesMax}");
+        if (_events.Count > EventsMax) violations.Add($"node {Self}: {_events.Count} buffered events exceed {EventsMax}");
+        return violations;
     }
 
     /// <summary>The detector's view of every monitored peer at <paramref name="nowMs"/>, in NodeId order.</summary>

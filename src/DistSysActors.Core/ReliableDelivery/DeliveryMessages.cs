@@ -33,3 +33,12 @@ public sealed record DedupSenderRecord(int From, long HighWaterSeq, long[] Above
 
 /// <summary>A de-duplication table's whole durable state.</summary>
 public sealed record DedupSnapshot(DedupSenderRecord[] Senders);
+
+/// <summary>The answer to <see cref="Outbox.Accept"/>: the offer's result under the host's request id.</summary>
+public sealed record OfferAnswer(long RequestId, OfferResult Result);
+
+/// <summary>Announced by the outbox when the receiver acknowledged message <paramref name="Seq"/> offered under <paramref name="Key"/>.</summary>
+public sealed record DeliveryDone(NodeId To, long Seq, string Key);
+
+/// <summary>A new message the receiver recorded: persisted (id and effect in one event), then applied to the host's handler.</summary>
+public sealed record DeliveryProcessed(NodeId From, long Seq, string Key, object Payload);

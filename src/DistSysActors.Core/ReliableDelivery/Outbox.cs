@@ -1,3 +1,5 @@
+using DistSysActors.Core.Protocol;
+
 namespace DistSysActors.Core.ReliableDelivery;
 
 /// <summary>Limits of an <see cref="Outbox"/>.</summary>
@@ -26,18 +28,21 @@ public abstract record OfferResult
 /// <summary>
 /// The sender side of at-least-once delivery, without I/O or clock: each accepted message gets the next sequence
 /// number towards its destination and is sent, then resent every RedeliverIntervalMs, until the receiver
-/// acknowledges it. The host persists each <see cref="OutboxEvent"/> before applying it (so nothing is sent that a
-/// crash could forget) and sends what <see cref="TakeOutgoing"/> returns. Keys let an application retry an offer
-/// safely: an offer whose key is pending or recently confirmed is not delivered again.
+/// acknowledges it. Keys let an application retry an offer safely: an offer whose key is pending or recently
+/// confirmed is not delivered again. Driven as a protocol core: <see cref="Accept"/> for a local offer,
+/// <see cref="Step"/> for acknowledgements, <see cref="Tick"/> for redelivery; each Ready persists the
+/// <see cref="OutboxEvent"/>s before the envelopes that depend on them leave (so nothing is sent that a crash could
+/// forget), then answers the offer (<see cref="OfferAnswer"/>) or announces the confirmation (<see cref="DeliveryDone"/>).
+/// Recovery replays the journal through <see cref="Apply"/>.
 /// </summary>
-public sealed class Outbox
+public sealed class Outbox : IProtocolCore<DeliveryMessage, ProtocolReady<DeliveryMessage>>
 {
     private readonly SortedDictionary<(NodeId To, long Seq), Pending> _pending = new();
     private readonly Dictionary<string, (NodeId To, long Seq)> _pendingByKey = new(StringComparer.Ordinal);
     private readonly Queue<string> _confirmedKeys = new();
     private readonly HashSet<string> _confirmedKeySet = new(StringComparer.Ordinal);
     private readonly SortedDictionary<NodeId, long> _lastSeq = new();
-    private readonly List<(NodeId To, DeliveryEnvelope Envelope)> _outgoing = new();
+    private readonly ReadyBuffer<DeliveryMessage> _ready = new();
 
     public Outbox(NodeId self, OutboxLimits limits)
     {
@@ -112,18 +117,57 @@ public sealed class Outbox
         {
             var attempt = p.Attempts + 1;
             _pending[id] = p with { Attempts = attempt, NextAttemptAtMs = nowMs + Limits.RedeliverIntervalMs };
-            _outgoing.Add((p.Message.To, new DeliveryEnvelope(Self, p.Message.Seq, p.Message.Key, p.Message.Payload, attempt)));
+            _ready.Send(p.Message.To, new DeliveryEnvelope(Self, p.Message.Seq, p.Message.Key, p.Message.Payload, attempt));
             SentCount++;
             if (attempt > 1) RedeliveredCount++;
         }
     }
 
-    /// <summary>The envelopes to send, in order; the buffer is emptied.</summary>
-    public IReadOnlyList<(NodeId To, DeliveryEnvelope Envelope)> TakeOutgoing()
+    /// <summary>
+    /// A local offer, answered with <see cref="OfferAnswer"/> under <paramref name="requestId"/>. An accepted message is
+    /// applied at once and its event persisted in this Ready; its first copy leaves after that write.
+    /// </summary>
+    public void Accept(long requestId, NodeId to, string key, object payload, long nowMs)
     {
-        var taken = _outgoing.ToArray();
-        _outgoing.Clear();
-        return taken;
+        var result = Offer(to, key, payload);
+        if (result is OfferResult.Accepted accepted)
+        {
+            Apply(accepted.Event);
+            _ready.Persist(accepted.Event);
+        }
+        _ready.Answer(new OfferAnswer(requestId, result));
+        if (result is OfferResult.Accepted) Tick(nowMs);
+    }
+
+    /// <summary>An acknowledgement confirms its pending message: applied at once, persisted in this Ready, announced as <see cref="DeliveryDone"/>.</summary>
+    public void Step(DeliveryMessage message, long nowMs)
+    {
+        if (message is not DeliveryAck ack || Confirm(ack) is not { } confirmed) return;
+        var key = PendingMessage(confirmed.To, confirmed.Seq)!.Key;
+        Apply(confirmed);
+        _ready.Persist(confirmed);
+        _ready.Answer(new DeliveryDone(confirmed.To, confirmed.Seq, key));
+    }
+
+    public bool HasReady => _ready.HasReady;
+
+    /// <summary>Envelopes to send after this Ready's events are durable, in order.</summary>
+    public ProtocolReady<DeliveryMessage> TakeReady() => _ready.Take();
+
+    public void Advance(ProtocolReady<DeliveryMessage> ready) => _ready.Advance(ready);
+
+    public IReadOnlyList<string> CheckInvariants()
+    {
+        var violations = new List<string>();
+        if (_pending.Count != _pendingByKey.Count) violations.Add($"{_pending.Count} pending messages but {_pendingByKey.Count} pending keys");
+        if (_pending.Count > Limits.PendingMax) violations.Add($"{_pending.Count} pending messages exceed {Limits.PendingMax}");
+        foreach (var ((to, seq), p) in _pending)
+        {
+            if (seq > LastSeq(to)) violations.Add($"pending {seq} to {to} is above the last sequence number {LastSeq(to)}");
+            if (!_pendingByKey.TryGetValue(p.Message.Key, out var id) || id != (to, seq)) violations.Add($"pending {seq} to {to} is not found by its key");
+        }
+        if (_confirmedKeys.Count > Limits.ConfirmedKeysMax) violations.Add($"{_confirmedKeys.Count} confirmed keys exceed {Limits.ConfirmedKeysMax}");
+        return violations;
     }
 
     /// <summary>The earliest time a pending message is due, or null when nothing is pending.</summary>

@@ -1,5 +1,6 @@
 using DistSysActors.Core;
 using DistSysActors.Core.Clocks;
+using DistSysActors.Core.Protocol;
 
 namespace DistSysActors.Core.Tests.Clocks;
 
@@ -47,11 +48,11 @@ public class BerkeleyTests
                         case BerkeleyTimeReport report: MasterCore.Handle(report, Members[Master].ReadMs(Raw(Master))); break;
                         case BerkeleyAdjust adjust: Adjusts.Add((to, adjust)); member.Handle(adjust, Raw(to)); break;
                     }
-                    Send(to, member.TakeOutbox());
-                    Send(Master, MasterCore.TakeOutbox());
+                    Send(to, member.TakeMessages());
+                    Send(Master, MasterCore.TakeMessages());
                 }
                 MasterCore.Tick(Members[Master].ReadMs(Raw(Master)));
-                Send(Master, MasterCore.TakeOutbox());
+                Send(Master, MasterCore.TakeMessages());
             }
         }
 
@@ -143,10 +144,10 @@ public class BerkeleyTests
     {
         var member = new BerkeleyMember(new NodeId(3));
         member.Handle(new BerkeleyPoll(Master, 1), 0);
-        member.TakeOutbox();
+        member.TakeMessages();
         member.Handle(new BerkeleyAdjust(Master, 1, 500), 0);
         member.Handle(new BerkeleyPoll(Master, 2), 2_000);
-        var report = Assert.Single(member.TakeOutbox());
+        var report = Assert.Single(member.TakeMessages());
         Assert.Equal(new Outgoing<BerkeleyMessage>(Master, new BerkeleyTimeReport(new NodeId(3), 2, 2_500)), report);
     }
 }

@@ -1,5 +1,6 @@
 using DistSysActors.Core;
 using DistSysActors.Core.Clocks;
+using DistSysActors.Core.Protocol;
 
 namespace DistSysActors.Core.Tests.Clocks;
 

@@ -101,20 +101,20 @@ public class NtpTests
     {
         var client = new NtpClient(Client, Server, new NtpClientSettings { PollIntervalMs = 1_000 });
         client.Tick(100);
-        var first = Assert.Single(client.TakeOutbox());
+        var first = Assert.Single(client.TakeMessages());
         Assert.Equal(Server, first.To);
         Assert.Equal(new NtpRequest(Client, 1, 100), first.Message);
         client.Tick(1_099);
-        Assert.Empty(client.TakeOutbox());
+        Assert.Empty(client.TakeMessages());
         client.Tick(1_100);
-        Assert.Equal(2, ((NtpRequest)Assert.Single(client.TakeOutbox()).Message).RequestId);
+        Assert.Equal(2, ((NtpRequest)Assert.Single(client.TakeMessages()).Message).RequestId);
     }
 
     /// <summary>Runs one poll against a server whose clock reads raw + <paramref name="serverAheadMs"/>, with one-way delay <paramref name="oneWayMs"/>.</summary>
     private static ClockAdjustment? Poll(NtpClient client, long rawMs, long serverAheadMs, long oneWayMs)
     {
         client.Tick(rawMs);
-        var request = (NtpRequest)Assert.Single(client.TakeOutbox()).Message;
+        var request = (NtpRequest)Assert.Single(client.TakeMessages()).Message;
         var serverNow = rawMs + oneWayMs + serverAheadMs;
         var reply = NtpServer.Respond(Server, request, serverNow, serverNow);
         return client.Handle((NtpResponse)reply.Message, rawMs + 2 * oneWayMs);
@@ -184,10 +184,10 @@ public class NtpTests
     {
         var client = new NtpClient(Client, Server, new NtpClientSettings { PollIntervalMs = 1_000 });
         client.Tick(0);
-        var request = (NtpRequest)client.TakeOutbox()[0].Message;
+        var request = (NtpRequest)client.TakeMessages()[0].Message;
         var reply = (NtpResponse)NtpServer.Respond(Server, request, 10, 10).Message;
         client.Tick(1_000); // the first request is abandoned for a new one
-        var second = (NtpRequest)client.TakeOutbox()[0].Message;
+        var second = (NtpRequest)client.TakeMessages()[0].Message;
         Assert.Null(client.Handle(reply, 1_001));
         Assert.Null(client.Handle(reply with { RequestId = second.RequestId }, 1_001)); // origin timestamp does not match
         Assert.Null(client.Handle((NtpResponse)NtpServer.Respond(new NodeId(9), second, 1_005, 1_005).Message, 1_010));
@@ -202,7 +202,7 @@ public class NtpTests
     {
         var client = new NtpClient(Client, Server, new NtpClientSettings { PollIntervalMs = 10_000, RequestTimeoutMs = 500 });
         client.Tick(0);
-        var request = (NtpRequest)client.TakeOutbox()[0].Message;
+        var request = (NtpRequest)client.TakeMessages()[0].Message;
         client.Tick(500);
         Assert.Null(client.Handle((NtpResponse)NtpServer.Respond(Server, request, 250, 250).Message, 501));
     }

@@ -125,7 +125,7 @@ public sealed class DedupTableTests
                 if (result is not OfferResult.Full) offers.RemoveAt(0);
             }
             outbox.Tick(now);
-            foreach (var (_, envelope) in outbox.TakeOutgoing()) Transmit(envelope);
+            foreach (var (_, envelope) in outbox.TakeEnvelopes()) Transmit(envelope);
 
             var batch = inFlight.ToList();
             inFlight.Clear();

@@ -29,7 +29,7 @@ public sealed class OutboxTests
         var outbox = new Outbox(Self, Limits);
         Assert.IsType<OfferResult.Accepted>(outbox.Offer(B, "a", "x"));
         outbox.Tick(0);
-        Assert.Empty(outbox.TakeOutgoing());
+        Assert.Empty(outbox.TakeEnvelopes());
         Assert.Equal(0, outbox.PendingCount);
     }
 
@@ -39,19 +39,19 @@ public sealed class OutboxTests
         var outbox = new Outbox(Self, Limits);
         Accept(outbox, B, "a", "payload");
         outbox.Tick(1_000);
-        var first = Assert.Single(outbox.TakeOutgoing());
+        var first = Assert.Single(outbox.TakeEnvelopes());
         Assert.Equal((B, new DeliveryEnvelope(Self, 1, "a", "payload", 1)), first);
 
         outbox.Tick(1_099);
-        Assert.Empty(outbox.TakeOutgoing());
+        Assert.Empty(outbox.TakeEnvelopes());
         outbox.Tick(1_100);
-        Assert.Equal(2, Assert.Single(outbox.TakeOutgoing()).Envelope.Attempt);
+        Assert.Equal(2, Assert.Single(outbox.TakeEnvelopes()).Envelope.Attempt);
 
         var confirmed = outbox.Confirm(new DeliveryAck(B, 1));
         Assert.Equal(new DeliveryConfirmed(B, 1), confirmed);
         outbox.Apply(confirmed!);
         outbox.Tick(10_000);
-        Assert.Empty(outbox.TakeOutgoing());
+        Assert.Empty(outbox.TakeEnvelopes());
         Assert.Equal(0, outbox.PendingCount);
         Assert.Equal(1, outbox.RedeliveredCount);
     }
@@ -118,9 +118,9 @@ public sealed class OutboxTests
         var outbox = new Outbox(Self, Limits with { RedeliverBurstMax = 2 });
         for (var i = 0; i < 4; i++) Accept(outbox, B, $"k{i}");
         outbox.Tick(0);
-        Assert.Equal(new long[] { 1, 2 }, outbox.TakeOutgoing().Select(o => o.Envelope.Seq));
+        Assert.Equal(new long[] { 1, 2 }, outbox.TakeEnvelopes().Select(o => o.Envelope.Seq));
         outbox.Tick(0);
-        Assert.Equal(new long[] { 3, 4 }, outbox.TakeOutgoing().Select(o => o.Envelope.Seq));
+        Assert.Equal(new long[] { 3, 4 }, outbox.TakeEnvelopes().Select(o => o.Envelope.Seq));
     }
 
     [Fact]
@@ -139,7 +139,7 @@ public sealed class OutboxTests
         var recovered = new Outbox(Self, Limits);
         foreach (var e in journal) recovered.Apply(e);
         recovered.Tick(0);
-        Assert.Equal(new long[] { 1, 3 }, recovered.TakeOutgoing().Select(o => o.Envelope.Seq));
+        Assert.Equal(new long[] { 1, 3 }, recovered.TakeEnvelopes().Select(o => o.Envelope.Seq));
         Assert.Equal(4, Assert.IsType<OfferResult.Accepted>(recovered.Offer(B, "d", "d")).Event.Seq);
         Assert.IsType<OfferResult.Duplicate>(recovered.Offer(B, "b", "b"));
     }

@@ -2,7 +2,9 @@ using System.Globalization;
 using DistSysActors.Core;
 using DistSysActors.Core.Clocks;
 using DistSysActors.Core.Network;
+using DistSysActors.Core.Protocol;
 using DistSysActors.Simulation.Clocks;
+using DistSysActors.Simulation.Protocol;
 using Xunit.Abstractions;
 
 namespace DistSysActors.Simulation.Tests.Clocks;
@@ -24,7 +26,9 @@ public class BerkeleySimulationTests(ITestOutputHelper output)
     public void FaultyClockIsExcluded_HonestClocksAgree_AndNoClockEverGoesBackwards(long seed)
     {
         var random = new DeterministicRandom(seed);
-        var loop = new VirtualTimeLoop(new FaultSpec { DelayMinMs = 1, DelayMaxMs = 4, Reorder = true }, random.Fork().Seed);
+        // Every node ticks every 100 ms (only the master's tick does anything); messages cross the seeded fault planner.
+        var sim = new Simulator<BerkeleyMessage>(new SimulatorOptions { Seed = random.Fork().Seed, TickIntervalMs = 100, LatencyMinMs = 0, LatencyMaxMs = 0 });
+        sim.SetFaults(new FaultSpec { DelayMinMs = 1, DelayMaxMs = 4, Reorder = true });
         var nodes = Enumerable.Range(1, 5).Select(i => new NodeId(i)).ToArray();
         var honest = nodes.Where(n => n != Faulty).ToArray();
         var specs = nodes.ToDictionary(n => n, n => n == Faulty
@@ -34,59 +38,43 @@ public class BerkeleySimulationTests(ITestOutputHelper output)
         var clocks = specs.ToDictionary(kv => kv.Key, kv => new SimulatedClock(kv.Value));
         var members = nodes.ToDictionary(n => n, n => new BerkeleyMember(n));
         var master = new BerkeleyMaster(Master, nodes, new BerkeleySettings { RoundIntervalMs = 5_000, RoundTimeoutMs = 500, RoundTripMsMax = 50, OutlierDeviationMsMax = 50 });
-        long Raw(NodeId n) => clocks[n].ReadMs(loop.NowMs);
+        long Raw(NodeId n) => clocks[n].ReadMs(sim.NowMs);
         var initialHonestMeanMs = honest.Average(n => specs[n].OffsetMs);
 
-        void Deliver(NodeId to, BerkeleyMessage message)
-        {
-            switch (message)
-            {
-                case BerkeleyPoll poll: members[to].Handle(poll, Raw(to)); break;
-                case BerkeleyTimeReport report: master.Handle(report, members[Master].ReadMs(Raw(Master))); break;
-                case BerkeleyAdjust adjust: members[to].Handle(adjust, Raw(to)); break;
-            }
-            Flush(to);
-        }
-
-        void Flush(NodeId node)
-        {
-            var outgoing = members[node].TakeOutbox().Concat(node == Master ? master.TakeOutbox() : []);
-            foreach (var o in outgoing) loop.Send(node, o.To, o.Message, m => Deliver(o.To, m));
-        }
-
         var rounds = new List<BerkeleyRound>();
-        loop.Every(0, 100, () =>
+        var options = new ProtocolSimOptions<BerkeleyNode>
         {
-            master.Tick(members[Master].ReadMs(Raw(Master)));
-            if (master.LastRound is { } r && (rounds.Count == 0 || rounds[^1].Round != r.Round)) rounds.Add(r);
-            Flush(Master);
-        });
+            ClockMs = (node, trueMs) => clocks[node].ReadMs(trueMs),
+            OnAnswer = (_, answer) => { if (answer is BerkeleyRound r) rounds.Add(r); },
+        };
+        sim.AddNodes(nodes, (id, _) => new ProtocolSimNode<BerkeleyNode, BerkeleyMessage, ProtocolReady<BerkeleyMessage>>(
+            new BerkeleyNode(members[id], id == Master ? master : null), options));
 
         var lastRead = nodes.ToDictionary(n => n, _ => long.MinValue);
         long reads = 0, spreadAfterMs = 0, maxSpreadAfter = 0;
         const long settleByMs = 300_000, endMs = 600_000;
-        loop.Every(0, 10, () =>
+        NtpConvergenceSimulationTests.Every(sim, 0, 10, () =>
         {
             var readings = new Dictionary<NodeId, long>();
             foreach (var n in nodes)
             {
                 var read = members[n].ReadMs(Raw(n));
-                if (read < lastRead[n]) Assert.Fail($"seed {seed}: node {n} read {read} after {lastRead[n]} at true {loop.NowMs} ms");
+                if (read < lastRead[n]) Assert.Fail($"seed {seed}: node {n} read {read} after {lastRead[n]} at true {sim.NowMs} ms");
                 lastRead[n] = read;
                 readings[n] = read;
                 reads++;
             }
             var spread = honest.Max(n => readings[n]) - honest.Min(n => readings[n]);
-            if (loop.NowMs >= settleByMs) maxSpreadAfter = Math.Max(maxSpreadAfter, spread);
+            if (sim.NowMs >= settleByMs) maxSpreadAfter = Math.Max(maxSpreadAfter, spread);
             else spreadAfterMs = spread;
         });
-        loop.RunUntil(endMs);
+        sim.RunFor(endMs);
 
-        var honestMeanErrorMs = honest.Average(n => members[n].ReadMs(Raw(n))) - loop.NowMs;
+        var honestMeanErrorMs = honest.Average(n => members[n].ReadMs(Raw(n))) - sim.NowMs;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"seed {seed}: {rounds.Count} rounds, {reads} reads checked; honest spread after {settleByMs / 1000} s max {maxSpreadAfter} ms; honest mean moved {honestMeanErrorMs - initialHonestMeanMs:F1} ms from its start (initial mean offset {initialHonestMeanMs:F1} ms); faulty node correction {members[Faulty].Clock.CorrectionMs:F0} ms"));
 
-        Assert.True(loop.NetworkCounters.Delayed > 0, $"seed {seed}: the network delayed nothing: {loop.NetworkCounters}");
+        Assert.True(sim.FaultCounters.Delayed > 0, $"seed {seed}: the network delayed nothing: {sim.FaultCounters}");
         Assert.True(rounds.Count >= 110, $"seed {seed}: only {rounds.Count} rounds closed");
         Assert.All(rounds, r => Assert.Equal(BerkeleyEstimateKind.Outlier, r.Estimates.Single(e => e.Node == Faulty).Kind));
         // Averaging the faulty clock in would move the group by ~300 ms per round; excluded, the group keeps its own time.

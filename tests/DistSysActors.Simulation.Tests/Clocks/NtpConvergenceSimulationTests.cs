@@ -2,7 +2,9 @@ using System.Globalization;
 using DistSysActors.Core;
 using DistSysActors.Core.Clocks;
 using DistSysActors.Core.Network;
+using DistSysActors.Core.Protocol;
 using DistSysActors.Simulation.Clocks;
+using DistSysActors.Simulation.Protocol;
 using Xunit.Abstractions;
 
 namespace DistSysActors.Simulation.Tests.Clocks;
@@ -16,7 +18,28 @@ public class NtpConvergenceSimulationTests(ITestOutputHelper output)
 {
     private static readonly NodeId Reference = new(1);
 
-    private sealed record Outcome(long ConvergedAtMs, long MaxErrorAfterMs, double MeanAbsErrorAfterMs, long Steps, long Discarded, NetworkCounters Network);
+    private sealed record Outcome(long ConvergedAtMs, long MaxErrorAfterMs, double MeanAbsErrorAfterMs, long Steps, long Discarded, SimFaultCounters Network);
+
+    /// <summary>The reference node: answers each request from its own clock, after the uplink's queueing delay.</summary>
+    private sealed class ReferenceNode(Simulator<NtpMessage> sim, SimulatedClock clock, DeterministicRandom queueing, double uplinkQueueingMeanMs) : ISimNode<NtpMessage>
+    {
+        public void Receive(NodeId from, NtpMessage msg, ISimContext<NtpMessage> ctx)
+        {
+            if (msg is not NtpRequest request) return;
+            var queuedMs = (long)(-uplinkQueueingMeanMs * Math.Log(1 - queueing.NextDouble()));
+            if (queuedMs <= 0) Respond(request, ctx);
+            else sim.Schedule(ctx.NowMs + queuedMs, () => sim.Invoke<ReferenceNode>(Reference, (node, c) => node.Respond(request, c)));
+        }
+
+        public void Tick(ISimContext<NtpMessage> ctx) { }
+
+        private void Respond(NtpRequest request, ISimContext<NtpMessage> ctx)
+        {
+            var t2 = clock.ReadMs(ctx.NowMs);
+            var reply = NtpServer.Respond(Reference, request, t2, t2);
+            ctx.Send(reply.To, reply.Message);
+        }
+    }
 
     /// <summary>Runs the scenario; <paramref name="settleByMs"/> is the true time after which every sample must be within the bound.</summary>
     /// <param name="uplinkQueueingMeanMs">Mean of an extra exponential delay on requests only (a congested uplink); 0 for none.</param>
@@ -26,37 +49,28 @@ public class NtpConvergenceSimulationTests(ITestOutputHelper output)
         var random = new DeterministicRandom(seed);
         var queueing = random.Fork();
         var network = new FaultSpec { DelayMinMs = 1, DelayMaxMs = 10, DropRate = 0.02, Reorder = true };
-        var loop = new VirtualTimeLoop(network, random.Fork().Seed);
+        // Clients tick every 100 ms at a seeded phase; messages cross the seeded fault planner with no other latency.
+        var sim = new Simulator<NtpMessage>(new SimulatorOptions { Seed = random.Fork().Seed, TickIntervalMs = 100, LatencyMinMs = 0, LatencyMaxMs = 0 });
+        sim.SetFaults(network);
         var referenceClock = new SimulatedClock(new SimulatedClockSpec { DriftPpm = 5, JitterMs = 0.2 }, random.Fork().Seed);
         var clients = Enumerable.Range(2, 5).Select(i => new NodeId(i)).ToArray();
         var clocks = clients.ToDictionary(n => n, n => new SimulatedClock(clientClock(random, n.Value), random.Fork().Seed));
         var cores = clients.ToDictionary(n => n, n => new NtpClient(n, Reference, new NtpClientSettings { FilterSamplesMax = filterSamplesMax }));
-
-        void Flush(NodeId node)
-        {
-            foreach (var o in cores[node].TakeOutbox())
-                loop.Send(node, o.To, (NtpRequest)o.Message, request => loop.At(loop.NowMs + (long)(-uplinkQueueingMeanMs * Math.Log(1 - queueing.NextDouble())), () =>
-                {
-                    var t2 = referenceClock.ReadMs(loop.NowMs);
-                    var reply = NtpServer.Respond(Reference, request, t2, t2);
-                    loop.Send(Reference, reply.To, (NtpResponse)reply.Message, response => cores[node].Handle(response, clocks[node].ReadMs(loop.NowMs)));
-                }));
-        }
-
-        foreach (var node in clients)
-            loop.Every(random.NextInt(0, 100), 100, () => { cores[node].Tick(clocks[node].ReadMs(loop.NowMs)); Flush(node); });
+        var options = new ProtocolSimOptions<NtpClient> { ClockMs = (node, trueMs) => clocks[node].ReadMs(trueMs) };
+        sim.AddNode(Reference, (_, _) => new ReferenceNode(sim, referenceClock, queueing, uplinkQueueingMeanMs));
+        sim.AddNodes(clients, (id, _) => new ProtocolSimNode<NtpClient, NtpMessage, ProtocolReady<NtpMessage>>(cores[id], options));
 
         long lastViolationMs = 0, maxErrorAfter = 0;
         double absErrorSum = 0;
         long samplesAfter = 0;
-        loop.Every(0, 100, () =>
+        Every(sim, 0, 100, () =>
         {
-            var referenceMs = referenceClock.ReadMs(loop.NowMs);
+            var referenceMs = referenceClock.ReadMs(sim.NowMs);
             foreach (var node in clients)
             {
-                var errorMs = Math.Abs(cores[node].ReadMs(clocks[node].ReadMs(loop.NowMs)) - referenceMs);
-                if (errorMs > boundMs) lastViolationMs = loop.NowMs;
-                if (loop.NowMs >= settleByMs)
+                var errorMs = Math.Abs(cores[node].ReadMs(clocks[node].ReadMs(sim.NowMs)) - referenceMs);
+                if (errorMs > boundMs) lastViolationMs = sim.NowMs;
+                if (sim.NowMs >= settleByMs)
                 {
                     maxErrorAfter = Math.Max(maxErrorAfter, errorMs);
                     absErrorSum += errorMs;
@@ -64,10 +78,18 @@ public class NtpConvergenceSimulationTests(ITestOutputHelper output)
                 }
             }
         });
-        loop.RunUntil(endMs);
+        sim.RunFor(endMs);
         return new Outcome(lastViolationMs + 100, maxErrorAfter, absErrorSum / samplesAfter,
-            clients.Sum(n => cores[n].Clock.StepCount), clients.Sum(n => cores[n].Status(0).ResponsesDiscarded), loop.NetworkCounters);
+            clients.Sum(n => cores[n].Clock.StepCount), clients.Sum(n => cores[n].Status(0).ResponsesDiscarded), sim.FaultCounters);
     }
+
+    /// <summary>Runs <paramref name="action"/> as a simulator event at <paramref name="firstMs"/> and every <paramref name="periodMs"/> after.</summary>
+    internal static void Every<TMessage>(Simulator<TMessage> sim, long firstMs, long periodMs, Action action) where TMessage : notnull =>
+        sim.Schedule(firstMs, () =>
+        {
+            action();
+            Every(sim, sim.NowMs + periodMs, periodMs, action);
+        });
 
     private static SimulatedClockSpec Skewed(DeterministicRandom random, int node) => new()
     {

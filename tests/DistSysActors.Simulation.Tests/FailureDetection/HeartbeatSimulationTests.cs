@@ -33,7 +33,7 @@ public sealed class HeartbeatSimulationTests(ITestOutputHelper output)
     [InlineData(5L)]
     public void Ten_percent_loss_without_crashes_causes_no_false_suspicion_over_ten_virtual_minutes(long seed)
     {
-        var world = new HeartbeatWorld(5, LossTolerant, TenPercentLoss, seed);
+        var world = new HeartbeatCluster(5, LossTolerant, TenPercentLoss, seed);
         world.RunUntil(TenMinutesMs);
         var counters = world.NetworkCounters;
         output.WriteLine($"seed {seed}: {counters.Sent} messages sent, {counters.Dropped} dropped; max phi among live peers {world.MaxPhiAmongLive:F3}");
@@ -48,7 +48,7 @@ public sealed class HeartbeatSimulationTests(ITestOutputHelper output)
     [InlineData(3L)]
     public void With_akka_defaults_ten_percent_loss_gives_rare_false_suspicions_that_heal(long seed)
     {
-        var world = new HeartbeatWorld(5, new HeartbeatSettings(), TenPercentLoss, seed);
+        var world = new HeartbeatCluster(5, new HeartbeatSettings(), TenPercentLoss, seed);
         world.RunUntil(TenMinutesMs);
         var unreachable = world.Events.OfType<PeerUnreachable>().ToList();
         output.WriteLine($"seed {seed}: 1 s interval, 20 monitored pairs, 10 virtual minutes: {unreachable.Count} false suspicions, max phi {world.MaxPhiAmongLive:F2}");
@@ -71,7 +71,7 @@ public sealed class HeartbeatSimulationTests(ITestOutputHelper output)
     public void A_crashed_node_is_suspected_by_all_its_monitors_within_the_bound(int nodeCount, int monitoredBy, long seed)
     {
         var settings = LossTolerant with { MonitoredByCount = monitoredBy };
-        var world = new HeartbeatWorld(nodeCount, settings, TenPercentLoss, seed);
+        var world = new HeartbeatCluster(nodeCount, settings, TenPercentLoss, seed);
         const long crashAtMs = 120_000;
         world.RunUntil(crashAtMs);
         Assert.True(world.Events.Count == 0, $"seed {seed}: suspicion before the crash: {string.Join(", ", world.Events)}");
@@ -100,7 +100,7 @@ public sealed class HeartbeatSimulationTests(ITestOutputHelper output)
     [Fact]
     public void With_akka_defaults_and_no_loss_a_crash_is_suspected_about_4_5_s_after_the_last_answer()
     {
-        var world = new HeartbeatWorld(5, new HeartbeatSettings(), FaultSpec.None with { DelayMinMs = 1, DelayMaxMs = 5 }, seed: 21);
+        var world = new HeartbeatCluster(5, new HeartbeatSettings(), FaultSpec.None with { DelayMinMs = 1, DelayMaxMs = 5 }, seed: 21);
         const long crashAtMs = 120_000;
         world.RunUntil(crashAtMs);
         world.Crash(new NodeId(3));
