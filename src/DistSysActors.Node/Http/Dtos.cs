@@ -4,7 +4,7 @@ using DistSysActors.Core.Network;
 
 namespace DistSysActors.Node.Http;
 
-/// <summary>The JSON shapes of the HTTP contract (DESIGN.md section 6), shared by the server and the CLI client.</summary>
+/// <summary>The JSON shapes of the HTTP contract (README: HTTP API), shared by the server and the CLI client.</summary>
 public sealed record StatusDto(
     int NodeId, string Address, int Nodes, long Incarnation, int Restarts, string SelfStatus,
     IReadOnlyList<MemberDto> Members, NetworkDto Network, IReadOnlyList<PingPeerDto> Ping, RaftDto? Raft,

@@ -11,7 +11,7 @@ using static DistSysActors.Actors.Raft.RaftProtocol;
 
 namespace DistSysActors.Node.Http;
 
-/// <summary>The replicated key-value API (DESIGN.md section 6) over the node's <see cref="RaftActor"/>.</summary>
+/// <summary>The replicated key-value API (README: HTTP API) over the node's <see cref="RaftActor"/>.</summary>
 public static class KvHttpApi
 {
     public static void Map(WebApplication app, NodeHost host)
