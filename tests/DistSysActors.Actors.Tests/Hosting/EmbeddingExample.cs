@@ -32,10 +32,16 @@ public static class EmbeddedNode
     public static async Task<string?> GreetAsync(IHost node)
     {
         var raft = await node.Services.GetRequiredService<ActorRegistry>().GetAsync<DistSysRaftKey>();
-        await raft.WhenReadyAsync(TimeSpan.FromSeconds(30));  // recovered from its journal, and a leader is known
-        var written = await raft.Ask<object>(new RaftProtocol.Put("greeting", "hello"), TimeSpan.FromSeconds(5));
+        object written;
+        var attempts = 0;
+        do
+        {
+            await raft.WhenReadyAsync(TimeSpan.FromSeconds(30));  // recovered from its journal, and a leader is known
+            // Longer than the node's own request timeout (distsys.http.request-timeout-ms, 5 s), so its answer arrives.
+            written = await raft.Ask<object>(new RaftProtocol.Put("greeting", "hello"), TimeSpan.FromSeconds(10));
+        } while (written is RaftProtocol.Unavailable && ++attempts < 5);  // e.g. the leader changed; this Put may be repeated
         if (written is not RaftProtocol.WriteResult) throw new InvalidOperationException($"not written: {written}");
-        var read = await raft.Ask<object>(new RaftProtocol.Get("greeting", RaftProtocol.Consistency.Linearizable), TimeSpan.FromSeconds(5));
+        var read = await raft.Ask<object>(new RaftProtocol.Get("greeting", RaftProtocol.Consistency.Linearizable), TimeSpan.FromSeconds(10));
         return (read as RaftProtocol.ReadResult)?.Value;
     }
 
