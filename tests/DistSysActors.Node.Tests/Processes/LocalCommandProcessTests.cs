@@ -75,7 +75,7 @@ public sealed partial class LocalCommandProcessTests(ITestOutputHelper output)
         await AwaitLineAsync(cluster, local, AllUpSummary().IsMatch, TimeSpan.FromSeconds(30), "the summary line shows 3/3 up at every node");
 
         // kill -9 node 2: `local` reports its exit code (128 + SIGKILL) and how to restart it.
-        Process.GetProcessById(pids[2]).Kill();
+        using (var victim = Process.GetProcessById(pids[2])) victim.Kill();
         var nodeArgs = $"node --id 2 --nodes 3 --base-port {cluster.BasePort} --http-base-port {cluster.HttpBasePort} --data-dir {cluster.DataDir}";
         await AwaitLineAsync(cluster, local, l => l.EndsWith($"node 2 (pid {pids[2]}) EXITED with code 137; its log: {Path.Combine(cluster.DataDir, "node-2", "node.log")}",
             StringComparison.Ordinal), TimeSpan.FromSeconds(20), "`local` reports node 2's exit with code 137");
@@ -116,6 +116,7 @@ public sealed partial class LocalCommandProcessTests(ITestOutputHelper output)
             Assert.Contains($"node {id}: leaving the cluster", ReadShared(Path.Combine(cluster.DataDir, $"node-{id}", "node.log")));
             Assert.DoesNotContain(local.Lines, l => l.Contains($"node {id} (pid {pids[id]}) EXITED", StringComparison.Ordinal));
         }
+        Assert.False(cluster.HasExited(2), "the node restarted by hand is not `local`'s child and keeps running (README)");
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web);
