@@ -99,7 +99,8 @@ public sealed partial class LocalCommandProcessTests(ITestOutputHelper output)
             return true;
         }, TimeSpan.FromSeconds(90), "the restarted node 2 is an Up, reachable member at every node");
         output.WriteLine($"node 2 rejoined {watch.ElapsedMilliseconds} ms after the restart");
-        using (var c = cluster.Client(2)) Assert.Equal(incarnation2 + 1, (await c.StatusAsync()).Incarnation);
+        // Its journal survived (a fresh one would count 1); more than one more start if load got the new process downed once.
+        using (var c = cluster.Client(2)) Assert.True((await c.StatusAsync()).Incarnation > incarnation2, "node 2 recovered its journal");
         await AwaitLineAsync(cluster, local, AllUpSummary().IsMatch, TimeSpan.FromSeconds(30), "the summary line shows node 2 up again",
             from: linesBefore);
 
