@@ -177,7 +177,8 @@ public sealed class ProcessCluster : IDisposable
         Exception? last = null;
         while (watch.Elapsed < timeout)
         {
-            try { if (await condition()) return; }
+            // An error is reported only while it lasts: a later poll that answers (not yet true) clears it.
+            try { if (await condition()) return; last = null; }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException) { last = e; }
             await Task.Delay(200);
         }
