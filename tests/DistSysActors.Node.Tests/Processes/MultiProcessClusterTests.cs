@@ -91,7 +91,10 @@ public sealed class MultiProcessClusterTests(ClusterOfThree fixture, ITestOutput
         output.WriteLine($"node 3 Up again {watch.ElapsedMilliseconds} ms after restart");
 
         // Its SQLite journal survived the SIGKILL: the restart recovered the old starts and added one.
-        Assert.Equal(incarnationBefore + 1, (await StatusAsync(3)).Incarnation);
+        // (At least one: on a loaded machine the slow new process may be downed once more and restart in-process; a lost
+        // journal would start again from 1.)
+        var incarnationAfter = (await StatusAsync(3)).Incarnation;
+        Assert.True(incarnationAfter > incarnationBefore, $"incarnation {incarnationAfter} after the restart, {incarnationBefore} before");
     }
 
     [Fact]
