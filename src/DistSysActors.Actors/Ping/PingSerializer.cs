@@ -1,4 +1,5 @@
 using Akka.Actor;
+using DistSysActors.Core.Ping;
 using DistSysActors.Actors.Serialization;
 using DistSysActors.Core;
 

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using DistSysActors.Core.Ping;
 using DistSysActors.Actors.Clocks;
 using DistSysActors.Actors.FailureDetection;
 using DistSysActors.Actors.Modules;

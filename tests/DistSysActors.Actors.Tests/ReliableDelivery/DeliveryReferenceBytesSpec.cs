@@ -1,3 +1,4 @@
+using DistSysActors.Core.Ping;
 using DistSysActors.Actors.Ping;
 using DistSysActors.Actors.ReliableDelivery;
 using DistSysActors.Actors.Tests.Serialization;

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Serialization;
 using Akka.TestKit.Xunit2;
+using DistSysActors.Core.Ping;
 using DistSysActors.Actors.Configuration;
 using DistSysActors.Actors.Network;
 using DistSysActors.Actors.Persistence;
