@@ -27,20 +27,27 @@ public static class ReadyExecutor
         var before = ready.MessagesBeforePersist;
         for (var i = 0; i < before.Count; i++) environment.Send(before[i]);
         var writes = ready.Writes;
-        if (writes.Count == 0) Finish();
-        else environment.Persist(writes, Finish);
+        if (writes.Count == 0) Finish(core, ready, environment, onAdvanced);
+        else PersistThenFinish(core, ready, environment, writes, onAdvanced);
+    }
 
-        void Finish()
-        {
-            var after = ready.MessagesAfterPersist;
-            for (var i = 0; i < after.Count; i++) environment.Send(after[i]);
-            var applies = ready.Applies;
-            for (var i = 0; i < applies.Count; i++) environment.Apply(applies[i]);
-            var answers = ready.Answers;
-            for (var i = 0; i < answers.Count; i++) environment.Answer(answers[i]);
-            core.Advance(ready);
-            onAdvanced?.Invoke();
-        }
+    // Its own method so that only a Ready with writes allocates the continuation.
+    private static void PersistThenFinish<TMessage, TReady>(IProtocolCore<TMessage, TReady> core, TReady ready, IReadyEnvironment<TMessage> environment,
+        IReadOnlyList<object> writes, Action? onAdvanced)
+        where TReady : class, IReady<TMessage> =>
+        environment.Persist(writes, () => Finish(core, ready, environment, onAdvanced));
+
+    private static void Finish<TMessage, TReady>(IProtocolCore<TMessage, TReady> core, TReady ready, IReadyEnvironment<TMessage> environment, Action? onAdvanced)
+        where TReady : class, IReady<TMessage>
+    {
+        var after = ready.MessagesAfterPersist;
+        for (var i = 0; i < after.Count; i++) environment.Send(after[i]);
+        var applies = ready.Applies;
+        for (var i = 0; i < applies.Count; i++) environment.Apply(applies[i]);
+        var answers = ready.Answers;
+        for (var i = 0; i < answers.Count; i++) environment.Answer(answers[i]);
+        core.Advance(ready);
+        onAdvanced?.Invoke();
     }
 
     /// <summary>
