@@ -30,9 +30,9 @@ public sealed partial class RaftActor
     /// <summary>Saves the snapshot of the Ready being installed; the Ready continues (persist, send, apply) once it is durable.</summary>
     private void SaveInstalledSnapshot()
     {
-        if (_snapshotSave is not null || _installing is not { Snapshot: { } snapshot } ready) return; // starts when the save in flight ends
+        if (_snapshotSave is not null || _installing is not { Write.Snapshot: { } snapshot } install) return; // starts when the save in flight ends
         // It replaces the whole stored log: the entries the node kept after it come again in the Ready's Entries.
-        StartSnapshotSave(new SnapshotSave(snapshot, ToStateSnapshot(snapshot, _node!, ready.HardState, keepTail: false), ready));
+        StartSnapshotSave(new SnapshotSave(snapshot, ToStateSnapshot(snapshot, _node!, install.Write.HardState, keepTail: false), install));
     }
 
     private void StartSnapshotSave(SnapshotSave save)
@@ -66,11 +66,11 @@ public sealed partial class RaftActor
             case SaveSnapshotSuccess ok when _snapshotSave is { } save && ok.Metadata.SequenceNr == save.SequenceNr:
                 _snapshotSave = null;
                 _log.Info("{0} saved {1}", _who, save.Snapshot);
-                if (save.Installed is { } ready)
+                if (save.Installed is { } install)
                 {
                     _persistedHardState = save.State.HardState.ToHardState();
                     _installing = null;
-                    if (!PersistThenFinish(ready)) ProcessReady();
+                    PersistThenContinue(install.Write, install.OnDurable);
                 }
                 else
                 {
@@ -111,7 +111,7 @@ public sealed partial class RaftActor
     private static readonly TimeSpan SnapshotRetryDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>The one snapshot save in flight: the host's own (Installed null) or a leader's that a Ready waits for.</summary>
-    private sealed record SnapshotSave(RaftSnapshot Snapshot, RaftStateSnapshot State, Ready? Installed, long SequenceNr = 0);
+    private sealed record SnapshotSave(RaftSnapshot Snapshot, RaftStateSnapshot State, PendingInstall? Installed, long SequenceNr = 0);
 
     private sealed record RetrySnapshot
     {

@@ -23,18 +23,31 @@ public static class ReadyExecutor
     public static void Execute<TMessage, TReady>(IProtocolCore<TMessage, TReady> core, TReady ready, IReadyEnvironment<TMessage> environment, Action? onAdvanced = null)
         where TReady : class, IReady<TMessage>
     {
-        foreach (var m in ready.MessagesBeforePersist) environment.Send(m);
-        if (ready.Writes.Count == 0) Finish();
-        else environment.Persist(ready.Writes, Finish);
+        // Indexed loops: enumerating an IReadOnlyList through the interface would allocate an enumerator per list.
+        var before = ready.MessagesBeforePersist;
+        for (var i = 0; i < before.Count; i++) environment.Send(before[i]);
+        var writes = ready.Writes;
+        if (writes.Count == 0) Finish(core, ready, environment, onAdvanced);
+        else PersistThenFinish(core, ready, environment, writes, onAdvanced);
+    }
 
-        void Finish()
-        {
-            foreach (var m in ready.MessagesAfterPersist) environment.Send(m);
-            foreach (var a in ready.Applies) environment.Apply(a);
-            foreach (var a in ready.Answers) environment.Answer(a);
-            core.Advance(ready);
-            onAdvanced?.Invoke();
-        }
+    // Its own method so that only a Ready with writes allocates the continuation.
+    private static void PersistThenFinish<TMessage, TReady>(IProtocolCore<TMessage, TReady> core, TReady ready, IReadyEnvironment<TMessage> environment,
+        IReadOnlyList<object> writes, Action? onAdvanced)
+        where TReady : class, IReady<TMessage> =>
+        environment.Persist(writes, () => Finish(core, ready, environment, onAdvanced));
+
+    private static void Finish<TMessage, TReady>(IProtocolCore<TMessage, TReady> core, TReady ready, IReadyEnvironment<TMessage> environment, Action? onAdvanced)
+        where TReady : class, IReady<TMessage>
+    {
+        var after = ready.MessagesAfterPersist;
+        for (var i = 0; i < after.Count; i++) environment.Send(after[i]);
+        var applies = ready.Applies;
+        for (var i = 0; i < applies.Count; i++) environment.Apply(applies[i]);
+        var answers = ready.Answers;
+        for (var i = 0; i < answers.Count; i++) environment.Answer(answers[i]);
+        core.Advance(ready);
+        onAdvanced?.Invoke();
     }
 
     /// <summary>

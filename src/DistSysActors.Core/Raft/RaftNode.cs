@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Immutable;
+using DistSysActors.Core.Protocol;
 using DistSysActors.Core.Quorum;
 
 namespace DistSysActors.Core.Raft;
@@ -30,7 +31,7 @@ public sealed record ProposeResult(ProposeStatus Status, long Index, long Term, 
 /// can be taken only after the previous one was advanced. Split by concern like etcd's raft: RaftNode.Election.cs,
 /// .Replication.cs, .Snapshots.cs, .Membership.cs and .Reads.cs; this file holds the state, the inputs and the Ready.
 /// </summary>
-public sealed partial class RaftNode
+public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
 {
     private readonly RaftConfig _config;
     private readonly DeterministicRandom _random;
@@ -335,6 +336,39 @@ public sealed partial class RaftNode
 
     /// <summary>Leader traffic that promises nothing about this node's disk may leave before the Ready is persisted.</summary>
     private void SendBeforePersist(RaftMessage m) => _messagesBeforePersist.Add(m);
+
+    // ---------------------------------------------------------------- shared core contract
+
+    /// <summary>The contract's input: Raft keeps no clock of its own, so <paramref name="nowMs"/> is not read.</summary>
+    public void Step(RaftMessage message, long nowMs) => Step(message);
+
+    /// <summary>One Raft tick; Raft counts ticks (the host paces them), so <paramref name="nowMs"/> is not read.</summary>
+    public void Tick(long nowMs) => Tick();
+
+    /// <summary>
+    /// What holds on any single node at any time: commit within the log, applied within commit, no log term beyond the
+    /// current term, the snapshot inside the committed prefix, and a leader that leads itself and tracks only peers whose
+    /// match it can have sent. Cross-node properties (election safety, log matching, durability) are the simulator's checker's.
+    /// </summary>
+    public IReadOnlyList<string> CheckInvariants()
+    {
+        List<string>? broken = null;
+        if (CommitIndex > _log.LastIndex) Add($"commit {CommitIndex} beyond last log index {_log.LastIndex}");
+        if (AppliedIndex > CommitIndex) Add($"applied {AppliedIndex} beyond commit {CommitIndex}");
+        if (_log.LastTerm > Term) Add($"last log term {_log.LastTerm} beyond term {Term}");
+        if (_log.SnapshotIndex > CommitIndex) Add($"snapshot {_log.SnapshotIndex} beyond commit {CommitIndex}");
+        if (_persistedHardState.Term > Term) Add($"persisted term {_persistedHardState.Term} beyond term {Term}");
+        if (Role == RaftRole.Leader)
+        {
+            if (LeaderId != Id) Add($"leader whose leader is {LeaderId?.ToString() ?? "unknown"}");
+            if (_progress.ContainsKey(Id)) Add("leader tracks progress for itself");
+            foreach (var (peer, pr) in _progress)
+                if (pr.Match > _log.LastIndex) Add($"peer {peer} match {pr.Match} beyond last log index {_log.LastIndex}");
+        }
+        return broken is null ? [] : broken;
+
+        void Add(string violation) => (broken ??= []).Add($"node {Id}: {violation}");
+    }
 
     public override string ToString() => $"raft {Id} {Role} t{Term} lead={LeaderId?.ToString() ?? "-"} commit={CommitIndex} last={_log.LastIndex}";
 }

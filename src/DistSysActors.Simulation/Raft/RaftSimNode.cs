@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Collections.Immutable;
 using DistSysActors.Core;
+using DistSysActors.Core.Protocol;
 using DistSysActors.Core.Raft;
 using DistSysActors.Core.KeyValue;
 
@@ -23,7 +24,7 @@ public sealed record RaftClientRejected(NodeId Node, long RequestId, NodeId? Lea
 
 /// <summary>
 /// Hosts one <see cref="RaftNode"/> on the simulator exactly as a production host would: every Ready is executed
-/// persist -> send -> apply/reply -> advance, term/vote/commit, the snapshot and the log after it go to
+/// persist -> send -> apply/reply -> advance through <see cref="ReadyExecutor"/>, term/vote/commit, the snapshot and the log after it go to
 /// <see cref="SimStorage"/>, and a restart rebuilds the node and its key-value state machine (from the snapshot, then
 /// the committed entries after it) from that storage alone. With <see cref="RaftSimCluster.SnapshotEntries"/> set, the
 /// host snapshots its state machine and compacts the log once it holds more entries than that.
@@ -43,7 +44,8 @@ public sealed class RaftSimNode : ISimNode<object>
     private readonly SimLog<LogEntry> _log;
     private readonly Dictionary<(long Client, long Sequence), long> _commandsWaiting = [];
     private readonly Dictionary<long, string> _readsWaiting = [];
-    private Ready? _unsyncedWrite;
+    private readonly SimEnvironment _environment;
+    private LateWriteEnvironment? _lateWrites;
     private double _tickCredit;
     private const int ClientRequestsWaitingMax = 10_000;
 
@@ -53,6 +55,7 @@ public sealed class RaftSimNode : ISimNode<object>
         _storage = storage;
         _cluster = cluster;
         _log = storage.Log<LogEntry>(LogName);
+        _environment = new SimEnvironment(this);
     }
 
     public NodeId Id { get; }
@@ -86,6 +89,9 @@ public sealed class RaftSimNode : ISimNode<object>
         _cluster.Checker.OnRestart(Id, Kv.AppliedIndex);
         return Raft;
     }
+
+    /// <summary>The core's own per-node invariants (none while the node has not started).</summary>
+    public IReadOnlyList<string> CheckInvariants() => Raft?.CheckInvariants() ?? [];
 
     /// <summary>A simulator tick becomes as many Raft ticks as this node's clock rate has accumulated (drift).</summary>
     public void Tick(ISimContext<object> ctx)
@@ -154,48 +160,93 @@ public sealed class RaftSimNode : ISimNode<object>
     private void Drain(ISimContext<object> ctx)
     {
         var raft = Raft!;
+        _environment.Context = ctx;
+        IReadyEnvironment<RaftMessage> environment = _cluster.BreakPersistBeforeSend ? _lateWrites ??= new LateWriteEnvironment(_environment) : _environment;
         while (raft.HasReady)
         {
-            var ready = raft.TakeReady();
-            foreach (var m in ready.MessagesBeforePersist) ctx.Send(m.To, m);
-            if (_cluster.BreakPersistBeforeSend)
-            {
-                // Deliberately broken host: the write reaches the disk one Ready late, so a crash loses acknowledged data.
-                if (_unsyncedWrite is not null) Persist(_unsyncedWrite);
-                _unsyncedWrite = ready;
-            }
-            else Persist(ready);
-            foreach (var m in ready.Messages) ctx.Send(m.To, m);
-            if (ready.Snapshot is { } installed)
-            {
-                Kv.Restore(installed.Data);
-                _cluster.OnSnapshot(Id, installed, installed: true);
-            }
-            foreach (var entry in ready.CommittedEntries)
-            {
-                _cluster.Checker.OnApplied(Id, entry);
-                if (Kv.Apply(entry) is { } applied && _commandsWaiting.Remove((applied.ClientId, applied.Sequence), out var requestId))
-                    _cluster.Reply(new RaftClientOk(Id, requestId, applied.Result, null, applied.Index));
-            }
-            foreach (var read in ready.ReadStates)
-                if (_readsWaiting.Remove(read.RequestId, out var key))
-                    _cluster.Reply(new RaftClientOk(Id, read.RequestId, null, Kv.Get(key), read.Index));
-            foreach (var id in ready.ReadsDropped)
-                if (_readsWaiting.Remove(id))
-                    _cluster.Reply(new RaftClientRejected(Id, id, raft.LeaderId));
-            raft.Advance(ready);
+            // A SimStorage write is durable on return, so each Ready is executed and advanced before Execute returns.
+            ReadyExecutor.Execute(raft, raft.TakeReady(), environment);
             MaybeCompact(raft);
         }
     }
 
-    private void Persist(Ready ready)
+    private void Persist(RaftWrite write)
     {
-        if (ready.Snapshot is { } snapshot) PersistSnapshot(snapshot);
-        if (ready.HardState is not null) _storage.Put(HardStateKey, ready.HardState);
-        if (ready.Entries.IsEmpty) return;
-        var first = ready.Entries[0].Index;
+        if (write.Snapshot is { } snapshot) PersistSnapshot(snapshot);
+        if (write.HardState is not null) _storage.Put(HardStateKey, write.HardState);
+        if (write.Entries.IsEmpty) return;
+        var first = write.Entries[0].Index;
         if (first - 1 < _log.NextIndex) _log.TruncateFrom(first - 1);
-        _log.AppendRange(ready.Entries);
+        _log.AppendRange(write.Entries);
+    }
+
+    private void Apply(object entry)
+    {
+        switch (entry)
+        {
+            case RaftSnapshot installed:
+                Kv.Restore(installed.Data);
+                _cluster.OnSnapshot(Id, installed, installed: true);
+                break;
+            case LogEntry committed:
+                _cluster.Checker.OnApplied(Id, committed);
+                if (Kv.Apply(committed) is { } applied && _commandsWaiting.Remove((applied.ClientId, applied.Sequence), out var requestId))
+                    _cluster.Reply(new RaftClientOk(Id, requestId, applied.Result, null, applied.Index));
+                break;
+        }
+    }
+
+    private void Answer(object answer)
+    {
+        switch (answer)
+        {
+            case ReadState read when _readsWaiting.Remove(read.RequestId, out var key):
+                _cluster.Reply(new RaftClientOk(Id, read.RequestId, null, Kv.Get(key), read.Index));
+                break;
+            case ReadDropped dropped when _readsWaiting.Remove(dropped.RequestId):
+                _cluster.Reply(new RaftClientRejected(Id, dropped.RequestId, Raft!.LeaderId));
+                break;
+        }
+    }
+
+    /// <summary>Executes this node's Readies on the simulator: sends to the simulated network, writes to <see cref="SimStorage"/>.</summary>
+    private sealed class SimEnvironment(RaftSimNode node) : IReadyEnvironment<RaftMessage>
+    {
+        public ISimContext<object> Context { get; set; } = null!;
+
+        public void Send(Outgoing<RaftMessage> outgoing) => Context.Send(outgoing.To, outgoing.Message);
+
+        public void Persist(IReadOnlyList<object> writes, Action onDurable)
+        {
+            for (var i = 0; i < writes.Count; i++) node.Persist((RaftWrite)writes[i]);
+            onDurable();
+        }
+
+        public void Apply(object entry) => node.Apply(entry);
+
+        public void Answer(object answer) => node.Answer(answer);
+    }
+
+    /// <summary>
+    /// Deliberately broken host (<see cref="RaftSimCluster.BreakPersistBeforeSend"/>): reports every write durable at once
+    /// but hands it to the disk one Ready late, so a crash loses data the node already acknowledged.
+    /// </summary>
+    private sealed class LateWriteEnvironment(IReadyEnvironment<RaftMessage> inner) : IReadyEnvironment<RaftMessage>
+    {
+        private IReadOnlyList<object>? _held;
+
+        public void Send(Outgoing<RaftMessage> outgoing) => inner.Send(outgoing);
+
+        public void Persist(IReadOnlyList<object> writes, Action onDurable)
+        {
+            if (_held is not null) inner.Persist(_held, static () => { });
+            _held = writes;
+            onDurable();
+        }
+
+        public void Apply(object entry) => inner.Apply(entry);
+
+        public void Answer(object answer) => inner.Answer(answer);
     }
 
     /// <summary>

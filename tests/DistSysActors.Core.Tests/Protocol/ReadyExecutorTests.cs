@@ -130,6 +130,47 @@ public class ReadyExecutorTests
         Assert.Same(view, Assert.Single(core.Advanced));
     }
 
+    [Fact]
+    public void Raft_s_own_ready_hands_the_contract_what_the_view_maps()
+    {
+        var snapshot = new RaftSnapshot(new SnapshotMeta(3, 2, new Membership([N(1), N(2), N(3)], [])), [9]);
+        var entry = new LogEntry(5, 2, EntryType.Normal, [1]);
+        var committed = new LogEntry(4, 2, EntryType.Normal, [2]);
+        var heartbeat = new AppendEntries(N(1), N(2), 2, 4, 2, [], 4);
+        var vote = new RequestVoteResponse(N(1), N(3), 2, true, false);
+        var ready = new Ready(new HardState(2, N(1), 4), [entry], [heartbeat], [vote], [committed], [new ReadState(7, 4)], [8], snapshot);
+        var view = new RaftReadyView(ready);
+        IReady<RaftMessage> contract = ready;
+
+        Assert.Equal(view.MessagesBeforePersist, contract.MessagesBeforePersist);
+        Assert.Equal(view.MessagesAfterPersist, contract.MessagesAfterPersist);
+        var write = Assert.IsType<DistSysActors.Core.Raft.RaftWrite>(Assert.Single(contract.Writes));
+        Assert.Equal((snapshot, ready.HardState), (write.Snapshot, write.HardState));
+        Assert.Equal([entry], write.Entries.ToArray());
+        Assert.Equal(view.Applies, contract.Applies);
+        Assert.Equal([new ReadState(7, 4), new DistSysActors.Core.Raft.ReadDropped(8)], contract.Answers);
+
+        // A Ready that only moves messages writes nothing and shares the empty lists.
+        IReady<RaftMessage> light = new Ready(null, [], [heartbeat], [], [], [], []);
+        Assert.Empty(light.Writes);
+        Assert.Empty(light.Applies);
+        Assert.Empty(light.Answers);
+    }
+
+    [Fact]
+    public void A_raft_node_checks_its_own_invariants_through_the_contract()
+    {
+        var config = new RaftConfig { Id = N(1), Voters = [N(1)] };
+        IProtocolCore<RaftMessage, Ready> core = new RaftNode(config, new DeterministicRandom(1));
+        for (var i = 0; i < 50; i++)
+        {
+            core.Tick(i);
+            while (core.HasReady) core.Advance(core.TakeReady());
+            Assert.Empty(core.CheckInvariants());
+        }
+        Assert.Equal(RaftRole.Leader, ((RaftNode)core).Role);
+    }
+
     private sealed class ViewCore(RaftReadyView view) : IProtocolCore<RaftMessage, RaftReadyView>
     {
         public List<RaftReadyView> Advanced { get; } = [];
