@@ -29,7 +29,7 @@ public sealed record ProtocolHostSettings(
     string Service, string? GroupId = null, TimeSpan? TickInterval = null, TimeSpan? FirstTickAfter = null, bool BatchFlushes = false, long? Seed = null)
 {
     /// <summary>The name registered with the network component: the service, suffixed by the group when there is one.</summary>
-    public string RegisteredService => GroupId is null ? Service : $"{Service}.{GroupId}";
+    public string RegisteredService => GroupId is null ? Service : $"{Service}/{GroupId}";
 }
 
 /// <summary>
