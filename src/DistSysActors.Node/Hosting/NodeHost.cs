@@ -65,13 +65,42 @@ public sealed class NodeHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Installs a fault spec on this node's network component and remembers it across restarts.</summary>
+    /// <summary>
+    /// Installs a fault spec on this node's network component and remembers it across restarts. A valid spec that
+    /// arrives while the actor system restarts (downed by the cluster) is remembered and installed by the new system,
+    /// so a heal is never lost to a restart, even when this call answers that the node is restarting.
+    /// </summary>
     public async Task<object> ApplyFaultsAsync(FaultSpec spec, TimeSpan timeout)
     {
-        var runtime = _runtime ?? throw new InvalidOperationException("the node is restarting");
-        var answer = await runtime.Network.Ask<object>(new NetworkProtocol.SetFaults(spec), timeout);
-        if (answer is NetworkProtocol.FaultsApplied) lock (_gate) _faults = spec;
+        if (spec.Validate() is { Count: > 0 } errors) return new NetworkProtocol.FaultsRejected(errors);
+        DistSysNodeRuntime? runtime;
+        lock (_gate) runtime = _runtime;
+        if (runtime is null)
+        {
+            Remember(spec, appliedTo: null);
+            throw new InvalidOperationException("the node is restarting; the fault spec is installed when it is back");
+        }
+        object answer;
+        try
+        {
+            answer = await runtime.Network.Ask<object>(new NetworkProtocol.SetFaults(spec), timeout);
+        }
+        catch (Exception) when (Akka.Cluster.Cluster.Get(runtime.System).IsTerminated || !ReferenceEquals(_runtime, runtime))
+        {
+            // The system was being downed as the spec arrived: the next one installs it.
+            Remember(spec, appliedTo: null);
+            throw new InvalidOperationException("the node is restarting; the fault spec is installed when it is back");
+        }
+        if (answer is NetworkProtocol.FaultsApplied) Remember(spec, appliedTo: runtime);
         return answer;
+    }
+
+    /// <summary>Records <paramref name="spec"/> for the next actor system and gives it to a current one it was not applied to.</summary>
+    private void Remember(FaultSpec spec, DistSysNodeRuntime? appliedTo)
+    {
+        DistSysNodeRuntime? now;
+        lock (_gate) { _faults = spec; now = _runtime; }
+        if (now is not null && !ReferenceEquals(now, appliedTo)) now.Network.Tell(new NetworkProtocol.SetFaults(spec));
     }
 
     /// <summary>Ids of the Akka.Cluster members this node last saw Up, kept under its data dir: seeds for its next start.</summary>
@@ -125,7 +154,10 @@ public sealed class NodeHost : IAsyncDisposable
         lock (_gate) faults = _faults;
         var config = DistSysNodeRuntime.NodeConfig(_distsys, joinOthersOnly: rejoining, knownMembers: rejoining ? ReadKnownMembers() : null);
         var runtime = DistSysNodeRuntime.Start(config, faults: faults.IsNone ? null : faults);
-        _runtime = runtime;
+        FaultSpec latest;
+        lock (_gate) { _runtime = runtime; latest = _faults; }
+        // A spec that arrived while this system was starting (a heal during a restart) replaces the one it started with.
+        if (!Equals(latest, faults)) runtime.Network.Tell(new NetworkProtocol.SetFaults(latest));
         runtime.System.WhenTerminated.ContinueWith(_ => OnTerminated(runtime), TaskScheduler.Default);
     }
 
