@@ -6,24 +6,74 @@ using DistSysActors.Core.Protocol;
 
 namespace DistSysActors.Actors.Protocol;
 
+/// <summary>How a durable host waits for its journal.</summary>
+public enum JournalWrites
+{
+    /// <summary>Commands wait while a Ready's writes are persisted (Akka's PersistAll): the core is stepped only between Readies.</summary>
+    Blocking,
+
+    /// <summary>
+    /// Commands keep stepping the core while a Ready's writes are in flight (PersistAllAsync); the core buffers their
+    /// effects for the next Ready. One Ready is outstanding at a time, so the journal still sees writes in order.
+    /// </summary>
+    Pipelined,
+}
+
+/// <summary>
+/// How one of a core's writes reaches storage: an optional snapshot saved first (a state that replaces what the journal
+/// holds, e.g. a snapshot installed from a leader), then journal events; <see cref="OnDurable"/> runs once all are durable.
+/// </summary>
+public sealed record JournalPlan(object? Snapshot, IReadOnlyList<object> Events, Action? OnDurable = null)
+{
+    public static JournalPlan Of(object journalEvent) => new(null, [journalEvent]);
+}
+
 /// <summary>
 /// A persistent actor hosting one protocol core: <see cref="ProtocolHostActor{TMessage,TReady}"/>'s duties plus the
-/// journal. A Ready's writes are persisted (commands wait meanwhile) before its later messages, applies and answers;
-/// every <see cref="SnapshotEveryEvents"/> events it saves <see cref="SnapshotState"/> and then deletes the journal and
-/// the older snapshots it covers. Recovery restores the last snapshot and replays later events through <see cref="Replay"/>;
-/// the host registers with the network and starts ticking only once recovery is complete.
+/// journal, done once here for every durable topic. It executes Readies through <see cref="ReadyExecutor"/> (send,
+/// persist, send what promises the write, apply, answer, Advance), one at a time, the journal waiting as
+/// <see cref="JournalWrites"/> says; a write may carry a snapshot to save before its events. When
+/// <see cref="ShouldTakeSnapshot"/> says so, between writes, it saves <see cref="SnapshotState"/> and then deletes the
+/// journal and the older snapshots it covers. A rejected journal write restarts the actor (its state is rebuilt from the
+/// journal) instead of waiting forever. Recovery restores the last snapshot and replays later events through
+/// <see cref="Replay"/>; the host registers with the network and starts ticking only once recovery is complete.
 /// </summary>
 public abstract class DurableProtocolHostActor<TMessage, TReady> : ReceivePersistentActor, IWithTimers, IReadyEnvironment<TMessage>
     where TMessage : notnull
     where TReady : class, IReady<TMessage>
 {
-    private int _eventsSinceSnapshot;
+    /// <summary>Pause before a failed snapshot save is tried again; the journal still holds everything meanwhile.</summary>
+    public static readonly TimeSpan SnapshotRetryDelay = TimeSpan.FromSeconds(1);
 
-    protected DurableProtocolHostActor(NodeId self, ProtocolHostSettings settings, IActorRef network, Func<long>? clockMs, int snapshotEveryEvents)
+    private readonly JournalWrites _journalWrites;
+    private int _eventsSinceSnapshot;
+    // True from a Ready's Persist until its writes are durable: no further Ready is taken meanwhile.
+    private bool _writeInFlight;
+    // True while Pump's loop runs: a Ready finished inside it needs no new Pump.
+    private bool _executing;
+    private readonly Action _afterAdvance;
+    private SnapshotSave? _snapshotSave;
+    private PendingWrite? _waitingForSave;
+    private DateTime _snapshotRetryAt = DateTime.MinValue;
+
+    /// <summary>The one snapshot save in flight: the host's own, or the one a write carries (then its events follow).</summary>
+    private sealed record SnapshotSave(object State, long SequenceNr, PendingWrite? Write);
+
+    private sealed record PendingWrite(JournalPlan Plan, Action OnDurable);
+
+    private sealed record RetrySnapshotSave
+    {
+        public static readonly RetrySnapshotSave Instance = new();
+    }
+
+    protected DurableProtocolHostActor(NodeId self, ProtocolHostSettings settings, IActorRef network, Func<long>? clockMs, int snapshotEveryEvents,
+        JournalWrites journalWrites = JournalWrites.Blocking)
     {
         if (snapshotEveryEvents < 1) throw new ArgumentOutOfRangeException(nameof(snapshotEveryEvents), snapshotEveryEvents, "must be at least 1");
         Host = new ProtocolHost<TMessage, TReady>(self, settings, network, clockMs);
         SnapshotEveryEvents = snapshotEveryEvents;
+        _journalWrites = journalWrites;
+        _afterAdvance = AfterAdvance;
 
         Recover<SnapshotOffer>(offer => RestoreSnapshot(offer.Snapshot));
         Recover<RecoveryCompleted>(_ =>
@@ -39,18 +89,18 @@ public abstract class DurableProtocolHostActor<TMessage, TReady> : ReceivePersis
         });
 
         Command<ProtocolTick>(_ => OnTick());
-        Command<ProtocolFlush>(_ => Host.FlushNow(Core, this));
-        Command<SaveSnapshotSuccess>(s =>
+        Command<ProtocolFlush>(_ =>
         {
-            // Snapshot, then delete what it covers; some stores read a bound of 0 as "no bound" and would delete this snapshot too.
-            if (s.Metadata.SequenceNr > 0) DeleteMessages(s.Metadata.SequenceNr);
-            if (s.Metadata.SequenceNr > 1) DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
+            Host.FlushArrived();
+            Pump();
         });
-        Command<SaveSnapshotFailure>(f => Log.Warning("{0}: snapshot failed: {1}", PersistenceId, f.Cause.Message));
+        Command<SaveSnapshotSuccess>(OnSnapshotSaved);
+        Command<SaveSnapshotFailure>(OnSnapshotFailed);
+        Command<RetrySnapshotSave>(_ => StartWaitingSave());
         Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(f => Log.Warning("{0}: deleting events failed: {1}", PersistenceId, f.Cause.Message));
+        Command<DeleteMessagesFailure>(f => Log.Warning("{0}: could not delete events through {1}: {2}", PersistenceId, f.ToSequenceNr, f.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(f => Log.Warning("{0}: deleting snapshots failed: {1}", PersistenceId, f.Cause.Message));
+        Command<DeleteSnapshotsFailure>(f => Log.Warning("{0}: could not delete old snapshots: {1}", PersistenceId, f.Cause.Message));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -65,19 +115,41 @@ public abstract class DurableProtocolHostActor<TMessage, TReady> : ReceivePersis
 
     protected long NowMs => Host.NowMs;
 
-    /// <summary>Rebuilds the core (and any state machine) from a snapshot saved by <see cref="SnapshotState"/>.</summary>
+    /// <summary>True while a snapshot (the host's own or one a write carries) is being saved.</summary>
+    protected bool SnapshotSaving => _snapshotSave is not null;
+
+    // ------------------------------------------------------------------ what a topic supplies
+
+    /// <summary>Rebuilds the core (and any state machine) from a snapshot saved by <see cref="SnapshotState"/> or a write's plan.</summary>
     protected abstract void RestoreSnapshot(object snapshot);
 
     /// <summary>Applies one journaled event again during recovery.</summary>
     protected abstract void Replay(object journalEvent);
 
-    /// <summary>Everything needed to recover without the events before it.</summary>
+    /// <summary>Everything needed to recover without the events before it, at this moment (no write is in flight).</summary>
     protected abstract object SnapshotState();
+
+    /// <summary>Whether to save <see cref="SnapshotState"/> now; by default every <see cref="SnapshotEveryEvents"/> journal events.</summary>
+    protected virtual bool ShouldTakeSnapshot() => _eventsSinceSnapshot >= SnapshotEveryEvents;
+
+    /// <summary>The host's own snapshot <paramref name="state"/> is durable (the journal it covers is being deleted).</summary>
+    protected virtual void OnSnapshotTaken(object state) { }
 
     /// <summary>The journal form of one of the core's writes (the same object unless the journal keeps an older type).</summary>
     protected virtual object JournalEvent(object write) => write;
 
+    /// <summary>How one of the core's writes is stored; by default one event, <see cref="JournalEvent"/>.</summary>
+    protected virtual JournalPlan PlanWrite(object write) => JournalPlan.Of(JournalEvent(write));
+
     protected virtual void OnRecovered() { }
+
+    /// <summary>Runs before the host takes the core's Readies (e.g. to notice a change of role first).</summary>
+    protected virtual void BeforeReadies() { }
+
+    /// <summary>Runs once the core has no Ready left and no write is in flight.</summary>
+    protected virtual void AfterReadies() { }
+
+    // ------------------------------------------------------------------ driving the core
 
     protected void StepCore(TMessage message)
     {
@@ -91,28 +163,162 @@ public abstract class DurableProtocolHostActor<TMessage, TReady> : ReceivePersis
         Flush();
     }
 
-    protected void Flush() => Host.Flush(Core, this, Self);
+    /// <summary>Executes the core's Readies now, or, with batched flushes, once the messages already queued are stepped.</summary>
+    protected void Flush()
+    {
+        if (!Host.Settings.BatchFlushes) Pump();
+        else if (Core.HasReady && !_writeInFlight) Host.ScheduleFlush(Self); // a write in flight resumes by itself
+    }
 
     protected void CommandStatus<TQuery>(Func<object> status) => Command<TQuery>(_ => Sender.Tell(status()));
+
+    private void Pump()
+    {
+        if (_writeInFlight) return; // resumes when the write in flight is durable
+        BeforeReadies();
+        _executing = true;
+        try
+        {
+            while (!_writeInFlight && Core.HasReady) ReadyExecutor.Execute(Core, Core.TakeReady(), this, _afterAdvance);
+        }
+        finally
+        {
+            _executing = false;
+        }
+        if (_writeInFlight) return;
+        MaybeTakeSnapshot();
+        AfterReadies();
+    }
+
+    private void AfterAdvance()
+    {
+        // A write finished after Pump returned (journal, snapshot save): take the Readies buffered meanwhile.
+        if (!_executing) Pump();
+    }
+
+    // ------------------------------------------------------------------ the environment
 
     public virtual void Send(Outgoing<TMessage> outgoing) => Host.Send(outgoing.To, Host.Settings.RegisteredService, outgoing.Message);
 
     void IReadyEnvironment<TMessage>.Persist(IReadOnlyList<object> writes, Action onDurable)
     {
-        var remaining = writes.Count;
-        // Persist, not PersistAsync: commands arriving meanwhile wait, so the core is stepped only between Readies.
-        PersistAll(writes.Select(JournalEvent).ToArray(), _ =>
+        JournalPlan plan;
+        if (writes.Count == 1) plan = PlanWrite(writes[0]);
+        else
+        {
+            var events = new List<object>(writes.Count);
+            foreach (var write in writes)
+            {
+                var p = PlanWrite(write);
+                if (p.Snapshot is not null) throw new InvalidOperationException($"{PersistenceId}: a write that carries a snapshot must be its Ready's only write");
+                events.AddRange(p.Events);
+            }
+            plan = new JournalPlan(null, events);
+        }
+        var pending = new PendingWrite(plan, onDurable);
+        if (plan.Snapshot is null) { PersistEvents(pending); return; }
+        _writeInFlight = true;
+        _waitingForSave = pending;
+        StartWaitingSave();
+    }
+
+    private void PersistEvents(PendingWrite pending)
+    {
+        var events = pending.Plan.Events;
+        if (events.Count == 0)
+        {
+            _writeInFlight = false;
+            Durable(pending);
+            return;
+        }
+        _writeInFlight = true;
+        // Counted, not compared: a journal may hand back copies of the events it stored.
+        var remaining = events.Count;
+        Action<object> handler = _ =>
         {
             _eventsSinceSnapshot++;
             if (--remaining > 0) return;
-            onDurable();
-            if (_eventsSinceSnapshot < SnapshotEveryEvents) return;
-            _eventsSinceSnapshot = 0;
-            SaveSnapshot(SnapshotState());
-        });
+            _writeInFlight = false;
+            Durable(pending);
+        };
+        if (_journalWrites == JournalWrites.Pipelined) PersistAllAsync(events, handler);
+        else PersistAll(events, handler);
+    }
+
+    private static void Durable(PendingWrite pending)
+    {
+        pending.Plan.OnDurable?.Invoke();
+        pending.OnDurable();
     }
 
     public virtual void Apply(object entry) => throw new InvalidOperationException($"{GetType().Name} has no state machine for {entry.GetType().Name}");
 
     public virtual void Answer(object answer) { }
+
+    // ------------------------------------------------------------------ snapshots and compaction
+
+    private void MaybeTakeSnapshot()
+    {
+        if (_snapshotSave is not null || DateTime.UtcNow < _snapshotRetryAt || !ShouldTakeSnapshot()) return;
+        _eventsSinceSnapshot = 0;
+        StartSave(SnapshotState(), write: null);
+    }
+
+    /// <summary>Saves the snapshot a write carries once no other save is in flight; the write's events follow it.</summary>
+    private void StartWaitingSave()
+    {
+        if (_snapshotSave is not null || _waitingForSave is not { Plan.Snapshot: { } snapshot } pending) return;
+        StartSave(snapshot, pending);
+    }
+
+    private void StartSave(object state, PendingWrite? write)
+    {
+        // Saved between journal writes, so the snapshot covers exactly the events already durable (sequence numbers
+        // up to LastSequenceNr) and every later event replays on top of it at recovery.
+        _snapshotSave = new SnapshotSave(state, LastSequenceNr, write);
+        SaveSnapshot(state);
+    }
+
+    private void OnSnapshotSaved(SaveSnapshotSuccess ok)
+    {
+        if (_snapshotSave is not { } save || ok.Metadata.SequenceNr != save.SequenceNr) return;
+        _snapshotSave = null;
+        if (save.Write is { } write)
+        {
+            _waitingForSave = null;
+            PersistEvents(write);
+        }
+        else
+        {
+            OnSnapshotTaken(save.State);
+        }
+        // Akka.Persistence.Sql marks the rows deleted and physically deletes all but the highest one (it keeps the
+        // sequence number), so the journal stays bounded. Some stores read a bound of 0 as "no bound" and would
+        // delete this snapshot too, hence the guards.
+        if (ok.Metadata.SequenceNr > 0) DeleteMessages(ok.Metadata.SequenceNr);
+        if (ok.Metadata.SequenceNr > 1) DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1));
+        StartWaitingSave();
+        Flush();
+    }
+
+    private void OnSnapshotFailed(SaveSnapshotFailure failed)
+    {
+        if (_snapshotSave is not { } save || failed.Metadata.SequenceNr != save.SequenceNr) return;
+        // Nothing is lost: the journal still holds everything; a write waiting for its snapshot is saved again.
+        Log.Error(failed.Cause, "{0}: could not save a snapshot; retrying in {1}", PersistenceId, SnapshotRetryDelay);
+        _snapshotSave = null;
+        _snapshotRetryAt = DateTime.UtcNow + SnapshotRetryDelay;
+        if (_waitingForSave is not null) Timers.StartSingleTimer(RetrySnapshotSave.Instance, RetrySnapshotSave.Instance, SnapshotRetryDelay);
+    }
+
+    /// <summary>A journal that refuses a write would leave the Ready waiting forever: restart, recovering what is durable.</summary>
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        Log.Error(cause, "{0}: the journal rejected event {1} ({2}); restarting from what is durable", PersistenceId, sequenceNr, @event.GetType().Name);
+        throw new JournalWriteRejectedException(PersistenceId, sequenceNr, cause);
+    }
 }
+
+/// <summary>Thrown by a durable protocol host whose journal rejected a write, so that its supervisor restarts it.</summary>
+public sealed class JournalWriteRejectedException(string persistenceId, long sequenceNr, Exception cause)
+    : Exception($"{persistenceId}: the journal rejected event {sequenceNr}", cause);

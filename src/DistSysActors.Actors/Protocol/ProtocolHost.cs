@@ -75,17 +75,26 @@ public sealed class ProtocolHost<TMessage, TReady>
     public void Flush(IProtocolCore<TMessage, TReady> core, IReadyEnvironment<TMessage> environment, IActorRef self)
     {
         if (!Settings.BatchFlushes) { ReadyExecutor.Drain(core, environment); return; }
-        if (_flushScheduled || !core.HasReady) return;
-        _flushScheduled = true;
-        self.Tell(ProtocolFlush.Instance);
+        if (core.HasReady) ScheduleFlush(self);
     }
 
     /// <summary>The batched flush arrived: execute everything buffered since it was scheduled.</summary>
     public void FlushNow(IProtocolCore<TMessage, TReady> core, IReadyEnvironment<TMessage> environment)
     {
-        _flushScheduled = false;
+        FlushArrived();
         ReadyExecutor.Drain(core, environment);
     }
+
+    /// <summary>Sends <see cref="ProtocolFlush"/> to <paramref name="self"/> unless one is already on its way.</summary>
+    public void ScheduleFlush(IActorRef self)
+    {
+        if (_flushScheduled) return;
+        _flushScheduled = true;
+        self.Tell(ProtocolFlush.Instance);
+    }
+
+    /// <summary>The scheduled <see cref="ProtocolFlush"/> is being handled; the next Flush schedules another.</summary>
+    public void FlushArrived() => _flushScheduled = false;
 
     private static int StableHash(string text)
     {

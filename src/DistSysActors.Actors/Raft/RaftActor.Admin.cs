@@ -105,7 +105,7 @@ public sealed partial class RaftActor
         };
         if (answer is not null) ReplyAdmin(client, answer);
         else _admin.Add(new PendingAdmin(request, client, DateTime.UtcNow + _requestTimeout));
-        ScheduleFlush();
+        Flush();
     }
 
     private void Forward(AdminRequest request, IActorRef client, NodeId leader)
@@ -117,7 +117,7 @@ public sealed partial class RaftActor
         }
         var id = ++_nextForwardId;
         _forwarded[id] = new ForwardedAdmin(request, client, leader);
-        _network.Tell(new NetworkProtocol.Send(leader, _serviceName, new AdminForwarded(_self.Value, id, request)));
+        Host.Send(leader, Host.Settings.RegisteredService, new AdminForwarded(_self.Value, id, request));
         // A change waits a little longer than the leader's own deadline, so the leader's "unknown" answer wins; a members
         // list falls back to this node's view well before the client gives up.
         var wait = request is GetMembers ? _requestTimeout / 2 : _requestTimeout + TimeSpan.FromMilliseconds(500);
@@ -127,7 +127,7 @@ public sealed partial class RaftActor
     private void ReplyAdmin(AdminClient client, object answer)
     {
         if (client.Actor is { } actor) actor.Tell(answer);
-        else _network.Tell(new NetworkProtocol.Send(client.From, _serviceName, new AdminAnswered(client.RequestId, answer)));
+        else Host.Send(client.From, Host.Settings.RegisteredService, new AdminAnswered(client.RequestId, answer));
     }
 
     /// <summary>Proposes the change; null when it was accepted (the answer comes once it is applied), else the answer.</summary>

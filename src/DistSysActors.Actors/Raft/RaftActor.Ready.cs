@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
-using DistSysActors.Actors.Network;
+using DistSysActors.Actors.Protocol;
 using DistSysActors.Core;
 using DistSysActors.Core.Protocol;
 using DistSysActors.Core.Raft;
@@ -9,99 +9,48 @@ using static DistSysActors.Actors.Raft.RaftProtocol;
 namespace DistSysActors.Actors.Raft;
 
 /// <summary>
-/// Executing the core's Readies through <see cref="ReadyExecutor"/> with this actor as the environment: send, persist
-/// to the journal, send what promises the write, apply to the service, Advance. One Ready is outstanding at a time;
-/// messages and proposals keep stepping the core while its write is in flight and go into the next Ready.
+/// How Raft's Readies are executed by the host: each Ready's one <see cref="RaftWrite"/> becomes journal events (term/vote,
+/// entries) or, for a snapshot installed from the leader, a snapshot save followed by them; committed entries are
+/// applied to the service, read confirmations answered.
 /// </summary>
-public sealed partial class RaftActor : IReadyEnvironment<RaftMessage>
+public sealed partial class RaftActor
 {
-    private bool _persisting;
-    private PendingInstall? _installing;
-    private bool _flushScheduled;
-    // True while ProcessReady's loop runs: a Ready finished inside it needs no new ProcessReady.
-    private bool _executing;
-    private Action? _afterAdvance;
     private (RaftRole Role, long Term, NodeId? Leader) _lastLogged;
 
-    /// <summary>An installed snapshot's write, waiting for the snapshot save before the rest of its Ready (persist, send, apply).</summary>
-    private sealed record PendingInstall(RaftWrite Write, Action OnDurable);
+    protected override void BeforeReadies() => LogRoleChange(_node!);
 
-    private void ScheduleFlush()
+    protected override void AfterReadies() => CheckAdmin();
+
+    protected override JournalPlan PlanWrite(object write)
     {
-        // Step every message already queued before taking a Ready, so proposals arriving together share one write.
-        if (_flushScheduled) return;
-        _flushScheduled = true;
-        Self.Tell(Flush.Instance);
-    }
-
-    private void ProcessReady()
-    {
-        var node = _node!;
-        LogRoleChange(node);
-        var afterAdvance = _afterAdvance ??= AfterAdvance;
-        var waitingBefore = _persisting || _installing is not null;
-        _executing = true;
-        try
-        {
-            while (!_persisting && _installing is null && node.HasReady)
-                ReadyExecutor.Execute(node, node.TakeReady(), this, afterAdvance);
-        }
-        finally
-        {
-            _executing = false;
-        }
-        // A write this call started is checked for admin answers when it finishes.
-        if (waitingBefore || (!_persisting && _installing is null)) CheckAdmin();
-    }
-
-    private void AfterAdvance()
-    {
-        MaybeTakeSnapshot();
-        // The write finished after ProcessReady returned (journal, snapshot save): take the Readies buffered meanwhile.
-        if (!_executing) ProcessReady();
-    }
-
-    void IReadyEnvironment<RaftMessage>.Send(Outgoing<RaftMessage> outgoing) =>
-        _network.Tell(new NetworkProtocol.Send(outgoing.To, _serviceName, outgoing.Message));
-
-    void IReadyEnvironment<RaftMessage>.Persist(IReadOnlyList<object> writes, Action onDurable)
-    {
-        if (writes is not [RaftWrite write]) throw new InvalidOperationException($"a Raft Ready carries one write, got {writes.Count}");
-        if (write.Snapshot is not null)
+        var w = write as RaftWrite ?? throw new InvalidOperationException($"a Raft Ready writes a {nameof(RaftWrite)}, not a {write.GetType().Name}");
+        if (w.Snapshot is { } snapshot)
         {
             // A snapshot from the leader replaces the log through its index: durable before anything that depends on it.
-            _installing = new PendingInstall(write, onDurable);
-            SaveInstalledSnapshot();
-            return;
+            // It replaces the whole stored log: the entries the node kept after it come again in the write's Entries.
+            var state = ToStateSnapshot(snapshot, _node!, w.HardState, keepTail: false);
+            var saved = state.HardState.ToHardState();
+            _log.Info("{0} saving {1} from the leader (journal sequence {2})", _who, snapshot, LastSequenceNr);
+            var (events, hardState) = JournalEvents(w, saved);
+            return new JournalPlan(state, events, () => _persistedHardState = hardState ?? saved);
         }
-        PersistThenContinue(write, onDurable);
+        var (plain, written) = JournalEvents(w, _persistedHardState);
+        return new JournalPlan(null, plain, written is null ? null : () => _persistedHardState = written);
     }
 
-    /// <summary>Persists the write's term/vote/entries, then continues the Ready; at once when there is nothing to write.</summary>
-    private void PersistThenContinue(RaftWrite write, Action onDurable)
+    /// <summary>
+    /// The events of a write, given the term/vote/commit already durable. Commit alone need not be durable (HardState
+    /// remarks: losing it is safe), so a write that moves only the commit index costs no journal write; the next carries it.
+    /// </summary>
+    private static (IReadOnlyList<object> Events, HardState? Written) JournalEvents(RaftWrite write, HardState persisted)
     {
-        // Commit alone need not be durable (HardState remarks: losing it is safe), so a Ready that moves only the
-        // commit index costs no journal write; the next write carries it.
         var hs = write.HardState;
-        if (hs is not null && write.Entries.IsEmpty && hs.Term == _persistedHardState.Term && hs.Vote == _persistedHardState.Vote) hs = null;
-        if (hs is null && write.Entries.IsEmpty)
-        {
-            onDurable();
-            return;
-        }
+        if (hs is not null && write.Entries.IsEmpty && hs.Term == persisted.Term && hs.Vote == persisted.Vote) hs = null;
+        if (hs is null && write.Entries.IsEmpty) return ([], null);
         var events = new List<object>(2);
         if (hs is not null) events.Add(RaftHardStateSaved.From(hs));
         if (!write.Entries.IsEmpty) events.Add(new RaftEntriesSaved(write.Entries[0].Index, ToRecords(write.Entries)));
-        _persisting = true;
-        var last = events[^1];
-        // Inputs keep arriving while the write is in flight; the core buffers their effects for the next Ready.
-        PersistAllAsync(events, e =>
-        {
-            if (!ReferenceEquals(e, last)) return;
-            _persisting = false;
-            if (hs is not null) _persistedHardState = hs;
-            onDurable();
-        });
+        return (events, hs);
     }
 
     private static RaftEntryRecord[] ToRecords(System.Collections.Immutable.ImmutableArray<LogEntry> entries)
@@ -111,7 +60,7 @@ public sealed partial class RaftActor : IReadyEnvironment<RaftMessage>
         return records;
     }
 
-    void IReadyEnvironment<RaftMessage>.Apply(object entry)
+    public override void Apply(object entry)
     {
         switch (entry)
         {
@@ -134,7 +83,7 @@ public sealed partial class RaftActor : IReadyEnvironment<RaftMessage>
         }
     }
 
-    void IReadyEnvironment<RaftMessage>.Answer(object answer)
+    public override void Answer(object answer)
     {
         switch (answer)
         {

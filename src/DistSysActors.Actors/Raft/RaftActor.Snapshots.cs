@@ -1,45 +1,51 @@
 using Akka.Event;
-using Akka.Persistence;
 using DistSysActors.Core;
 using DistSysActors.Core.Raft;
 
 namespace DistSysActors.Actors.Raft;
 
-/// <summary>Snapshots of the service's state machine (paper section 7): taking one, saving an installed one, compaction.</summary>
+/// <summary>
+/// Snapshots of the service's state machine (paper section 7): when to take one, what it holds, recovering from one.
+/// The host saves it between journal writes and deletes the journal it covers.
+/// </summary>
 public sealed partial class RaftActor
 {
-    private SnapshotSave? _snapshotSave;
-    private DateTime _snapshotRetryAt = DateTime.MinValue;
+    // The snapshot the host is saving for this replica, which the core compacts to once it is durable.
+    private RaftSnapshot? _snapshotTaking;
 
-    /// <summary>
-    /// Takes a snapshot of the service's state machine at the applied index once that many entries follow the last one. Called only
-    /// between journal writes, so the snapshot's sequence number covers exactly the events already durable, and the
-    /// events persisted after it (all with higher sequence numbers) replay on top of it at recovery.
-    /// </summary>
-    private void MaybeTakeSnapshot()
+    /// <summary>Once that many applied entries follow the last snapshot, take one at the applied index.</summary>
+    protected override bool ShouldTakeSnapshot()
     {
         var node = _node!;
-        if (_persisting || _snapshotSave is not null || DateTime.UtcNow < _snapshotRetryAt) return;
-        var applied = node.AppliedIndex;
-        if (applied - (node.FirstLogIndex - 1) < _settings.SnapshotEntries) return;
-        var meta = node.SnapshotMetaAt(applied);
-        var snapshot = new RaftSnapshot(meta, _service.Snapshot());
-        StartSnapshotSave(new SnapshotSave(snapshot, ToStateSnapshot(snapshot, node), Installed: null));
+        return node.AppliedIndex - (node.FirstLogIndex - 1) >= _settings.SnapshotEntries;
     }
 
-    /// <summary>Saves the snapshot of the Ready being installed; the Ready continues (persist, send, apply) once it is durable.</summary>
-    private void SaveInstalledSnapshot()
+    protected override object SnapshotState()
     {
-        if (_snapshotSave is not null || _installing is not { Write.Snapshot: { } snapshot } install) return; // starts when the save in flight ends
-        // It replaces the whole stored log: the entries the node kept after it come again in the Ready's Entries.
-        StartSnapshotSave(new SnapshotSave(snapshot, ToStateSnapshot(snapshot, _node!, install.Write.HardState, keepTail: false), install));
+        var node = _node!;
+        var snapshot = new RaftSnapshot(node.SnapshotMetaAt(node.AppliedIndex), _service.Snapshot());
+        _snapshotTaking = snapshot;
+        _log.Info("{0} saving {1} (journal sequence {2})", _who, snapshot, LastSequenceNr);
+        return ToStateSnapshot(snapshot, node);
     }
 
-    private void StartSnapshotSave(SnapshotSave save)
+    protected override void OnSnapshotTaken(object state)
     {
-        _snapshotSave = save with { SequenceNr = LastSequenceNr };
-        _log.Info("{0} saving {1} (journal sequence {2})", _who, save.Snapshot, LastSequenceNr);
-        SaveSnapshot(save.State);
+        if (_snapshotTaking is not { } snapshot) return;
+        _snapshotTaking = null;
+        _log.Info("{0} saved {1}", _who, snapshot);
+        _node!.Compact(snapshot);
+    }
+
+    protected override void RestoreSnapshot(object snapshot)
+    {
+        if (snapshot is not RaftStateSnapshot saved)
+            throw new InvalidOperationException($"{PersistenceId}: the snapshot store offered a {snapshot?.GetType().Name ?? "null"}, not a {nameof(RaftStateSnapshot)}");
+        _recoveredSnapshot = saved.ToSnapshot();
+        _recoveredHardState = saved.HardState.ToHardState();
+        _recoveredLog.Clear();
+        _recoveredLog.AddRange(saved.Tail.Select(e => e.ToEntry()));
+        _service.Restore(saved.Data);
     }
 
     /// <summary>
@@ -57,64 +63,5 @@ public sealed partial class RaftActor
         var m = snapshot.Meta.Membership;
         return new RaftStateSnapshot(RaftHardStateSaved.From(hs), snapshot.Meta.Index, snapshot.Meta.Term,
             m.Voters.Select(v => v.Value).ToArray(), m.Learners.Select(l => l.Value).ToArray(), snapshot.Data, tail);
-    }
-
-    private bool OnSnapshotCommand(object message)
-    {
-        switch (message)
-        {
-            case SaveSnapshotSuccess ok when _snapshotSave is { } save && ok.Metadata.SequenceNr == save.SequenceNr:
-                _snapshotSave = null;
-                _log.Info("{0} saved {1}", _who, save.Snapshot);
-                if (save.Installed is { } install)
-                {
-                    _persistedHardState = save.State.HardState.ToHardState();
-                    _installing = null;
-                    PersistThenContinue(install.Write, install.OnDurable);
-                }
-                else
-                {
-                    _node!.Compact(save.Snapshot);
-                }
-                // Akka.Persistence.Sql marks the rows deleted and physically deletes all but the highest one (it keeps the sequence number), so the journal stays bounded.
-                if (ok.Metadata.SequenceNr > 0) DeleteMessages(ok.Metadata.SequenceNr);
-                // Some stores read a bound of 0 as "no bound" and would delete this snapshot too.
-                if (ok.Metadata.SequenceNr > 1) DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1));
-                SaveInstalledSnapshot();
-                ScheduleFlush();
-                return true;
-            case SaveSnapshotFailure failed when _snapshotSave is { } save && failed.Metadata.SequenceNr == save.SequenceNr:
-                // Nothing is lost: the journal still holds everything; an installed snapshot's Ready waits and is saved again.
-                _log.Error(failed.Cause, "{0} could not save {1}; retrying in {2}", _who, save.Snapshot, SnapshotRetryDelay);
-                _snapshotSave = null;
-                _snapshotRetryAt = DateTime.UtcNow + SnapshotRetryDelay;
-                if (_installing is not null) Timers.StartSingleTimer(RetrySnapshot.Instance, RetrySnapshot.Instance, SnapshotRetryDelay);
-                return true;
-            case RetrySnapshot:
-                SaveInstalledSnapshot();
-                return true;
-            case SaveSnapshotSuccess or SaveSnapshotFailure:
-                return true;
-            case DeleteMessagesSuccess or DeleteSnapshotsSuccess:
-                return true;
-            case DeleteMessagesFailure f:
-                _log.Warning("{0} could not truncate the journal through {1}: {2}", _who, f.ToSequenceNr, f.Cause.Message);
-                return true;
-            case DeleteSnapshotsFailure f:
-                _log.Warning("{0} could not delete old snapshots: {1}", _who, f.Cause.Message);
-                return true;
-            default:
-                return false;
-        }
-    }
-
-    private static readonly TimeSpan SnapshotRetryDelay = TimeSpan.FromSeconds(1);
-
-    /// <summary>The one snapshot save in flight: the host's own (Installed null) or a leader's that a Ready waits for.</summary>
-    private sealed record SnapshotSave(RaftSnapshot Snapshot, RaftStateSnapshot State, PendingInstall? Installed, long SequenceNr = 0);
-
-    private sealed record RetrySnapshot
-    {
-        public static readonly RetrySnapshot Instance = new();
     }
 }

@@ -1,11 +1,12 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
-using Akka.Persistence;
+using DistSysActors.Actors.Protocol;
 using DistSysActors.Actors.KeyValue;
 using DistSysActors.Actors.Network;
 using DistSysActors.Actors.StateMachine;
 using DistSysActors.Core;
+using DistSysActors.Core.Protocol;
 using DistSysActors.Core.Raft;
 using static DistSysActors.Actors.Raft.RaftProtocol;
 
@@ -13,22 +14,22 @@ namespace DistSysActors.Actors.Raft;
 
 /// <summary>
 /// One replica of one Raft group: hosts a <see cref="RaftNode"/> and the replicated service the group runs (by default
-/// the key-value <see cref="KvService"/>, a plain class driven through <see cref="IReplicatedService"/>). The actor holds
-/// no protocol logic: it feeds messages and timer ticks into the core and executes each Ready in the documented order —
-/// send the leader's pre-persist messages, persist term/vote/entries to the journal, then send the messages that
-/// promise them, apply committed entries to the service, then Advance (RaftActor.Ready.cs). Snapshots are in
-/// RaftActor.Snapshots.cs, membership and leadership transfer in RaftActor.Admin.cs.
+/// the key-value <see cref="KvService"/>, a plain class driven through <see cref="IReplicatedService"/>). It is a
+/// <see cref="DurableProtocolHostActor{TMessage,TReady}"/>: the host ticks the core, batches flushes and executes each
+/// Ready in the documented order — send the leader's pre-persist messages, persist term/vote/entries (pipelined: messages
+/// keep stepping the core while a write is in flight), send the messages that promise them, apply committed entries to
+/// the service, then Advance — and saves snapshots and compacts the journal. This actor says how Raft's writes are
+/// journaled and applied (RaftActor.Ready.cs), when to snapshot and how to recover (RaftActor.Snapshots.cs), and serves
+/// membership and leadership transfer (RaftActor.Admin.cs).
 /// </summary>
-public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers, IConsensusLog
+public sealed partial class RaftActor : DurableProtocolHostActor<RaftMessage, Ready>, IConsensusLog
 {
     private readonly NodeId _self;
     private readonly string _group;
     private readonly ImmutableArray<NodeId> _voters;
     private readonly RaftSettings _settings;
-    private readonly IActorRef _network;
     private readonly TimeSpan _requestTimeout;
     private readonly IReplicatedService _service;
-    private readonly string _serviceName;
     // How log lines name this replica: "raft node 1" in the default group, "raft group orders node 1" in another.
     private readonly string _who;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -44,22 +45,39 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers, ICo
     private RaftNode? _node;
     private readonly List<IActorRef> _readyWaiters = new();
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
     public RaftActor(NodeId self, string group, IReadOnlyCollection<NodeId> voters, RaftSettings settings, IActorRef network, TimeSpan requestTimeout,
         Func<IConsensusLog, RaftSettings, TimeSpan, IReplicatedService> service)
+        : base(self, HostSettings(group, settings), network, clockMs: null, snapshotEveryEvents: int.MaxValue, JournalWrites.Pipelined)
     {
-        if (!IsValidGroup(group)) throw new ArgumentException($"invalid Raft group name '{group}'", nameof(group));
         _self = self;
         _group = group;
         _voters = voters.Order().ToImmutableArray();
         _settings = settings;
-        _network = network;
         _requestTimeout = requestTimeout;
         _service = service(this, settings, requestTimeout);
-        _serviceName = ServiceOf(group);
         _who = group == DefaultGroup ? $"raft node {self}" : $"raft group {group} node {self}";
         PersistenceId = PersistenceIdOf(group, self);
+
+        Command<RaftMessage>(StepCore);
+        Command<AwaitReady>(_ => OnAwaitReady());
+        Command<RaftProtocol.GetStatus>(_ => Sender.Tell(Status()));
+        Command<Sweep>(_ =>
+        {
+            var now = DateTime.UtcNow;
+            _service.Expire(now);
+            ExpireAdmin(now);
+        });
+        CommandAny(message =>
+        {
+            if (!OnAdminCommand(message) && !_service.Receive(message, Sender)) Unhandled(message);
+        });
+    }
+
+    /// <summary>The group's network service (raft, or raft/{group}), ticked every tick-ms, flushes batched per burst of messages.</summary>
+    private static ProtocolHostSettings HostSettings(string group, RaftSettings settings)
+    {
+        if (!IsValidGroup(group)) throw new ArgumentException($"invalid Raft group name '{group}'", nameof(group));
+        return new ProtocolHostSettings(Service, group == DefaultGroup ? null : group, TimeSpan.FromMilliseconds(settings.TickMs), BatchFlushes: true);
     }
 
     /// <summary>A replica of the default group, serving the key-value store (persistence id raft-node-{id}, network service raft).</summary>
@@ -75,21 +93,14 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers, ICo
 
     public override string PersistenceId { get; }
 
-    // ------------------------------------------------------------------ recovery
+    // ------------------------------------------------------------------ recovery (snapshots: RaftActor.Snapshots.cs)
 
-    protected override void OnRecover(object message)
+    protected override IProtocolCore<RaftMessage, Ready> Core => _node!;
+
+    protected override void Replay(object journalEvent)
     {
-        switch (message)
+        switch (journalEvent)
         {
-            case SnapshotOffer { Snapshot: RaftStateSnapshot saved }:
-                _recoveredSnapshot = saved.ToSnapshot();
-                _recoveredHardState = saved.HardState.ToHardState();
-                _recoveredLog.Clear();
-                _recoveredLog.AddRange(saved.Tail.Select(e => e.ToEntry()));
-                _service.Restore(saved.Data);
-                break;
-            case SnapshotOffer other:
-                throw new InvalidOperationException($"{PersistenceId}: the snapshot store offered a {other.Snapshot?.GetType().Name ?? "null"}, not a {nameof(RaftStateSnapshot)}");
             case RaftHardStateSaved hs:
                 _recoveredHardState = hs.ToHardState();
                 break;
@@ -100,11 +111,10 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers, ICo
                 if (_recoveredLog.Count > keep) _recoveredLog.RemoveRange(keep, _recoveredLog.Count - keep);
                 _recoveredLog.AddRange(saved.Entries.Where(e => e.Index > snapshotIndex).Select(e => e.ToEntry()));
                 break;
-            case RecoveryCompleted:
-                StartNode();
-                break;
         }
     }
+
+    protected override void OnRecovered() => StartNode();
 
     private void StartNode()
     {
@@ -135,58 +145,38 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers, ICo
             _who, _recoveredHardState.Term, _recoveredSnapshot?.Meta.Index ?? 0, _recoveredLog.Count, _recoveredHardState.Commit, seed);
         _recoveredLog.Clear();
         _recoveredSnapshot = null;
-        _network.Tell(new NetworkProtocol.Register(_serviceName, Self));
-        Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, TimeSpan.FromMilliseconds(_settings.TickMs));
+        // The host registers with the network and starts the tick timer next; these are the service's own timers.
         Timers.StartPeriodicTimer(Sweep.Instance, Sweep.Instance, _requestTimeout);
         foreach (var (timer, interval) in _service.Timers) Timers.StartPeriodicTimer(timer, timer, interval);
-        ScheduleFlush();
     }
 
     // ------------------------------------------------------------------ commands
 
-    protected override void OnCommand(object message)
+    protected override void OnTick()
+    {
+        base.OnTick();
+        CheckAdmin();
+    }
+
+    private void OnAwaitReady()
+    {
+        if (_node!.LeaderId is { } leader) Sender.Tell(new RaftReady(leader.Value, _node.Term));
+        else if (_readyWaiters.Count < _settings.PendingRequestsMax) _readyWaiters.Add(Sender);
+        else Sender.Tell(new Unavailable("overloaded: too many readiness waiters", Unknown: false));
+    }
+
+    private NodeStatus Status()
     {
         var node = _node!;
-        switch (message)
+        var service = _service.Status;
+        return new NodeStatus(node.Status, service.PendingWrites, service.PendingReads, service.Sessions, true)
         {
-            case RaftMessage m:
-                node.Step(m);
-                ScheduleFlush();
-                break;
-            case Tick:
-                node.Tick();
-                CheckAdmin();
-                ScheduleFlush();
-                break;
-            case Flush:
-                _flushScheduled = false;
-                ProcessReady();
-                break;
-            case AwaitReady:
-                if (node.LeaderId is { } leader) Sender.Tell(new RaftReady(leader.Value, node.Term));
-                else if (_readyWaiters.Count < _settings.PendingRequestsMax) _readyWaiters.Add(Sender);
-                else Sender.Tell(new Unavailable("overloaded: too many readiness waiters", Unknown: false));
-                break;
-            case RaftProtocol.GetStatus:
-                var service = _service.Status;
-                Sender.Tell(new NodeStatus(node.Status, service.PendingWrites, service.PendingReads, service.Sessions, true)
-                {
-                    FirstLogIndex = node.FirstLogIndex,
-                    CommittedMembership = _appliedMembership,
-                    SnapshotSaving = _snapshotSave is not null,
-                    PendingAdmin = _admin.Count,
-                    Group = _group,
-                });
-                break;
-            case Sweep:
-                var now = DateTime.UtcNow;
-                _service.Expire(now);
-                ExpireAdmin(now);
-                break;
-            default:
-                if (!OnSnapshotCommand(message) && !OnAdminCommand(message) && !_service.Receive(message, Sender)) Unhandled(message);
-                break;
-        }
+            FirstLogIndex = node.FirstLogIndex,
+            CommittedMembership = _appliedMembership,
+            SnapshotSaving = SnapshotSaving,
+            PendingAdmin = _admin.Count,
+            Group = _group,
+        };
     }
 
     /// <summary>Membership and leadership-transfer requests (RaftActor.Admin.cs); false when the message is not one.</summary>
@@ -200,14 +190,14 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers, ICo
     {
         var node = _node!;
         var result = node.Propose(command);
-        ScheduleFlush();
+        Flush();
         return result.Status == ProposeStatus.Dropped ? DropReason(node, result) : null;
     }
 
     void IConsensusLog.ConfirmRead(long requestId, bool lease)
     {
         _node!.ReadIndex(requestId, lease ? ReadMode.Lease : ReadMode.ReadIndex);
-        ScheduleFlush();
+        Flush();
     }
 
     /// <summary>Why the core dropped a proposal; back pressure and transfers answer "overloaded" (503, safe to retry after a pause).</summary>
@@ -216,16 +206,6 @@ public sealed partial class RaftActor : UntypedPersistentActor, IWithTimers, ICo
         if (result.LeaderId is null) return "no Raft leader is known";
         if (node.Role != RaftRole.Leader) return $"the proposal could not be forwarded to the leader ({result.Reason})";
         return $"overloaded: {result.Reason ?? "the leader did not accept the proposal"}";
-    }
-
-    private sealed record Tick
-    {
-        public static readonly Tick Instance = new();
-    }
-
-    private sealed record Flush
-    {
-        public static readonly Flush Instance = new();
     }
 
     private sealed record Sweep
