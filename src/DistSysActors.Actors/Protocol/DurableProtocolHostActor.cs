@@ -167,19 +167,26 @@ public abstract class DurableProtocolHostActor<TMessage, TReady> : ReceivePersis
     protected void Flush()
     {
         if (!Host.Settings.BatchFlushes) Pump();
-        else if (Core.HasReady && !_writeInFlight) Host.ScheduleFlush(Self); // a write in flight resumes by itself
+        else if (Core.HasReady) Host.ScheduleFlush(Self);
     }
 
     protected void CommandStatus<TQuery>(Func<object> status) => Command<TQuery>(_ => Sender.Tell(status()));
 
     private void Pump()
     {
-        if (_writeInFlight) return; // resumes when the write in flight is durable
         BeforeReadies();
         _executing = true;
         try
         {
-            while (!_writeInFlight && Core.HasReady) ReadyExecutor.Execute(Core, Core.TakeReady(), this, _afterAdvance);
+            // While a write is in flight a core hands out only Readies without writes (IProtocolCore.HasReady), which
+            // complete at once; the next write waits until this one is durable and Pump runs again.
+            while (Core.HasReady)
+            {
+                var ready = Core.TakeReady();
+                if (_writeInFlight && ready.Writes.Count > 0)
+                    throw new InvalidOperationException($"{PersistenceId}: the core handed out a Ready with writes while a write is in flight");
+                ReadyExecutor.Execute(Core, ready, this, _afterAdvance);
+            }
         }
         finally
         {

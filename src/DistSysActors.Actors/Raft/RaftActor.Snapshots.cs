@@ -17,7 +17,8 @@ public sealed partial class RaftActor
     protected override bool ShouldTakeSnapshot()
     {
         var node = _node!;
-        return node.AppliedIndex - (node.FirstLogIndex - 1) >= _settings.SnapshotEntries;
+        // Committed entries may be applied before this replica's own write of them: snapshot only what the journal holds.
+        return node.AppliedIndex - (node.FirstLogIndex - 1) >= _settings.SnapshotEntries && node.AppliedIndex <= node.Status.StableIndex;
     }
 
     protected override object SnapshotState()

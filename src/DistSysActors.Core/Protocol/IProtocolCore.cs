@@ -16,10 +16,13 @@ public interface IProtocolCore<TMessage, TReady>
     /// <summary>Advances time to <paramref name="nowMs"/>: timeouts, periodic sends.</summary>
     void Tick(long nowMs);
 
-    /// <summary>Whether <see cref="TakeReady"/> has effects to hand out now.</summary>
+    /// <summary>
+    /// Whether <see cref="TakeReady"/> has effects to hand out now. While a Ready with writes is outstanding (taken, not
+    /// yet advanced) it may be true only for a Ready without writes, which a host may execute at once.
+    /// </summary>
     bool HasReady { get; }
 
-    /// <summary>Takes the buffered effects; a core may refuse the next one until <see cref="Advance"/> of this one.</summary>
+    /// <summary>Takes the buffered effects; the next Ready with writes comes only after <see cref="Advance"/> of this one.</summary>
     TReady TakeReady();
 
     /// <summary>Acknowledges that the host executed <paramref name="ready"/> (its writes are durable).</summary>

@@ -13,7 +13,8 @@ public sealed class ReadyBuffer<TMessage>
     private readonly List<object> _answers = [];
     private ProtocolReady<TMessage>? _unacknowledgedWrites;
 
-    public bool HasReady => _before.Count > 0 || _writes.Count > 0 || _after.Count > 0 || _applies.Count > 0 || _answers.Count > 0;
+    /// <summary>Effects are buffered and no Ready with writes is outstanding (this buffer hands out nothing meanwhile).</summary>
+    public bool HasReady => _unacknowledgedWrites is null && (_before.Count > 0 || _writes.Count > 0 || _after.Count > 0 || _applies.Count > 0 || _answers.Count > 0);
 
     /// <summary>Messages buffered for sending, before and after persisting.</summary>
     public int MessageCount => _before.Count + _after.Count;

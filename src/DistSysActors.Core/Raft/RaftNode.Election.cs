@@ -147,7 +147,10 @@ public sealed partial class RaftNode
             || (m.PreVote && m.Term > Term);
         if (canVote && _log.IsUpToDate(m.LastLogIndex, m.LastLogTerm))
         {
-            Send(new RequestVoteResponse(Id, m.From, m.PreVote ? m.Term : Term, true, m.PreVote));
+            // A pre-vote grant changes nothing here, so it need not wait for this node's disk; a vote is durable first.
+            var grant = new RequestVoteResponse(Id, m.From, m.PreVote ? m.Term : Term, true, m.PreVote);
+            if (m.PreVote) SendBeforePersist(grant);
+            else Send(grant);
             if (!m.PreVote)
             {
                 VotedFor = m.From;

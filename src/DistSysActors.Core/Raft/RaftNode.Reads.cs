@@ -20,7 +20,7 @@ public sealed partial class RaftNode
             if (local && LeaderId is { } leader)
             {
                 _readsForwarded.Add(m.RequestId);
-                Send(new ReadIndexRequest(Id, leader, m.RequestId, m.Mode));
+                SendBeforePersist(new ReadIndexRequest(Id, leader, m.RequestId, m.Mode));
             }
             else if (local) _readsDropped.Add(m.RequestId);
             return;
@@ -76,7 +76,7 @@ public sealed partial class RaftNode
     private void ReleaseRead(long requestId, NodeId from, long index)
     {
         if (from == Id) _readsAwaitingApply.Add(new ReadState(requestId, index));
-        else Send(new ReadIndexResponse(Id, from, Term, requestId, index));
+        else SendBeforePersist(new ReadIndexResponse(Id, from, Term, requestId, index));
     }
 
     private void HandleReadIndexResponse(ReadIndexResponse m)

@@ -61,7 +61,7 @@ public sealed partial class RaftNode
         LeaderId = m.From;
         // The leader caps Commit at what it knows we hold, so it never exceeds our matching prefix.
         CommitTo(Math.Min(m.Commit, _log.LastIndex));
-        Send(new HeartbeatResponse(Id, m.From, Term, m.Round));
+        SendBeforePersist(new HeartbeatResponse(Id, m.From, Term, m.Round));
     }
 
     private void CommitTo(long index)
@@ -174,7 +174,7 @@ public sealed partial class RaftNode
         }
         if (LeaderId is { } leader && _config.ProposalForwarding && m.From == Id && m.Data.Length <= _config.EntryBytesMax)
         {
-            Send(new Propose(Id, leader, m.Data));
+            SendBeforePersist(new Propose(Id, leader, m.Data));
             return new ProposeResult(ProposeStatus.Forwarded, 0, 0, leader);
         }
         var why = LeaderId is null ? "no known leader"

@@ -55,19 +55,19 @@ public sealed partial class RaftNode
         var have = _incoming is not null && _incoming.Meta == meta ? _incoming.Data.WrittenCount : 0;
         if (_incoming is null || _incoming.Meta != meta || m.Offset != have)
         {
-            Send(new InstallSnapshotResponse(Id, m.From, Term, meta.Index, have, false));
+            SendBeforePersist(new InstallSnapshotResponse(Id, m.From, Term, meta.Index, have, false));
             return;
         }
         if (have + (long)m.Data.Length > _config.SnapshotBytesMax)
         {
             _incoming = null;
-            Send(new InstallSnapshotResponse(Id, m.From, Term, meta.Index, 0, false));
+            SendBeforePersist(new InstallSnapshotResponse(Id, m.From, Term, meta.Index, 0, false));
             return;
         }
         _incoming.Data.Write(m.Data);
         if (!m.Done)
         {
-            Send(new InstallSnapshotResponse(Id, m.From, Term, meta.Index, _incoming.Data.WrittenCount, false));
+            SendBeforePersist(new InstallSnapshotResponse(Id, m.From, Term, meta.Index, _incoming.Data.WrittenCount, false));
             return;
         }
         var snapshot = new RaftSnapshot(meta, _incoming.Data.WrittenSpan.ToArray());

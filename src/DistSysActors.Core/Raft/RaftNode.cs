@@ -68,7 +68,9 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
     private readonly SortedDictionary<long, long> _roundSentTick = [];
 
     private HardState _persistedHardState;
+    // The Ready with a write handed out and not yet advanced; a Ready without writes handed out meanwhile (advanced at once).
     private Ready? _outstanding;
+    private Ready? _light;
     private int _electionElapsed;
     private int _heartbeatElapsed;
     private int _randomizedElectionTimeout;
@@ -247,24 +249,38 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
 
     // ---------------------------------------------------------------- Ready / Advance
 
+    /// <summary>
+    /// Work for a Ready. While a Ready with a disk write is outstanding, only work that needs no write counts: traffic
+    /// that promises nothing about this node's disk, committed entries to apply and reads to answer (see <see cref="TakeReady"/>).
+    /// </summary>
     public bool HasReady =>
-        _outstanding is null && (
-            _appendPending || _readRoundPending || _snapshotToInstall is not null
-            || CurrentHardState() != _persistedHardState
-            || _log.StableIndex < _log.LastIndex
-            || _messages.Count > 0 || _messagesBeforePersist.Count > 0
-            || CommitIndex > AppliedIndex
-            || _readsAwaitingApply.Any(r => r.Index <= AppliedIndex)
-            || _readsDropped.Count > 0
-            || CommitNoticeDue);
+        _outstanding is null ? HasWriteWork || _messages.Count > 0 || HasLightWork(applies: true) : HasLightWork(applies: _outstanding.Snapshot is null);
+
+    /// <summary>Something to make durable: term/vote/commit, unstable entries, or a snapshot to install.</summary>
+    private bool HasWriteWork => _snapshotToInstall is not null || CurrentHardState() != _persistedHardState || _log.StableIndex < _log.LastIndex;
+
+    /// <summary>Effects that need no write of this node: pre-persist traffic, commits to announce, applies, read answers.</summary>
+    private bool HasLightWork(bool applies) =>
+        _appendPending || _readRoundPending || _messagesBeforePersist.Count > 0 || CommitNoticeDue || _readsDropped.Count > 0
+        || (applies && (CommitIndex > AppliedIndex || _readsAwaitingApply.Any(r => r.Index <= AppliedIndex)));
+
+    /// <summary>Committed entries to apply or reads to answer, which must not wait for a write of this node.</summary>
+    private bool HasApplyWork => CommitIndex > AppliedIndex || _readsDropped.Count > 0 || _readsAwaitingApply.Any(r => r.Index <= AppliedIndex);
 
     /// <summary>A follower holds entries the leader committed but has not been told so.</summary>
     private bool CommitNoticeDue => Role == RaftRole.Leader && _progress.Values.Any(pr => Math.Min(pr.Match, CommitIndex) > pr.CommitSent);
 
-    /// <summary>Takes the buffered effects; the next Ready can be taken only after <see cref="Advance"/> of this one.</summary>
+    /// <summary>
+    /// Takes the buffered effects. Committed entries and read answers never wait for a write of this node: when they and
+    /// a write are both pending, this Ready has them (and the traffic that promises nothing) without the write, and the
+    /// next has the write (with the messages that promise it). While a Ready with a write is outstanding, only Readies without writes are handed out; the next
+    /// write waits for <see cref="Advance"/> of the outstanding one. A snapshot being installed keeps everything in one
+    /// Ready (restore, then the entries after it).
+    /// </summary>
     public Ready TakeReady()
     {
-        EnsureNoOutstandingReady();
+        if (_light is not null) throw new InvalidOperationException("a Ready without writes is outstanding: call Advance first");
+        if (_outstanding is not null && !HasReady) throw new InvalidOperationException("a Ready is outstanding: call Advance first");
         if (_appendPending)
         {
             _appendPending = false;
@@ -280,26 +296,37 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
         if (Role == RaftRole.Leader)
             foreach (var (peer, pr) in _progress)
                 if (Math.Min(pr.Match, CommitIndex) > pr.CommitSent) SendCommitNotice(peer, pr);
+        var installing = _snapshotToInstall is not null;
+        var applies = _outstanding is null ? !installing : _outstanding.Snapshot is null;
+        // Committed entries are durable on a majority: applying them needs no write of this node.
+        var light = _outstanding is not null || (!installing && HasWriteWork && HasApplyWork);
         var hs = CurrentHardState();
         // An installed snapshot replaces the state machine through its index; entries after it are applied on top.
         var appliedBefore = Math.Max(AppliedIndex, _snapshotToInstall?.Meta.Index ?? 0);
-        var committed = _log.Slice(appliedBefore + 1, CommitIndex, _config.ApplyEntriesMax, long.MaxValue);
+        var committed = applies || installing ? _log.Slice(appliedBefore + 1, CommitIndex, _config.ApplyEntriesMax, long.MaxValue) : [];
         var applyingTo = committed.Count > 0 ? committed[^1].Index : appliedBefore;
-        var reads = _readsAwaitingApply.Where(r => r.Index <= applyingTo).ToImmutableArray();
-        _readsAwaitingApply.RemoveAll(r => r.Index <= applyingTo);
-        var ready = new Ready(
-            hs == _persistedHardState ? null : hs,
-            _log.Slice(_log.StableIndex + 1, _log.LastIndex, int.MaxValue, long.MaxValue).ToImmutableArray(),
-            [.. _messagesBeforePersist],
-            [.. _messages],
-            [.. committed],
-            reads,
-            [.. _readsDropped],
-            _snapshotToInstall);
-        _snapshotToInstall = null;
+        var reads = applies || installing ? _readsAwaitingApply.Where(r => r.Index <= applyingTo).ToImmutableArray() : [];
+        if (!reads.IsEmpty) _readsAwaitingApply.RemoveAll(r => r.Index <= applyingTo);
+        var ready = light
+            ? new Ready(null, [], [.. _messagesBeforePersist], [], [.. committed], reads, [.. _readsDropped])
+            : new Ready(
+                hs == _persistedHardState ? null : hs,
+                _log.Slice(_log.StableIndex + 1, _log.LastIndex, int.MaxValue, long.MaxValue).ToImmutableArray(),
+                [.. _messagesBeforePersist],
+                [.. _messages],
+                [.. committed],
+                reads,
+                [.. _readsDropped],
+                _snapshotToInstall);
         _messagesBeforePersist.Clear();
-        _messages.Clear();
         _readsDropped.Clear();
+        if (light)
+        {
+            _light = ready;
+            return ready;
+        }
+        _snapshotToInstall = null;
+        _messages.Clear();
         _outstanding = ready;
         return ready;
     }
@@ -308,7 +335,14 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
     public void Advance(Ready ready)
     {
         ArgumentNullException.ThrowIfNull(ready);
-        if (!ReferenceEquals(ready, _outstanding)) throw new InvalidOperationException("Advance must be given the Ready returned by the last TakeReady");
+        if (ReferenceEquals(ready, _light))
+        {
+            _light = null;
+            if (!ready.CommittedEntries.IsEmpty) AppliedIndex = ready.CommittedEntries[^1].Index;
+            if (Role == RaftRole.Leader) AfterLeaderProgress();
+            return;
+        }
+        if (!ReferenceEquals(ready, _outstanding)) throw new InvalidOperationException("Advance must be given a Ready returned by TakeReady and not yet advanced");
         _outstanding = null;
         if (ready.HardState is not null) _persistedHardState = ready.HardState;
         if (ready.Snapshot is not null) AppliedIndex = Math.Max(AppliedIndex, ready.Snapshot.Meta.Index);
@@ -325,16 +359,15 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
 
     private HardState CurrentHardState() => new(Term, VotedFor, CommitIndex);
 
-    private void EnsureNoOutstandingReady()
-    {
-        if (_outstanding is not null) throw new InvalidOperationException("a Ready is outstanding: call Advance first");
-    }
-
     // ---------------------------------------------------------------- output
 
     private void Send(RaftMessage m) => _messages.Add(m);
 
-    /// <summary>Leader traffic that promises nothing about this node's disk may leave before the Ready is persisted.</summary>
+    /// <summary>
+    /// Traffic that promises nothing about this node's disk leaves before the Ready is persisted, and while an earlier
+    /// write is in flight: a leader's appends, heartbeats, snapshot chunks and TimeoutNow; heartbeat answers, forwarded
+    /// proposals and reads, ReadIndex answers, pre-vote grants and acknowledgements of non-final snapshot chunks.
+    /// </summary>
     private void SendBeforePersist(RaftMessage m) => _messagesBeforePersist.Add(m);
 
     // ---------------------------------------------------------------- shared core contract

@@ -18,10 +18,12 @@ namespace DistSysActors.Core.Raft;
 /// </list>
 /// </summary>
 /// <remarks>
-/// <see cref="MessagesBeforePersist"/> holds only a leader's AppendEntries, heartbeats, InstallSnapshot chunks and
-/// TimeoutNow: they promise nothing about
-/// the leader's own disk, and the leader counts itself toward a commit quorum only after Advance acknowledges that its
-/// entries are durable (Raft dissertation 10.2.1).
+/// <see cref="MessagesBeforePersist"/> holds only traffic that promises nothing about this node's disk: a leader's
+/// AppendEntries, heartbeats, InstallSnapshot chunks and TimeoutNow (the leader counts itself toward a commit quorum
+/// only after Advance acknowledges that its entries are durable, Raft dissertation 10.2.1), and heartbeat answers,
+/// forwarded proposals and reads, ReadIndex answers, pre-vote grants and non-final snapshot acknowledgements.
+/// While a Ready with a write is outstanding, <see cref="RaftNode.TakeReady"/> hands out only Readies without writes
+/// (such traffic, committed entries and reads), which the host executes at once.
 /// </remarks>
 public sealed record Ready(
     HardState? HardState,

@@ -262,13 +262,16 @@ public sealed class RaftSimNode : ISimNode<object>
     }
 
     /// <summary>
-    /// Compaction as a production host does it: once the log holds more than SnapshotEntries entries, snapshot the state
-    /// machine at its applied index, store the snapshot, drop the stored entries it covers, then let Raft compact.
+    /// Compaction as a production host does it: once the log holds more than SnapshotEntries entries and the applied
+    /// entries are stored, snapshot the state machine at its applied index, store the snapshot, drop the stored entries it covers, then let Raft compact.
     /// </summary>
     private void MaybeCompact(RaftNode raft)
     {
         var threshold = _cluster.SnapshotEntries;
         if (threshold <= 0 || raft.Log.Count <= threshold || Kv.AppliedIndex < raft.FirstLogIndex) return;
+        // Committed entries may be applied before this node's own write of them (they are durable on a majority); the
+        // snapshot waits until the stored log reaches the applied index, as the actor's host does between writes.
+        if (Kv.AppliedIndex > raft.Status.StableIndex) return;
         if (_cluster.BreakPersistBeforeSend) throw new InvalidOperationException("the broken-persistence host does not take snapshots");
         var snapshot = new RaftSnapshot(raft.SnapshotMetaAt(Kv.AppliedIndex), Kv.Snapshot());
         _storage.Put(SnapshotKey, snapshot);

@@ -296,7 +296,7 @@ public sealed class RaftDissertationTests
 
         for (var i = 0; i < ElectionTicks; i++) cluster[2].Tick();
         cluster[2].Step(new RequestVote(N(3), N(2), term + 1, 100, term, true));
-        var reply = cluster[2].TakeReady().Messages.OfType<RequestVoteResponse>().Single();
+        var reply = cluster[2].TakeReady().AllMessages.OfType<RequestVoteResponse>().Single();
         Assert.True(reply.Granted);
     }
 

@@ -41,10 +41,12 @@ public sealed class RaftSnapshotTests
         node.Step(Chunk(meta, data, 0, 16));
         var first = Drain(node);
         Assert.Null(first.Snapshot);
-        Assert.Equal(new InstallSnapshotResponse(N(2), N(1), 1, 12, 16, false), Assert.Single(first.Messages));
+        // A non-final chunk's answer promises nothing durable: it leaves without waiting for a write.
+        Assert.Equal(new InstallSnapshotResponse(N(2), N(1), 1, 12, 16, false), Assert.Single(first.MessagesBeforePersist));
+        Assert.Empty(first.Messages);
 
         node.Step(Chunk(meta, data, 16, 16));
-        Assert.Equal(32, Assert.IsType<InstallSnapshotResponse>(Assert.Single(Drain(node).Messages)).NextOffset);
+        Assert.Equal(32, Assert.IsType<InstallSnapshotResponse>(Assert.Single(Drain(node).MessagesBeforePersist)).NextOffset);
 
         node.Step(Chunk(meta, data, 32, 8));
         Assert.Equal(12, node.CommitIndex);
@@ -73,11 +75,11 @@ public sealed class RaftSnapshotTests
         Drain(node);
 
         node.Step(Chunk(meta, data, 32, 16)); // the chunk at 16 was lost
-        Assert.Equal(new InstallSnapshotResponse(N(2), N(1), 1, 12, 16, false), Assert.Single(Drain(node).Messages));
+        Assert.Equal(new InstallSnapshotResponse(N(2), N(1), 1, 12, 16, false), Assert.Single(Drain(node).MessagesBeforePersist));
 
         var other = new SnapshotMeta(20, 1, Three);
         node.Step(Chunk(other, data, 16, 16)); // a chunk of a snapshot this node has not started
-        Assert.Equal(new InstallSnapshotResponse(N(2), N(1), 1, 20, 0, false), Assert.Single(Drain(node).Messages));
+        Assert.Equal(new InstallSnapshotResponse(N(2), N(1), 1, 20, 0, false), Assert.Single(Drain(node).MessagesBeforePersist));
         Assert.Equal(0, node.CommitIndex);
     }
 
@@ -90,7 +92,7 @@ public sealed class RaftSnapshotTests
         node.Step(Chunk(meta, data, 0, 16));
         Drain(node);
         node.Step(Chunk(meta, data, 16, 16));
-        Assert.Equal(0, Assert.IsType<InstallSnapshotResponse>(Assert.Single(Drain(node).Messages)).NextOffset);
+        Assert.Equal(0, Assert.IsType<InstallSnapshotResponse>(Assert.Single(Drain(node).MessagesBeforePersist)).NextOffset);
         Assert.Null(node.Snapshot);
     }
 
