@@ -18,7 +18,7 @@ public sealed partial class RaftActor
     {
         var node = _node!;
         // Committed entries may be applied before this replica's own write of them: snapshot only what the journal holds.
-        return node.AppliedIndex - (node.FirstLogIndex - 1) >= _settings.SnapshotEntries && node.AppliedIndex <= node.Status.StableIndex;
+        return node.AppliedIndex - (node.Snapshot?.Meta.Index ?? 0) >= _settings.SnapshotEntries && node.AppliedIndex <= node.Status.StableIndex;
     }
 
     protected override object SnapshotState()

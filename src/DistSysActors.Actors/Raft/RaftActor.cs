@@ -134,6 +134,8 @@ public sealed partial class RaftActor : DurableProtocolHostActor<RaftMessage, Re
             InflightBytesMax = _settings.InflightBytesMax,
             UncommittedEntriesMax = _settings.UncommittedEntriesMax,
             SnapshotChunkBytes = _settings.SnapshotChunkBytes,
+            SnapshotChunksInflightMax = _settings.SnapshotChunksInflightMax,
+            CompactionMarginEntries = _settings.CompactionMarginEntries,
             AutoPromoteLearners = _settings.AutoPromoteLearners,
             TransferTimeoutElections = _settings.TransferTimeoutElections,
         };

@@ -15,6 +15,8 @@ public sealed record RaftSettings(
     /// <summary>Applied entries held after the last snapshot that trigger a new one (then the journal is truncated).</summary>
     public int SnapshotEntries { get; init; } = 10_000;
     public int SnapshotChunkBytes { get; init; } = 64 * 1024;
+    public int SnapshotChunksInflightMax { get; init; } = 4;
+    public int CompactionMarginEntries { get; init; } = 1_000;
     public int AppendEntriesMax { get; init; } = 64;
     public int AppendBytesMax { get; init; } = 1 << 20;
     public int InflightMessagesMax { get; init; } = 64;
@@ -47,6 +49,8 @@ public sealed record RaftSettings(
             Idempotency = IdempotencySettings.Create(config),
             SnapshotEntries = ConfigReader.Int(c, Section, "snapshot-entries", 1, 100_000_000),
             SnapshotChunkBytes = ConfigReader.Int(c, Section, "snapshot-chunk-bytes", 1024, 64 << 20),
+            SnapshotChunksInflightMax = ConfigReader.Int(c, Section, "snapshot-chunks-inflight-max", 1, 1_024),
+            CompactionMarginEntries = ConfigReader.Int(c, Section, "compaction-margin-entries", 0, 10_000_000),
             AppendEntriesMax = ConfigReader.Int(c, Section, "append-entries-max", 1, 100_000),
             AppendBytesMax = ConfigReader.Int(c, Section, "append-bytes-max", 1024, 256 << 20),
             InflightMessagesMax = ConfigReader.Int(c, Section, "inflight-messages-max", 1, 100_000),

@@ -6,12 +6,13 @@ internal enum ProgressState
     Probe,
     /// <summary>Follower in step: stream entries optimistically up to the in-flight limits.</summary>
     Replicate,
-    /// <summary>Follower needs compacted entries: the leader sends its snapshot, one chunk in flight at a time.</summary>
+    /// <summary>Follower needs compacted entries: the leader streams its snapshot, a window of chunks in flight.</summary>
     Snapshot,
 }
 
 /// <summary>A leader's view of one follower (Raft paper Figure 2: nextIndex, matchIndex) plus flow control.</summary>
-internal sealed class Progress(long next, int inflightMax, long inflightBytesMax = long.MaxValue)
+/// <param name="snapshotWindowBytes">Snapshot bytes sent and not yet acknowledged at most (several chunks in flight).</param>
+internal sealed class Progress(long next, int inflightMax, long inflightBytesMax = long.MaxValue, long snapshotWindowBytes = 1)
 {
     private readonly Queue<(long LastIndex, long Bytes)> _inflight = new();
     private long _inflightBytes;
@@ -29,15 +30,20 @@ internal sealed class Progress(long next, int inflightMax, long inflightBytesMax
 
     /// <summary>The snapshot being sent (kept even if the leader compacts again meanwhile, so chunks stay consistent).</summary>
     public RaftSnapshot? PendingSnapshot { get; private set; }
-    /// <summary>Byte of the pending snapshot's data the follower expects next.</summary>
+    /// <summary>Byte of the pending snapshot's data the follower expects next (everything before it is acknowledged).</summary>
     public long SnapshotOffset { get; private set; }
-    public bool SnapshotChunkInFlight { get; private set; }
+    /// <summary>Byte of the pending snapshot's data to send next; the bytes between SnapshotOffset and it are in flight.</summary>
+    public long SnapshotSentOffset { get; private set; }
+    public bool SnapshotChunkInFlight => SnapshotSentOffset > SnapshotOffset;
     public long SnapshotChunkSentTick { get; private set; }
+
+    /// <summary>Another chunk may go: data is left to send and the window of unacknowledged bytes is not full.</summary>
+    public bool CanSendSnapshotChunk => PendingSnapshot is { } s && SnapshotSentOffset < s.Data.Length && SnapshotSentOffset - SnapshotOffset < snapshotWindowBytes;
 
     public bool IsPaused => State switch
     {
         ProgressState.Probe => ProbeSent,
-        ProgressState.Snapshot => SnapshotChunkInFlight,
+        ProgressState.Snapshot => !CanSendSnapshotChunk,
         _ => _inflight.Count >= inflightMax || _inflightBytes >= inflightBytesMax,
     };
 
@@ -70,7 +76,7 @@ internal sealed class Progress(long next, int inflightMax, long inflightBytesMax
         _inflightBytes = 0;
         PendingSnapshot = null;
         SnapshotOffset = 0;
-        SnapshotChunkInFlight = false;
+        SnapshotSentOffset = 0;
     }
 
     public void OnSent(long lastSentIndex, int entryCount, long bytes = 0)
@@ -87,21 +93,34 @@ internal sealed class Progress(long next, int inflightMax, long inflightBytesMax
         else ProbeSent = true;
     }
 
-    public void OnSnapshotChunkSent(long tick)
+    /// <summary>A chunk ending at <paramref name="endOffset"/> was sent.</summary>
+    public void OnSnapshotChunkSent(long endOffset, long tick)
     {
-        SnapshotChunkInFlight = true;
+        SnapshotSentOffset = endOffset;
         SnapshotChunkSentTick = tick;
     }
 
-    /// <summary>The follower answered a chunk: it expects nextOffset (0 restarts the transfer).</summary>
+    /// <summary>
+    /// The follower answered a chunk: it expects nextOffset. An answer that acknowledges nothing new means the follower
+    /// refused a chunk out of order (one before it was lost) or restarts the transfer (0): send again from nextOffset.
+    /// </summary>
     public void OnSnapshotChunkAnswered(long nextOffset)
     {
-        SnapshotOffset = Math.Clamp(nextOffset, 0, PendingSnapshot?.Data.Length ?? 0);
-        SnapshotChunkInFlight = false;
+        nextOffset = Math.Clamp(nextOffset, 0, PendingSnapshot?.Data.Length ?? 0);
+        if (nextOffset > SnapshotOffset)
+        {
+            SnapshotOffset = nextOffset;
+            SnapshotSentOffset = Math.Max(SnapshotSentOffset, nextOffset);
+        }
+        else
+        {
+            SnapshotOffset = nextOffset;
+            SnapshotSentOffset = nextOffset;
+        }
     }
 
-    /// <summary>A chunk was not answered in time (lost or still being persisted): allow sending it again.</summary>
-    public void OnSnapshotChunkTimeout() => SnapshotChunkInFlight = false;
+    /// <summary>No chunk was answered in time (lost, or the follower is slow to persist): send again from the last acknowledged byte.</summary>
+    public void OnSnapshotChunkTimeout() => SnapshotSentOffset = SnapshotOffset;
 
     /// <summary>A follower confirmed its log matches through index; false if that is old news.</summary>
     public bool MaybeUpdate(long index)

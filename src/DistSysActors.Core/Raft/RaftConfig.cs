@@ -39,6 +39,13 @@ public sealed record RaftConfig
     public bool ProposalForwarding { get; init; } = true;
     /// <summary>Bytes of snapshot data in one InstallSnapshot message.</summary>
     public int SnapshotChunkBytes { get; init; } = 64 * 1024;
+    /// <summary>InstallSnapshot chunks a leader keeps in flight to one follower (sent before the first is acknowledged).</summary>
+    public int SnapshotChunksInflightMax { get; init; } = 4;
+    /// <summary>
+    /// Entries before a snapshot's index that compaction keeps in memory (etcd's snapshot catch-up entries), so a
+    /// follower a little behind catches up by appends instead of a whole snapshot.
+    /// </summary>
+    public int CompactionMarginEntries { get; init; } = 1_000;
     /// <summary>Largest snapshot a follower assembles from chunks; a larger one is refused (answered with offset 0).</summary>
     public long SnapshotBytesMax { get; init; } = 1L << 30;
     /// <summary>The leader promotes a learner to voter by itself once the learner's log has caught up.</summary>
@@ -71,6 +78,8 @@ public sealed record RaftConfig
         if (ReadsPendingMax < 1) errors.Add("ReadsPendingMax must be at least 1");
         if (ApplyEntriesMax < 1) errors.Add("ApplyEntriesMax must be at least 1");
         if (SnapshotChunkBytes < 1) errors.Add("SnapshotChunkBytes must be at least 1");
+        if (SnapshotChunksInflightMax < 1) errors.Add("SnapshotChunksInflightMax must be at least 1");
+        if (CompactionMarginEntries < 0) errors.Add("CompactionMarginEntries must not be negative");
         if (SnapshotBytesMax < 1 || SnapshotBytesMax > Array.MaxLength) errors.Add($"SnapshotBytesMax must be within [1, {Array.MaxLength}]");
         if (TransferTimeoutElections < 1) errors.Add("TransferTimeoutElections must be at least 1");
         return errors;

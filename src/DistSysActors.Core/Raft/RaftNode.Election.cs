@@ -122,7 +122,7 @@ public sealed partial class RaftNode
             if (pr.State == ProgressState.Snapshot && pr.SnapshotChunkInFlight && _ticksTotal - pr.SnapshotChunkSentTick >= _config.ElectionTicks)
             {
                 pr.OnSnapshotChunkTimeout();
-                SendAppend(peer, sendIfEmpty: true);
+                while (SendSnapshotChunk(peer, pr)) { }
             }
         }
         if (_heartbeatElapsed >= _config.HeartbeatTicks)

@@ -68,8 +68,9 @@ public sealed partial class RaftNode
     /// <summary>Membership after every ConfChange entry through index (the snapshot's membership plus the log's changes).</summary>
     private Membership MembershipThrough(long index)
     {
+        // _baseMembership holds at the snapshot; entries kept before it (the compaction margin) are already in it.
         var m = _baseMembership;
-        for (var i = _log.FirstIndex; i <= Math.Min(index, _log.LastIndex); i++)
+        for (var i = Math.Max(_log.FirstIndex, (_snapshot?.Meta.Index ?? 0) + 1); i <= Math.Min(index, _log.LastIndex); i++)
         {
             var e = _log.At(i);
             if (e.Type == EntryType.ConfChange) m = After(m, e);
@@ -109,7 +110,8 @@ public sealed partial class RaftNode
     }
 
     /// <summary>Progress of a new peer: probing from the leader's last index + 1.</summary>
-    private Progress NewProgress() => new(_log.LastIndex + 1, _config.InflightMessagesMax, _config.InflightBytesMax);
+    private Progress NewProgress() =>
+        new(_log.LastIndex + 1, _config.InflightMessagesMax, _config.InflightBytesMax, (long)_config.SnapshotChunksInflightMax * _config.SnapshotChunkBytes);
 
     private bool IsVoter => _membership.IsVoter(Id);
 

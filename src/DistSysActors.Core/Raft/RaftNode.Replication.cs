@@ -85,7 +85,9 @@ public sealed partial class RaftNode
         {
             // Section 7 of the paper: the entries this follower needs were compacted; send the snapshot instead.
             pr.BecomeSnapshot(_snapshot ?? throw new InvalidOperationException($"leader {Id} compacted to {_log.SnapshotIndex} without a snapshot"));
-            return SendSnapshotChunk(peer, pr);
+            var sent = false;
+            while (SendSnapshotChunk(peer, pr)) sent = true; // fill the window of chunks in flight
+            return sent;
         }
         var prevIndex = pr.Next - 1;
         var prevTerm = _log.TermAt(prevIndex) ?? throw new InvalidOperationException($"leader {Id} has no entry {prevIndex} for {peer}");

@@ -30,7 +30,8 @@ public sealed partial class RaftNode
         if (snapshot.Meta.Index <= _log.SnapshotIndex) return;
         if (snapshot.Meta.Index > AppliedIndex) throw new ArgumentException($"snapshot index {snapshot.Meta.Index} is beyond the applied index {AppliedIndex}", nameof(snapshot));
         if (_log.TermAt(snapshot.Meta.Index) != snapshot.Meta.Term) throw new ArgumentException($"snapshot {snapshot.Meta.Index}@{snapshot.Meta.Term} does not match the log", nameof(snapshot));
-        _log.CompactTo(snapshot.Meta.Index);
+        // Keep a margin of entries before the snapshot in memory: a follower slightly behind gets appends, not the snapshot.
+        _log.CompactTo(Math.Max(_log.SnapshotIndex, snapshot.Meta.Index - _config.CompactionMarginEntries));
         _snapshot = snapshot;
         _baseMembership = snapshot.Meta.Membership;
     }
@@ -81,16 +82,16 @@ public sealed partial class RaftNode
         Send(new InstallSnapshotResponse(Id, m.From, Term, meta.Index, snapshot.Data.Length, true));
     }
 
-    /// <summary>The next chunk of the pending snapshot, unless one is in flight.</summary>
+    /// <summary>The next chunk of the pending snapshot, unless the window of chunks in flight is full.</summary>
     private bool SendSnapshotChunk(NodeId peer, Progress pr)
     {
-        if (pr.SnapshotChunkInFlight) return false;
+        if (!pr.CanSendSnapshotChunk) return false;
         var snapshot = pr.PendingSnapshot!;
-        var offset = (int)pr.SnapshotOffset;
+        var offset = (int)pr.SnapshotSentOffset;
         var length = Math.Min(_config.SnapshotChunkBytes, snapshot.Data.Length - offset);
         var done = offset + length == snapshot.Data.Length;
         SendBeforePersist(new InstallSnapshot(Id, peer, Term, snapshot.Meta, offset, snapshot.Data.AsSpan(offset, length).ToArray(), done));
-        pr.OnSnapshotChunkSent(_ticksTotal);
+        pr.OnSnapshotChunkSent(offset + length, _ticksTotal);
         return true;
     }
 
@@ -103,7 +104,7 @@ public sealed partial class RaftNode
             if (pr.State == ProgressState.Snapshot && pr.PendingSnapshot!.Meta.Index == m.SnapshotIndex)
             {
                 pr.OnSnapshotChunkAnswered(m.NextOffset);
-                SendAppend(m.From, sendIfEmpty: true);
+                while (SendSnapshotChunk(m.From, pr)) { }
             }
             return;
         }

@@ -145,7 +145,7 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
         Role != RaftRole.Leader ? [] : _progress.Select(p => new PeerProgress(p.Key, _membership.IsVoter(p.Key), p.Value.Match, p.Value.Next, p.Value.RecentActive)).ToList();
 
     public RaftStatus Status => new(Id, Role, Term, LeaderId, CommitIndex, AppliedIndex, _log.LastIndex, _log.StableIndex,
-        _log.SnapshotIndex, _membership, TransferTarget);
+        _snapshot?.Meta.Index ?? _log.SnapshotIndex, _membership, TransferTarget);
 
     /// <summary>Whether this leader holds a lease right now (used by lease reads).</summary>
     public bool HasLease => Role == RaftRole.Leader && LeaseValid();

@@ -188,17 +188,24 @@ public sealed class RaftInvariantChecker
         var keep = Math.Min(verified.Entries.Count, log.Count);
         while (keep > 0 && !ReferenceEquals(log[keep - 1], verified.Entries[keep - 1])) keep--;
         verified.Entries.RemoveRange(keep, verified.Entries.Count - keep);
-        long? snapshotTerm = first == 1 ? 0 : node.Snapshot is { } s && s.Meta.Index == first - 1 ? s.Meta.Term : null;
-        if (snapshotTerm is null) return Fmt(RaftInvariant.LogShape, $"node {node.Id}: log starts at {first} without a snapshot at {first - 1}");
+        // The log starts right after the snapshot, or earlier when compaction kept a margin of entries before it (then
+        // the snapshot's entry is in the log with the snapshot's term).
+        long? snapshotTerm = first == 1 ? 0
+            : node.Snapshot is not { } s ? null
+            : s.Meta.Index == first - 1 ? s.Meta.Term
+            : s.Meta.Index >= first && s.Meta.Index < first + log.Count && log[(int)(s.Meta.Index - first)].Term == s.Meta.Term ? -1
+            : null;
+        if (snapshotTerm is null) return Fmt(RaftInvariant.LogShape, $"node {node.Id}: log starts at {first} without a snapshot at {first - 1} or within its first entries");
         for (var i = keep; i < log.Count; i++)
         {
             var e = log[i];
             if (e.Index != first + i) return Fmt(RaftInvariant.LogShape, $"node {node.Id}: log position {first + i} holds index {e.Index}");
+            // -1: the first entry of a margin kept before the snapshot, whose previous term this node no longer knows.
             var prevTerm = i == 0 ? snapshotTerm.Value : log[i - 1].Term;
             if (e.Term < prevTerm) return Fmt(RaftInvariant.LogShape, $"node {node.Id}: term decreases at index {e.Index}");
             if (_entries.TryGetValue((e.Index, e.Term), out var known))
             {
-                if (!known.Entry.Equals(e) || known.PrevTerm != prevTerm)
+                if (!known.Entry.Equals(e) || (known.PrevTerm != prevTerm && prevTerm >= 0 && known.PrevTerm >= 0))
                     return Fmt(RaftInvariant.LogMatching, $"node {node.Id} holds {e} (previous term {prevTerm}) but {known.Entry} (previous term {known.PrevTerm}) was seen at the same index and term");
             }
             else

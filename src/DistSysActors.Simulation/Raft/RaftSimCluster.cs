@@ -105,7 +105,12 @@ public sealed class RaftSimCluster
     /// <summary>Raft settings for the simulation: 10 ms ticks, so elections time out after 100-200 ms.</summary>
     public RaftConfig ConfigFor(NodeId id)
     {
-        var config = new RaftConfig { Id = id, Voters = InitialVoters.Contains(id) ? InitialVoters : [], ElectionTicks = 10, HeartbeatTicks = 2 };
+        // A small compaction margin, so that runs catch followers up both by appends after a snapshot and by InstallSnapshot.
+        var config = new RaftConfig
+        {
+            Id = id, Voters = InitialVoters.Contains(id) ? InitialVoters : [], ElectionTicks = 10, HeartbeatTicks = 2,
+            CompactionMarginEntries = 5, SnapshotChunksInflightMax = 3,
+        };
         return _configure is null ? config : _configure(config);
     }
 

@@ -268,7 +268,7 @@ public sealed class RaftSimNode : ISimNode<object>
     private void MaybeCompact(RaftNode raft)
     {
         var threshold = _cluster.SnapshotEntries;
-        if (threshold <= 0 || raft.Log.Count <= threshold || Kv.AppliedIndex < raft.FirstLogIndex) return;
+        if (threshold <= 0 || Kv.AppliedIndex - (raft.Snapshot?.Meta.Index ?? 0) <= threshold || Kv.AppliedIndex < raft.FirstLogIndex) return;
         // Committed entries may be applied before this node's own write of them (they are durable on a majority); the
         // snapshot waits until the stored log reaches the applied index, as the actor's host does between writes.
         if (Kv.AppliedIndex > raft.Status.StableIndex) return;

@@ -15,7 +15,7 @@ namespace DistSysActors.Actors.Tests.Raft;
 public sealed class RaftSnapshotSpec(ITestOutputHelper output) : TestKit(RaftActorCluster.Config, "raft-snapshot-spec", output)
 {
     private const int SnapshotEntries = 20;
-    private readonly RaftSettings _settings = RaftSettings.Create(RaftActorCluster.Config) with { SnapshotEntries = SnapshotEntries };
+    private readonly RaftSettings _settings = RaftSettings.Create(RaftActorCluster.Config) with { SnapshotEntries = SnapshotEntries, CompactionMarginEntries = 0 };
 
     private void PutAll(IActorRef node, int count, string prefix = "k")
     {

@@ -48,7 +48,7 @@ public sealed class RaftSqliteSpec : TestKit
     [Fact]
     public void The_sqlite_journal_stays_bounded_and_a_restart_recovers_from_snapshot_and_tail()
     {
-        var settings = RaftSettings.Create(RaftActorCluster.Config) with { SnapshotEntries = SnapshotEntries };
+        var settings = RaftSettings.Create(RaftActorCluster.Config) with { SnapshotEntries = SnapshotEntries, CompactionMarginEntries = 0 };
         var id = new NodeId(61);
         var network = Sys.ActorOf(LocalRaftNetwork.Props());
         var node = Start(this, network, id, [id], settings, "sqlite-1");

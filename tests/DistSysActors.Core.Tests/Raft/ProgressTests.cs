@@ -87,16 +87,40 @@ public sealed class ProgressTests
     }
 
     [Fact]
-    public void SnapshotStateAllowsOneChunkInFlight()
+    public void SnapshotStateAllowsOneChunkInFlightByDefault()
     {
         var pr = new Progress(1, inflightMax: 4);
         pr.BecomeSnapshot(new RaftSnapshot(new SnapshotMeta(5, 1, Membership.Empty), new byte[10]));
         Assert.False(pr.IsPaused);
-        pr.OnSnapshotChunkSent(tick: 3);
+        pr.OnSnapshotChunkSent(endOffset: 4, tick: 3);
         Assert.True(pr.IsPaused);
-        pr.OnSnapshotChunkAnswered(20); // clamped to the snapshot's size
+        pr.OnSnapshotChunkAnswered(4);
         Assert.False(pr.IsPaused);
+        pr.OnSnapshotChunkAnswered(20); // clamped to the snapshot's size
         Assert.Equal(10, pr.SnapshotOffset);
         Assert.False(pr.MaybeDecrease(4, 1)); // refusals of older appends do not interrupt the snapshot
+    }
+
+    [Fact]
+    public void SnapshotWindowKeepsSeveralChunksInFlightAndResendsFromTheFollowersOffsetAfterALoss()
+    {
+        var pr = new Progress(1, inflightMax: 4, snapshotWindowBytes: 3 * 4);
+        pr.BecomeSnapshot(new RaftSnapshot(new SnapshotMeta(5, 1, Membership.Empty), new byte[40]));
+        for (var end = 4; end <= 12; end += 4)
+        {
+            Assert.True(pr.CanSendSnapshotChunk);
+            pr.OnSnapshotChunkSent(end, tick: 1);
+        }
+        Assert.True(pr.IsPaused); // three chunks (12 bytes) unacknowledged
+        pr.OnSnapshotChunkAnswered(4);
+        Assert.True(pr.CanSendSnapshotChunk);
+        Assert.Equal(12, pr.SnapshotSentOffset); // the window moved, the sending position did not
+
+        // The chunk at 4 was lost: the follower answers the one at 8 with the offset it still expects.
+        pr.OnSnapshotChunkAnswered(4);
+        Assert.Equal((4L, 4L), (pr.SnapshotOffset, pr.SnapshotSentOffset));
+        pr.OnSnapshotChunkSent(8, tick: 2);
+        pr.OnSnapshotChunkTimeout();
+        Assert.Equal(4, pr.SnapshotSentOffset); // unanswered: from the last acknowledged byte again
     }
 }

@@ -170,6 +170,50 @@ public sealed class RaftSnapshotTests
     }
 
     [Fact]
+    public void A_compaction_margin_lets_a_follower_a_few_entries_behind_catch_up_by_appends_not_by_the_snapshot()
+    {
+        foreach (var margin in new[] { 0, 10 })
+        {
+            var cluster = new RaftTestCluster(3, configure: c => c with { CompactionMarginEntries = margin });
+            cluster.Elect(1);
+            cluster.Isolated.Add(N(3)); // it misses a few entries
+            PutMany(cluster, 5);
+            cluster.TakeSnapshot(1);
+            cluster.Isolated.Clear();
+            cluster.TickAll(3);
+
+            var snapshotsToThree = cluster.Sent.OfType<InstallSnapshot>().Count(m => m.To == N(3));
+            if (margin == 0) Assert.True(snapshotsToThree > 0, "without a margin the follower needs the snapshot");
+            else Assert.Equal(0, snapshotsToThree);
+            Assert.Equal(cluster.Applied[N(1)], cluster.Applied[N(3)]);
+        }
+    }
+
+    [Fact]
+    public void Several_snapshot_chunks_are_in_flight_at_once_and_the_follower_assembles_them()
+    {
+        var cluster = new RaftTestCluster(3, configure: c => c with { SnapshotChunkBytes = 100, SnapshotChunksInflightMax = 3 });
+        cluster.Elect(1);
+        cluster.Isolated.Add(N(3));
+        PutMany(cluster, 20);
+        var snapshot = cluster.TakeSnapshot(1);
+        cluster.Isolated.Clear();
+        cluster.TickAll(3);
+
+        Assert.Equal(snapshot.Meta, cluster[3].Snapshot!.Meta);
+        Assert.Equal(cluster.Applied[N(1)], cluster.Applied[N(3)]);
+        var toThree = cluster.Sent.Where(m => m is InstallSnapshot { To.Value: 3 } or InstallSnapshotResponse { From.Value: 3 }).ToList();
+        var run = 0;
+        var longestRun = 0;
+        foreach (var m in toThree)
+        {
+            run = m is InstallSnapshot ? run + 1 : 0;
+            longestRun = Math.Max(longestRun, run);
+        }
+        Assert.Equal(3, longestRun); // three chunks sent before the first answer, never more
+    }
+
+    [Fact]
     public void Section7_LeaderSendsSnapshotInChunksWhenFollowerNeedsCompactedEntries()
     {
         var cluster = new RaftTestCluster(3, configure: c => c with { SnapshotChunkBytes = 100 });

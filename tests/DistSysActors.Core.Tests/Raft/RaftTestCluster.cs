@@ -72,7 +72,8 @@ internal sealed class RaftTestCluster
         var voters = Enumerable.Range(1, size).Select(i => new NodeId(i)).ToImmutableArray();
         _configFor = id =>
         {
-            var c = new RaftConfig { Id = id, Voters = voters };
+            // The paper's compaction (no margin) and one snapshot chunk at a time, unless a test configures otherwise.
+            var c = new RaftConfig { Id = id, Voters = voters, CompactionMarginEntries = 0, SnapshotChunksInflightMax = 1 };
             return configure is null ? c : configure(c);
         };
         foreach (var id in voters)
