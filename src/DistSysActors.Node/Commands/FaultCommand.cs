@@ -71,7 +71,9 @@ internal static class FaultCommand
             {
                 using var response = spec.IsNone ? await client.HealAsync(ct) : await client.PostFaultsAsync(FaultSpecDto.From(spec), ct);
                 var body = await response.Content.ReadAsStringAsync(ct);
-                if (response.IsSuccessStatusCode) Console.WriteLine($"node {id}: faults now {StatusCommand.Describe(FaultSpecDto.From(spec))}");
+                if (response.StatusCode == System.Net.HttpStatusCode.Accepted)
+                    Console.WriteLine($"node {id}: restarting; faults {StatusCommand.Describe(FaultSpecDto.From(spec))} once it is back");
+                else if (response.IsSuccessStatusCode) Console.WriteLine($"node {id}: faults now {StatusCommand.Describe(FaultSpecDto.From(spec))}");
                 else { failures++; Console.WriteLine($"node {id}: refused ({(int)response.StatusCode}): {body}"); }
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)

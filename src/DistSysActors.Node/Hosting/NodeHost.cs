@@ -68,7 +68,7 @@ public sealed class NodeHost : IAsyncDisposable
     /// <summary>
     /// Installs a fault spec on this node's network component and remembers it across restarts. A valid spec that
     /// arrives while the actor system restarts (downed by the cluster) is remembered and installed by the new system,
-    /// so a heal is never lost to a restart, even when this call answers that the node is restarting.
+    /// so a heal is never lost to a restart: then the answer is <see cref="FaultsPending"/>.
     /// </summary>
     public async Task<object> ApplyFaultsAsync(FaultSpec spec, TimeSpan timeout)
     {
@@ -78,7 +78,7 @@ public sealed class NodeHost : IAsyncDisposable
         if (runtime is null)
         {
             Remember(spec, appliedTo: null);
-            throw new InvalidOperationException("the node is restarting; the fault spec is installed when it is back");
+            return new FaultsPending(spec);
         }
         object answer;
         try
@@ -89,7 +89,7 @@ public sealed class NodeHost : IAsyncDisposable
         {
             // The system was being downed as the spec arrived: the next one installs it.
             Remember(spec, appliedTo: null);
-            throw new InvalidOperationException("the node is restarting; the fault spec is installed when it is back");
+            return new FaultsPending(spec);
         }
         if (answer is NetworkProtocol.FaultsApplied) Remember(spec, appliedTo: runtime);
         return answer;
@@ -218,3 +218,6 @@ public sealed class NodeHost : IAsyncDisposable
         await runtime.System.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(15));
     }
 }
+
+/// <summary>A fault spec accepted while the node restarts its actor system: the new system installs it.</summary>
+public sealed record FaultsPending(Core.Network.FaultSpec Spec);

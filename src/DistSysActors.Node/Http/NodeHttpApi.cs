@@ -60,6 +60,8 @@ public static class NodeHttpApi
             return await host.ApplyFaultsAsync(spec, timeout) switch
             {
                 NetworkProtocol.FaultsApplied applied => Results.Json(FaultSpecDto.From(applied.Spec)),
+                // Accepted, not yet in force: the node is restarting its actor system and installs the spec when it is back.
+                FaultsPending pending => Results.Json(FaultSpecDto.From(pending.Spec), statusCode: 202),
                 NetworkProtocol.FaultsRejected rejected => Results.Json(new ErrorDto(string.Join("; ", rejected.Errors)), statusCode: 400),
                 var other => Results.Json(new ErrorDto($"unexpected answer {other.GetType().Name}"), statusCode: 500),
             };
