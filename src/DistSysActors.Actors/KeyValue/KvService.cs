@@ -1,9 +1,8 @@
 using Akka.Actor;
-using DistSysActors.Actors.Raft;
 using DistSysActors.Actors.StateMachine;
 using DistSysActors.Core.KeyValue;
 using DistSysActors.Core.StateMachine;
-using static DistSysActors.Actors.Raft.RaftProtocol;
+using static DistSysActors.Actors.KeyValue.KvProtocol;
 
 namespace DistSysActors.Actors.KeyValue;
 
@@ -20,7 +19,7 @@ namespace DistSysActors.Actors.KeyValue;
 public sealed class KvService : IReplicatedService
 {
     private readonly IConsensusLog _log;
-    private readonly RaftSettings _settings;
+    private readonly KvSettings _settings;
     private readonly TimeSpan _requestTimeout;
     private readonly KeyValueStore _store;
     private readonly IReplicatedStateMachine<KvApplied> _machine;
@@ -31,7 +30,7 @@ public sealed class KvService : IReplicatedService
     private readonly Stack<ClientSession> _idleSessions = new();
     private long _nextReadId;
 
-    public KvService(IConsensusLog log, RaftSettings settings, TimeSpan requestTimeout)
+    public KvService(IConsensusLog log, KvSettings settings, TimeSpan requestTimeout)
     {
         _log = log;
         _settings = settings;
