@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using DistSysActors.Actors.StateMachine;
 using DistSysActors.Core.KeyValue;
 using DistSysActors.Core.StateMachine;
@@ -15,6 +16,11 @@ namespace DistSysActors.Actors.KeyValue;
 /// Client sessions (dissertation 6.3): each write goes out under a session (random client id, sequence from 1) taken
 /// from a pool, one request per session at a time, so a proposal that is retried or duplicated by the network is
 /// applied once. Requests passed on to the leader are answered when the entry is applied here.
+///
+/// Limits: sessions-max and the idempotency TTL and records-max shape the replicated state, so every replica applies
+/// the cluster's (<see cref="KeyValueStore.Limits"/>, from the log). A leader whose replicated state has none proposes
+/// its own (<see cref="KvConfigure"/>) on gaining leadership, ahead of its clock entry, and again with each clock entry
+/// until one is applied; a node whose own configuration differs logs a warning naming each such setting.
 /// </remarks>
 public sealed class KvService : IReplicatedService
 {
@@ -23,6 +29,9 @@ public sealed class KvService : IReplicatedService
     private readonly TimeSpan _requestTimeout;
     private readonly KeyValueStore _store;
     private readonly IReplicatedStateMachine<KvApplied> _machine;
+    private readonly ILoggingAdapter? _logger;
+    // The configuration version whose limits were last compared with this node's own.
+    private long _checkedConfigVersion;
 
     private readonly Dictionary<(long Client, long Seq), PendingWrite> _writes = new();
     private readonly Dictionary<string, PendingWrite> _writesByIdempotencyKey = new(StringComparer.Ordinal);
@@ -30,9 +39,11 @@ public sealed class KvService : IReplicatedService
     private readonly Stack<ClientSession> _idleSessions = new();
     private long _nextReadId;
 
-    public KvService(IConsensusLog log, KvSettings settings, TimeSpan requestTimeout)
+    /// <param name="logger">Where the warning about limits that differ from the cluster's goes; none when null.</param>
+    public KvService(IConsensusLog log, KvSettings settings, TimeSpan requestTimeout, ILoggingAdapter? logger = null)
     {
         _log = log;
+        _logger = logger;
         _settings = settings;
         _requestTimeout = requestTimeout;
         _store = new KeyValueStore(settings.SessionsMax, settings.Idempotency.TtlMs, settings.Idempotency.RecordsMax);
@@ -48,12 +59,20 @@ public sealed class KvService : IReplicatedService
 
     public byte[] Snapshot() => _machine.Snapshot();
 
-    public void Restore(byte[] snapshot) => _machine.Restore(snapshot);
+    public void Restore(byte[] snapshot)
+    {
+        _machine.Restore(snapshot);
+        CheckLimits();
+    }
 
     public void Apply(long index, byte[]? command)
     {
         if (_machine.Apply(index, command) is { } applied) Answer(applied);
+        CheckLimits();
     }
+
+    /// <summary>The cluster's limits in force (the defaults until the log configures them).</summary>
+    public KvLimits Limits => _store.Limits;
 
     public bool Receive(object message, IActorRef sender)
     {
@@ -66,6 +85,7 @@ public sealed class KvService : IReplicatedService
                 OnRead(get, sender);
                 return true;
             case LeaderClock:
+                ProposeLimits();
                 ProposeLeaderClock();
                 return true;
             default:
@@ -73,7 +93,11 @@ public sealed class KvService : IReplicatedService
         }
     }
 
-    public void LeadershipGained() => ProposeLeaderClock();
+    public void LeadershipGained()
+    {
+        ProposeLimits();
+        ProposeLeaderClock();
+    }
 
     public void ReadConfirmed(long requestId)
     {
@@ -110,6 +134,34 @@ public sealed class KvService : IReplicatedService
         var pending = new PendingWrite(write, client, session, DateTime.UtcNow + _requestTimeout, Attempts: 1, Waiters: new List<IActorRef>());
         if (write.Idempotency is { } key) _writesByIdempotencyKey[key.Key] = pending;
         Propose(pending);
+    }
+
+    /// <summary>
+    /// A leader whose replicated state has no limits yet proposes its own as the first configuration. Another leader
+    /// may have done so already (not yet applied here): only the first version-1 entry in the log applies.
+    /// </summary>
+    private void ProposeLimits()
+    {
+        if (!_log.IsLeader || _store.ConfigVersion > 0) return;
+        _log.Propose(KvCodec.Encode(new KvConfigure(1, _store.LocalLimits)));
+    }
+
+    /// <summary>Once per configuration applied (or restored): a warning for each of this node's settings that differs from the cluster's.</summary>
+    private void CheckLimits()
+    {
+        if (_store.ConfigVersion == _checkedConfigVersion) return;
+        _checkedConfigVersion = _store.ConfigVersion;
+        if (_logger is null) return;
+        var (local, cluster) = (_store.LocalLimits, _store.Limits);
+        foreach (var (setting, mine, theirs) in new (string, long, long)[]
+                 {
+                     ($"{KvSettings.Section}.sessions-max", local.SessionsMax, cluster.SessionsMax),
+                     ($"{IdempotencySettings.Section}.ttl-ms", local.IdempotencyTtlMs, cluster.IdempotencyTtlMs),
+                     ($"{IdempotencySettings.Section}.records-max", local.IdempotencyRecordsMax, cluster.IdempotencyRecordsMax),
+                 })
+            if (mine != theirs)
+                _logger.Warning("{0} is {1} in this node's configuration but {2} in the cluster's replicated configuration (version {3}); the cluster's value applies here",
+                    setting, mine, theirs, _store.ConfigVersion);
     }
 
     /// <summary>The leader writes its wall-clock time into the log: the replicated clock Idempotency-Key expiry is judged by.</summary>

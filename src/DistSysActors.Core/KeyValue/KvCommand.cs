@@ -22,6 +22,46 @@ public sealed record KvIdempotency(string Key, string Fingerprint);
 /// </summary>
 public sealed record KvClock(long LeaderTimeMs) : KvCommand(0, 0, "");
 
+/// <summary>
+/// The limits that shape the replicated state: at most <see cref="SessionsMax"/> client sessions, Idempotency-Key
+/// records kept <see cref="IdempotencyTtlMs"/> of leader time, at most <see cref="IdempotencyRecordsMax"/> of them.
+/// Replicas that applied different limits would hold different states, so they come from the log (<see cref="KvConfigure"/>).
+/// </summary>
+public sealed record KvLimits
+{
+    public const int SessionsMaxLimit = 10_000_000;
+    public const long IdempotencyTtlMsLimit = long.MaxValue / 4;
+    public const int IdempotencyRecordsMaxLimit = 10_000_000;
+
+    /// <summary>What a store applies until its log configures it (the reference configuration's values).</summary>
+    public static readonly KvLimits Default = new(10_000, 24 * 60 * 60 * 1000L, 100_000);
+
+    public KvLimits(int sessionsMax, long idempotencyTtlMs, int idempotencyRecordsMax)
+    {
+        SessionsMax = sessionsMax is > 0 and <= SessionsMaxLimit ? sessionsMax : throw new ArgumentOutOfRangeException(nameof(sessionsMax));
+        IdempotencyTtlMs = idempotencyTtlMs is > 0 and <= IdempotencyTtlMsLimit ? idempotencyTtlMs : throw new ArgumentOutOfRangeException(nameof(idempotencyTtlMs));
+        IdempotencyRecordsMax = idempotencyRecordsMax is > 0 and <= IdempotencyRecordsMaxLimit ? idempotencyRecordsMax : throw new ArgumentOutOfRangeException(nameof(idempotencyRecordsMax));
+    }
+
+    public int SessionsMax { get; }
+    public long IdempotencyTtlMs { get; }
+    public int IdempotencyRecordsMax { get; }
+
+    public static bool IsValid(int sessionsMax, long idempotencyTtlMs, int idempotencyRecordsMax) =>
+        sessionsMax is > 0 and <= SessionsMaxLimit && idempotencyTtlMs is > 0 and <= IdempotencyTtlMsLimit
+        && idempotencyRecordsMax is > 0 and <= IdempotencyRecordsMaxLimit;
+
+    public override string ToString() =>
+        $"sessions-max {SessionsMax}, idempotency ttl-ms {IdempotencyTtlMs}, idempotency records-max {IdempotencyRecordsMax}";
+}
+
+/// <summary>
+/// Sets the cluster's <see cref="KvLimits"/>, proposed by a leader whose replicated state has none yet. Applied only when
+/// <see cref="Version"/> is the store's configuration version + 1, so of several proposed for the same version (two
+/// leaders in turn, a duplicate) the first in the log wins and the others change nothing. Carries no session.
+/// </summary>
+public sealed record KvConfigure(long Version, KvLimits Limits) : KvCommand(0, 0, "");
+
 public sealed record KvPut(long ClientId, long Sequence, string Key, string Value) : KvCommand(ClientId, Sequence, Key);
 
 public sealed record KvDelete(long ClientId, long Sequence, string Key) : KvCommand(ClientId, Sequence, Key);
@@ -72,7 +112,7 @@ public static class KvCodec
     public const int FingerprintBytesMax = 128;
     // Version 1 (no idempotency fields) is still decoded, so logs written before version 2 replay unchanged.
     private const byte FormatVersion1 = 1, FormatVersion = 2;
-    private const byte PutTag = 1, DeleteTag = 2, CasTag = 3, ClockTag = 4;
+    private const byte PutTag = 1, DeleteTag = 2, CasTag = 3, ClockTag = 4, ConfigureTag = 5;
 
     public static byte[] Encode(KvCommand command)
     {
@@ -86,6 +126,15 @@ public static class KvCodec
             {
                 w.Write(ClockTag);
                 w.Write(clock.LeaderTimeMs);
+                return stream.ToArray();
+            }
+            if (command is KvConfigure configure)
+            {
+                w.Write(ConfigureTag);
+                w.Write(configure.Version);
+                w.Write(configure.Limits.SessionsMax);
+                w.Write(configure.Limits.IdempotencyTtlMs);
+                w.Write(configure.Limits.IdempotencyRecordsMax);
                 return stream.ToArray();
             }
             w.Write(command.Idempotency is not null);
@@ -132,12 +181,17 @@ public static class KvCodec
             KvIdempotency? idempotency = null;
             if (version == FormatVersion)
             {
-                // The byte after the version is the clock tag, or the "has an Idempotency-Key" flag (0 or 1).
+                // The byte after the version is the clock or configuration tag, or the "has an Idempotency-Key" flag (0 or 1).
                 switch (r.ReadByte())
                 {
                     case ClockTag:
                         var clock = new KvClock(r.ReadInt64());
                         return r.BaseStream.Position == data.Length ? clock : null;
+                    case ConfigureTag:
+                        var (configVersion, sessionsMax, ttlMs, recordsMax) = (r.ReadInt64(), r.ReadInt32(), r.ReadInt64(), r.ReadInt32());
+                        return r.BaseStream.Position == data.Length && configVersion > 0 && KvLimits.IsValid(sessionsMax, ttlMs, recordsMax)
+                            ? new KvConfigure(configVersion, new KvLimits(sessionsMax, ttlMs, recordsMax))
+                            : null;
                     case 1:
                         idempotency = new KvIdempotency(r.ReadString(), r.ReadString());
                         break;

@@ -17,6 +17,14 @@ public sealed class IdempotencyKeyTests
 
     private void Clock(KeyValueStore kv, long leaderTimeMs) => Assert.Null(kv.Apply(Entry(new KvClock(leaderTimeMs))));
 
+    /// <summary>A store whose log has configured these idempotency limits (the cluster's, which apply).</summary>
+    private KeyValueStore Configured(long ttlMs = KeyValueStore.DefaultIdempotencyTtlMs, int recordsMax = KeyValueStore.DefaultIdempotencyRecordsMax)
+    {
+        var kv = new KeyValueStore();
+        Assert.Null(kv.Apply(Entry(new KvConfigure(1, new KvLimits(KeyValueStore.DefaultSessionsMax, ttlMs, recordsMax)))));
+        return kv;
+    }
+
     [Fact]
     public void A_retried_request_is_executed_once_and_answered_with_the_stored_result()
     {
@@ -45,7 +53,7 @@ public sealed class IdempotencyKeyTests
     [Fact]
     public void A_key_expires_after_the_ttl_judged_by_the_leader_clock_in_the_log()
     {
-        var kv = new KeyValueStore(idempotencyTtlMs: 1_000);
+        var kv = Configured(ttlMs: 1_000);
         Clock(kv, 10_000);
         Cas(kv, "k", null, "v1", "key-1");
         Clock(kv, 10_900);
@@ -61,7 +69,7 @@ public sealed class IdempotencyKeyTests
     [Fact]
     public void The_leader_clock_never_goes_back()
     {
-        var kv = new KeyValueStore(idempotencyTtlMs: 1_000);
+        var kv = Configured(ttlMs: 1_000);
         Clock(kv, 10_000);
         Clock(kv, 5_000);
         Assert.Equal(10_000, kv.LeaderTimeMs);
@@ -70,7 +78,7 @@ public sealed class IdempotencyKeyTests
     [Fact]
     public void A_full_table_evicts_the_oldest_record()
     {
-        var kv = new KeyValueStore(idempotencyRecordsMax: 3);
+        var kv = Configured(recordsMax: 3);
         for (var i = 1; i <= 4; i++)
         {
             Clock(kv, i * 1_000);

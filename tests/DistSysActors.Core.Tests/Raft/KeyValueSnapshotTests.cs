@@ -10,11 +10,19 @@ public sealed class KeyValueSnapshotTests
 
     private static KvIdempotency Key(string key, string fingerprint = "f") => new(key, fingerprint);
 
-    /// <summary>A store with data, sessions (one with a stored CasMismatch answer), idempotency records made at different leader times.</summary>
+    /// <summary>The cluster's limits as the log sets them (the first configuration).</summary>
+    private static KvConfigure Limits(int sessionsMax, long idempotencyTtlMs, int idempotencyRecordsMax) =>
+        new(1, new KvLimits(sessionsMax, idempotencyTtlMs, idempotencyRecordsMax));
+
+    /// <summary>
+    /// A store with configured limits, data, sessions (one with a stored CasMismatch answer), idempotency records made
+    /// at different leader times.
+    /// </summary>
     private static (KeyValueStore Store, long NextIndex) Populated(int sessionsMax = 100, int idempotencyRecordsMax = 100)
     {
-        var kv = new KeyValueStore(sessionsMax, idempotencyTtlMs: 1_000, idempotencyRecordsMax);
+        var kv = new KeyValueStore();
         long i = 0;
+        kv.Apply(Entry(++i, Limits(sessionsMax, 1_000, idempotencyRecordsMax)));
         kv.Apply(Entry(++i, new KvClock(10_000)));
         kv.Apply(Entry(++i, new KvPut(1, 1, "a", "1")));
         kv.Apply(Entry(++i, new KvCas(2, 1, "a", "x", "2"))); // mismatch, the answer carries the current value
@@ -54,11 +62,12 @@ public sealed class KeyValueSnapshotTests
     private static readonly long[] PopulatedClients = [1, 2, 3, 4, 5];
 
     /// <summary>Populated's state worked out from its commands: client 1's delete of a missing key still advances its session.</summary>
-    private static readonly Observed PopulatedState = new("a=1,b=ä,c=3", 8, 10_400, "1:2,2:1,3:1,4:1,5:-", 4, 2);
+    private static readonly Observed PopulatedState = new("a=1,b=ä,c=3", 9, 10_400, "1:2,2:1,3:1,4:1,5:-", 4, 2);
 
-    private static KeyValueStore RestoredCopy(KeyValueStore original, int sessionsMax = 100, int idempotencyRecordsMax = 100)
+    /// <summary>A fresh store (this replica's own limits are the defaults) restored from the original's snapshot.</summary>
+    private static KeyValueStore RestoredCopy(KeyValueStore original)
     {
-        var copy = new KeyValueStore(sessionsMax, idempotencyTtlMs: 1_000, idempotencyRecordsMax);
+        var copy = new KeyValueStore();
         copy.Restore(original.Snapshot());
         return copy;
     }
@@ -94,16 +103,18 @@ public sealed class KeyValueSnapshotTests
     [Fact]
     public void Eviction_order_after_restore_equals_the_original()
     {
-        var kv = new KeyValueStore(sessionsMax: 3, idempotencyTtlMs: 1_000_000, idempotencyRecordsMax: 3);
+        var kv = new KeyValueStore();
         long i = 0;
         // Records by age r2, r3, r1 (not their key order); sessions by last use 2, 3, 1.
+        kv.Apply(Entry(++i, Limits(sessionsMax: 3, idempotencyTtlMs: 1_000_000, idempotencyRecordsMax: 3)));
         kv.Apply(Entry(++i, new KvClock(100)));
         kv.Apply(Entry(++i, new KvPut(2, 1, "k2", "v") { Idempotency = Key("r2") }));
         kv.Apply(Entry(++i, new KvPut(3, 1, "k3", "v") { Idempotency = Key("r3") }));
         kv.Apply(Entry(++i, new KvClock(300)));
         kv.Apply(Entry(++i, new KvPut(1, 1, "k1", "v") { Idempotency = Key("r1") }));
         kv.Apply(Entry(++i, new KvPut(1, 2, "k1", "w")));
-        var copy = RestoredCopy(kv, sessionsMax: 3, idempotencyRecordsMax: 3);
+        var copy = RestoredCopy(kv);
+        Assert.Equal(kv.Limits, copy.Limits); // the cluster's limits travel in the snapshot
 
         // Two new clients with new keys evict two sessions and two records in each store.
         foreach (var store in new[] { kv, copy })
@@ -195,14 +206,43 @@ public sealed class KeyValueSnapshotTests
     }
 
     [Fact]
-    public void A_snapshot_beyond_this_stores_limits_is_refused()
+    public void A_store_with_smaller_limits_of_its_own_restores_the_snapshot_and_takes_the_clusters_limits()
     {
+        // Its own configuration plays no part (it once refused this snapshot): the snapshot carries the cluster's limits.
         var (kv, _) = Populated();
         Assert.True(kv.SessionCount > 2 && kv.IdempotencyRecordCount == 2);
-        var small = new KeyValueStore(sessionsMax: 2);
-        Assert.Throws<FormatException>(() => small.Restore(kv.Snapshot()));
-        Assert.Equal(new Observed("", 0, 0, "1:-", 0, 0), Observe(small, 1));
-        Assert.Throws<FormatException>(() => new KeyValueStore(idempotencyRecordsMax: 1).Restore(kv.Snapshot()));
+        var small = new KeyValueStore(sessionsMax: 2, idempotencyRecordsMax: 1);
+        small.Restore(kv.Snapshot());
+        Assert.Equal(PopulatedState, Observe(small, PopulatedClients));
+        Assert.Equal((1L, new KvLimits(100, 1_000, 100)), (small.ConfigVersion, small.Limits));
+        Assert.Equal(new KvLimits(2, KeyValueStore.DefaultIdempotencyTtlMs, 1), small.LocalLimits);
+        Assert.Equal(kv.Snapshot(), small.Snapshot());
+    }
+
+    [Fact]
+    public void A_version_1_snapshot_without_limits_restores_with_the_defaults_until_the_log_configures_them()
+    {
+        var v1 = new MemoryStream();
+        using (var w = new BinaryWriter(v1))
+        {
+            w.Write(0x5356_4B44u); // magic
+            w.Write((byte)1);
+            w.Write(3L); // applied index
+            w.Write(0L); // leader time
+            w.Write(1); w.Write("k"); w.Write("v"); // data
+            w.Write(1); w.Write(7L); w.Write(1L); w.Write(2L); w.Write((byte)KvStatus.Ok); w.Write(false); // client 7's session
+            w.Write(0); // no idempotency records
+        }
+        var kv = new KeyValueStore(sessionsMax: 5);
+        kv.Restore(v1.ToArray());
+        Assert.Equal((0L, KvLimits.Default), (kv.ConfigVersion, kv.Limits));
+        Assert.Equal(new Observed("k=v", 3, 0, "7:1", 1, 0), Observe(kv, 7));
+
+        kv.Apply(Entry(4, Limits(1, 1_000, 1)));
+        Assert.Equal((1L, 1), (kv.ConfigVersion, kv.SessionsMax));
+        var copy = RestoredCopy(kv); // written as version 2, with the limits
+        Assert.Equal((1L, new KvLimits(1, 1_000, 1)), (copy.ConfigVersion, copy.Limits));
+        Assert.Equal(kv.Snapshot(), copy.Snapshot());
     }
 
     [Fact]

@@ -10,6 +10,9 @@ public sealed class KeyValueStoreTests
 
     private LogEntry Entry(KvCommand c) => new(++_index, 1, EntryType.Normal, KvCodec.Encode(c));
 
+    private static KvConfigure SessionsMax(int sessionsMax) =>
+        new(1, new KvLimits(sessionsMax, KeyValueStore.DefaultIdempotencyTtlMs, KeyValueStore.DefaultIdempotencyRecordsMax));
+
     [Fact]
     public void PutGetDeleteAndCas()
     {
@@ -62,7 +65,8 @@ public sealed class KeyValueStoreTests
     [Fact]
     public void Dissertation6_3_SessionTableIsBoundedAndEvictsLeastRecentlyUsed()
     {
-        var kv = new KeyValueStore(sessionsMax: 3);
+        var kv = new KeyValueStore();
+        kv.Apply(Entry(SessionsMax(3))); // the cluster's limit, from the log
         kv.Apply(Entry(new KvPut(1, 1, "a", "1")));
         kv.Apply(Entry(new KvPut(2, 1, "b", "1")));
         kv.Apply(Entry(new KvPut(3, 1, "c", "1")));
@@ -114,8 +118,8 @@ public sealed class KeyValueStoreTests
     public void ReplicasApplyingTheSameLogReachTheSameState()
     {
         var random = new DeterministicRandom(11);
-        var log = new List<LogEntry>();
-        for (var i = 1; i <= 300; i++)
+        var log = new List<LogEntry> { new(1, 1, EntryType.Normal, KvCodec.Encode(SessionsMax(3))) };
+        for (var i = 2; i <= 300; i++)
         {
             var client = random.NextInt(1, 6);
             var seq = random.NextInt(1, 4);
@@ -128,11 +132,13 @@ public sealed class KeyValueStoreTests
             };
             log.Add(new LogEntry(i, 1, EntryType.Normal, KvCodec.Encode(c)));
         }
-        var a = new KeyValueStore(sessionsMax: 3);
-        var b = new KeyValueStore(sessionsMax: 3);
+        var a = new KeyValueStore();
+        var b = new KeyValueStore(sessionsMax: 50); // its own configuration differs; the log's limit applies
         var ra = log.Select(e => a.Apply(e)).ToList();
         var rb = log.Select(e => b.Apply(e)).ToList();
         Assert.Equal(ra, rb);
         Assert.Equal(a.Items, b.Items);
+        Assert.Equal(3, b.SessionCount);
+        Assert.Equal(a.Snapshot(), b.Snapshot());
     }
 }
