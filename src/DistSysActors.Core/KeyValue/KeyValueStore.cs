@@ -14,12 +14,14 @@ namespace DistSysActors.Core.KeyValue;
 /// (<see cref="LocalLimits"/>, what its host proposes): replicas configured differently still apply the same log to
 /// the same state. Until the log configures them, <see cref="KvLimits.Default"/> applies.
 ///
-/// Session table bound: at most <see cref="SessionsMax"/> sessions. When a new client arrives at a full
-/// table, the session whose last command has the lowest log index is evicted (ties by client id), a
-/// rule every replica evaluates identically. A command from an unknown client must carry sequence 1;
-/// any larger sequence means its session was evicted, and the command is answered SessionExpired
-/// without being applied. (An evicted client retrying its very first command cannot be told apart from
-/// a new client; clients therefore use a fresh client id per session.)
+/// Sessions: a client registers through the log (<see cref="KvRegister"/>); its session exists from that entry's apply
+/// and its client id is that entry's index, so no two registrations share an id, a duplicated registration included.
+/// A command of a client without a session (never registered, or evicted) is answered SessionExpired and not applied,
+/// whatever its sequence: a delayed duplicate of an evicted client's first command cannot run again. (Commands decoded
+/// from logs written before registration, <see cref="KvCommand.LegacyImplicitSession"/>, keep their old rule:
+/// sequence 1 opened the session.) Session table bound: at most <see cref="SessionsMax"/> sessions. When a new client
+/// registers at a full table, the session whose last command (or registration) has the lowest log index is evicted
+/// (ties by client id), a rule every replica evaluates identically.
 ///
 /// Idempotency keys: a command carrying an Idempotency-Key is executed once; its result is stored with the key
 /// and the request's fingerprint, and a later command with the same key and fingerprint is answered with the
@@ -189,7 +191,7 @@ public sealed class KeyValueStore(
                 var lastIndex = r.ReadInt64();
                 var result = ReadResult(r);
                 if (i > 0 && sessions[^1].Client >= client) throw new FormatException("sessions are not in ascending client id order");
-                if (sequence < 1 || lastIndex < 0 || lastIndex > appliedIndex) throw new FormatException($"invalid session of client {client}");
+                if (sequence < 0 || lastIndex < 0 || lastIndex > appliedIndex) throw new FormatException($"invalid session of client {client}");
                 sessions.Add((client, new Session(sequence, result, lastIndex)));
             }
             count = ReadCount(r, KvLimits.IdempotencyRecordsMaxLimit, "idempotency records");
@@ -282,7 +284,15 @@ public sealed class KeyValueStore(
             Configure(configure);
             return null;
         }
+        if (command is KvRegister register)
+        {
+            while (_sessions.Count >= SessionsMax) EvictOldestSession();
+            _sessions[index] = new Session(0, KvResult.Ok, index);
+            return new KvApplied(index, register.Nonce, 0, KvResult.Ok, false) { RegisteredClientId = index };
+        }
 
+        if (command.Sequence < 1 && !command.LegacyImplicitSession)
+            return new KvApplied(index, command.ClientId, command.Sequence, new KvResult(KvStatus.Invalid), false);
         if (_sessions.TryGetValue(command.ClientId, out var session))
         {
             if (command.Sequence == session.Sequence)
@@ -290,13 +300,15 @@ public sealed class KeyValueStore(
             if (command.Sequence < session.Sequence)
                 return new KvApplied(index, command.ClientId, command.Sequence, new KvResult(KvStatus.StaleSequence), true);
         }
-        else if (command.Sequence != 1)
+        else if (command.LegacyImplicitSession && command.Sequence == 1)
         {
-            return new KvApplied(index, command.ClientId, command.Sequence, new KvResult(KvStatus.SessionExpired), false);
+            // Written before clients registered: sequence 1 opened the session then, and replays the same way.
+            while (_sessions.Count >= SessionsMax) EvictOldestSession();
         }
         else
         {
-            while (_sessions.Count >= SessionsMax) EvictOldestSession();
+            // Never registered, or evicted: a late duplicate of any of its commands (the first included) is not executed.
+            return new KvApplied(index, command.ClientId, command.Sequence, new KvResult(KvStatus.SessionExpired), false);
         }
 
         if (command.Idempotency is { } idem && _idempotency.TryGetValue(idem.Key, out var record))

@@ -7,13 +7,16 @@ namespace DistSysActors.Core.Tests.Raft;
 public sealed class IdempotencyKeyTests
 {
     private long _index;
-    private long _client = 100;
+    private long _nonce;
 
     private LogEntry Entry(KvCommand c) => new(++_index, 1, EntryType.Normal, KvCodec.Encode(c));
 
-    /// <summary>Each retry comes as a new client session, as from another node after a failover.</summary>
-    private KvApplied Cas(KeyValueStore kv, string key, string? expected, string value, string idemKey, string fingerprint = "f1") =>
-        kv.Apply(Entry(new KvCas(++_client, 1, key, expected, value) { Idempotency = new KvIdempotency(idemKey, fingerprint) }))!;
+    /// <summary>Each retry comes as a new client session (registered first), as from another node after a failover.</summary>
+    private KvApplied Cas(KeyValueStore kv, string key, string? expected, string value, string idemKey, string fingerprint = "f1")
+    {
+        var client = kv.Apply(Entry(new KvRegister(++_nonce)))!.RegisteredClientId!.Value;
+        return kv.Apply(Entry(new KvCas(client, 1, key, expected, value) { Idempotency = new KvIdempotency(idemKey, fingerprint) }))!;
+    }
 
     private void Clock(KeyValueStore kv, long leaderTimeMs) => Assert.Null(kv.Apply(Entry(new KvClock(leaderTimeMs))));
 
@@ -102,6 +105,6 @@ public sealed class IdempotencyKeyTests
         // A version-1 put: version, tag, client, sequence, key, value.
         var v1 = new MemoryStream();
         using (var w = new BinaryWriter(v1)) { w.Write((byte)1); w.Write((byte)1); w.Write(5L); w.Write(6L); w.Write("k"); w.Write("v"); }
-        Assert.Equal(new KvPut(5, 6, "k", "v"), KvCodec.Decode(v1.ToArray()));
+        Assert.Equal(new KvPut(5, 6, "k", "v") { LegacyImplicitSession = true }, KvCodec.Decode(v1.ToArray()));
     }
 }

@@ -14,16 +14,17 @@ public sealed class KeyValueLimitsTests
     private static KvIdempotency Key(string key) => new(key, $"fingerprint of {key}");
 
     /// <summary>
-    /// The reproduction: PUT a=1 with key K1, PUT b with K2, PUT a=2, then a retry of K1. A replica that keeps one
-    /// idempotency record has forgotten K1 by then and would execute the retry (a=1); one with the default keeps it
-    /// and replays (a=2).
+    /// The reproduction: PUT a=1 with key K1, PUT b with K2, PUT a=2, then a retry of K1, each from a client of its own
+    /// (registered first, at indexes from to from + 3). A replica that keeps one idempotency record has forgotten K1 by
+    /// then and would execute the retry (a=1); one with the default keeps it and replays (a=2).
     /// </summary>
     private static List<LogEntry> RetryAfterOtherKeys(long from) =>
     [
-        Entry(from, new KvPut(1, 1, "a", "1") { Idempotency = Key("K1") }),
-        Entry(from + 1, new KvPut(2, 1, "b", "x") { Idempotency = Key("K2") }),
-        Entry(from + 2, new KvPut(3, 1, "a", "2")),
-        Entry(from + 3, new KvPut(4, 1, "a", "1") { Idempotency = Key("K1") }),
+        .. Enumerable.Range(0, 4).Select(n => Entry(from + n, new KvRegister(n))),
+        Entry(from + 4, new KvPut(from, 1, "a", "1") { Idempotency = Key("K1") }),
+        Entry(from + 5, new KvPut(from + 1, 1, "b", "x") { Idempotency = Key("K2") }),
+        Entry(from + 6, new KvPut(from + 2, 1, "a", "2")),
+        Entry(from + 7, new KvPut(from + 3, 1, "a", "1") { Idempotency = Key("K1") }),
     ];
 
     [Fact]
@@ -35,7 +36,7 @@ public sealed class KeyValueLimitsTests
         var answers = log.Select(e => (Small: small.Apply(e), Standard: standard.Apply(e))).ToList();
 
         Assert.All(answers, a => Assert.Equal(a.Standard, a.Small));
-        Assert.Equal(standard.Get("a"), small.Get("a"));
+        Assert.Equal(("2", "2"), (standard.Get("a"), small.Get("a"))); // K1 replayed on both: the default limits apply
         Assert.Equal(standard.Snapshot(), small.Snapshot());
     }
 
@@ -75,6 +76,7 @@ public sealed class KeyValueLimitsTests
     {
         var kv = new KeyValueStore();
         long i = 0;
+        for (var client = 1; client <= 4; client++) kv.Apply(Entry(++i, new KvRegister(client))); // clients 1 to 4
         kv.Apply(Entry(++i, new KvClock(1_000)));
         for (var client = 1; client <= 4; client++)
             kv.Apply(Entry(++i, new KvPut(client, 1, $"k{client}", "v") { Idempotency = Key($"r{client}") }));
@@ -85,7 +87,8 @@ public sealed class KeyValueLimitsTests
         Assert.Equal((2, 1), (kv.SessionCount, kv.IdempotencyRecordCount));
         Assert.Equal((2L, (long?)null, (long?)null, 1L), (kv.SessionSequence(1)!.Value, kv.SessionSequence(2), kv.SessionSequence(3), kv.SessionSequence(4)!.Value));
         // r4 is the newest record and the only one kept.
-        Assert.True(kv.Apply(Entry(++i, new KvPut(9, 1, "x", "v") { Idempotency = Key("r4") }))!.Replayed);
+        var nine = kv.Apply(Entry(++i, new KvRegister(9)))!.RegisteredClientId!.Value;
+        Assert.True(kv.Apply(Entry(++i, new KvPut(nine, 1, "x", "v") { Idempotency = Key("r4") }))!.Replayed);
     }
 
     [Fact]
