@@ -4,6 +4,7 @@ using Akka.Configuration;
 using DistSysActors.Actors.Clocks;
 using DistSysActors.Actors.Configuration;
 using DistSysActors.Actors.FailureDetection;
+using DistSysActors.Actors.KeyValue;
 using DistSysActors.Actors.Network;
 using DistSysActors.Actors.Modules;
 using DistSysActors.Actors.Persistence;
@@ -33,6 +34,7 @@ public sealed class DistSysNodeRuntime
         Started = modules.Select(m => m.Module).ToArray();
         _modules = modules.ToDictionary(m => m.Module.Name, m => m.Actor, StringComparer.Ordinal);
         RaftSettings = RaftSettings.Create(context.Config);
+        KvSettings = RaftSettings.Kv;
         FailureDetectionSettings = FailureDetectionSettings.Create(context.Config);
     }
 
@@ -54,6 +56,8 @@ public sealed class DistSysNodeRuntime
     public IActorRef Ping => _modules[new PingModule().Name];
     public IActorRef Incarnation => _modules[new IncarnationModule().Name];
     public RaftSettings RaftSettings { get; }
+    /// <summary>The settings of the key-value service the Raft replica hosts (request limits, idempotency).</summary>
+    public KvSettings KvSettings { get; }
     /// <summary>The Raft key-value store of this node; null when distsys.raft.enabled is off.</summary>
     public IActorRef? Raft => Module(new RaftModule().Name);
     public FailureDetectionSettings FailureDetectionSettings { get; }

@@ -1,9 +1,9 @@
 using Akka.Actor;
-using DistSysActors.Actors.Raft;
+using Akka.Event;
 using DistSysActors.Actors.StateMachine;
 using DistSysActors.Core.KeyValue;
 using DistSysActors.Core.StateMachine;
-using static DistSysActors.Actors.Raft.RaftProtocol;
+using static DistSysActors.Actors.KeyValue.KvProtocol;
 
 namespace DistSysActors.Actors.KeyValue;
 
@@ -13,27 +13,46 @@ namespace DistSysActors.Actors.KeyValue;
 /// that offers an <see cref="IConsensusLog"/> can host it.
 /// </summary>
 /// <remarks>
-/// Client sessions (dissertation 6.3): each write goes out under a session (random client id, sequence from 1) taken
-/// from a pool, one request per session at a time, so a proposal that is retried or duplicated by the network is
-/// applied once. Requests passed on to the leader are answered when the entry is applied here.
+/// Client sessions (dissertation 6.3): each write goes out under a session taken from a pool, one request per session
+/// at a time, so a proposal that is retried or duplicated by the network is applied once. When the pool is empty the
+/// write first registers a new session through the log (<see cref="KvRegister"/>; the client id is the index of that
+/// entry) and is proposed once the registration is applied here. A command of a session the cluster evicted is
+/// answered SessionExpired and not applied; the write then registers anew and is proposed again (at most twice more),
+/// which is safe because it was applied nowhere before: its first apply would have answered it here. Only when a
+/// snapshot was installed here meanwhile (applies skipped) is that unknown, and the client is told so (outcome unknown).
+/// Requests passed on to the leader are answered when the entry is applied here.
+///
+/// Limits: sessions-max and the idempotency TTL and records-max shape the replicated state, so every replica applies
+/// the cluster's (<see cref="KeyValueStore.Limits"/>, from the log). A leader whose replicated state has none proposes
+/// its own (<see cref="KvConfigure"/>) on gaining leadership, ahead of its clock entry, and again with each clock entry
+/// until one is applied; a node whose own configuration differs logs a warning naming each such setting.
 /// </remarks>
 public sealed class KvService : IReplicatedService
 {
     private readonly IConsensusLog _log;
-    private readonly RaftSettings _settings;
+    private readonly KvSettings _settings;
     private readonly TimeSpan _requestTimeout;
     private readonly KeyValueStore _store;
     private readonly IReplicatedStateMachine<KvApplied> _machine;
+    private readonly ILoggingAdapter? _logger;
+    // The configuration version whose limits were last compared with this node's own.
+    private long _checkedConfigVersion;
 
     private readonly Dictionary<(long Client, long Seq), PendingWrite> _writes = new();
+    // Writes waiting for their session's registration to be applied, by the registration's nonce.
+    private readonly Dictionary<long, PendingWrite> _registering = new();
     private readonly Dictionary<string, PendingWrite> _writesByIdempotencyKey = new(StringComparer.Ordinal);
     private readonly Dictionary<long, PendingRead> _reads = new();
     private readonly Stack<ClientSession> _idleSessions = new();
     private long _nextReadId;
+    // Counts snapshots restored here: a write proposed before one may have been applied in the entries it replaced.
+    private int _restores;
 
-    public KvService(IConsensusLog log, RaftSettings settings, TimeSpan requestTimeout)
+    /// <param name="logger">Where the warning about limits that differ from the cluster's goes; none when null.</param>
+    public KvService(IConsensusLog log, KvSettings settings, TimeSpan requestTimeout, ILoggingAdapter? logger = null)
     {
         _log = log;
+        _logger = logger;
         _settings = settings;
         _requestTimeout = requestTimeout;
         _store = new KeyValueStore(settings.SessionsMax, settings.Idempotency.TtlMs, settings.Idempotency.RecordsMax);
@@ -45,16 +64,27 @@ public sealed class KvService : IReplicatedService
 
     public IReadOnlyList<(object Message, TimeSpan Interval)> Timers { get; }
 
-    public ServiceStatus Status => new(_writes.Count, _reads.Count, _store.SessionCount);
+    public ServiceStatus Status => new(PendingWrites, _reads.Count, _store.SessionCount);
+
+    private int PendingWrites => _writes.Count + _registering.Count;
 
     public byte[] Snapshot() => _machine.Snapshot();
 
-    public void Restore(byte[] snapshot) => _machine.Restore(snapshot);
+    public void Restore(byte[] snapshot)
+    {
+        _machine.Restore(snapshot);
+        _restores++;
+        CheckLimits();
+    }
 
     public void Apply(long index, byte[]? command)
     {
         if (_machine.Apply(index, command) is { } applied) Answer(applied);
+        CheckLimits();
     }
+
+    /// <summary>The cluster's limits in force (the defaults until the log configures them).</summary>
+    public KvLimits Limits => _store.Limits;
 
     public bool Receive(object message, IActorRef sender)
     {
@@ -67,6 +97,7 @@ public sealed class KvService : IReplicatedService
                 OnRead(get, sender);
                 return true;
             case LeaderClock:
+                ProposeLimits();
                 ProposeLeaderClock();
                 return true;
             default:
@@ -74,7 +105,11 @@ public sealed class KvService : IReplicatedService
         }
     }
 
-    public void LeadershipGained() => ProposeLeaderClock();
+    public void LeadershipGained()
+    {
+        ProposeLimits();
+        ProposeLeaderClock();
+    }
 
     public void ReadConfirmed(long requestId)
     {
@@ -95,7 +130,7 @@ public sealed class KvService : IReplicatedService
             client.Tell(rejected);
             return;
         }
-        if (_writes.Count + _reads.Count >= _settings.PendingRequestsMax)
+        if (PendingWrites + _reads.Count >= _settings.PendingRequestsMax)
         {
             client.Tell(new Unavailable("overloaded: too many requests pending", Unknown: false));
             return;
@@ -107,10 +142,55 @@ public sealed class KvService : IReplicatedService
             else client.Tell(new IdempotencyConflict($"Idempotency-Key '{idem.Key}' is in use by a different request"));
             return;
         }
-        var session = _idleSessions.Count > 0 ? _idleSessions.Pop() : ClientSession.New();
-        var pending = new PendingWrite(write, client, session, DateTime.UtcNow + _requestTimeout, Attempts: 1, Waiters: new List<IActorRef>());
+        var pending = new PendingWrite(write, client, DateTime.UtcNow + _requestTimeout);
         if (write.Idempotency is { } key) _writesByIdempotencyKey[key.Key] = pending;
-        Propose(pending);
+        if (_idleSessions.TryPop(out var session))
+        {
+            pending.Session = session;
+            Propose(pending);
+        }
+        else Register(pending);
+    }
+
+    /// <summary>Proposes a registration for the write's new session; the write is proposed once it is applied here.</summary>
+    private void Register(PendingWrite pending)
+    {
+        long nonce;
+        do nonce = Random.Shared.NextInt64(1, long.MaxValue); while (_registering.ContainsKey(nonce));
+        if (_log.Propose(KvCodec.Encode(new KvRegister(nonce))) is { } dropped)
+        {
+            Reply(pending, new Unavailable(dropped, Unknown: false));
+            return;
+        }
+        _registering[nonce] = pending;
+    }
+
+    /// <summary>
+    /// A leader whose replicated state has no limits yet proposes its own as the first configuration. Another leader
+    /// may have done so already (not yet applied here): only the first version-1 entry in the log applies.
+    /// </summary>
+    private void ProposeLimits()
+    {
+        if (!_log.IsLeader || _store.ConfigVersion > 0) return;
+        _log.Propose(KvCodec.Encode(new KvConfigure(1, _store.LocalLimits)));
+    }
+
+    /// <summary>Once per configuration applied (or restored): a warning for each of this node's settings that differs from the cluster's.</summary>
+    private void CheckLimits()
+    {
+        if (_store.ConfigVersion == _checkedConfigVersion) return;
+        _checkedConfigVersion = _store.ConfigVersion;
+        if (_logger is null) return;
+        var (local, cluster) = (_store.LocalLimits, _store.Limits);
+        foreach (var (setting, mine, theirs) in new (string, long, long)[]
+                 {
+                     ($"{KvSettings.Section}.sessions-max", local.SessionsMax, cluster.SessionsMax),
+                     ($"{IdempotencySettings.Section}.ttl-ms", local.IdempotencyTtlMs, cluster.IdempotencyTtlMs),
+                     ($"{IdempotencySettings.Section}.records-max", local.IdempotencyRecordsMax, cluster.IdempotencyRecordsMax),
+                 })
+            if (mine != theirs)
+                _logger.Warning("{0} is {1} in this node's configuration but {2} in the cluster's replicated configuration (version {3}); the cluster's value applies here",
+                    setting, mine, theirs, _store.ConfigVersion);
     }
 
     /// <summary>The leader writes its wall-clock time into the log: the replicated clock Idempotency-Key expiry is judged by.</summary>
@@ -122,7 +202,8 @@ public sealed class KvService : IReplicatedService
 
     private void Propose(PendingWrite pending)
     {
-        var s = pending.Session;
+        var s = pending.Session!;
+        pending.RestoresBefore = _restores;
         KvCommand command = pending.Request switch
         {
             Put p => (KvCommand)new KvPut(s.ClientId, s.Sequence, p.Key, p.Value),
@@ -152,7 +233,7 @@ public sealed class KvService : IReplicatedService
             client.Tell(new ReadResult(_store.Get(get.Key), _store.AppliedIndex));
             return;
         }
-        if (_writes.Count + _reads.Count >= _settings.PendingRequestsMax)
+        if (PendingWrites + _reads.Count >= _settings.PendingRequestsMax)
         {
             client.Tell(new Unavailable("overloaded: too many requests pending", Unknown: false));
             return;
@@ -185,17 +266,32 @@ public sealed class KvService : IReplicatedService
 
     private void Answer(KvApplied applied)
     {
+        if (applied.RegisteredClientId is { } clientId)
+        {
+            // A registration of this node's (another node's, or a duplicate, registers a session nobody here uses).
+            if (_registering.Remove(applied.ClientId, out var registered))
+            {
+                registered.Session = new ClientSession(clientId, 1);
+                Propose(registered);
+            }
+            return;
+        }
         if (!_writes.Remove((applied.ClientId, applied.Sequence), out var pending)) return;
-        var session = pending.Session;
+        var session = pending.Session!;
         switch (applied.Result.Status)
         {
+            case KvStatus.SessionExpired when pending.RestoresBefore != _restores:
+                // A snapshot replaced entries since the proposal: this write may have been applied in them, unseen here.
+                Reply(pending, new Unavailable("the client session expired, and the write may have taken effect before", Unknown: true));
+                return;
             case KvStatus.SessionExpired:
-                // The cluster evicted (or never saw) this session, and nothing was applied: retry once under a new one.
+                // The cluster evicted this session, and the write was applied nowhere (its first apply is this one):
+                // register a new session and propose it again, at most twice.
                 if (pending.Attempts < 3)
                 {
-                    var retry = pending with { Session = ClientSession.New(), Attempts = pending.Attempts + 1 };
-                    if (retry.Request.Idempotency is { } idem) _writesByIdempotencyKey[idem.Key] = retry;
-                    Propose(retry);
+                    pending.Attempts++;
+                    pending.Session = null;
+                    Register(pending);
                     return;
                 }
                 Reply(pending, new Unavailable("client session expired repeatedly", Unknown: false));
@@ -222,7 +318,13 @@ public sealed class KvService : IReplicatedService
             // sequence number, so a late commit of this one is answered StaleSequence and never applied twice.
             _writes.Remove(key);
             Reply(pending, new Unavailable("the write was not confirmed in time", Unknown: true));
-            _idleSessions.Push(pending.Session.Next());
+            _idleSessions.Push(pending.Session!.Next());
+        }
+        foreach (var (nonce, pending) in _registering.Where(r => r.Value.Deadline < now).ToList())
+        {
+            // Never proposed: the write certainly did not take effect (its session may still be registered, unused).
+            _registering.Remove(nonce);
+            Reply(pending, new Unavailable("no client session could be registered in time", Unknown: false));
         }
         foreach (var (id, pending) in _reads.Where(r => r.Value.Deadline < now).ToList())
         {
@@ -231,14 +333,27 @@ public sealed class KvService : IReplicatedService
         }
     }
 
-    private sealed record PendingWrite(KvWrite Request, IActorRef Client, ClientSession Session, DateTime Deadline, int Attempts, List<IActorRef> Waiters);
+    /// <summary>A write waiting for its answer (one object from request to answer: the Idempotency-Key table holds it too).</summary>
+    private sealed class PendingWrite(KvWrite request, IActorRef client, DateTime deadline)
+    {
+        public KvWrite Request { get; } = request;
+        public IActorRef Client { get; } = client;
+        public DateTime Deadline { get; } = deadline;
+        /// <summary>Retries that joined it while in flight (they get the answer as a replay).</summary>
+        public List<IActorRef> Waiters { get; } = [];
+        /// <summary>Null while it waits for its session's registration.</summary>
+        public ClientSession? Session { get; set; }
+        /// <summary>Sessions it was proposed under: a new one after each SessionExpired.</summary>
+        public int Attempts { get; set; } = 1;
+        /// <summary>Snapshots restored here before its latest proposal.</summary>
+        public int RestoresBefore { get; set; }
+    }
 
     private sealed record PendingRead(string Key, IActorRef Client, DateTime Deadline);
 
-    /// <summary>A client session: random id (unique across nodes and restarts with overwhelming probability), next sequence.</summary>
+    /// <summary>A registered client session: its id (the index of its registration) and the next sequence number.</summary>
     private sealed record ClientSession(long ClientId, long Sequence)
     {
-        public static ClientSession New() => new(Random.Shared.NextInt64(1, long.MaxValue), 1);
         public ClientSession Next() => this with { Sequence = Sequence + 1 };
     }
 

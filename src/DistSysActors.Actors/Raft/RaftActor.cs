@@ -89,7 +89,7 @@ public sealed partial class RaftActor : DurableProtocolHostActor<RaftMessage, Re
         Akka.Actor.Props.Create(() => new RaftActor(self, group, voters, settings, network, requestTimeout, KeyValueServiceFactory));
 
     private static readonly Func<IConsensusLog, RaftSettings, TimeSpan, IReplicatedService> KeyValueServiceFactory =
-        (log, settings, requestTimeout) => new KvService(log, settings, requestTimeout);
+        (log, settings, requestTimeout) => new KvService(log, settings.Kv, requestTimeout, Context.GetLogger());
 
     public override string PersistenceId { get; }
 

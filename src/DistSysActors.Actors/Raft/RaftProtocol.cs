@@ -1,10 +1,12 @@
 using DistSysActors.Core;
-using DistSysActors.Core.KeyValue;
 using DistSysActors.Core.Raft;
 
 namespace DistSysActors.Actors.Raft;
 
-/// <summary>What clients (the HTTP API, embedders, tests) ask a <see cref="RaftActor"/> and what it answers.</summary>
+/// <summary>
+/// What clients (the HTTP API, embedders, tests) ask a <see cref="RaftActor"/> itself and what it answers: admin, status,
+/// readiness. The key-value requests the replica's hosted service answers are in <see cref="KeyValue.KvProtocol"/>.
+/// </summary>
 public static class RaftProtocol
 {
     /// <summary>The network service name of the default group's replicas.</summary>
@@ -30,46 +32,13 @@ public static class RaftProtocol
     public static string PersistenceIdOf(string group, NodeId node) =>
         group == DefaultGroup ? $"raft-node-{node.Value}" : $"raft-{group}-node-{node.Value}";
 
-    public abstract record KvRequest(string Key);
-
-    /// <summary>Writes; answered with <see cref="WriteResult"/> once committed and applied, or <see cref="Unavailable"/>.</summary>
-    public abstract record KvWrite(string Key) : KvRequest(Key)
-    {
-        /// <summary>
-        /// The client's Idempotency-Key and request fingerprint: the write is executed once per key; a retry with the
-        /// same fingerprint gets the stored answer (Replayed), one with another fingerprint <see cref="IdempotencyConflict"/>.
-        /// </summary>
-        public KvIdempotency? Idempotency { get; init; }
-    }
-    public sealed record Put(string Key, string Value) : KvWrite(Key);
-    public sealed record Delete(string Key) : KvWrite(Key);
-    /// <summary>Compare-and-set: Expected null means the key must be absent.</summary>
-    public sealed record Cas(string Key, string? Expected, string Value) : KvWrite(Key);
-
-    public enum Consistency { Linearizable, Lease, Stale }
-
-    /// <summary>A read; answered with <see cref="ReadResult"/> or <see cref="Unavailable"/>.</summary>
-    public sealed record Get(string Key, Consistency Consistency) : KvRequest(Key);
-
-    /// <summary>Status Ok, NotFound (delete of an absent key) or CasMismatch (Current holds the current value).</summary>
-    /// <summary>Replayed: the answer of an earlier execution of the same Idempotency-Key (nothing was executed now).</summary>
-    public sealed record WriteResult(KvStatus Status, long Index, string? Current, bool Replayed = false);
-
-    /// <summary>The Idempotency-Key was first used with a different request (or one is in flight with a different request): nothing done.</summary>
-    public sealed record IdempotencyConflict(string Reason);
-
-    public sealed record ReadResult(string? Value, long AppliedIndex)
-    {
-        public bool Found => Value is not null;
-    }
-
     /// <summary>
-    /// The request could not be served. <see cref="Unknown"/>: it may still take effect (it was handed to Raft);
-    /// otherwise it certainly did not (no leader known, overloaded, invalid).
+    /// An admin request could not be served. <see cref="Unknown"/>: it may still take effect (it was handed to Raft);
+    /// otherwise it certainly did not (overloaded, no leader answered).
     /// </summary>
     public sealed record Unavailable(string Reason, bool Unknown);
 
-    /// <summary>Bad input (key too long, ...): nothing was done.</summary>
+    /// <summary>Bad input (a node id out of range, a change the membership refuses, ...): nothing was done.</summary>
     public sealed record Rejected(string Reason, bool TooLarge);
 
     // ------------------------------------------------------------------ membership and leadership (admin)

@@ -1,16 +1,17 @@
 using Akka.Configuration;
 using DistSysActors.Actors.Configuration;
-using DistSysActors.Core.KeyValue;
+using DistSysActors.Actors.KeyValue;
 
 namespace DistSysActors.Actors.Raft;
 
 /// <summary>The distsys.raft section.</summary>
+/// <remarks>PendingRequestsMax bounds the replica's own waiters (AwaitReady); the hosted service reads its own copy in <see cref="Kv"/>.</remarks>
 public sealed record RaftSettings(
     bool Enabled, int TickMs, int ElectionTicks, int HeartbeatTicks, bool PreVote, bool CheckQuorum, int LeaseClockDriftTicks,
-    long Seed, int ValueBytesMax, int KeyBytesMax, int SessionsMax, int PendingRequestsMax)
+    long Seed, int PendingRequestsMax)
 {
-    /// <summary>The distsys.idempotency section, which the Raft state machine applies.</summary>
-    public IdempotencySettings Idempotency { get; init; } = IdempotencySettings.Default;
+    /// <summary>The settings of the key-value service a replica hosts by default (read from the same configuration).</summary>
+    public KvSettings Kv { get; init; } = KvSettings.Default;
 
     /// <summary>Applied entries held after the last snapshot that trigger a new one (then the journal is truncated).</summary>
     public int SnapshotEntries { get; init; } = 10_000;
@@ -40,13 +41,10 @@ public sealed record RaftSettings(
             CheckQuorum: ConfigReader.Bool(c, Section, "check-quorum"),
             LeaseClockDriftTicks: ConfigReader.Int(c, Section, "lease-clock-drift-ticks", 0, 10_000),
             Seed: ConfigReader.Long(c, Section, "seed", long.MinValue, long.MaxValue),
-            ValueBytesMax: ConfigReader.Int(c, Section, "value-bytes-max", 1, KvCodec.ValueBytesMax),
-            KeyBytesMax: ConfigReader.Int(c, Section, "key-bytes-max", 1, KvCodec.KeyBytesMax),
-            SessionsMax: ConfigReader.Int(c, Section, "sessions-max", 1, 10_000_000),
             PendingRequestsMax: ConfigReader.Int(c, Section, "pending-requests-max", 1, 10_000_000));
         settings = settings with
         {
-            Idempotency = IdempotencySettings.Create(config),
+            Kv = KvSettings.Create(config),
             SnapshotEntries = ConfigReader.Int(c, Section, "snapshot-entries", 1, 100_000_000),
             SnapshotChunkBytes = ConfigReader.Int(c, Section, "snapshot-chunk-bytes", 1024, 64 << 20),
             SnapshotChunksInflightMax = ConfigReader.Int(c, Section, "snapshot-chunks-inflight-max", 1, 1_024),
@@ -64,22 +62,5 @@ public sealed record RaftSettings(
         if (settings.LeaseClockDriftTicks >= electionTicks)
             throw new ConfigurationException($"{Section}.lease-clock-drift-ticks {settings.LeaseClockDriftTicks} must be below {Section}.election-ticks {electionTicks}");
         return settings;
-    }
-}
-
-/// <summary>The distsys.idempotency section: Idempotency-Key records in the replicated state.</summary>
-public sealed record IdempotencySettings(long TtlMs, int RecordsMax, int LeaderClockIntervalMs)
-{
-    public const string Section = "distsys.idempotency";
-
-    public static readonly IdempotencySettings Default = new(KeyValueStore.DefaultIdempotencyTtlMs, KeyValueStore.DefaultIdempotencyRecordsMax, 10_000);
-
-    public static IdempotencySettings Create(Config config)
-    {
-        var c = config.GetConfig(Section) ?? throw new ConfigurationException($"{Section} is missing");
-        return new IdempotencySettings(
-            TtlMs: ConfigReader.Long(c, Section, "ttl-ms", 1, long.MaxValue / 4),
-            RecordsMax: ConfigReader.Int(c, Section, "records-max", 1, 10_000_000),
-            LeaderClockIntervalMs: ConfigReader.Int(c, Section, "leader-clock-interval-ms", 10, 3_600_000));
     }
 }

@@ -9,12 +9,19 @@ namespace DistSysActors.Core.KeyValue;
 /// is applied once and answered with the stored response.
 /// </summary>
 /// <remarks>
-/// Session table bound: at most <see cref="SessionsMax"/> sessions. When a new client arrives at a full
-/// table, the session whose last command has the lowest log index is evicted (ties by client id), a
-/// rule every replica evaluates identically. A command from an unknown client must carry sequence 1;
-/// any larger sequence means its session was evicted, and the command is answered SessionExpired
-/// without being applied. (An evicted client retrying its very first command cannot be told apart from
-/// a new client; clients therefore use a fresh client id per session.)
+/// Limits: the session and idempotency bounds below are the cluster's (<see cref="Limits"/>), set by a
+/// <see cref="KvConfigure"/> entry in the log and carried in the snapshot, never this replica's own configuration
+/// (<see cref="LocalLimits"/>, what its host proposes): replicas configured differently still apply the same log to
+/// the same state. Until the log configures them, <see cref="KvLimits.Default"/> applies.
+///
+/// Sessions: a client registers through the log (<see cref="KvRegister"/>); its session exists from that entry's apply
+/// and its client id is that entry's index, so no two registrations share an id, a duplicated registration included.
+/// A command of a client without a session (never registered, or evicted) is answered SessionExpired and not applied,
+/// whatever its sequence: a delayed duplicate of an evicted client's first command cannot run again. (Commands decoded
+/// from logs written before registration, <see cref="KvCommand.LegacyImplicitSession"/>, keep their old rule:
+/// sequence 1 opened the session.) Session table bound: at most <see cref="SessionsMax"/> sessions. When a new client
+/// registers at a full table, the session whose last command (or registration) has the lowest log index is evicted
+/// (ties by client id), a rule every replica evaluates identically.
 ///
 /// Idempotency keys: a command carrying an Idempotency-Key is executed once; its result is stored with the key
 /// and the request's fingerprint, and a later command with the same key and fingerprint is answered with the
@@ -24,6 +31,9 @@ namespace DistSysActors.Core.KeyValue;
 /// <see cref="IdempotencyRecordsMax"/> records are kept; a new one at a full table evicts the oldest (lowest
 /// leader time, then lowest index).
 /// </remarks>
+/// <param name="sessionsMax">This replica's configured sessions-max (<see cref="LocalLimits"/>); the cluster's applies.</param>
+/// <param name="idempotencyTtlMs">This replica's configured idempotency TTL; the cluster's applies.</param>
+/// <param name="idempotencyRecordsMax">This replica's configured idempotency records-max; the cluster's applies.</param>
 public sealed class KeyValueStore(
     int sessionsMax = KeyValueStore.DefaultSessionsMax,
     long idempotencyTtlMs = KeyValueStore.DefaultIdempotencyTtlMs,
@@ -32,6 +42,15 @@ public sealed class KeyValueStore(
     public const int DefaultSessionsMax = 10_000;
     public const long DefaultIdempotencyTtlMs = 24 * 60 * 60 * 1000L;
     public const int DefaultIdempotencyRecordsMax = 100_000;
+
+    /// <summary>This replica's own configured limits: what its host proposes when the cluster has none. Apply never reads them.</summary>
+    public KvLimits LocalLimits { get; } = new(sessionsMax, idempotencyTtlMs, idempotencyRecordsMax);
+
+    /// <summary>The cluster's limits in force: from the latest applied <see cref="KvConfigure"/>, <see cref="KvLimits.Default"/> before any.</summary>
+    public KvLimits Limits { get; private set; } = KvLimits.Default;
+
+    /// <summary>The version of the applied configuration; 0 while the log has configured nothing.</summary>
+    public long ConfigVersion { get; private set; }
 
     private readonly Dictionary<string, string> _data = new(StringComparer.Ordinal);
     private readonly Dictionary<long, Session> _sessions = [];
@@ -42,9 +61,9 @@ public sealed class KeyValueStore(
 
     private sealed record IdempotencyRecord(string Fingerprint, KvResult Result, long Index, long MadeAtMs);
 
-    public int SessionsMax { get; } = sessionsMax > 0 ? sessionsMax : throw new ArgumentOutOfRangeException(nameof(sessionsMax));
-    public long IdempotencyTtlMs { get; } = idempotencyTtlMs > 0 ? idempotencyTtlMs : throw new ArgumentOutOfRangeException(nameof(idempotencyTtlMs));
-    public int IdempotencyRecordsMax { get; } = idempotencyRecordsMax > 0 ? idempotencyRecordsMax : throw new ArgumentOutOfRangeException(nameof(idempotencyRecordsMax));
+    public int SessionsMax => Limits.SessionsMax;
+    public long IdempotencyTtlMs => Limits.IdempotencyTtlMs;
+    public int IdempotencyRecordsMax => Limits.IdempotencyRecordsMax;
 
     /// <summary>The latest leader time written into the log (ms since the Unix epoch); 0 before the first clock entry.</summary>
     public long LeaderTimeMs { get; private set; }
@@ -62,11 +81,12 @@ public sealed class KeyValueStore(
     public long? SessionSequence(long clientId) => _sessions.TryGetValue(clientId, out var s) ? s.Sequence : null;
 
     /// <summary>
-    /// The whole replicated state (data, client sessions, idempotency records, leader time, applied index) in a
+    /// The whole replicated state (data, client sessions, idempotency records, leader time, configured limits, applied index) in a
     /// versioned, deterministic binary form: equal states give equal bytes.
     /// </summary>
     /// <remarks>
-    /// Layout (little-endian, strings as BinaryWriter writes them): magic, version, AppliedIndex, LeaderTimeMs; the data
+    /// Layout (little-endian, strings as BinaryWriter writes them): magic, version, AppliedIndex, LeaderTimeMs,
+    /// ConfigVersion and, when it is above 0, the limits (sessions-max int32, TTL int64, records-max int32); the data
     /// in ordinal key order; the sessions in client id order; the idempotency records in ordinal key order. The by-age
     /// order of the records is not stored: it is rebuilt from each record's (MadeAtMs, Index, Key).
     /// </remarks>
@@ -79,6 +99,13 @@ public sealed class KeyValueStore(
             w.Write(SnapshotVersion);
             w.Write(AppliedIndex);
             w.Write(LeaderTimeMs);
+            w.Write(ConfigVersion);
+            if (ConfigVersion > 0)
+            {
+                w.Write(Limits.SessionsMax);
+                w.Write(Limits.IdempotencyTtlMs);
+                w.Write(Limits.IdempotencyRecordsMax);
+            }
             w.Write(_data.Count);
             foreach (var key in _data.Keys.Order(StringComparer.Ordinal))
             {
@@ -109,26 +136,43 @@ public sealed class KeyValueStore(
     }
 
     /// <summary>
-    /// Replaces this store's state with one made by <see cref="Snapshot"/> (AppliedIndex becomes the snapshot's).
-    /// FormatException, leaving the store unchanged, if the bytes are not a snapshot or hold more sessions or
-    /// idempotency records than this store's limits allow.
+    /// Replaces this store's state with one made by <see cref="Snapshot"/> (AppliedIndex and the cluster's limits become
+    /// the snapshot's). FormatException, leaving the store unchanged, if the bytes are not a snapshot. This replica's own
+    /// limits play no part: a snapshot holds whatever the cluster's limits allowed.
     /// </summary>
+    /// <remarks>
+    /// A version 1 snapshot (written before the limits were replicated) has no configuration: the defaults apply until
+    /// the log configures the store. It may hold more sessions or records than the defaults allow; the next new one
+    /// (or the configuration) trims the table to the limit.
+    /// </remarks>
     public void Restore(byte[] snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var data = new List<(string Key, string Value)>();
         var sessions = new List<(long Client, Session Session)>();
         var records = new List<(string Key, IdempotencyRecord Record)>();
-        long appliedIndex, leaderTimeMs;
+        long appliedIndex, leaderTimeMs, configVersion = 0;
+        var limits = KvLimits.Default;
         try
         {
             using var r = new BinaryReader(new MemoryStream(snapshot, writable: false), StrictUtf8);
             if (r.ReadUInt32() != SnapshotMagic) throw new FormatException("not a key-value store snapshot (magic)");
             var version = r.ReadByte();
-            if (version != SnapshotVersion) throw new FormatException($"unknown key-value snapshot version {version}");
+            if (version is not (SnapshotVersion1 or SnapshotVersion)) throw new FormatException($"unknown key-value snapshot version {version}");
             appliedIndex = r.ReadInt64();
             leaderTimeMs = r.ReadInt64();
             if (appliedIndex < 0 || leaderTimeMs < 0) throw new FormatException("negative applied index or leader time");
+            if (version == SnapshotVersion)
+            {
+                configVersion = r.ReadInt64();
+                if (configVersion < 0) throw new FormatException("negative configuration version");
+                if (configVersion > 0)
+                {
+                    var (sessionsMax, ttlMs, recordsMax) = (r.ReadInt32(), r.ReadInt64(), r.ReadInt32());
+                    if (!KvLimits.IsValid(sessionsMax, ttlMs, recordsMax)) throw new FormatException("invalid limits in the key-value snapshot");
+                    limits = new KvLimits(sessionsMax, ttlMs, recordsMax);
+                }
+            }
 
             var count = ReadCount(r, int.MaxValue, "keys");
             for (var i = 0; i < count; i++)
@@ -139,7 +183,7 @@ public sealed class KeyValueStore(
                 if (i > 0 && string.CompareOrdinal(data[^1].Key, key) >= 0) throw new FormatException("keys are not in ascending ordinal order");
                 data.Add((key, value));
             }
-            count = ReadCount(r, SessionsMax, "sessions");
+            count = ReadCount(r, KvLimits.SessionsMaxLimit, "sessions");
             for (var i = 0; i < count; i++)
             {
                 var client = r.ReadInt64();
@@ -147,10 +191,10 @@ public sealed class KeyValueStore(
                 var lastIndex = r.ReadInt64();
                 var result = ReadResult(r);
                 if (i > 0 && sessions[^1].Client >= client) throw new FormatException("sessions are not in ascending client id order");
-                if (sequence < 1 || lastIndex < 0 || lastIndex > appliedIndex) throw new FormatException($"invalid session of client {client}");
+                if (sequence < 0 || lastIndex < 0 || lastIndex > appliedIndex) throw new FormatException($"invalid session of client {client}");
                 sessions.Add((client, new Session(sequence, result, lastIndex)));
             }
-            count = ReadCount(r, IdempotencyRecordsMax, "idempotency records");
+            count = ReadCount(r, KvLimits.IdempotencyRecordsMaxLimit, "idempotency records");
             for (var i = 0; i < count; i++)
             {
                 var key = r.ReadString();
@@ -180,10 +224,13 @@ public sealed class KeyValueStore(
         }
         AppliedIndex = appliedIndex;
         LeaderTimeMs = leaderTimeMs;
+        ConfigVersion = configVersion;
+        Limits = limits;
     }
 
     private const uint SnapshotMagic = 0x5356_4B44; // "DKVS" read little-endian
-    private const byte SnapshotVersion = 1;
+    // Version 1 (no configuration) is still read, so snapshots taken before the limits were replicated restore.
+    private const byte SnapshotVersion1 = 1, SnapshotVersion = 2;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static void WriteResult(BinaryWriter w, KvResult result)
@@ -209,7 +256,7 @@ public sealed class KeyValueStore(
     private static int ReadCount(BinaryReader r, int countMax, string what)
     {
         var count = r.ReadInt32();
-        if (count < 0 || count > countMax) throw new FormatException($"snapshot holds {count} {what}; at most {countMax} allowed here");
+        if (count < 0 || count > countMax) throw new FormatException($"snapshot holds {count} {what}; at most {countMax} allowed");
         return count;
     }
 
@@ -232,7 +279,20 @@ public sealed class KeyValueStore(
             ExpireIdempotencyRecords();
             return null;
         }
+        if (command is KvConfigure configure)
+        {
+            Configure(configure);
+            return null;
+        }
+        if (command is KvRegister register)
+        {
+            while (_sessions.Count >= SessionsMax) EvictOldestSession();
+            _sessions[index] = new Session(0, KvResult.Ok, index);
+            return new KvApplied(index, register.Nonce, 0, KvResult.Ok, false) { RegisteredClientId = index };
+        }
 
+        if (command.Sequence < 1 && !command.LegacyImplicitSession)
+            return new KvApplied(index, command.ClientId, command.Sequence, new KvResult(KvStatus.Invalid), false);
         if (_sessions.TryGetValue(command.ClientId, out var session))
         {
             if (command.Sequence == session.Sequence)
@@ -240,13 +300,15 @@ public sealed class KeyValueStore(
             if (command.Sequence < session.Sequence)
                 return new KvApplied(index, command.ClientId, command.Sequence, new KvResult(KvStatus.StaleSequence), true);
         }
-        else if (command.Sequence != 1)
+        else if (command.LegacyImplicitSession && command.Sequence == 1)
         {
-            return new KvApplied(index, command.ClientId, command.Sequence, new KvResult(KvStatus.SessionExpired), false);
+            // Written before clients registered: sequence 1 opened the session then, and replays the same way.
+            while (_sessions.Count >= SessionsMax) EvictOldestSession();
         }
-        else if (_sessions.Count >= SessionsMax)
+        else
         {
-            EvictOldestSession();
+            // Never registered, or evicted: a late duplicate of any of its commands (the first included) is not executed.
+            return new KvApplied(index, command.ClientId, command.Sequence, new KvResult(KvStatus.SessionExpired), false);
         }
 
         if (command.Idempotency is { } idem && _idempotency.TryGetValue(idem.Key, out var record))
@@ -265,14 +327,30 @@ public sealed class KeyValueStore(
         return new KvApplied(index, command.ClientId, command.Sequence, result, false);
     }
 
+    /// <summary>
+    /// Takes the cluster's limits from the log when the entry is the next configuration version (else it changes nothing),
+    /// and brings the tables within them at once: the sessions and records that a full table would evict go first.
+    /// </summary>
+    private void Configure(KvConfigure configure)
+    {
+        if (configure.Version != ConfigVersion + 1) return;
+        ConfigVersion = configure.Version;
+        Limits = configure.Limits;
+        while (_sessions.Count > SessionsMax) EvictOldestSession();
+        while (_idempotency.Count > IdempotencyRecordsMax) EvictOldestRecord();
+        ExpireIdempotencyRecords();
+    }
+
+    private void EvictOldestRecord()
+    {
+        var oldest = _idempotencyByAge.Min;
+        _idempotencyByAge.Remove(oldest);
+        _idempotency.Remove(oldest.Key);
+    }
+
     private void Remember(KvIdempotency key, KvResult result, long index)
     {
-        if (_idempotency.Count >= IdempotencyRecordsMax)
-        {
-            var oldest = _idempotencyByAge.Min;
-            _idempotencyByAge.Remove(oldest);
-            _idempotency.Remove(oldest.Key);
-        }
+        while (_idempotency.Count >= IdempotencyRecordsMax) EvictOldestRecord();
         _idempotency[key.Key] = new IdempotencyRecord(key.Fingerprint, result, index, LeaderTimeMs);
         _idempotencyByAge.Add((LeaderTimeMs, index, key.Key));
     }

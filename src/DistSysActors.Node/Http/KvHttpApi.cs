@@ -2,16 +2,16 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.Actor;
-using DistSysActors.Actors.Raft;
+using DistSysActors.Actors.KeyValue;
 using DistSysActors.Core.KeyValue;
 using DistSysActors.Node.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using static DistSysActors.Actors.Raft.RaftProtocol;
+using static DistSysActors.Actors.KeyValue.KvProtocol;
 
 namespace DistSysActors.Node.Http;
 
-/// <summary>The replicated key-value API (README: HTTP API) over the node's <see cref="RaftActor"/>.</summary>
+/// <summary>The replicated key-value API (README: HTTP API) over the node's <see cref="KvService"/>, hosted by its Raft replica.</summary>
 public static class KvHttpApi
 {
     public static void Map(WebApplication app, NodeHost host)
@@ -23,7 +23,7 @@ public static class KvHttpApi
         app.MapPut("/kv/{key}", async (string key, HttpContext http) =>
         {
             if (host.Runtime?.Raft is not { } raft) return Unavailable();
-            var (value, error) = await ReadValueAsync(http.Request, host.Runtime.RaftSettings.ValueBytesMax);
+            var (value, error) = await ReadValueAsync(http.Request, host.Runtime.KvSettings.ValueBytesMax);
             if (error is not null) return error;
             var (idem, idemError) = Idempotency(http.Request, value!);
             return idemError ?? await WriteAsync(http, raft, new Put(key, value!) { Idempotency = idem }, askTimeout);
@@ -39,7 +39,7 @@ public static class KvHttpApi
         app.MapPost("/kv/{key}/cas", async (string key, HttpContext http) =>
         {
             if (host.Runtime?.Raft is not { } raft) return Unavailable();
-            var limit = 2 * host.Runtime.RaftSettings.ValueBytesMax + 1024;
+            var limit = 2 * host.Runtime.KvSettings.ValueBytesMax + 1024;
             var (body, error) = await ReadValueAsync(http.Request, limit);
             if (error is not null) return error;
             var (cas, parseError) = ParseCas(key, body!);

@@ -16,9 +16,10 @@ public sealed record KvHistoryOp(
     long CallMs, long? ReturnMs, KvStatus? Status, string? Output);
 
 /// <summary>
-/// Closed-loop key-value clients on a <see cref="RaftSimCluster"/>: each has a session and one request in flight,
-/// sends it to its leader hint (or a random live node), and retries with the same sequence number on timeout or
-/// rejection, so the session makes every retry safe. Records the history for the checkers.
+/// Closed-loop key-value clients on a <see cref="RaftSimCluster"/>: each registers a session through the log first
+/// (resending the registration until answered; a duplicate only registers an unused client), then has one request
+/// in flight, sends it to its leader hint (or a random live node), and retries with the same sequence number on
+/// timeout or rejection, so the session makes every retry safe. Records the history for the checkers.
 /// </summary>
 public sealed class RaftKvWorkload
 {
@@ -43,7 +44,7 @@ public sealed class RaftKvWorkload
         TimeoutMs = timeoutMs;
         ReadMode = readMode;
         StaleReads = staleReads;
-        _clients = Enumerable.Range(0, clients).Select(_ => new ClientState(cluster.NextClientId())).ToArray();
+        _clients = Enumerable.Range(0, clients).Select(_ => new ClientState(cluster.NextNonce())).ToArray();
         var previous = cluster.ReplyListener;
         cluster.ReplyListener = reply => { previous?.Invoke(reply); OnReply(reply); };
     }
@@ -62,7 +63,11 @@ public sealed class RaftKvWorkload
     public void Start()
     {
         Running = true;
-        foreach (var c in _clients) NextOperation(c);
+        foreach (var c in _clients)
+        {
+            if (c.ClientId == 0) Send(c); // registers first
+            else NextOperation(c);
+        }
     }
 
     /// <summary>Stops issuing operations; operations still waiting are recorded with an unknown outcome.</summary>
@@ -104,14 +109,14 @@ public sealed class RaftKvWorkload
 
     private void Send(ClientState c)
     {
-        var op = c.Op!;
+        var op = c.Op;
         var requestId = _cluster.NextRequestId();
         _byRequest.Remove(c.RequestId);
         c.RequestId = requestId;
         _byRequest[requestId] = c;
         var target = c.LeaderHint is { } hint && _cluster.Node(hint)?.Raft is not null ? hint : RandomLiveNode();
         c.LeaderHint = null;
-        object request = op.Kind switch
+        object request = op is null ? new RaftClientCommand(requestId, new KvRegister(c.Nonce)) : op.Kind switch
         {
             KvOpKind.Get => new RaftClientRead(requestId, op.Key, ReadMode, StaleReads),
             KvOpKind.Put => new RaftClientCommand(requestId, new KvPut(op.ClientId, op.Sequence, op.Key, op.Value!)),
@@ -121,8 +126,8 @@ public sealed class RaftKvWorkload
         if (target is { } node) _cluster.Sim.Inject(node, request);
         _cluster.Sim.Schedule(_cluster.Sim.NowMs + TimeoutMs, () =>
         {
-            if (c.RequestId == requestId && c.Op is not null && Running) Send(c);
-        }, $"client {c.ClientId} timeout");
+            if (c.RequestId == requestId && c.Waiting && Running) Send(c);
+        }, $"client {c.Name} timeout");
     }
 
     private NodeId? RandomLiveNode()
@@ -133,7 +138,7 @@ public sealed class RaftKvWorkload
 
     private void OnReply(RaftClientReply reply)
     {
-        if (!_byRequest.TryGetValue(reply.RequestId, out var c) || c.RequestId != reply.RequestId || c.Op is null) return;
+        if (!_byRequest.TryGetValue(reply.RequestId, out var c) || c.RequestId != reply.RequestId || !c.Waiting) return;
         _byRequest.Remove(reply.RequestId);
         switch (reply)
         {
@@ -143,11 +148,18 @@ public sealed class RaftKvWorkload
                 var requestId = c.RequestId;
                 _cluster.Sim.Schedule(_cluster.Sim.NowMs + 10, () =>
                 {
-                    if (c.RequestId == requestId && c.Op is not null && Running) Send(c);
-                }, $"client {c.ClientId} retry");
+                    if (c.RequestId == requestId && c.Waiting && Running) Send(c);
+                }, $"client {c.Name} retry");
+                break;
+            case RaftClientOk registered when c.ClientId == 0:
+                if (registered.Result is not { Status: KvStatus.Ok })
+                    throw new InvalidOperationException($"seed={_cluster.Seed}: client {c.Name} registration answered {registered.Result}");
+                c.ClientId = registered.Index; // the index of the registering entry
+                c.LeaderHint = reply.Node;
+                NextOperation(c);
                 break;
             case RaftClientOk ok:
-                var op = c.Op;
+                var op = c.Op!;
                 if (ok.Result is { Status: KvStatus.SessionExpired or KvStatus.StaleSequence or KvStatus.Invalid })
                     throw new InvalidOperationException($"seed={_cluster.Seed}: client {c.ClientId} got {ok.Result.Status} for {op}");
                 History.Add(op with
@@ -163,9 +175,14 @@ public sealed class RaftKvWorkload
         }
     }
 
-    private sealed class ClientState(long clientId)
+    private sealed class ClientState(long nonce)
     {
-        public long ClientId { get; } = clientId;
+        public long Nonce { get; } = nonce;
+        /// <summary>0 until its registration is answered, then the index of the registering entry.</summary>
+        public long ClientId { get; set; }
+        /// <summary>Waiting for an answer: to its registration, or to its operation.</summary>
+        public bool Waiting => ClientId == 0 || Op is not null;
+        public string Name => ClientId == 0 ? $"(registering {Nonce})" : $"{ClientId}";
         public long Sequence { get; set; }
         public long RequestId { get; set; }
         public KvHistoryOp? Op { get; set; }

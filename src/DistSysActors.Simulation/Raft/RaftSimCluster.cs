@@ -17,8 +17,12 @@ public sealed class RaftSimCluster
     private readonly IReadOnlyList<LogEntry>[] _persistedLogs;
     private readonly Dictionary<NodeId, int> _snapshotsTaken = [];
     private readonly Dictionary<NodeId, int> _snapshotsInstalled = [];
-    private long _nextClientId;
+    // Registration nonces, far above any client id (a log index) so a registration never looks like a client's command.
+    private long _nextNonce = 1L << 40;
     private long _nextRequestId;
+    private readonly Queue<long> _clientPool = new();
+    private readonly Dictionary<long, long> _registrations = [];
+    private int _registrationsScanned;
 
     /// <param name="size">Nodes in the simulator, ids 1..size.</param>
     /// <param name="voters">How many of them (ids 1..voters) form the initial membership; the rest start outside it
@@ -159,11 +163,63 @@ public sealed class RaftSimCluster
     public void Crash(NodeId id) => Sim.Crash(id);
     public void Restart(NodeId id) => Sim.Restart(id);
 
-    public long NextClientId() => ++_nextClientId;
     public long NextRequestId() => ++_nextRequestId;
 
+    /// <summary>A nonce for a <see cref="KvRegister"/>: what the answer to it is recognised by.</summary>
+    public long NextNonce() => ++_nextNonce;
+
+    /// <summary>The client id a committed registration with <paramref name="nonce"/> gave (its index), or null.</summary>
+    public long? RegisteredClient(long nonce)
+    {
+        for (; _registrationsScanned < Checker.Committed.Count; _registrationsScanned++)
+        {
+            var entry = Checker.Committed[_registrationsScanned];
+            if (entry.Type == EntryType.Normal && KvCodec.Decode(entry.Data) is KvRegister r) _registrations.TryAdd(r.Nonce, entry.Index);
+        }
+        return _registrations.TryGetValue(nonce, out var index) ? index : null;
+    }
+
+    /// <summary>
+    /// Registers <paramref name="count"/> key-value clients through the current leader, resubmitting until each
+    /// registration is committed (a duplicate only registers an unused client); returns their ids.
+    /// </summary>
+    public IReadOnlyList<long> RegisterClients(int count, long maxMs = 10_000)
+    {
+        var nonces = Enumerable.Range(0, count).Select(_ => NextNonce()).ToArray();
+        var deadline = Sim.NowMs + maxMs;
+        bool Done() => nonces.All(n => RegisteredClient(n) is not null);
+        while (!Done())
+        {
+            if (Sim.NowMs >= deadline)
+                throw new InvalidOperationException($"seed={Seed}: {count} client registrations not committed within {maxMs} ms; {Describe()}");
+            if (Leader() is { } leader)
+            {
+                foreach (var n in nonces.Where(n => RegisteredClient(n) is null))
+                    Sim.Inject(leader, new RaftClientCommand(NextRequestId(), new KvRegister(n)));
+                Sim.RunUntil(Done, Math.Min(1_000, deadline - Sim.NowMs));
+            }
+            else Sim.RunFor(50);
+        }
+        return nonces.Select(n => RegisteredClient(n)!.Value).ToArray();
+    }
+
+    /// <summary>
+    /// Registers <paramref name="count"/> clients now and keeps them for <see cref="NewClient"/> and <see cref="NewPut"/>:
+    /// a scenario that will cut the leader off calls it first, so the puts it makes then need no commit.
+    /// </summary>
+    public void RegisterClientsAhead(int count)
+    {
+        foreach (var id in RegisterClients(count)) _clientPool.Enqueue(id);
+    }
+
+    /// <summary>A registered client with no command yet: one kept by <see cref="RegisterClientsAhead"/>, else a new registration.</summary>
+    public long NewClient()
+    {
+        return _clientPool.Count > 0 ? _clientPool.Dequeue() : RegisterClients(1)[0];
+    }
+
     /// <summary>A put from a fresh client session (sequence 1), so its effect is identified by client id.</summary>
-    public KvPut NewPut(string key, string value) => new(NextClientId(), 1, key, value);
+    public KvPut NewPut(string key, string value) => new(NewClient(), 1, key, value);
 
     /// <summary>Live nodes whose state machine has applied the command (found through its client session).</summary>
     public int AppliedCount(KvCommand command) =>

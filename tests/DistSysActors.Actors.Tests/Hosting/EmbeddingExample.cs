@@ -5,6 +5,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using DistSysActors.Actors.Hosting;
+using DistSysActors.Actors.KeyValue;
 using DistSysActors.Actors.Raft;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -38,11 +39,11 @@ public static class EmbeddedNode
         {
             await raft.WhenReadyAsync(TimeSpan.FromSeconds(30));  // recovered from its journal, and a leader is known
             // Longer than the node's own request timeout (distsys.http.request-timeout-ms, 5 s), so its answer arrives.
-            written = await raft.Ask<object>(new RaftProtocol.Put("greeting", "hello"), TimeSpan.FromSeconds(10));
-        } while (written is RaftProtocol.Unavailable && ++attempts < 5);  // e.g. the leader changed; this Put may be repeated
-        if (written is not RaftProtocol.WriteResult) throw new InvalidOperationException($"not written: {written}");
-        var read = await raft.Ask<object>(new RaftProtocol.Get("greeting", RaftProtocol.Consistency.Linearizable), TimeSpan.FromSeconds(10));
-        return (read as RaftProtocol.ReadResult)?.Value;
+            written = await raft.Ask<object>(new KvProtocol.Put("greeting", "hello"), TimeSpan.FromSeconds(10));
+        } while (written is KvProtocol.Unavailable && ++attempts < 5);  // e.g. the leader changed; this Put may be repeated
+        if (written is not KvProtocol.WriteResult) throw new InvalidOperationException($"not written: {written}");
+        var read = await raft.Ask<object>(new KvProtocol.Get("greeting", KvProtocol.Consistency.Linearizable), TimeSpan.FromSeconds(10));
+        return (read as KvProtocol.ReadResult)?.Value;
     }
 
     /// <summary>A whole program: <c>await EmbeddedNode.RunAsync(int.Parse(args[0]), peers, "data");</c> on each machine.</summary>

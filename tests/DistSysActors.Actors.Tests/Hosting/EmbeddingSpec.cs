@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using DistSysActors.Actors.Hosting;
+using DistSysActors.Actors.KeyValue;
 using DistSysActors.Actors.Raft;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -48,22 +49,22 @@ public sealed class EmbeddingSpec(ITestOutputHelper output) : IDisposable
             await lost.StopAsync();
             var survivors = hosts.Where(h => h != lost).ToArray();
 
-            RaftProtocol.WriteResult? written = null;
+            KvProtocol.WriteResult? written = null;
             var deadline = DateTime.UtcNow + AskTimeout * 6;
             while (written is null)
             {
                 // Longer than the node's own request timeout: a write forwarded to the lost leader is answered Unavailable then.
-                var answer = await (await RaftOf(survivors[0])).Ask<object>(new RaftProtocol.Put("greeting", "still here"), AskTimeout * 3);
-                written = answer as RaftProtocol.WriteResult;
+                var answer = await (await RaftOf(survivors[0])).Ask<object>(new KvProtocol.Put("greeting", "still here"), AskTimeout * 3);
+                written = answer as KvProtocol.WriteResult;
                 if (written is null)
                 {
                     Assert.True(DateTime.UtcNow < deadline, $"the survivors still answer {answer}");
-                    Assert.IsType<RaftProtocol.Unavailable>(answer);  // until they elect a leader among themselves
+                    Assert.IsType<KvProtocol.Unavailable>(answer);  // until they elect a leader among themselves
                     await (await RaftOf(survivors[0])).WhenReadyAsync(AskTimeout);
                 }
             }
-            var read = await (await RaftOf(survivors[1])).Ask<RaftProtocol.ReadResult>(
-                new RaftProtocol.Get("greeting", RaftProtocol.Consistency.Linearizable), AskTimeout);
+            var read = await (await RaftOf(survivors[1])).Ask<KvProtocol.ReadResult>(
+                new KvProtocol.Get("greeting", KvProtocol.Consistency.Linearizable), AskTimeout);
             Assert.Equal("still here", read.Value);
             var after = await (await RaftOf(survivors[1])).WhenReadyAsync(AskTimeout);
             Assert.NotEqual(ready.LeaderId, after.LeaderId);

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using DistSysActors.Actors.Hosting;
+using DistSysActors.Actors.KeyValue;
 using DistSysActors.Actors.Raft;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -26,16 +27,16 @@ public class HostingSpec
             Assert.Equal(10, system.Settings.Config.GetInt("distsys.raft.tick-ms"));
 
             // A single voter elects itself; until then the store answers "not applied".
-            RaftProtocol.WriteResult? written = null;
+            KvProtocol.WriteResult? written = null;
             for (var attempt = 0; attempt < 100 && written is null; attempt++)
             {
-                var answer = await raft.Ask<object>(new RaftProtocol.Put("greeting", "hello"), TimeSpan.FromSeconds(5));
-                written = answer as RaftProtocol.WriteResult;
-                if (written is null) Assert.IsType<RaftProtocol.Unavailable>(answer);
+                var answer = await raft.Ask<object>(new KvProtocol.Put("greeting", "hello"), TimeSpan.FromSeconds(5));
+                written = answer as KvProtocol.WriteResult;
+                if (written is null) Assert.IsType<KvProtocol.Unavailable>(answer);
                 if (written is null) await Task.Delay(50);
             }
             Assert.NotNull(written);
-            var read = await raft.Ask<RaftProtocol.ReadResult>(new RaftProtocol.Get("greeting", RaftProtocol.Consistency.Linearizable), TimeSpan.FromSeconds(5));
+            var read = await raft.Ask<KvProtocol.ReadResult>(new KvProtocol.Get("greeting", KvProtocol.Consistency.Linearizable), TimeSpan.FromSeconds(5));
             Assert.Equal("hello", read.Value);
         }
         finally
@@ -81,7 +82,7 @@ public class HostingSpec
 
             var raft = await registry.GetAsync<DistSysRaftKey>();
             await raft.WhenReadyAsync(TimeSpan.FromSeconds(10));
-            Assert.IsType<RaftProtocol.WriteResult>(await raft.Ask<object>(new RaftProtocol.Put("k", "v"), TimeSpan.FromSeconds(5)));
+            Assert.IsType<KvProtocol.WriteResult>(await raft.Ask<object>(new KvProtocol.Put("k", "v"), TimeSpan.FromSeconds(5)));
         }
         finally
         {

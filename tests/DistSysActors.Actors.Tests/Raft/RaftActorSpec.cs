@@ -3,10 +3,12 @@ using Akka.Configuration;
 using Akka.TestKit.Xunit2;
 using DistSysActors.Actors.Configuration;
 using DistSysActors.Actors.Network;
+using DistSysActors.Actors.KeyValue;
 using DistSysActors.Actors.Raft;
 using DistSysActors.Core;
 using DistSysActors.Core.Raft;
 using Xunit.Abstractions;
+using static DistSysActors.Actors.KeyValue.KvProtocol;
 using static DistSysActors.Actors.Raft.RaftProtocol;
 
 namespace DistSysActors.Actors.Tests.Raft;
@@ -72,10 +74,10 @@ public sealed class RaftActorSpec(ITestOutputHelper output) : TestKit(Config, "r
         var (_, nodes) = StartCluster();
         var leader = AwaitLeader(nodes);
         var before = StatusOf(nodes[leader]).Raft.LastLogIndex;
-        nodes[leader].Tell(new Put("k", new string('x', _settings.ValueBytesMax + 1)));
-        Assert.True(ExpectMsg<Rejected>().TooLarge);
+        nodes[leader].Tell(new Put("k", new string('x', _settings.Kv.ValueBytesMax + 1)));
+        Assert.True(ExpectMsg<KvProtocol.Rejected>().TooLarge);
         nodes[leader].Tell(new Put("", "v"));
-        Assert.False(ExpectMsg<Rejected>().TooLarge);
+        Assert.False(ExpectMsg<KvProtocol.Rejected>().TooLarge);
         Assert.Equal(before, StatusOf(nodes[leader]).Raft.LastLogIndex);
     }
 
@@ -85,7 +87,7 @@ public sealed class RaftActorSpec(ITestOutputHelper output) : TestKit(Config, "r
         var network = Sys.ActorOf(LocalRaftNetwork.Props());
         var lonely = Sys.ActorOf(RaftActor.Props(new NodeId(1), Voters, _settings, network, RequestTimeout), "raft-lonely");
         lonely.Tell(new Put("k", "v"));
-        var answer = ExpectMsg<Unavailable>();
+        var answer = ExpectMsg<KvProtocol.Unavailable>();
         Assert.False(answer.Unknown);
         Assert.Contains("leader", answer.Reason);
     }

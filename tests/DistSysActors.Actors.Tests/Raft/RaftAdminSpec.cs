@@ -5,6 +5,7 @@ using DistSysActors.Core;
 using DistSysActors.Core.Raft;
 using DistSysActors.Core.KeyValue;
 using Xunit.Abstractions;
+using static DistSysActors.Actors.KeyValue.KvProtocol;
 using static DistSysActors.Actors.Raft.RaftProtocol;
 using static DistSysActors.Actors.Tests.Raft.RaftActorCluster;
 
@@ -40,20 +41,20 @@ public sealed class RaftAdminSpec(ITestOutputHelper output) : TestKit(RaftActorC
 
         // Changes sent to a follower are judged by the leader.
         follower.Tell(new AddMember(32));
-        Assert.Contains("already", ExpectMsg<Rejected>().Reason);
+        Assert.Contains("already", ExpectMsg<RaftProtocol.Rejected>().Reason);
         follower.Tell(new TransferLeadership(99));
-        Assert.Contains("not a voter", ExpectMsg<Rejected>().Reason);
+        Assert.Contains("not a voter", ExpectMsg<RaftProtocol.Rejected>().Reason);
 
         nodes[leader].Tell(new AddMember(32));
-        Assert.Contains("already", ExpectMsg<Rejected>().Reason);
+        Assert.Contains("already", ExpectMsg<RaftProtocol.Rejected>().Reason);
         nodes[leader].Tell(new AddMember(0));
-        Assert.Contains("range", ExpectMsg<Rejected>().Reason);
+        Assert.Contains("range", ExpectMsg<RaftProtocol.Rejected>().Reason);
         nodes[leader].Tell(new RemoveMember(99));
-        Assert.Contains("not a member", ExpectMsg<Rejected>().Reason);
+        Assert.Contains("not a member", ExpectMsg<RaftProtocol.Rejected>().Reason);
         nodes[leader].Tell(new TransferLeadership(99));
-        Assert.Contains("not a voter", ExpectMsg<Rejected>().Reason);
+        Assert.Contains("not a voter", ExpectMsg<RaftProtocol.Rejected>().Reason);
         nodes[leader].Tell(new TransferLeadership(leader.Value));
-        Assert.Contains("already the leader", ExpectMsg<Rejected>().Reason);
+        Assert.Contains("already the leader", ExpectMsg<RaftProtocol.Rejected>().Reason);
     }
 
     [Fact]

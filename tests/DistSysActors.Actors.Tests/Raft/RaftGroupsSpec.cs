@@ -5,6 +5,7 @@ using DistSysActors.Core;
 using DistSysActors.Core.KeyValue;
 using DistSysActors.Core.Raft;
 using Xunit.Abstractions;
+using static DistSysActors.Actors.KeyValue.KvProtocol;
 using static DistSysActors.Actors.Raft.RaftProtocol;
 using static DistSysActors.Actors.Tests.Raft.RaftActorCluster;
 

@@ -1,10 +1,12 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
+using DistSysActors.Actors.KeyValue;
 using DistSysActors.Actors.Raft;
 using DistSysActors.Core;
 using DistSysActors.Core.Raft;
 using DistSysActors.Core.KeyValue;
 using Xunit.Abstractions;
+using static DistSysActors.Actors.KeyValue.KvProtocol;
 using static DistSysActors.Actors.Raft.RaftProtocol;
 using static DistSysActors.Actors.Tests.Raft.RaftActorCluster;
 
@@ -149,7 +151,7 @@ public sealed class RaftSnapshotSpec(ITestOutputHelper output) : TestKit(RaftAct
         try
         {
             for (var i = 0; i < probes.Count; i++) node.Tell(new Put($"p{i}", "v"), probes[i].Ref);
-            var refused = probes.Skip(3).Select(p => p.ExpectMsg<Unavailable>(TimeSpan.FromSeconds(5))).ToList();
+            var refused = probes.Skip(3).Select(p => p.ExpectMsg<KvProtocol.Unavailable>(TimeSpan.FromSeconds(5))).ToList();
             Assert.All(refused, u => Assert.False(u.Unknown));
             Assert.All(refused, u => Assert.StartsWith("overloaded", u.Reason));
         }
@@ -165,7 +167,7 @@ public sealed class RaftSnapshotSpec(ITestOutputHelper output) : TestKit(RaftAct
     {
         var id = new NodeId(42);
         var network = Sys.ActorOf(LocalRaftNetwork.Props());
-        var node = Start(this, network, id, [id], _settings with { PendingRequestsMax = 2 }, "solo-pending");
+        var node = Start(this, network, id, [id], _settings with { Kv = _settings.Kv with { PendingRequestsMax = 2 } }, "solo-pending");
         AwaitLeader(this, new Dictionary<NodeId, IActorRef> { [id] = node });
         var probes = Enumerable.Range(0, 4).Select(_ => CreateTestProbe()).ToList();
         GatedMemoryJournal.Close();
@@ -174,7 +176,7 @@ public sealed class RaftSnapshotSpec(ITestOutputHelper output) : TestKit(RaftAct
             for (var i = 0; i < probes.Count; i++) node.Tell(new Put($"q{i}", "v"), probes[i].Ref);
             foreach (var p in probes.Skip(2))
             {
-                var refused = p.ExpectMsg<Unavailable>(TimeSpan.FromSeconds(5));
+                var refused = p.ExpectMsg<KvProtocol.Unavailable>(TimeSpan.FromSeconds(5));
                 Assert.Equal((false, true), (refused.Unknown, refused.Reason.StartsWith("overloaded", StringComparison.Ordinal)));
             }
         }

@@ -6,6 +6,7 @@ using DistSysActors.Core;
 using DistSysActors.Core.KeyValue;
 using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
+using static DistSysActors.Actors.KeyValue.KvProtocol;
 using static DistSysActors.Actors.Raft.RaftProtocol;
 using static DistSysActors.Actors.Tests.Raft.RaftActorCluster;
 

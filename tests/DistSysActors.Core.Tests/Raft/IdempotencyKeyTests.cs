@@ -7,15 +7,26 @@ namespace DistSysActors.Core.Tests.Raft;
 public sealed class IdempotencyKeyTests
 {
     private long _index;
-    private long _client = 100;
+    private long _nonce;
 
     private LogEntry Entry(KvCommand c) => new(++_index, 1, EntryType.Normal, KvCodec.Encode(c));
 
-    /// <summary>Each retry comes as a new client session, as from another node after a failover.</summary>
-    private KvApplied Cas(KeyValueStore kv, string key, string? expected, string value, string idemKey, string fingerprint = "f1") =>
-        kv.Apply(Entry(new KvCas(++_client, 1, key, expected, value) { Idempotency = new KvIdempotency(idemKey, fingerprint) }))!;
+    /// <summary>Each retry comes as a new client session (registered first), as from another node after a failover.</summary>
+    private KvApplied Cas(KeyValueStore kv, string key, string? expected, string value, string idemKey, string fingerprint = "f1")
+    {
+        var client = kv.Apply(Entry(new KvRegister(++_nonce)))!.RegisteredClientId!.Value;
+        return kv.Apply(Entry(new KvCas(client, 1, key, expected, value) { Idempotency = new KvIdempotency(idemKey, fingerprint) }))!;
+    }
 
     private void Clock(KeyValueStore kv, long leaderTimeMs) => Assert.Null(kv.Apply(Entry(new KvClock(leaderTimeMs))));
+
+    /// <summary>A store whose log has configured these idempotency limits (the cluster's, which apply).</summary>
+    private KeyValueStore Configured(long ttlMs = KeyValueStore.DefaultIdempotencyTtlMs, int recordsMax = KeyValueStore.DefaultIdempotencyRecordsMax)
+    {
+        var kv = new KeyValueStore();
+        Assert.Null(kv.Apply(Entry(new KvConfigure(1, new KvLimits(KeyValueStore.DefaultSessionsMax, ttlMs, recordsMax)))));
+        return kv;
+    }
 
     [Fact]
     public void A_retried_request_is_executed_once_and_answered_with_the_stored_result()
@@ -45,7 +56,7 @@ public sealed class IdempotencyKeyTests
     [Fact]
     public void A_key_expires_after_the_ttl_judged_by_the_leader_clock_in_the_log()
     {
-        var kv = new KeyValueStore(idempotencyTtlMs: 1_000);
+        var kv = Configured(ttlMs: 1_000);
         Clock(kv, 10_000);
         Cas(kv, "k", null, "v1", "key-1");
         Clock(kv, 10_900);
@@ -61,7 +72,7 @@ public sealed class IdempotencyKeyTests
     [Fact]
     public void The_leader_clock_never_goes_back()
     {
-        var kv = new KeyValueStore(idempotencyTtlMs: 1_000);
+        var kv = Configured(ttlMs: 1_000);
         Clock(kv, 10_000);
         Clock(kv, 5_000);
         Assert.Equal(10_000, kv.LeaderTimeMs);
@@ -70,7 +81,7 @@ public sealed class IdempotencyKeyTests
     [Fact]
     public void A_full_table_evicts_the_oldest_record()
     {
-        var kv = new KeyValueStore(idempotencyRecordsMax: 3);
+        var kv = Configured(recordsMax: 3);
         for (var i = 1; i <= 4; i++)
         {
             Clock(kv, i * 1_000);
@@ -94,6 +105,6 @@ public sealed class IdempotencyKeyTests
         // A version-1 put: version, tag, client, sequence, key, value.
         var v1 = new MemoryStream();
         using (var w = new BinaryWriter(v1)) { w.Write((byte)1); w.Write((byte)1); w.Write(5L); w.Write(6L); w.Write("k"); w.Write("v"); }
-        Assert.Equal(new KvPut(5, 6, "k", "v"), KvCodec.Decode(v1.ToArray()));
+        Assert.Equal(new KvPut(5, 6, "k", "v") { LegacyImplicitSession = true }, KvCodec.Decode(v1.ToArray()));
     }
 }

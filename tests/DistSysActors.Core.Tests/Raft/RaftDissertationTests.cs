@@ -172,7 +172,7 @@ public sealed class RaftDissertationTests
     {
         var cluster = new RaftTestCluster(3);
         cluster.Elect(1);
-        cluster.Put(1, 1, 1, "k", "v");
+        cluster.Put(1, cluster.Register(1), 1, "k", "v");
         cluster[3].ReadIndex(9);
         cluster.Stabilize();
         cluster.Tick(1);
@@ -199,12 +199,13 @@ public sealed class RaftDissertationTests
     {
         var cluster = new RaftTestCluster(3);
         cluster.Elect(1);
-        var result = cluster.Put(3, 77, 1, "k", "forwarded");
+        var client = cluster.Register(3);
+        var result = cluster.Put(3, client, 1, "k", "forwarded");
         Assert.Equal(ProposeStatus.Forwarded, result.Status);
         Assert.Equal(N(1), result.LeaderId);
         cluster.Tick(1);
         // The follower's host answers its client when the session's result comes out of its own state machine.
-        Assert.Contains(cluster.KvResults[N(3)], r => r.ClientId == 77 && r.Sequence == 1 && r.Result.Status == KvStatus.Ok);
+        Assert.Contains(cluster.KvResults[N(3)], r => r.ClientId == client && r.Sequence == 1 && r.Result.Status == KvStatus.Ok);
         Assert.Equal("forwarded", cluster.Kv[N(1)].Get("k"));
     }
 
@@ -306,7 +307,7 @@ public sealed class RaftDissertationTests
         var cluster = new RaftTestCluster(1);
         cluster.Tick(1, 2 * ElectionTicks);
         Assert.Equal(RaftRole.Leader, cluster[1].Role);
-        cluster.Put(1, 1, 1, "k", "v");
+        cluster.Put(1, cluster.Register(1), 1, "k", "v");
         Assert.Equal("v", cluster.Kv[N(1)].Get("k"));
         cluster[1].ReadIndex(3);
         cluster.Stabilize();

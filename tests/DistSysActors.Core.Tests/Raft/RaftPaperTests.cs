@@ -365,7 +365,7 @@ public sealed class RaftPaperTests
     {
         var cluster = new RaftTestCluster(3);
         cluster.Elect(1);
-        cluster.Put(1, 1, 1, "k", "v");
+        cluster.Put(1, cluster.Register(1), 1, "k", "v");
         var term = cluster[2].Term;
         var log = cluster[2].Log.ToList();
         cluster.Restart(2);

@@ -245,6 +245,24 @@ internal sealed class RaftTestCluster
         if (Nodes[N(id)].Role != RaftRole.Leader) throw new InvalidOperationException($"node {id} failed to win: {Nodes[N(id)]}");
     }
 
+    /// <summary>
+    /// Registers a key-value client through <paramref name="via"/> and returns its id (the index of the registering
+    /// entry), once the entry is committed. A put of an unregistered client is replicated like any entry but applied
+    /// as SessionExpired (no effect on the store), which is all most Raft tests need.
+    /// </summary>
+    public long Register(int via)
+    {
+        var nonce = ++_nonce;
+        Nodes[N(via)].Propose(KvCodec.Encode(new KvRegister(nonce)));
+        Stabilize();
+        var leader = Nodes.Values.Single(n => n.Role == RaftRole.Leader);
+        var entry = leader.Log.Single(e => e.Type == EntryType.Normal && KvCodec.Decode(e.Data) is KvRegister r && r.Nonce == nonce);
+        if (entry.Index > leader.CommitIndex) throw new InvalidOperationException($"the registration at {entry.Index} did not commit: {leader}");
+        return entry.Index;
+    }
+
+    private long _nonce = 1_000_000;
+
     public ProposeResult Put(int via, long client, long seq, string key, string value)
     {
         var result = Nodes[N(via)].Propose(KvCodec.Encode(new KvPut(client, seq, key, value)));

@@ -21,17 +21,18 @@ public sealed class IdempotencySimulationTests
         var leader = c.RunUntilLeader(5_000);
         Check(leader is not null, c, "no leader elected");
         c.Commit(c.NewPut("k", "v0"), 3);
+        c.RegisterClientsAhead(2); // the first attempt's client and the retry's, registered while the leader lives
 
         // The first attempt: a cas that only succeeds once. Its answer is lost with the leader.
         var idem = new KvIdempotency("retry-key", "cas k v0->v1");
-        var first = new KvCas(c.NextClientId(), 1, "k", "v0", "v1") { Idempotency = idem };
+        var first = new KvCas(c.NewClient(), 1, "k", "v0", "v1") { Idempotency = idem };
         c.Sim.Inject(leader!.Value, new RaftClientCommand(c.NextRequestId(), first));
         Check(c.Sim.RunUntil(() => c.AppliedCount(first) >= 2, 5_000), c, "the first cas committed on a majority");
         c.Crash(leader.Value);
         if (new DeterministicRandom(seed).Chance(0.5)) c.Sim.SetFaults(new FaultSpec { DropRate = 0.1, DuplicateRate = 0.1 });
 
         // The retry comes from a new session (another node's client), carrying the same key and request.
-        var retry = new KvCas(c.NextClientId(), 1, "k", "v0", "v1") { Idempotency = idem };
+        var retry = new KvCas(c.NewClient(), 1, "k", "v0", "v1") { Idempotency = idem };
         var replies = new List<RaftClientOk>();
         c.ReplyListener = r => { if (r is RaftClientOk ok && ok.Result is not null) replies.Add(ok); };
         var others = c.Ids.Where(id => id != leader.Value).ToArray();

@@ -24,9 +24,9 @@ public sealed class RaftLeaseDriftTests
         c.Sim.RunFor(30);
         if (!c.ElectNow(N(1))) throw new InvalidOperationException($"seed={seed}: node 1 did not win");
         c.Commit(c.NewPut("k", "old"), 3);
+        var newer = c.NewPut("k", "new"); // its client registers now, while node 1 still leads the whole cluster
         c.Sim.RunFor(100); // heartbeats renew the lease
         c.Sim.Isolate(N(1));
-        var newer = c.NewPut("k", "new");
         var successor = c.RunUntilLeader(3_000, [N(2), N(3)]) ?? throw new InvalidOperationException($"seed={seed}: no new leader; {c.Describe()}");
         c.Sim.Inject(successor, new RaftClientCommand(c.NextRequestId(), newer));
         if (!c.Sim.RunUntil(() => c.AppliedCount(newer) >= 2, 1_000))

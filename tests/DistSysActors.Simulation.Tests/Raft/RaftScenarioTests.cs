@@ -120,8 +120,8 @@ public sealed class RaftScenarioTests
         var leader = ElectedLeader(c);
         c.Commit(c.NewPut("a", "1"), 5);
         var others = c.Ids.Where(id => id != leader).ToArray();
+        var put = c.NewPut("b", "2"); // its client registers before the cut
         c.Sim.Partition([leader, others[0]], [others[1]], [others[2]], [others[3]]);
-        var put = c.NewPut("b", "2");
         c.Sim.Inject(leader, new RaftClientCommand(c.NextRequestId(), put));
         c.Sim.RunFor(1_000);
         Check(c.AppliedCount(put) == 0, c, "applied without a majority");
@@ -136,6 +136,7 @@ public sealed class RaftScenarioTests
     {
         var c = new RaftSimCluster(seed, 3);
         var leader = ElectedLeader(c);
+        c.RegisterClientsAhead(10);
         var puts = Enumerable.Range(0, 10).Select(i => c.NewPut($"k{i}", $"v{i}")).ToArray();
         foreach (var put in puts) c.Sim.Inject(leader, new RaftClientCommand(c.NextRequestId(), put));
         Check(c.Sim.RunUntil(() => puts.All(p => c.AppliedCount(p) == 3), 5_000), c, "concurrent proposals not all applied");
@@ -150,8 +151,8 @@ public sealed class RaftScenarioTests
         var c = new RaftSimCluster(seed, 3);
         var first = ElectedLeader(c);
         c.Commit(c.NewPut("a", "1"), 3);
+        var lost = Enumerable.Range(0, 3).Select(i => c.NewPut("x", $"lost{i}")).ToArray(); // clients registered before the cut
         c.Sim.Isolate(first);
-        var lost = Enumerable.Range(0, 3).Select(i => c.NewPut("x", $"lost{i}")).ToArray();
         foreach (var put in lost) c.Sim.Inject(first, new RaftClientCommand(c.NextRequestId(), put));
         var second = ElectedLeader(c, 5_000, c.Ids.Where(id => id != first));
         c.Commit(c.NewPut("b", "2"), 2);
@@ -177,22 +178,28 @@ public sealed class RaftScenarioTests
         var leader1 = ElectedLeader(c);
         c.Commit(c.NewPut("a", "1"), 5);
         var others = c.Ids.Where(id => id != leader1).ToArray();
+        c.RegisterClientsAhead(50);
+        var lost1 = Enumerable.Range(0, 50).Select(i => c.NewPut("x", $"lost{i}")).ToArray(); // clients registered before the cut
         // Leader 1 and one follower are cut off; 50 entries pile up uncommitted on leader 1.
         c.Sim.Partition([leader1, others[0]], [others[1], others[2], others[3]]);
-        for (var i = 0; i < 50; i++) c.Sim.Inject(leader1, new RaftClientCommand(c.NextRequestId(), c.NewPut("x", $"lost{i}")));
+        foreach (var put in lost1) c.Sim.Inject(leader1, new RaftClientCommand(c.NextRequestId(), put));
         c.Sim.RunFor(50);
         var group = new[] { others[1], others[2], others[3] };
         var leader2 = ElectedLeader(c, 5_000, group);
+        c.RegisterClientsAhead(50);
         var batch = Enumerable.Range(0, 50).Select(i => c.NewPut("y", $"kept{i}")).ToArray();
         foreach (var put in batch) c.Sim.Inject(leader2, new RaftClientCommand(c.NextRequestId(), put));
         foreach (var put in batch) c.Commit(put, 3);
         // Leader 2 and one follower are cut off with 50 more uncommitted entries; the rest, with leader 1's divergent log, take over.
         var other = group.First(id => id != leader2);
         var majority = c.Ids.Where(id => id != leader2 && id != other).ToArray();
+        c.RegisterClientsAhead(50);
+        var lost2 = Enumerable.Range(0, 50).Select(i => c.NewPut("z", $"lost{i}")).ToArray();
         c.Sim.Partition([leader2, other], majority);
-        for (var i = 0; i < 50; i++) c.Sim.Inject(leader2, new RaftClientCommand(c.NextRequestId(), c.NewPut("z", $"lost{i}")));
+        foreach (var put in lost2) c.Sim.Inject(leader2, new RaftClientCommand(c.NextRequestId(), put));
         c.Sim.RunFor(50);
         ElectedLeader(c, 5_000, majority);
+        c.RegisterClientsAhead(50);
         var batch2 = Enumerable.Range(0, 50).Select(i => c.NewPut("w", $"kept{i}")).ToArray();
         foreach (var put in batch2) c.Commit(put, 3);
         c.Sim.Heal();
@@ -212,6 +219,7 @@ public sealed class RaftScenarioTests
         // One round is 12 messages (PreVote, vote, first append, each with an answer); split votes cost more rounds.
         // The 6.5840 lab allows 30 RPCs (60 messages with answers) to elect the first leader of three.
         Check(electionMessages <= 60, c, $"election took {electionMessages} messages");
+        c.RegisterClientsAhead(10); // the clients of the measured commands, registered before counting
         c.Sim.RunFor(100);
         var term = c.Live.Max(n => n.Term);
         var sentBefore = c.Sim.Network.MessagesSent;
@@ -264,6 +272,7 @@ public sealed class RaftScenarioTests
         var c = new RaftSimCluster(new SimulatorOptions { Seed = seed }, 5) { BreakPersistBeforeSend = breakPersistence };
         var random = c.Sim.ForkRandom();
         ElectedLeader(c);
+        c.RegisterClientsAhead(40); // the clients of the puts below, registered before leaders start crashing
         var up = c.Ids.Length;
         for (var iteration = 0; iteration < 40; iteration++)
         {
