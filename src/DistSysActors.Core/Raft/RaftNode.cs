@@ -254,7 +254,10 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
     /// that promises nothing about this node's disk, committed entries to apply and reads to answer (see <see cref="TakeReady"/>).
     /// </summary>
     public bool HasReady =>
-        _outstanding is null ? HasWriteWork || _messages.Count > 0 || HasLightWork(applies: true) : HasLightWork(applies: _outstanding.Snapshot is null);
+        _outstanding is null ? HasWriteWork || _messages.Count > 0 || HasLightWork(applies: true) : HasLightWork(applies: AppliesWhileWriting);
+
+    /// <summary>Committed entries may be applied beside the outstanding write unless a snapshot is being installed (it is applied first).</summary>
+    private bool AppliesWhileWriting => _outstanding?.Snapshot is null && _snapshotToInstall is null;
 
     /// <summary>Something to make durable: term/vote/commit, unstable entries, or a snapshot to install.</summary>
     private bool HasWriteWork => _snapshotToInstall is not null || CurrentHardState() != _persistedHardState || _log.StableIndex < _log.LastIndex;
@@ -297,15 +300,16 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
             foreach (var (peer, pr) in _progress)
                 if (Math.Min(pr.Match, CommitIndex) > pr.CommitSent) SendCommitNotice(peer, pr);
         var installing = _snapshotToInstall is not null;
-        var applies = _outstanding is null ? !installing : _outstanding.Snapshot is null;
+        var applies = _outstanding is null ? !installing : AppliesWhileWriting;
         // Committed entries are durable on a majority: applying them needs no write of this node.
         var light = _outstanding is not null || (!installing && HasWriteWork && HasApplyWork);
         var hs = CurrentHardState();
         // An installed snapshot replaces the state machine through its index; entries after it are applied on top.
         var appliedBefore = Math.Max(AppliedIndex, _snapshotToInstall?.Meta.Index ?? 0);
-        var committed = applies || installing ? _log.Slice(appliedBefore + 1, CommitIndex, _config.ApplyEntriesMax, long.MaxValue) : [];
+        var withApplies = !light || applies;
+        var committed = withApplies ? _log.Slice(appliedBefore + 1, CommitIndex, _config.ApplyEntriesMax, long.MaxValue) : [];
         var applyingTo = committed.Count > 0 ? committed[^1].Index : appliedBefore;
-        var reads = applies || installing ? _readsAwaitingApply.Where(r => r.Index <= applyingTo).ToImmutableArray() : [];
+        var reads = withApplies ? _readsAwaitingApply.Where(r => r.Index <= applyingTo).ToImmutableArray() : [];
         if (!reads.IsEmpty) _readsAwaitingApply.RemoveAll(r => r.Index <= applyingTo);
         var ready = light
             ? new Ready(null, [], [.. _messagesBeforePersist], [], [.. committed], reads, [.. _readsDropped])

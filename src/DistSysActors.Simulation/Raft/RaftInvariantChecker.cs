@@ -228,7 +228,8 @@ public sealed class RaftInvariantChecker
         // By log matching, agreeing at the last shared committed index means agreeing on the whole prefix.
         if (overlap >= first && !log[(int)(overlap - first)].Equals(_committed[(int)overlap - 1]))
             return Fmt(RaftInvariant.CommittedPrefix, $"node {node.Id} has {log[(int)(overlap - first)]} at {overlap} but {_committed[(int)overlap - 1]} was committed");
-        if (overlap > 0 && overlap == first - 1 && node.Snapshot!.Meta.Term != _committed[(int)overlap - 1].Term)
+        // (Only when the log starts right after the snapshot: with a compaction margin the entry before the log is not the snapshot's.)
+        if (overlap > 0 && overlap == first - 1 && node.Snapshot!.Meta.Index == overlap && node.Snapshot.Meta.Term != _committed[(int)overlap - 1].Term)
             return Fmt(RaftInvariant.CommittedPrefix, $"node {node.Id} has snapshot {overlap}@{node.Snapshot.Meta.Term} but {_committed[(int)overlap - 1]} was committed");
         for (var i = _committed.Count + 1; i <= node.CommitIndex; i++)
         {
