@@ -57,7 +57,7 @@ public sealed class KvService : IReplicatedService
         _requestTimeout = requestTimeout;
         _store = new KeyValueStore(settings.SessionsMax, settings.Idempotency.TtlMs, settings.Idempotency.RecordsMax);
         _machine = _store;
-        Timers = [(LeaderClock.Instance, TimeSpan.FromMilliseconds(settings.Idempotency.LeaderClockIntervalMs))];
+        Timers = [(LeaderClock.Instance, TimeSpan.FromMilliseconds(settings.Idempotency.LeaderClockIntervalMs)), (Repropose.Instance, ReproposeAfter / 2)];
     }
 
     public long AppliedIndex => _machine.AppliedIndex;
@@ -96,6 +96,9 @@ public sealed class KvService : IReplicatedService
             case Get get:
                 OnRead(get, sender);
                 return true;
+            case Repropose:
+                ProposeAgain(DateTime.UtcNow - ReproposeAfter);
+                return true;
             case LeaderClock:
                 ProposeLimits();
                 ProposeLeaderClock();
@@ -109,6 +112,37 @@ public sealed class KvService : IReplicatedService
     {
         ProposeLimits();
         ProposeLeaderClock();
+    }
+
+    /// <summary>
+    /// How long a proposed write waits for its entry before it is proposed again: a follower passes proposals on to the
+    /// leader once, and a leader that dies, steps down or drops one (overloaded, transferring) would leave it to time out.
+    /// </summary>
+    public static readonly TimeSpan ReproposeAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>A new leader is known: every write still waiting is proposed again at once (it may have gone to the old one).</summary>
+    public void LeaderChanged() => ProposeAgain(DateTime.MaxValue);
+
+    /// <summary>
+    /// Proposes again the writes and registrations proposed before <paramref name="proposedBefore"/> that are still
+    /// waiting. Safe: a write keeps its session and sequence number, so a second copy that commits is answered as a
+    /// replay and never applied twice; a registration applied twice only adds an unused session.
+    /// </summary>
+    private void ProposeAgain(DateTime proposedBefore)
+    {
+        var now = DateTime.UtcNow;
+        foreach (var pending in _writes.Values)
+            if (pending.ProposedAt < proposedBefore && pending.Command is { } command)
+            {
+                pending.ProposedAt = now;
+                _log.Propose(command);
+            }
+        foreach (var (nonce, pending) in _registering)
+            if (pending.ProposedAt < proposedBefore)
+            {
+                pending.ProposedAt = now;
+                _log.Propose(KvCodec.Encode(new KvRegister(nonce)));
+            }
     }
 
     public void ReadConfirmed(long requestId)
@@ -162,6 +196,7 @@ public sealed class KvService : IReplicatedService
             Reply(pending, new Unavailable(dropped, Unknown: false));
             return;
         }
+        pending.ProposedAt = DateTime.UtcNow;
         _registering[nonce] = pending;
     }
 
@@ -211,13 +246,16 @@ public sealed class KvService : IReplicatedService
             Cas c => new KvCas(s.ClientId, s.Sequence, c.Key, c.Expected, c.Value),
             _ => throw new InvalidOperationException($"unknown write {pending.Request.GetType().Name}"),
         } with { Idempotency = pending.Request.Idempotency };
-        if (_log.Propose(KvCodec.Encode(command)) is { } dropped)
+        var encoded = KvCodec.Encode(command);
+        if (_log.Propose(encoded) is { } dropped)
         {
             // Never handed to the log: the session's sequence number is unused and the slot can go back as it is.
             _idleSessions.Push(s);
             Reply(pending, new Unavailable(dropped, Unknown: false));
             return;
         }
+        pending.Command = encoded;
+        pending.ProposedAt = DateTime.UtcNow;
         _writes[(s.ClientId, s.Sequence)] = pending;
     }
 
@@ -347,6 +385,10 @@ public sealed class KvService : IReplicatedService
         public int Attempts { get; set; } = 1;
         /// <summary>Snapshots restored here before its latest proposal.</summary>
         public int RestoresBefore { get; set; }
+        /// <summary>The command as proposed (null while it waits for its session), proposed again unchanged.</summary>
+        public byte[]? Command { get; set; }
+        /// <summary>When it (or its registration) was last proposed.</summary>
+        public DateTime ProposedAt { get; set; }
     }
 
     private sealed record PendingRead(string Key, IActorRef Client, DateTime Deadline);
@@ -360,5 +402,10 @@ public sealed class KvService : IReplicatedService
     private sealed record LeaderClock
     {
         public static readonly LeaderClock Instance = new();
+    }
+
+    private sealed record Repropose
+    {
+        public static readonly Repropose Instance = new();
     }
 }

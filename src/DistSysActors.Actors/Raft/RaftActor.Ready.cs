@@ -103,6 +103,7 @@ public sealed partial class RaftActor
         }
         if (now == _lastLogged) return;
         if (now.Role == RaftRole.Leader && _lastLogged.Role != RaftRole.Leader) _service.LeadershipGained();
+        if (now.LeaderId is not null && now.LeaderId != _lastLogged.Leader) _service.LeaderChanged();
         _lastLogged = now;
         _log.Info("{0} is {1} in term {2}, leader {3}", _who, now.Role, now.Term, now.LeaderId?.ToString() ?? "unknown");
     }

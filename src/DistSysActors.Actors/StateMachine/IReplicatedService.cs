@@ -49,6 +49,9 @@ public interface IReplicatedService
     /// <summary>This replica has just become the leader.</summary>
     void LeadershipGained();
 
+    /// <summary>A leader (this replica or another) is known now, different from the last one: proposals still waiting may be sent again.</summary>
+    void LeaderChanged();
+
     /// <summary>Answers the requests whose deadline passed.</summary>
     void Expire(DateTime now);
 

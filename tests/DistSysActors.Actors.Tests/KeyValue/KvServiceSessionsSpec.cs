@@ -131,4 +131,31 @@ public sealed class KvServiceSessionsSpec : TestKit
         }
         Assert.Equal(0, service.Status.PendingWrites);
     }
+
+    [Fact]
+    public void A_new_leader_gets_every_waiting_write_again_and_a_write_committed_twice_is_applied_and_answered_once()
+    {
+        var log = new FakeLog();
+        var service = new KvService(log, KvSettings.Default, RequestTimeout);
+        var client = CreateTestProbe();
+        service.Receive(new Put("a", "1"), client.Ref);
+        log.CommitAll(service); // 1 registration, 2 the put
+        client.ExpectMsg<WriteResult>();
+
+        service.Receive(new Put("a", "2"), client.Ref);
+        var first = log.Entries[^1];
+        // The leader it went to died before appending it; another one is known now.
+        log.Entries.RemoveAt(log.Entries.Count - 1);
+        service.LeaderChanged();
+        Assert.Equal(first, log.Entries[^1]); // the same command: same session, same sequence number
+        // And the old leader did append it after all: both copies commit.
+        log.Entries.Add(first);
+        log.CommitAll(service);
+
+        Assert.Equal(new WriteResult(KvStatus.Ok, 3, null), client.ExpectMsg<WriteResult>());
+        client.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(0, service.Status.PendingWrites);
+        service.LeaderChanged();
+        Assert.Equal(4, log.Entries.Count); // nothing waits, nothing is proposed again
+    }
 }
