@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Akka.Configuration;
 using DistSysActors.Actors.Configuration;
+using DistSysActors.Actors.Hosting;
 using DistSysActors.Node.Hosting;
 using DistSysActors.Node.Http;
 
@@ -64,15 +65,8 @@ internal static class NodeCommand
             catch (Exception) { one = ConfigurationFactory.ParseString($"{key} = \"{value.Replace("\\", "\\\\").Replace("\"", "\\\"")}\""); }
             config = one.WithFallback(config);
         }
-        // Read every settings section once now, so a bad value fails before anything starts.
-        var full = config.WithFallback(DistSysConfig.Reference);
-        try
-        {
-            NodeSettings.Create(full);
-            HostSettings.Create(full);
-            NetworkSettings.Create(full);
-            PingSettings.Create(full);
-        }
+        // Read every settings section once now, so a bad value fails in one line before anything starts.
+        try { DistSysNodeRuntime.ValidateSettings(config); }
         catch (ConfigurationException e) { throw new CommandException(e.Message); }
         return config;
     }

@@ -42,6 +42,13 @@ public sealed class ProcessCluster : IDisposable
     /// </summary>
     public static async Task<(int Code, string Out)> RunCliAsync(IEnumerable<string> args, TimeSpan? timeout = null)
     {
+        var (code, stdout, stderr) = await RunCliStreamsAsync(args, timeout);
+        return (code, stdout + stderr);
+    }
+
+    /// <summary>Like <see cref="RunCliAsync"/>, with standard output and standard error apart.</summary>
+    public static async Task<(int Code, string Stdout, string Stderr)> RunCliStreamsAsync(IEnumerable<string> args, TimeSpan? timeout = null)
+    {
         var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
         using var p = Process.Start(info)!;
@@ -60,7 +67,7 @@ public sealed class ProcessCluster : IDisposable
             throw new Xunit.Sdk.XunitException(
                 $"`distsys {string.Join(' ', info.ArgumentList)}` still ran after {limit.TotalSeconds:0} s and was killed; its output:\n{await stdout}{await stderr}");
         }
-        return (p.ExitCode, await stdout + await stderr);
+        return (p.ExitCode, await stdout, await stderr);
     }
 
     /// <summary>Runs a CLI client command against this cluster (its HTTP ports).</summary>
