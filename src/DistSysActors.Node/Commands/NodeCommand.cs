@@ -97,11 +97,18 @@ internal static class NodeCommand
         }
         Console.WriteLine($"node {host.Node.Id} {(host.Node.Join ? $"joining the cluster of nodes 1..{host.Node.Nodes} (Raft waits to be added)" : $"of {host.Node.Nodes}")}: remoting 127.0.0.1:{host.Node.RemotePortOf(host.Node.Id)}, " +
                           $"HTTP http://{host.Node.Hostname}:{host.Node.HttpPortOf(host.Node.Id)}, data {Path.GetFullPath(host.Node.NodeDataDir)}");
-        await stop.Task;
-        if (await host.TransferLeadershipAwayAsync() is { } transfer) Console.WriteLine($"node {host.Node.Id}: {transfer}");
-        Console.WriteLine($"node {host.Node.Id}: leaving the cluster");
+        // SIGTERM reaches Akka's own hook too, which may start the shutdown first; either way the hand-off of Raft
+        // leadership is the first task of CoordinatedShutdown (NodeHost), and the process ends with its actor system.
+        var ended = await Task.WhenAny(stop.Task, host.Stopped);
+        var exitCode = 0;
+        if (ended == host.Stopped && !stop.Task.IsCompleted)
+        {
+            var cause = await host.Stopped;
+            await Console.Error.WriteLineAsync($"node {host.Node.Id}: {cause.Message}; exiting");
+            if (!cause.Requested) exitCode = 1;
+        }
         await host.DisposeAsync();
         await app.StopAsync(CancellationToken.None);
-        return 0;
+        return exitCode;
     }
 }

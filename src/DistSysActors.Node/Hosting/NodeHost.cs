@@ -12,7 +12,9 @@ namespace DistSysActors.Node.Hosting;
 /// Keeps one node's actor system running for the life of the `distsys node` process. When Akka.Cluster
 /// downs the node (the minority side of a partition), the system terminates; with
 /// distsys.node.rejoin-when-downed the host starts a new one that rejoins once the partition heals,
-/// re-installing the current fault spec so the partition stays in force until healed.
+/// re-installing the current fault spec so the partition stays in force until healed. Any other end of the actor
+/// system — a shutdown the process asked for (SIGTERM, Ctrl+C, <see cref="DisposeAsync"/>, Akka's own SIGTERM hook) —
+/// never restarts it: <see cref="Stopped"/> completes and the process exits.
 /// </summary>
 public sealed class NodeHost : IAsyncDisposable
 {
@@ -21,7 +23,9 @@ public sealed class NodeHost : IAsyncDisposable
     private volatile DistSysNodeRuntime? _runtime;
     private FaultSpec _faults = FaultSpec.None;
     private volatile bool _stopping;
+    private volatile bool _disposing;
     private int _restarts;
+    private readonly TaskCompletionSource<StopCause> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public NodeHost(Config distsys)
     {
@@ -38,6 +42,16 @@ public sealed class NodeHost : IAsyncDisposable
 
     /// <summary>How many times the actor system was restarted after being downed.</summary>
     public int Restarts => Volatile.Read(ref _restarts);
+
+    /// <summary>
+    /// Completes when the actor system has stopped for good without <see cref="DisposeAsync"/> being called: a shutdown
+    /// the process asked for through Akka's own hook (Akka registers SIGTERM and process exit), or being downed with
+    /// distsys.node.rejoin-when-downed off. The process should then exit too.
+    /// </summary>
+    public Task<StopCause> Stopped => _stopped.Task;
+
+    /// <summary>Why the actor system stopped for good: <c>Requested</c> when the process asked for it; the message says why, in words.</summary>
+    public sealed record StopCause(bool Requested, string Message);
 
     /// <summary>
     /// Starts the node. A node that has persisted state was part of a cluster before: it joins the other nodes
@@ -148,12 +162,17 @@ public sealed class NodeHost : IAsyncDisposable
         }
     }
 
+    /// <summary>The name of the CoordinatedShutdown task that hands Raft leadership away.</summary>
+    public const string HandOffTask = "distsys-raft-leadership-hand-off";
+
     private void StartRuntime(bool rejoining)
     {
         FaultSpec faults;
         lock (_gate) faults = _faults;
-        var config = DistSysNodeRuntime.NodeConfig(_distsys, joinOthersOnly: rejoining, knownMembers: rejoining ? ReadKnownMembers() : null);
+        var config = ShutdownConfig().WithFallback(
+            DistSysNodeRuntime.NodeConfig(_distsys, joinOthersOnly: rejoining, knownMembers: rejoining ? ReadKnownMembers() : null));
         var runtime = DistSysNodeRuntime.Start(config, faults: faults.IsNone ? null : faults);
+        AddShutdownTasks(runtime);
         FaultSpec latest;
         lock (_gate) { _runtime = runtime; latest = _faults; }
         // A spec that arrived while this system was starting (a heal during a restart) replaces the one it started with.
@@ -161,11 +180,55 @@ public sealed class NodeHost : IAsyncDisposable
         runtime.System.WhenTerminated.ContinueWith(_ => OnTerminated(runtime), TaskScheduler.Default);
     }
 
+    /// <summary>The first phase of CoordinatedShutdown waits for the hand-off: its timeout covers distsys.node.shutdown-transfer-timeout-ms.</summary>
+    private Config ShutdownConfig() => ConfigurationFactory.ParseString(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"akka.coordinated-shutdown.phases.{CoordinatedShutdown.PhaseBeforeServiceUnbind}.timeout = {Node.ShutdownTransferTimeoutMs + 2_000}ms"));
+
+    /// <summary>
+    /// Whoever starts CoordinatedShutdown — this host on SIGTERM or Ctrl+C, or Akka's own SIGTERM and process-exit hook,
+    /// which runs at the same moment — the leader first hands Raft leadership away (phase before-service-unbind), and only
+    /// then leaves the cluster. A node downed by the cluster skips the hand-off: it is cut off from the majority.
+    /// </summary>
+    private void AddShutdownTasks(DistSysNodeRuntime runtime)
+    {
+        var shutdown = CoordinatedShutdown.Get(runtime.System);
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, HandOffTask, async () =>
+        {
+            if (shutdown.ShutdownReason is not CoordinatedShutdown.ClusterDowningReason)
+            {
+                _stopping = true;
+                if (await TransferLeadershipAwayAsync(runtime) is { } transfer) Console.WriteLine($"node {Node.Id}: {transfer}");
+            }
+            return Akka.Done.Instance;
+        });
+        shutdown.AddTask(CoordinatedShutdown.PhaseClusterLeave, "distsys-log-leave", () =>
+        {
+            if (shutdown.ShutdownReason is not CoordinatedShutdown.ClusterDowningReason) Console.WriteLine($"node {Node.Id}: leaving the cluster");
+            return Task.FromResult(Akka.Done.Instance);
+        });
+    }
+
     private void OnTerminated(DistSysNodeRuntime runtime)
     {
+        var reason = CoordinatedShutdown.Get(runtime.System).ShutdownReason;
         lock (_gate)
         {
-            if (_stopping || !Node.RejoinWhenDowned || !ReferenceEquals(_runtime, runtime)) return;
+            if (!ReferenceEquals(_runtime, runtime)) return;
+            // Only being downed restarts the system; a shutdown the process asked for (this host's, or Akka's own SIGTERM
+            // and process-exit hook, which may run first) or any other end stops the node, and the process ends with it.
+            if (_stopping || reason is not CoordinatedShutdown.ClusterDowningReason || !Node.RejoinWhenDowned)
+            {
+                _stopping = true;
+                _stopped.TrySetResult(reason switch
+                {
+                    _ when _disposing => new StopCause(true, "actor system stopped"),
+                    CoordinatedShutdown.ClrExitReason => new StopCause(true, "actor system stopped (shutdown requested)"),
+                    CoordinatedShutdown.ClusterDowningReason => new StopCause(false, "actor system stopped (downed by the cluster); not restarting (distsys.node.rejoin-when-downed = off)"),
+                    null => new StopCause(false, "actor system stopped unexpectedly"),
+                    _ => new StopCause(false, $"actor system stopped ({reason.GetType().Name})"),
+                });
+                return;
+            }
             _runtime = null;
         }
         Console.Error.WriteLine($"node {Node.Id}: actor system stopped (downed by the cluster); restarting to rejoin");
@@ -186,9 +249,9 @@ public sealed class NodeHost : IAsyncDisposable
     /// distsys.node.shutdown-transfer-timeout-ms, so the others need not wait out an election timeout once it is gone.
     /// Returns what happened, in words, or null when there was nothing to do.
     /// </summary>
-    public async Task<string?> TransferLeadershipAwayAsync()
+    public async Task<string?> TransferLeadershipAwayAsync(DistSysNodeRuntime runtime)
     {
-        if (_runtime?.Raft is not { } raft || Node.ShutdownTransferTimeoutMs == 0) return null;
+        if (runtime.Raft is not { } raft || Node.ShutdownTransferTimeoutMs == 0) return null;
         var timeout = TimeSpan.FromMilliseconds(Node.ShutdownTransferTimeoutMs);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         try
@@ -202,7 +265,7 @@ public sealed class NodeHost : IAsyncDisposable
                 var other => $"Raft leadership transfer failed ({other}); the others elect a new leader after their election timeout",
             };
         }
-        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or ArgumentOutOfRangeException)
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or ArgumentOutOfRangeException or InvalidOperationException)
         {
             return $"Raft leadership transfer did not finish in {Node.ShutdownTransferTimeoutMs} ms; the others elect a new leader after their election timeout";
         }
@@ -212,7 +275,7 @@ public sealed class NodeHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         DistSysNodeRuntime? runtime;
-        lock (_gate) { _stopping = true; runtime = _runtime; }
+        lock (_gate) { _stopping = _disposing = true; runtime = _runtime; }
         if (runtime is null) return;
         await CoordinatedShutdown.Get(runtime.System).Run(CoordinatedShutdown.ClrExitReason.Instance);
         await runtime.System.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(15));
