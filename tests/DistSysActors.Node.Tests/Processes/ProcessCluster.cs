@@ -99,9 +99,10 @@ public sealed class ProcessCluster : IDisposable
             "--http-base-port", $"{HttpBasePort}", "--data-dir", DataDir, "--set", "distsys.ping.interval-ms=200" }.Concat(extraArgs));
 
     /// <summary>Runs `distsys <paramref name="args"/>` as node <paramref name="id"/> (e.g. a command some output told the user to run).</summary>
-    public void Launch(int id, IEnumerable<string> args)
+    public void Launch(int id, IEnumerable<string> args, string? fileName = null, string? workingDirectory = null)
     {
-        var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(fileName ?? Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
         foreach (var a in args) info.ArgumentList.Add(a);
         var log = _logs.TryGetValue(id, out var l) ? l : _logs[id] = new StringBuilder();
         var process = Process.Start(info)!;
@@ -111,6 +112,13 @@ public sealed class ProcessCluster : IDisposable
         process.BeginErrorReadLine();
         _processes[id] = process;
     }
+
+    /// <summary>
+    /// Runs <paramref name="commandLine"/> — a line printed for the user to paste — through /bin/sh in
+    /// <paramref name="workingDirectory"/>, as node <paramref name="id"/> (exec: the process is the command itself).
+    /// </summary>
+    public void LaunchShell(int id, string commandLine, string workingDirectory) =>
+        Launch(id, ["-c", "exec " + commandLine], fileName: "/bin/sh", workingDirectory: workingDirectory);
 
     public void StartAll()
     {
@@ -147,6 +155,9 @@ public sealed class ProcessCluster : IDisposable
     }
 
     public bool HasExited(int id) => _processes[id].HasExited;
+
+    /// <summary>The exit code of node <paramref name="id"/>'s process, which has exited.</summary>
+    public int ExitCode(int id) => _processes[id].ExitCode;
 
     /// <summary>Starts again every node that was started before and has exited since (a test that failed after a kill).</summary>
     public void RestartExited()
