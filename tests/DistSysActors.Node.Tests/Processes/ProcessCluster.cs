@@ -47,9 +47,11 @@ public sealed class ProcessCluster : IDisposable
     }
 
     /// <summary>Like <see cref="RunCliAsync"/>, with standard output and standard error apart.</summary>
-    public static async Task<(int Code, string Stdout, string Stderr)> RunCliStreamsAsync(IEnumerable<string> args, TimeSpan? timeout = null)
+    public static async Task<(int Code, string Stdout, string Stderr)> RunCliStreamsAsync(IEnumerable<string> args, TimeSpan? timeout = null,
+        string? fileName = null, string? workingDirectory = null)
     {
-        var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(fileName ?? Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
         foreach (var a in args) info.ArgumentList.Add(a);
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -68,6 +70,13 @@ public sealed class ProcessCluster : IDisposable
                 $"`distsys {string.Join(' ', info.ArgumentList)}` still ran after {limit.TotalSeconds:0} s and was killed; its output:\n{await stdout}{await stderr}");
         }
         return (p.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Runs <paramref name="commandLine"/> — a line printed for the user to paste — through /bin/sh in <paramref name="workingDirectory"/>.</summary>
+    public static async Task<(int Code, string Out)> RunShellAsync(string commandLine, string workingDirectory)
+    {
+        var (code, stdout, stderr) = await RunCliStreamsAsync(["-c", commandLine], fileName: "/bin/sh", workingDirectory: workingDirectory);
+        return (code, stdout + stderr);
     }
 
     /// <summary>Runs a CLI client command against this cluster (its HTTP ports).</summary>
