@@ -9,6 +9,7 @@ using DistSysActors.Actors.Network;
 using DistSysActors.Actors.Modules;
 using DistSysActors.Actors.Persistence;
 using DistSysActors.Actors.Raft;
+using DistSysActors.Actors.ReliableDelivery;
 using DistSysActors.Core;
 using DistSysActors.Core.Network;
 
@@ -120,6 +121,25 @@ public sealed class DistSysNodeRuntime
                 akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
                 """);
         return generated.WithFallback(persistence).WithFallback(distsys);
+    }
+
+    /// <summary>
+    /// Reads every settings section a node uses (node, host, network, ping, Raft with idempotency, failure detector,
+    /// clock — its reference node among the port plan's nodes — and reliable delivery), so that a bad value fails with a
+    /// <see cref="ConfigurationException"/> naming the key before anything starts. <paramref name="config"/> falls back
+    /// to the reference configuration.
+    /// </summary>
+    public static void ValidateSettings(Config config)
+    {
+        var full = config.WithFallback(DistSysConfig.Reference);
+        var node = NodeSettings.Create(full);
+        HostSettings.Create(full);
+        NetworkSettings.Create(full);
+        PingSettings.Create(full);
+        RaftSettings.Create(full);
+        FailureDetectionSettings.Create(full);
+        ClockSettings.Create(full).CheckReference(PeersFromPorts(node, AddressProtocol(full)).Keys);
+        DeliverySettings.Create(full);
     }
 
     /// <summary>Starts an actor system for a node from a complete configuration (see <see cref="NodeConfig"/>).</summary>

@@ -21,8 +21,11 @@ public sealed record PeerUnreachable(NodeId Observer, NodeId Peer, long AtMs, do
 /// <summary>A suspected peer answered again.</summary>
 public sealed record PeerReachable(NodeId Observer, NodeId Peer, long AtMs) : ReachabilityEvent(Observer, Peer, AtMs);
 
-/// <summary>One monitored peer as <c>/status</c> shows it.</summary>
-public sealed record HeartbeatPeerStatus(NodeId NodeId, double? Phi, long? LastHeartbeatAgeMs, bool Available, bool Monitoring);
+/// <summary>
+/// One monitored peer as <c>/status</c> shows it. <c>Available</c> is the detector's verdict, which is true for a peer
+/// it has no history of yet; <c>HeardFrom</c> says whether a response from the peer actually arrived at this monitor.
+/// </summary>
+public sealed record HeartbeatPeerStatus(NodeId NodeId, double? Phi, long? LastHeartbeatAgeMs, bool Available, bool Monitoring, bool HeardFrom = false);
 
 /// <summary>
 /// Effects the host takes from <see cref="HeartbeatMonitor.TakeReady"/>: send <c>Messages</c> (through the

@@ -155,8 +155,15 @@ public sealed class HeartbeatMonitor : IProtocolCore<HeartbeatMessage, Heartbeat
             p.Value.Detector.Phi(nowMs),
             p.Value.Detector.LastHeartbeatMs is { } last ? nowMs - last : null,
             p.Value.Detector.IsAvailable(nowMs),
-            p.Value.Detector.IsMonitoring)),
+            p.Value.Detector.IsMonitoring,
+            p.Value.HighestSequenceNr > 0)),
     ];
+
+    /// <summary>
+    /// Whether a response from <paramref name="peer"/> arrived since this monitor was created (or since the peer became
+    /// monitored again): unlike <see cref="IsAvailable"/>, never true for a peer that was only assumed to be up.
+    /// </summary>
+    public bool HasHeardFrom(NodeId peer) => _peers.TryGetValue(peer, out var state) && state.HighestSequenceNr > 0;
 
     /// <summary>The verdict on <paramref name="peer"/>; true for a peer this node does not monitor.</summary>
     public bool IsAvailable(NodeId peer, long nowMs) => !_peers.TryGetValue(peer, out var state) || state.Detector.IsAvailable(nowMs);

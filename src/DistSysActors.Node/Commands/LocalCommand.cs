@@ -41,6 +41,7 @@ internal static class LocalCommand
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
             await using (cluster)
             {
+                Console.WriteLine($"data directory {cluster.DataDir} (node I under node-I)");
                 cluster.Start();
                 Console.WriteLine($"waiting for {n} nodes to be Up (at most {cluster.ReadyTimeout.TotalSeconds:0} s)...");
                 var started = DateTime.UtcNow;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Akka.Configuration;
 using DistSysActors.Actors.Configuration;
+using DistSysActors.Actors.Hosting;
 using DistSysActors.Node.Hosting;
 using DistSysActors.Node.Http;
 
@@ -27,10 +28,38 @@ internal static class NodeCommand
         {
             id, nodes, join, basePort, httpBasePort, dataDir, set,
         };
-        command.SetAction((parse, ct) => RunAsync(
-            BuildConfig(parse.GetValue(id), parse.GetValue(nodes), parse.GetValue(basePort), parse.GetValue(httpBasePort),
-                parse.GetValue(dataDir)!, parse.GetValue(set) ?? [], parse.GetValue(join)), ct));
+        command.SetAction((parse, ct) =>
+        {
+            var (i, n, b, h, d, s, j) = (parse.GetValue(id), parse.GetValue(nodes), parse.GetValue(basePort), parse.GetValue(httpBasePort),
+                parse.GetValue(dataDir)!, parse.GetValue(set) ?? [], parse.GetValue(join));
+            // How to start this node again as a new server, should it refuse to start: its own arguments with --join, paths absolute.
+            string[] rejoin = ["node", "--id", $"{i}", "--nodes", $"{n}", "--base-port", $"{b}", "--http-base-port", $"{h}",
+                "--data-dir", Path.GetFullPath(d), .. s.SelectMany(x => new[] { "--set", x }), "--join"];
+            return RunAsync(BuildConfig(i, n, b, h, d, s, j), rejoin, ct);
+        });
         return command;
+    }
+
+    /// <summary>
+    /// The lines a node prints when it refuses to start over lost Raft state: why, then the commands that bring it back
+    /// as a new server (remove it while the cluster still counts it, start it with --join, add it: it catches up as a
+    /// learner, then votes), each runnable as printed from any folder.
+    /// </summary>
+    public static IReadOnlyList<string> LostStateLines(int id, int httpBasePort, NodeHost.LostState lost, IReadOnlyList<string> rejoinArgs)
+    {
+        // Membership changes go through a node of the running cluster: the new server itself knows no leader until added.
+        string[] at = ["--node", $"{lost.Via}", "--http-base-port", $"{httpBasePort}"];
+        var lines = new List<string>
+        {
+            $"node {id}: refusing to start: {lost.Reason}.",
+            $"node {id}: a Raft voter that forgot its vote and its log must not vote again: it could vote twice in one term, or help elect a leader that lacks acknowledged writes.",
+            $"node {id}: if its data is elsewhere, start it with that --data-dir. If the data is lost, bring node {id} back as a new server:",
+        };
+        if (lost.StillMember) lines.Add("  " + ShellCommand.Self(["members", "remove", $"{id}", .. at]));
+        lines.Add("  " + ShellCommand.Self(rejoinArgs));
+        lines.Add("  " + ShellCommand.Self(["members", "add", $"{id}", .. at]));
+        lines.Add($"node {id}: (the second command keeps running: run the last one in another terminal once it has started)");
+        return lines;
     }
 
     /// <summary>The node's distsys.* configuration: command-line values, then --set overrides (each checked against the reference).</summary>
@@ -64,22 +93,20 @@ internal static class NodeCommand
             catch (Exception) { one = ConfigurationFactory.ParseString($"{key} = \"{value.Replace("\\", "\\\\").Replace("\"", "\\\"")}\""); }
             config = one.WithFallback(config);
         }
-        // Read every settings section once now, so a bad value fails before anything starts.
-        var full = config.WithFallback(DistSysConfig.Reference);
-        try
-        {
-            NodeSettings.Create(full);
-            HostSettings.Create(full);
-            NetworkSettings.Create(full);
-            PingSettings.Create(full);
-        }
+        // Read every settings section once now, so a bad value fails in one line before anything starts.
+        try { DistSysNodeRuntime.ValidateSettings(config); }
         catch (ConfigurationException e) { throw new CommandException(e.Message); }
         return config;
     }
 
-    private static async Task<int> RunAsync(Config config, CancellationToken ct)
+    private static async Task<int> RunAsync(Config config, IReadOnlyList<string> rejoinArgs, CancellationToken ct)
     {
         var host = new NodeHost(config);
+        if (await host.CheckForLostStateAsync() is { } lost)
+        {
+            foreach (var line in LostStateLines(host.Node.Id, host.Node.HttpBasePort, lost, rejoinArgs)) await Console.Error.WriteLineAsync(line);
+            return 1;
+        }
         try { host.Start(); }
         catch (Exception e)
         {
@@ -103,11 +130,18 @@ internal static class NodeCommand
         }
         Console.WriteLine($"node {host.Node.Id} {(host.Node.Join ? $"joining the cluster of nodes 1..{host.Node.Nodes} (Raft waits to be added)" : $"of {host.Node.Nodes}")}: remoting 127.0.0.1:{host.Node.RemotePortOf(host.Node.Id)}, " +
                           $"HTTP http://{host.Node.Hostname}:{host.Node.HttpPortOf(host.Node.Id)}, data {Path.GetFullPath(host.Node.NodeDataDir)}");
-        await stop.Task;
-        if (await host.TransferLeadershipAwayAsync() is { } transfer) Console.WriteLine($"node {host.Node.Id}: {transfer}");
-        Console.WriteLine($"node {host.Node.Id}: leaving the cluster");
+        // SIGTERM reaches Akka's own hook too, which may start the shutdown first; either way the hand-off of Raft
+        // leadership is the first task of CoordinatedShutdown (NodeHost), and the process ends with its actor system.
+        var ended = await Task.WhenAny(stop.Task, host.Stopped);
+        var exitCode = 0;
+        if (ended == host.Stopped && !stop.Task.IsCompleted)
+        {
+            var cause = await host.Stopped;
+            await Console.Error.WriteLineAsync($"node {host.Node.Id}: {cause.Message}; exiting");
+            if (!cause.Requested) exitCode = 1;
+        }
         await host.DisposeAsync();
         await app.StopAsync(CancellationToken.None);
-        return 0;
+        return exitCode;
     }
 }

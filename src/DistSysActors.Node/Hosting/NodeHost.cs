@@ -12,7 +12,9 @@ namespace DistSysActors.Node.Hosting;
 /// Keeps one node's actor system running for the life of the `distsys node` process. When Akka.Cluster
 /// downs the node (the minority side of a partition), the system terminates; with
 /// distsys.node.rejoin-when-downed the host starts a new one that rejoins once the partition heals,
-/// re-installing the current fault spec so the partition stays in force until healed.
+/// re-installing the current fault spec so the partition stays in force until healed. Any other end of the actor
+/// system — a shutdown the process asked for (SIGTERM, Ctrl+C, <see cref="DisposeAsync"/>, Akka's own SIGTERM hook) —
+/// never restarts it: <see cref="Stopped"/> completes and the process exits.
 /// </summary>
 public sealed class NodeHost : IAsyncDisposable
 {
@@ -21,13 +23,16 @@ public sealed class NodeHost : IAsyncDisposable
     private volatile DistSysNodeRuntime? _runtime;
     private FaultSpec _faults = FaultSpec.None;
     private volatile bool _stopping;
+    private volatile bool _disposing;
     private int _restarts;
+    private readonly TaskCompletionSource<StopCause> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public NodeHost(Config distsys)
     {
         _distsys = distsys.WithFallback(DistSysConfig.NodeOverlay).WithFallback(DistSysConfig.Reference);
         Node = NodeSettings.Create(_distsys);
         Settings = HostSettings.Create(_distsys);
+        _seen.UnionWith(ReadIds(SeenMembersPath));
     }
 
     public NodeSettings Node { get; }
@@ -40,19 +45,142 @@ public sealed class NodeHost : IAsyncDisposable
     public int Restarts => Volatile.Read(ref _restarts);
 
     /// <summary>
+    /// Completes when the actor system has stopped for good without <see cref="DisposeAsync"/> being called: a shutdown
+    /// the process asked for through Akka's own hook (Akka registers SIGTERM and process exit), or being downed with
+    /// distsys.node.rejoin-when-downed off. The process should then exit too.
+    /// </summary>
+    public Task<StopCause> Stopped => _stopped.Task;
+
+    /// <summary>Why the actor system stopped for good: <c>Requested</c> when the process asked for it; the message says why, in words.</summary>
+    public sealed record StopCause(bool Requested, string Message);
+
+    /// <summary>
     /// Starts the node. A node that has persisted state was part of a cluster before: it joins the other nodes
     /// rather than itself (the first seed joining itself after a restart would form a second cluster beside the
     /// running one). Only if nobody answers within distsys.node.self-join-after-ms does node 1 form a new cluster,
-    /// as when a whole cluster restarts over its old data.
+    /// as when a whole cluster restarts over its old data. Call <see cref="CheckForLostStateAsync"/> first.
     /// </summary>
     /// A joining server (distsys.node.join) always joins the others.
     public void Start()
     {
-        var hadState = Settings.Journal == "sqlite" && File.Exists(Path.Combine(Node.NodeDataDir, Settings.SqliteFile));
+        var hadState = HasPersistedState;
         StartRuntime(rejoining: hadState || Node.Join);
         if (hadState && Node.Id == 1 && !Node.Join) _ = SelfJoinIfAloneAsync(_runtime!);
-        if (Settings.Journal == "sqlite") _ = RecordKnownMembersAsync();
+        if (Settings.Journal == "sqlite") WriteStateMarker();
+        _ = RecordMembersAsync();
     }
+
+    /// <summary>The node's SQLite journal: its Raft term, vote, log and snapshots.</summary>
+    public string JournalPath => Path.Combine(Node.NodeDataDir, Settings.SqliteFile);
+
+    /// <summary>Whether this node kept durable state before: its journal exists (always false on the in-memory journal).</summary>
+    public bool HasPersistedState => Settings.Journal == "sqlite" && File.Exists(JournalPath);
+
+    /// <summary>
+    /// Written beside the journal at the node's first start: a data directory that has it but not the journal lost its
+    /// journal (<see cref="CheckForLostStateAsync"/>).
+    /// </summary>
+    public const string StateMarkerFile = "raft-state-marker";
+
+    public string StateMarkerPath => Path.Combine(Node.NodeDataDir, StateMarkerFile);
+
+    private void WriteStateMarker()
+    {
+        if (File.Exists(StateMarkerPath)) return;
+        try
+        {
+            WriteAtomically(StateMarkerPath, $"Node {Node.Id} keeps its Raft state (term, vote, log, snapshots) in {Settings.SqliteFile} in this directory. " +
+                                             $"A node that finds this file without {Settings.SqliteFile} refuses to start: its journal was lost.\n");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"node {Node.Id}: could not write {StateMarkerPath}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Why this node must not start as it is, whether the running cluster still counts it as a Raft member, and a node
+    /// of that cluster to send membership changes to (one that answered, else the lowest other founding id).
+    /// </summary>
+    public sealed record LostState(string Reason, bool StillMember, int Via);
+
+    /// <summary>How long a peer may take to answer <see cref="CheckForLostStateAsync"/>'s question.</summary>
+    public static readonly TimeSpan LostStateProbeTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A node with no Raft state (no journal: a first start, or a lost disk) must learn, before it can vote, whether it
+    /// forgot state a running cluster counts on: a voter that lost its vote and log could vote twice in a term or help
+    /// elect a leader without acknowledged writes. It asks nodes 1..N (GET /admin/seen/{id}) and returns why it must not
+    /// start when a peer that has Raft state (term above 0 or a log) has seen this node as a cluster member before
+    /// (for a joining server: still has it in its Raft configuration), or when the data directory has the
+    /// <see cref="StateMarkerFile"/> but not the journal. A fresh cluster, where every node is empty, and a founding node
+    /// that starts after the others elected a leader without it, start as before: nobody has seen them. Null: start.
+    /// </summary>
+    public async Task<LostState?> CheckForLostStateAsync()
+    {
+        if (!RaftEnabled || HasPersistedState) return null;
+        var peers = Enumerable.Range(1, Node.Nodes).Where(i => i != Node.Id).ToList();
+        var answers = await Task.WhenAll(peers.Select(AskSeenAsync));
+        var answered = answers.OfType<SeenAnswer>().ToList();
+        var stillMember = answered.Count == 0 || answered.Any(a => a.RaftMember);
+        var via = answered.FirstOrDefault(a => a.Term > 0 || a.LastLogIndex > 0)?.NodeId ?? answered.FirstOrDefault()?.NodeId ?? peers.FirstOrDefault();
+        var dir = Path.GetFullPath(Node.NodeDataDir);
+        if (Settings.Journal == "sqlite" && File.Exists(StateMarkerPath))
+            return new LostState($"its data directory {dir} has {StateMarkerFile}, written when node {Node.Id} first kept its Raft state there, " +
+                                 $"but not its journal {Settings.SqliteFile}: the journal was lost or removed", stillMember, via);
+        var knows = answered.FirstOrDefault(a => (a.Term > 0 || a.LastLogIndex > 0) && (Node.Join ? a.RaftMember : a.Seen));
+        if (knows is not null)
+        {
+            var what = Node.Join
+                ? $"node {knows.NodeId} still has node {Node.Id} in its Raft configuration"
+                : $"node {knows.NodeId} knows node {Node.Id} as a member of its running cluster";
+            return new LostState($"{what} (Raft term {knows.Term}, log index {knows.LastLogIndex}), but node {Node.Id}'s data directory {dir} " +
+                                 $"holds no Raft state (no {(Settings.Journal == "sqlite" ? Settings.SqliteFile : "durable journal: distsys.persistence.journal = memory")})",
+                stillMember, knows.NodeId);
+        }
+        var silent = peers.Where((_, i) => answers[i] is null).ToList();
+        Console.WriteLine($"node {Node.Id}: no Raft state in {dir}; " + (answered.Count == 0
+            ? $"no other node answered (asked {string.Join(", ", peers)}), so this is taken for a first start"
+            : $"none of nodes {string.Join(", ", answered.Select(a => a.NodeId))} knows node {Node.Id} as a member" +
+              (silent.Count > 0 ? $" ({string.Join(", ", silent)} did not answer)" : "")) + $"; starting as {(Node.Join ? "a new server" : "a founding voter")}");
+        return null;
+    }
+
+    private bool RaftEnabled => DistSysActors.Actors.Raft.RaftSettings.Create(_distsys).Enabled;
+
+    /// <summary>What a peer answers to GET /admin/seen/{id}: its Raft term and last log index, whether it has seen node id as a cluster member, and whether its Raft configuration has it.</summary>
+    public sealed record SeenAnswer(int NodeId, long Term, long LastLogIndex, bool Seen, bool RaftMember);
+
+    private async Task<SeenAnswer?> AskSeenAsync(int peer)
+    {
+        using var client = new Client.NodeClient(peer, Node.HttpPortOf(peer), Node.Hostname, LostStateProbeTimeout);
+        try
+        {
+            var (code, body) = await client.SendAsync(HttpMethod.Get, $"/admin/seen/{Node.Id}");
+            return code == 200 ? System.Text.Json.JsonSerializer.Deserialize<SeenAnswer>(body, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)) : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException) { return null; }
+    }
+
+    /// <summary>
+    /// Whether node <paramref name="id"/> has been an Akka.Cluster member while this node ran: an Up member recorded in
+    /// <see cref="SeenMembersPath"/> (kept across restarts), or a member of the current view in any status (a crashed
+    /// incarnation stays there until it is downed and removed).
+    /// </summary>
+    public bool HasSeen(int id)
+    {
+        lock (_seen) if (_seen.Contains(id)) return true;
+        return _runtime is { } runtime && Akka.Cluster.Cluster.Get(runtime.System).State.Members.Any(m => IdOf(m) == id);
+    }
+
+    /// <summary>Ids of every node this one has seen Up, kept under its data dir and only ever growing.</summary>
+    public string SeenMembersPath => Path.Combine(Node.NodeDataDir, "seen-members");
+
+    private readonly HashSet<int> _seen = new();
+
+    private static int IdOf(Akka.Cluster.Member member) =>
+        member.Roles.Select(r => r.StartsWith("node-", StringComparison.Ordinal) && int.TryParse(r.AsSpan(5), out var id) ? id : 0)
+            .FirstOrDefault(NodeSettings.InPortPlan);
 
     private async Task SelfJoinIfAloneAsync(DistSysNodeRuntime runtime)
     {
@@ -109,51 +237,90 @@ public sealed class NodeHost : IAsyncDisposable
     /// <summary>How often the Up members are compared with <see cref="KnownMembersPath"/> (written only when they changed).</summary>
     public static readonly TimeSpan KnownMembersInterval = TimeSpan.FromSeconds(1);
 
-    private IReadOnlyList<int> ReadKnownMembers()
+    private IReadOnlyList<int> ReadKnownMembers() => ReadIds(KnownMembersPath);
+
+    private static IReadOnlyList<int> ReadIds(string path)
     {
         try
         {
-            return File.ReadAllText(KnownMembersPath).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            return File.ReadAllText(path).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(t => int.TryParse(t, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : 0)
                 .Where(NodeSettings.InPortPlan).Distinct().Order().ToList();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
     }
 
-    /// <summary>Records the Up members' ids whenever they change, so a restart can find a cluster whose founding nodes were removed.</summary>
-    private async Task RecordKnownMembersAsync()
+    /// <summary>
+    /// Records the Up members' ids whenever they change, so a restart can find a cluster whose founding nodes were
+    /// removed (<see cref="KnownMembersPath"/>), and every id ever seen Up (<see cref="SeenMembersPath"/>, for
+    /// <see cref="HasSeen"/>). Files are written on the SQLite journal only; on the in-memory one the seen ids live as
+    /// long as the process.
+    /// </summary>
+    private async Task RecordMembersAsync()
     {
+        var durable = Settings.Journal == "sqlite";
         var last = string.Join(",", ReadKnownMembers());
+        var lastSeen = string.Join(",", ReadIds(SeenMembersPath));
         while (!_stopping)
         {
             await Task.Delay(KnownMembersInterval);
             if (_runtime is not { } runtime) continue;
             var state = Akka.Cluster.Cluster.Get(runtime.System).State;
-            var ids = string.Join(",", state.Members.Where(m => m.Status == Akka.Cluster.MemberStatus.Up)
-                .SelectMany(m => m.Roles).Select(r => r.StartsWith("node-", StringComparison.Ordinal) && int.TryParse(r.AsSpan(5), out var id) ? id : 0)
-                .Where(NodeSettings.InPortPlan).Distinct().Order());
-            if (ids.Length == 0 || ids == last) continue;
+            var up = state.Members.Where(m => m.Status == Akka.Cluster.MemberStatus.Up).Select(IdOf).Where(NodeSettings.InPortPlan).Distinct().Order().ToList();
+            if (up.Count == 0) continue;
+            string seen;
+            lock (_seen)
+            {
+                _seen.UnionWith(up);
+                seen = string.Join(",", _seen.Order());
+            }
+            if (!durable) continue;
+            var ids = string.Join(",", up);
             try
             {
-                Directory.CreateDirectory(Node.NodeDataDir);
-                var temp = KnownMembersPath + ".tmp";
-                await File.WriteAllTextAsync(temp, ids);
-                File.Move(temp, KnownMembersPath, overwrite: true);
-                last = ids;
+                if (seen != lastSeen)
+                {
+                    await WriteAtomicallyAsync(SeenMembersPath, seen);
+                    lastSeen = seen;
+                }
+                if (ids != last)
+                {
+                    await WriteAtomicallyAsync(KnownMembersPath, ids);
+                    last = ids;
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"node {Node.Id}: could not record the known members in {KnownMembersPath}: {e.Message}");
+                Console.Error.WriteLine($"node {Node.Id}: could not record the members in {Node.NodeDataDir}: {e.Message}");
             }
         }
     }
+
+    private static void WriteAtomically(string path, string text)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllText(path + ".tmp", text);
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    private static async Task WriteAtomicallyAsync(string path, string text)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        await File.WriteAllTextAsync(path + ".tmp", text);
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    /// <summary>The name of the CoordinatedShutdown task that hands Raft leadership away.</summary>
+    public const string HandOffTask = "distsys-raft-leadership-hand-off";
 
     private void StartRuntime(bool rejoining)
     {
         FaultSpec faults;
         lock (_gate) faults = _faults;
-        var config = DistSysNodeRuntime.NodeConfig(_distsys, joinOthersOnly: rejoining, knownMembers: rejoining ? ReadKnownMembers() : null);
+        var config = ShutdownConfig().WithFallback(
+            DistSysNodeRuntime.NodeConfig(_distsys, joinOthersOnly: rejoining, knownMembers: rejoining ? ReadKnownMembers() : null));
         var runtime = DistSysNodeRuntime.Start(config, faults: faults.IsNone ? null : faults);
+        AddShutdownTasks(runtime);
         FaultSpec latest;
         lock (_gate) { _runtime = runtime; latest = _faults; }
         // A spec that arrived while this system was starting (a heal during a restart) replaces the one it started with.
@@ -161,11 +328,55 @@ public sealed class NodeHost : IAsyncDisposable
         runtime.System.WhenTerminated.ContinueWith(_ => OnTerminated(runtime), TaskScheduler.Default);
     }
 
+    /// <summary>The first phase of CoordinatedShutdown waits for the hand-off: its timeout covers distsys.node.shutdown-transfer-timeout-ms.</summary>
+    private Config ShutdownConfig() => ConfigurationFactory.ParseString(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"akka.coordinated-shutdown.phases.{CoordinatedShutdown.PhaseBeforeServiceUnbind}.timeout = {Node.ShutdownTransferTimeoutMs + 2_000}ms"));
+
+    /// <summary>
+    /// Whoever starts CoordinatedShutdown — this host on SIGTERM or Ctrl+C, or Akka's own SIGTERM and process-exit hook,
+    /// which runs at the same moment — the leader first hands Raft leadership away (phase before-service-unbind), and only
+    /// then leaves the cluster. A node downed by the cluster skips the hand-off: it is cut off from the majority.
+    /// </summary>
+    private void AddShutdownTasks(DistSysNodeRuntime runtime)
+    {
+        var shutdown = CoordinatedShutdown.Get(runtime.System);
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, HandOffTask, async () =>
+        {
+            if (shutdown.ShutdownReason is not CoordinatedShutdown.ClusterDowningReason)
+            {
+                _stopping = true;
+                if (await TransferLeadershipAwayAsync(runtime) is { } transfer) Console.WriteLine($"node {Node.Id}: {transfer}");
+            }
+            return Akka.Done.Instance;
+        });
+        shutdown.AddTask(CoordinatedShutdown.PhaseClusterLeave, "distsys-log-leave", () =>
+        {
+            if (shutdown.ShutdownReason is not CoordinatedShutdown.ClusterDowningReason) Console.WriteLine($"node {Node.Id}: leaving the cluster");
+            return Task.FromResult(Akka.Done.Instance);
+        });
+    }
+
     private void OnTerminated(DistSysNodeRuntime runtime)
     {
+        var reason = CoordinatedShutdown.Get(runtime.System).ShutdownReason;
         lock (_gate)
         {
-            if (_stopping || !Node.RejoinWhenDowned || !ReferenceEquals(_runtime, runtime)) return;
+            if (!ReferenceEquals(_runtime, runtime)) return;
+            // Only being downed restarts the system; a shutdown the process asked for (this host's, or Akka's own SIGTERM
+            // and process-exit hook, which may run first) or any other end stops the node, and the process ends with it.
+            if (_stopping || reason is not CoordinatedShutdown.ClusterDowningReason || !Node.RejoinWhenDowned)
+            {
+                _stopping = true;
+                _stopped.TrySetResult(reason switch
+                {
+                    _ when _disposing => new StopCause(true, "actor system stopped"),
+                    CoordinatedShutdown.ClrExitReason => new StopCause(true, "actor system stopped (shutdown requested)"),
+                    CoordinatedShutdown.ClusterDowningReason => new StopCause(false, "actor system stopped (downed by the cluster); not restarting (distsys.node.rejoin-when-downed = off)"),
+                    null => new StopCause(false, "actor system stopped unexpectedly"),
+                    _ => new StopCause(false, $"actor system stopped ({reason.GetType().Name})"),
+                });
+                return;
+            }
             _runtime = null;
         }
         Console.Error.WriteLine($"node {Node.Id}: actor system stopped (downed by the cluster); restarting to rejoin");
@@ -186,9 +397,9 @@ public sealed class NodeHost : IAsyncDisposable
     /// distsys.node.shutdown-transfer-timeout-ms, so the others need not wait out an election timeout once it is gone.
     /// Returns what happened, in words, or null when there was nothing to do.
     /// </summary>
-    public async Task<string?> TransferLeadershipAwayAsync()
+    public async Task<string?> TransferLeadershipAwayAsync(DistSysNodeRuntime runtime)
     {
-        if (_runtime?.Raft is not { } raft || Node.ShutdownTransferTimeoutMs == 0) return null;
+        if (runtime.Raft is not { } raft || Node.ShutdownTransferTimeoutMs == 0) return null;
         var timeout = TimeSpan.FromMilliseconds(Node.ShutdownTransferTimeoutMs);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         try
@@ -202,7 +413,7 @@ public sealed class NodeHost : IAsyncDisposable
                 var other => $"Raft leadership transfer failed ({other}); the others elect a new leader after their election timeout",
             };
         }
-        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or ArgumentOutOfRangeException)
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or ArgumentOutOfRangeException or InvalidOperationException)
         {
             return $"Raft leadership transfer did not finish in {Node.ShutdownTransferTimeoutMs} ms; the others elect a new leader after their election timeout";
         }
@@ -212,7 +423,7 @@ public sealed class NodeHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         DistSysNodeRuntime? runtime;
-        lock (_gate) { _stopping = true; runtime = _runtime; }
+        lock (_gate) { _stopping = _disposing = true; runtime = _runtime; }
         if (runtime is null) return;
         await CoordinatedShutdown.Get(runtime.System).Run(CoordinatedShutdown.ClrExitReason.Instance);
         await runtime.System.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(15));

@@ -41,6 +41,22 @@ public static class AdminHttpApi
                 ? HandleAsync(host, new RemoveMember(n), askTimeout)
                 : Task.FromResult(Bad($"the node id must be an integer between 1 and {NodeSettings.NodesMax}, was '{id}'")));
 
+        // Asked by a node that starts with no Raft state (NodeHost.CheckForLostStateAsync): has this node seen node {id}?
+        app.MapGet("/admin/seen/{id}", async (string id) =>
+        {
+            if (!int.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || !NodeSettings.InPortPlan(n))
+                return Bad($"the node id must be an integer between 1 and {NodeSettings.NodesMax}, was '{id}'");
+            if (host.Runtime?.Raft is not { } raft)
+                return Results.Json(new ErrorDto("the Raft replica is not running on this node"), statusCode: 503);
+            try
+            {
+                var r = (await raft.Ask<NodeStatus>(GetStatus.Instance, askTimeout)).Raft;
+                var member = r.Membership is { } m && (m.Voters.Any(v => v.Value == n) || m.Learners.Any(l => l.Value == n));
+                return Results.Json(new NodeHost.SeenAnswer(host.Node.Id, r.Term, r.LastLogIndex, host.HasSeen(n), member));
+            }
+            catch (AskTimeoutException) { return Results.Json(new ErrorDto("the Raft replica did not answer in time"), statusCode: 503); }
+        });
+
         app.MapPost("/admin/raft/transfer", async (HttpContext http) =>
         {
             var (body, error) = await ReadBodyAsync(http.Request);

@@ -77,8 +77,10 @@ public sealed record HealthDto(string Status, IReadOnlyDictionary<string, string
 
 /// <summary>
 /// <c>/status</c> failureDetector: this node's detector per monitored peer, with Akka.Cluster's view of the same peer.
-/// <c>ReachableCount</c> counts this node, each monitored peer our detector finds available, and each peer it does
-/// not monitor (fewer than N - 1 when monitored-by is smaller) that Akka.Cluster finds reachable.
+/// <c>ReachableCount</c> counts this node, each monitored peer our detector finds available and has heard a heartbeat
+/// answer from since this actor system started (a fresh detector finds every peer available before it has heard from
+/// any: it has nothing to suspect yet), and each peer it does not monitor (fewer than N - 1 when monitored-by is
+/// smaller) that Akka.Cluster finds reachable.
 /// </summary>
 public sealed record FailureDetectorDto(
     string Detector, long HeartbeatIntervalMs, int ReachableCount, IReadOnlyList<FailureDetectorPeerDto> Peers,
@@ -94,27 +96,37 @@ public sealed record FailureDetectorDto(
             p.NodeId.Value,
             // + 0.0 turns the -0 that phi's formula gives far from suspicion into 0.
             p.Phi is { } phi ? Math.Round(Math.Min(phi, HealthChecks.PhiShownMax), 3) + 0.0 : null,
-            p.LastHeartbeatAgeMs, p.Available, akkaReachable.Contains(p.NodeId.Value), p.Monitoring)).ToList();
+            p.LastHeartbeatAgeMs, p.Available, akkaReachable.Contains(p.NodeId.Value), p.Monitoring, p.HeardFrom)).ToList();
         var monitored = peers.Select(p => p.NodeId).ToHashSet();
-        var reachable = 1 + peers.Count(p => p.Available)
+        var reachable = 1 + peers.Count(p => p.Reachable)
                           + Enumerable.Range(1, runtime.Node.Nodes).Count(i => i != runtime.Node.Id && !monitored.Contains(i) && akkaReachable.Contains(i));
         return new FailureDetectorDto(status.Detector, status.HeartbeatIntervalMs, reachable, peers, status.HeartbeatsSent, status.MessagesReceived, status.Suspicions);
     }
 
-    /// <summary>How many of <paramref name="ids"/> are reachable: this node, monitored peers our detector finds available, others Akka.Cluster finds reachable.</summary>
+    /// <summary>
+    /// How many of <paramref name="ids"/> are reachable: this node, monitored peers our detector finds available and has
+    /// heard from (<see cref="FailureDetectorPeerDto.Reachable"/>), others Akka.Cluster finds reachable.
+    /// </summary>
     public static int ReachableAmong(IEnumerable<int> ids, FailureDetectorDto fd, DistSysNodeRuntime runtime)
     {
         var state = Cluster.Get(runtime.System).State;
         var akkaReachable = state.Members.Where(m => m.Status == MemberStatus.Up && !state.Unreachable.Contains(m))
             .Select(NodeHttpApi.NodeIdOf).OfType<int>().ToHashSet();
         var monitored = fd.Peers.ToDictionary(p => p.NodeId);
-        return ids.Count(id => id == runtime.Node.Id || (monitored.TryGetValue(id, out var p) ? p.Available : akkaReachable.Contains(id)));
+        return ids.Count(id => id == runtime.Node.Id || (monitored.TryGetValue(id, out var p) ? p.Reachable : akkaReachable.Contains(id)));
     }
 }
 
 /// <summary>
 /// One monitored peer: <c>Phi</c> (null for the fixed detector; capped at <see cref="HealthChecks.PhiShownMax"/>),
 /// <c>Available</c> (our verdict), <c>AkkaReachable</c> (Akka.Cluster: member present and not unreachable),
-/// <c>Monitoring</c> (a first heartbeat arrived, or expected-response-after passed).
+/// <c>Monitoring</c> (a first heartbeat arrived, or expected-response-after passed), <c>HeardFrom</c> (a heartbeat
+/// answer from the peer arrived since this actor system started).
 /// </summary>
-public sealed record FailureDetectorPeerDto(int NodeId, double? Phi, long? LastHeartbeatAgeMs, bool Available, bool AkkaReachable, bool Monitoring);
+public sealed record FailureDetectorPeerDto(int NodeId, double? Phi, long? LastHeartbeatAgeMs, bool Available, bool AkkaReachable, bool Monitoring,
+    bool HeardFrom = false)
+{
+    /// <summary>What readiness counts: available, and observed, not only assumed.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Reachable => Available && HeardFrom;
+}

@@ -9,10 +9,14 @@ namespace DistSysActors.Node.Local;
 /// <summary>
 /// Starts N `distsys node` child processes of this executable on localhost, waits until every one is
 /// ready, reports their endpoints and a live one-line summary, reports any child that exits, and stops
-/// them all (SIGTERM, so they leave the cluster gracefully) when asked.
+/// them all (SIGTERM, so they leave the cluster gracefully) when asked. The data directory is made absolute at once,
+/// so the children, the log paths and the restart commands it prints name the same folder from anywhere.
 /// </summary>
 public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, string dataDir, IReadOnlyList<string> extraArgs) : IAsyncDisposable
 {
+    /// <summary>The absolute data directory; node I keeps its data under DataDir/node-I.</summary>
+    public string DataDir { get; } = Path.GetFullPath(dataDir);
+
     private readonly Dictionary<int, Process> _children = new();
     private readonly TextWriter _out = Console.Out;
 
@@ -33,8 +37,11 @@ public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, stri
     public IReadOnlyList<string> NodeArgs(int id) =>
     [
         "node", "--id", id.ToString(), "--nodes", nodes.ToString(), "--base-port", basePort.ToString(),
-        "--http-base-port", httpBasePort.ToString(), "--data-dir", dataDir, .. extraArgs,
+        "--http-base-port", httpBasePort.ToString(), "--data-dir", DataDir, .. extraArgs,
     ];
+
+    /// <summary>The shell command that starts node <paramref name="id"/> again as this cluster started it, from any folder.</summary>
+    public string RestartCommand(int id) => ShellCommand.Self(NodeArgs(id));
 
     public void Start()
     {
@@ -46,7 +53,7 @@ public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, stri
     public void StartNode(int id)
     {
         var (file, prefix) = SelfCommand();
-        var logPath = Path.Combine(dataDir, $"node-{id}", "node.log");
+        var logPath = Path.Combine(DataDir, $"node-{id}", "node.log");
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in prefix.Concat(NodeArgs(id))) info.ArgumentList.Add(a);
@@ -61,7 +68,7 @@ public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, stri
         {
             if (_stopping || _expectedExits.Contains(child.Id)) return;
             _out.WriteLine($"[{DateTime.Now:HH:mm:ss}] node {id} (pid {child.Id}) EXITED with code {child.ExitCode}; its log: {logPath}");
-            _out.WriteLine($"           restart it with: distsys {string.Join(' ', NodeArgs(id))}");
+            _out.WriteLine($"           restart it with: {RestartCommand(id)}");
         };
         if (_children.TryGetValue(id, out var old)) old.Dispose();
         _children[id] = child;

@@ -120,6 +120,26 @@ public sealed class HeartbeatMonitorTests
     }
 
     [Fact]
+    public void A_peer_is_heard_from_only_once_its_answer_arrives_though_it_counts_as_available_before()
+    {
+        var cluster = new Cluster(3, new HeartbeatSettings());
+        cluster.Silent.Add(N(2));
+        // Past expected-response-after: node 1 monitors node 2 without an answer; it is not suspected yet.
+        cluster.RunUntil(0, 2_000);
+        var monitor = cluster.Monitors[N(1)];
+        var two = monitor.Snapshot(2_000).Single(s => s.NodeId == N(2));
+        Assert.True(two.Available && two.Monitoring, "no history to suspect node 2 from yet");
+        Assert.False(two.HeardFrom);
+        Assert.False(monitor.HasHeardFrom(N(2)));
+        Assert.True(monitor.HasHeardFrom(N(3)));
+        Assert.True(monitor.Snapshot(2_000).Single(s => s.NodeId == N(3)).HeardFrom);
+        cluster.Silent.Remove(N(2));
+        cluster.RunUntil(2_100, 3_000);
+        Assert.True(monitor.HasHeardFrom(N(2)));
+        Assert.True(monitor.Snapshot(3_000).Single(s => s.NodeId == N(2)).HeardFrom);
+    }
+
+    [Fact]
     public void Duplicated_and_stale_responses_are_ignored()
     {
         var monitor = new HeartbeatMonitor(N(1), [N(2)], new HeartbeatSettings(), 0);

@@ -23,6 +23,42 @@ public class CommandLineTests
         Assert.Contains(expected, text);
     }
 
+    /// <summary>
+    /// A bad value in any settings section the node reads fails before anything starts: one line on standard error that
+    /// names the key and the value, exit 1, and no actor system (Akka prints "Remoting started" once remoting listens).
+    /// </summary>
+    [Theory]
+    [InlineData("distsys.raft.tick-ms=abc", "distsys.raft.tick-ms", "abc")]
+    [InlineData("distsys.raft.heartbeat-ticks=50", "distsys.raft.heartbeat-ticks", "50")]
+    [InlineData("distsys.idempotency.ttl-ms=soon", "distsys.idempotency.ttl-ms", "soon")]
+    [InlineData("distsys.failure-detector.threshold=high", "distsys.failure-detector.threshold", "high")]
+    [InlineData("distsys.failure-detector.enabled=maybe", "distsys.failure-detector.enabled", "maybe")]
+    [InlineData("distsys.clock.poll-interval-ms=-5", "distsys.clock.poll-interval-ms", "-5")]
+    [InlineData("distsys.clock.reference-node-id=7", "distsys.clock.reference-node-id", "7")]
+    [InlineData("distsys.delivery.outbox-max=0", "distsys.delivery.outbox-max", "0")]
+    public async Task A_bad_setting_in_any_section_fails_before_anything_starts_naming_the_key_and_the_value(string set, string key, string value)
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "distsys-tests", Guid.NewGuid().ToString("N"));
+        int code;
+        string stdout, stderr;
+        try
+        {
+            (code, stdout, stderr) = await ProcessCluster.RunCliStreamsAsync(["node", "--id", "1", "--nodes", "3",
+                "--base-port", $"{ProcessCluster.FreePortBase(3)}", "--http-base-port", $"{ProcessCluster.FreePortBase(3)}", "--data-dir", dataDir, "--set", set]);
+        }
+        finally
+        {
+            if (Directory.Exists(dataDir)) Directory.Delete(dataDir, recursive: true);
+        }
+        Assert.Equal(1, code);
+        var first = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "";
+        Assert.StartsWith("distsys: ", first);
+        Assert.Contains(key, first);
+        Assert.Contains(value, first);
+        Assert.DoesNotContain("Remoting", stdout + stderr);
+        Assert.Equal("", stdout);
+    }
+
     [Theory]
     [InlineData("node")]
     [InlineData("local")]

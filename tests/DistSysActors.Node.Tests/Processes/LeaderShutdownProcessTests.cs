@@ -90,4 +90,69 @@ public sealed class LeaderShutdownProcessTests(ITestOutputHelper output)
         Assert.True(electedMs - sigtermMs < ElectionTimeoutMinMs,
             $"a new leader took {electedMs - sigtermMs} ms after SIGTERM, not less than the shortest election timeout {ElectionTimeoutMinMs} ms");
     }
+
+    /// <summary>
+    /// SIGTERM of the leader, four times in a row (the stopped node restarted in between). Akka's own SIGTERM hook starts
+    /// CoordinatedShutdown at the same moment as the node's handler; the hand-off is a task of its first phase, so the
+    /// node leaves the cluster only after it, and a shutdown the process asked for never takes the "downed, restart to
+    /// rejoin" path. In rounds 2 and 4 the leader's outgoing protocol messages are delayed by <see cref="SlowMs"/>, so the
+    /// hand-off outlasts Akka's own leave (about 2 s): had the leave not waited for it, the actor system would have
+    /// stopped mid-transfer and the node would have started a new one.
+    /// </summary>
+    [Fact]
+    public async Task Repeated_sigterm_of_the_leader_hands_leadership_over_each_time_without_restarting_the_actor_system()
+    {
+        using var cluster = new ProcessCluster(3);
+        string[] args = ["--set", $"distsys.raft.tick-ms={TickMs}", "--set", $"distsys.raft.election-ticks={ElectionTicks}",
+            "--set", "distsys.node.shutdown-transfer-timeout-ms=10000"];
+        for (var i = 1; i <= 3; i++) cluster.Start(i, args);
+        for (var round = 1; round <= 4; round++)
+        {
+            await cluster.AwaitAsync(cluster.AllReadyAsync, TimeSpan.FromSeconds(90), "all three nodes are ready");
+            var leader = await cluster.LeaderAsync();
+            long oldTerm;
+            using (var c = cluster.Client(leader)) oldTerm = (await c.StatusAsync()).Raft!.Term;
+            var slow = round % 2 == 0;
+            if (slow)
+            {
+                using var c = cluster.Client(leader);
+                using var answer = await c.PostFaultsAsync(new DistSysActors.Node.Http.FaultSpecDto([], 0, [SlowMs, SlowMs], 0, false, null));
+                Assert.True(answer.IsSuccessStatusCode, $"node {leader} accepts a {SlowMs} ms delay");
+            }
+            var others = Enumerable.Range(1, 3).Where(i => i != leader).ToArray();
+            var logFrom = cluster.Logs(leader).Length;
+            var watch = Stopwatch.StartNew();
+            var process = cluster.SignalTerminate(leader);
+            int newLeader = 0;
+            long newTerm = 0, electedMs = 0;
+            // The hand-off alone takes SlowMs more in a slow round; 2 s beyond that is far below an election timeout (6 s).
+            var window = TimeSpan.FromMilliseconds((slow ? SlowMs : 0) + 2_000);
+            await cluster.AwaitAsync(async () =>
+            {
+                foreach (var id in others)
+                {
+                    using var c = cluster.Client(id);
+                    if ((await c.StatusAsync()).Raft is { Role: "Leader" } r && r.Term > oldTerm)
+                    {
+                        (newLeader, newTerm, electedMs) = (id, r.Term, watch.ElapsedMilliseconds);
+                        return true;
+                    }
+                }
+                return false;
+            }, window, $"round {round}: another node leads in a later term within {window.TotalMilliseconds:0} ms of SIGTERM to leader {leader}");
+            Assert.True(process.WaitForExit(TestTime.Scaled(TimeSpan.FromSeconds(30))), $"round {round}: node {leader} exits after SIGTERM");
+            var log = cluster.Logs(leader)[logFrom..];
+            output.WriteLine($"round {round}{(slow ? $" (leader's messages delayed {SlowMs} ms)" : "")}: leader {leader} (term {oldTerm}) got SIGTERM; " +
+                             $"node {newLeader} leads in term {newTerm} {electedMs} ms later; exit code {process.ExitCode}");
+            Assert.Equal(0, process.ExitCode);
+            Assert.DoesNotContain("restarting to rejoin", log);
+            Assert.DoesNotContain("Remoting started", log);
+            Assert.Contains($"node {leader}: handed Raft leadership to node {newLeader}", log);
+            Assert.Equal(oldTerm + 1, newTerm);
+            cluster.Start(leader, args);
+        }
+    }
+
+    /// <summary>The delay on the leader's messages in the slow rounds: longer than Akka's own leave takes.</summary>
+    private const int SlowMs = 2_500;
 }

@@ -76,18 +76,18 @@ public sealed partial class LocalCommandProcessTests(ITestOutputHelper output)
 
         // kill -9 node 2: `local` reports its exit code (128 + SIGKILL) and how to restart it.
         using (var victim = Process.GetProcessById(pids[2])) victim.Kill();
-        var nodeArgs = $"node --id 2 --nodes 3 --base-port {cluster.BasePort} --http-base-port {cluster.HttpBasePort} --data-dir {cluster.DataDir}";
+        // The program by its absolute path and the data directory quoted: the line works pasted into a shell anywhere.
+        var nodeArgs = $"'{ProcessCluster.Executable}' node --id 2 --nodes 3 --base-port {cluster.BasePort} --http-base-port {cluster.HttpBasePort} --data-dir '{cluster.DataDir}'";
         await AwaitLineAsync(cluster, local, l => l.EndsWith($"node 2 (pid {pids[2]}) EXITED with code 137; its log: {Path.Combine(cluster.DataDir, "node-2", "node.log")}",
             StringComparison.Ordinal), TimeSpan.FromSeconds(20), "`local` reports node 2's exit with code 137");
-        await AwaitLineAsync(cluster, local, l => l.Contains("restart it with: distsys ", StringComparison.Ordinal), TimeSpan.FromSeconds(5),
+        await AwaitLineAsync(cluster, local, l => l.Contains(RestartPrefix, StringComparison.Ordinal), TimeSpan.FromSeconds(5),
             "`local` prints the command that restarts node 2");
-        var printed = local.Lines.Last(l => l.Contains("restart it with: distsys ", StringComparison.Ordinal));
-        var command = printed[(printed.IndexOf("restart it with: distsys ", StringComparison.Ordinal) + "restart it with: distsys ".Length)..];
+        var command = RestartCommand(local);
         Assert.Equal(nodeArgs, command);
         var linesBefore = local.Lines.Length;
 
-        // Run as printed (`distsys` is the built executable): node 2 rejoins with its journal, and `local` watches it again.
-        cluster.Launch(2, command.Split(' '));
+        // Run as printed, through a shell in another folder: node 2 rejoins with its journal, and `local` watches it again.
+        cluster.LaunchShell(2, command, workingDirectory: Path.GetTempPath());
         watch.Restart();
         await cluster.AwaitAsync(async () =>
         {
@@ -122,15 +122,24 @@ public sealed partial class LocalCommandProcessTests(ITestOutputHelper output)
 
     private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web);
 
+    private const string RestartPrefix = "restart it with: ";
+
+    /// <summary>The last restart command `local` printed.</summary>
+    internal static string RestartCommand(LocalProcess local)
+    {
+        var printed = local.Lines.Last(l => l.Contains(RestartPrefix, StringComparison.Ordinal));
+        return printed[(printed.IndexOf(RestartPrefix, StringComparison.Ordinal) + RestartPrefix.Length)..];
+    }
+
     /// <summary>Waits until `local` prints a line that matches (among its lines from index <paramref name="from"/> on).</summary>
-    private static Task AwaitLineAsync(ProcessCluster cluster, LocalProcess local, Func<string, bool> match, TimeSpan timeout, string description, int from = 0) =>
+    internal static Task AwaitLineAsync(ProcessCluster cluster, LocalProcess local, Func<string, bool> match, TimeSpan timeout, string description, int from = 0) =>
         cluster.AwaitAsync(() =>
         {
             if (local.HasExited) throw new Xunit.Sdk.XunitException($"`local` exited with code {local.ExitCode} while waiting until {description}:\n{local.Output}");
             return Task.FromResult(local.Lines.Skip(from).Any(match));
         }, timeout, description);
 
-    private static bool IsGone(int pid)
+    internal static bool IsGone(int pid)
     {
         try
         {
@@ -141,7 +150,7 @@ public sealed partial class LocalCommandProcessTests(ITestOutputHelper output)
     }
 
     /// <summary>A log file another process still writes to.</summary>
-    private static string ReadShared(string path)
+    internal static string ReadShared(string path)
     {
         try
         {
@@ -158,7 +167,7 @@ public sealed partial class LocalCommandProcessTests(ITestOutputHelper output)
     /// `distsys local` as a child process, its output collected line by line. Past the hard timeout, and on dispose, it is
     /// killed with its whole process tree, and so is every node it reported (they outlive a `local` that died first).
     /// </summary>
-    private sealed class LocalProcess : IDisposable
+    internal sealed class LocalProcess : IDisposable
     {
         private readonly Process _process;
         private readonly List<string> _lines = new();

@@ -42,7 +42,16 @@ public sealed class ProcessCluster : IDisposable
     /// </summary>
     public static async Task<(int Code, string Out)> RunCliAsync(IEnumerable<string> args, TimeSpan? timeout = null)
     {
-        var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var (code, stdout, stderr) = await RunCliStreamsAsync(args, timeout);
+        return (code, stdout + stderr);
+    }
+
+    /// <summary>Like <see cref="RunCliAsync"/>, with standard output and standard error apart.</summary>
+    public static async Task<(int Code, string Stdout, string Stderr)> RunCliStreamsAsync(IEnumerable<string> args, TimeSpan? timeout = null,
+        string? fileName = null, string? workingDirectory = null)
+    {
+        var info = new ProcessStartInfo(fileName ?? Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
         foreach (var a in args) info.ArgumentList.Add(a);
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -60,7 +69,14 @@ public sealed class ProcessCluster : IDisposable
             throw new Xunit.Sdk.XunitException(
                 $"`distsys {string.Join(' ', info.ArgumentList)}` still ran after {limit.TotalSeconds:0} s and was killed; its output:\n{await stdout}{await stderr}");
         }
-        return (p.ExitCode, await stdout + await stderr);
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Runs <paramref name="commandLine"/> — a line printed for the user to paste — through /bin/sh in <paramref name="workingDirectory"/>.</summary>
+    public static async Task<(int Code, string Out)> RunShellAsync(string commandLine, string workingDirectory)
+    {
+        var (code, stdout, stderr) = await RunCliStreamsAsync(["-c", commandLine], fileName: "/bin/sh", workingDirectory: workingDirectory);
+        return (code, stdout + stderr);
     }
 
     /// <summary>Runs a CLI client command against this cluster (its HTTP ports).</summary>
@@ -92,9 +108,10 @@ public sealed class ProcessCluster : IDisposable
             "--http-base-port", $"{HttpBasePort}", "--data-dir", DataDir, "--set", "distsys.ping.interval-ms=200" }.Concat(extraArgs));
 
     /// <summary>Runs `distsys <paramref name="args"/>` as node <paramref name="id"/> (e.g. a command some output told the user to run).</summary>
-    public void Launch(int id, IEnumerable<string> args)
+    public void Launch(int id, IEnumerable<string> args, string? fileName = null, string? workingDirectory = null)
     {
-        var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(fileName ?? Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
         foreach (var a in args) info.ArgumentList.Add(a);
         var log = _logs.TryGetValue(id, out var l) ? l : _logs[id] = new StringBuilder();
         var process = Process.Start(info)!;
@@ -104,6 +121,13 @@ public sealed class ProcessCluster : IDisposable
         process.BeginErrorReadLine();
         _processes[id] = process;
     }
+
+    /// <summary>
+    /// Runs <paramref name="commandLine"/> — a line printed for the user to paste — through /bin/sh in
+    /// <paramref name="workingDirectory"/>, as node <paramref name="id"/> (exec: the process is the command itself).
+    /// </summary>
+    public void LaunchShell(int id, string commandLine, string workingDirectory) =>
+        Launch(id, ["-c", "exec " + commandLine], fileName: "/bin/sh", workingDirectory: workingDirectory);
 
     public void StartAll()
     {
@@ -140,6 +164,9 @@ public sealed class ProcessCluster : IDisposable
     }
 
     public bool HasExited(int id) => _processes[id].HasExited;
+
+    /// <summary>The exit code of node <paramref name="id"/>'s process, which has exited.</summary>
+    public int ExitCode(int id) => _processes[id].ExitCode;
 
     /// <summary>Starts again every node that was started before and has exited since (a test that failed after a kill).</summary>
     public void RestartExited()
