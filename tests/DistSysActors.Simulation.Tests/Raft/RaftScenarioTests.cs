@@ -72,6 +72,9 @@ public sealed class RaftScenarioTests
             var rest = c.Ids.Except(cut).ToArray();
             c.Sim.Partition([rest, .. cut.Select(n => new[] { n })]);
             ElectedLeader(c, 5_000, rest);
+            // A leader already among the rest is found at once: let the cut nodes miss a heartbeat round, so every
+            // seed's partition cuts messages (the fault check below needs them).
+            c.Sim.RunFor(30);
             c.Sim.Heal();
             c.Sim.RunFor(random.NextInt(0, 200));
         }
@@ -254,14 +257,22 @@ public sealed class RaftScenarioTests
         RaftScenarioChecks.CheckFaults(c, SimFaults.Restart);
     });
 
+    /// <summary>Crashes also catch writes in flight, and half of them tear the write being made durable.</summary>
     [Fact]
     public void Figure8LeadersCrashingMidReplication() =>
-        FaultTally.Run(80, SimFaults.Crash | SimFaults.Restart | SimFaults.LostToCrash, seed => Figure8Run(seed, breakPersistence: false));
+        FaultTally.Run(80, SimFaults.Crash | SimFaults.Restart | SimFaults.LostToCrash | SimFaults.WriteLost | SimFaults.TornWrite,
+            seed => Figure8Run(new SimulatorOptions { Seed = seed, TornWriteRate = 0.5 }, breakPersistence: false));
+
+    /// <summary>The same on a synchronous disk (every write durable before the host goes on), the simulator's former model.</summary>
+    [Fact]
+    public void Figure8LeadersCrashingMidReplicationOnASynchronousDisk() =>
+        FaultTally.Run(30, SimFaults.Crash | SimFaults.Restart | SimFaults.LostToCrash,
+            seed => Figure8Run(new SimulatorOptions { Seed = seed, WriteLatencyMinMs = 0, WriteLatencyMaxMs = 0 }, breakPersistence: false));
 
     /// <summary>Leaders crash at random points of replication; returns the run's fault counters.</summary>
-    private static SimFaultCounters Figure8Run(long seed, bool breakPersistence)
+    private static SimFaultCounters Figure8Run(SimulatorOptions options, bool breakPersistence)
     {
-        var c = new RaftSimCluster(new SimulatorOptions { Seed = seed }, 5) { BreakPersistBeforeSend = breakPersistence };
+        var c = new RaftSimCluster(options, 5) { BreakPersistBeforeSend = breakPersistence };
         var random = c.Sim.ForkRandom();
         ElectedLeader(c);
         var up = c.Ids.Length;
@@ -290,7 +301,7 @@ public sealed class RaftScenarioTests
         var caught = 0;
         for (var seed = 1; seed <= 30 && caught == 0; seed++)
         {
-            try { Figure8Run(seed, breakPersistence: true); }
+            try { Figure8Run(new SimulatorOptions { Seed = seed }, breakPersistence: true); }
             catch (InvariantViolationException) { caught++; }
         }
         Assert.True(caught > 0, "no seed of 30 exposed a host that sends before persisting");
@@ -339,9 +350,10 @@ public sealed class RaftScenarioTests
     });
 
     [Fact]
-    public void ChurnWithClientsKeepsEveryAcknowledgedWrite() => FaultTally.Run(40, SimFaults.Crash | SimFaults.Restart | SimFaults.Partition, seed =>
+    public void ChurnWithClientsKeepsEveryAcknowledgedWrite() =>
+        FaultTally.Run(40, SimFaults.Crash | SimFaults.Restart | SimFaults.Partition | SimFaults.WriteLost | SimFaults.TornWrite, seed =>
     {
-        var c = new RaftSimCluster(seed, 5);
+        var c = new RaftSimCluster(new SimulatorOptions { Seed = seed, TornWriteRate = 0.5 }, 5);
         var random = c.Sim.ForkRandom();
         var workload = new RaftKvWorkload(c, clients: 5, keys: 5, readsAndCas: false);
         workload.Start();
