@@ -102,10 +102,13 @@ public sealed class RaftSimCluster
     /// <summary>Called with each reply as it happens (client drivers hook in here).</summary>
     public Action<RaftClientReply>? ReplyListener { get; set; }
 
-    /// <summary>Raft settings for the simulation: 10 ms ticks, so elections time out after 100-200 ms.</summary>
+    /// <summary>Raft settings for the simulation: the simulator's 10 ms ticks, so elections time out after 100-200 ms.</summary>
     public RaftConfig ConfigFor(NodeId id)
     {
-        var config = new RaftConfig { Id = id, Voters = InitialVoters.Contains(id) ? InitialVoters : [], ElectionTicks = 10, HeartbeatTicks = 2 };
+        var config = new RaftConfig
+        {
+            Id = id, Voters = InitialVoters.Contains(id) ? InitialVoters : [], ElectionTicks = 10, HeartbeatTicks = 2, TickMs = Sim.Options.TickIntervalMs,
+        };
         return _configure is null ? config : _configure(config);
     }
 

@@ -183,7 +183,7 @@ public sealed class RaftSimNode : ISimNode<object>
         {
             case RaftMessage m: raft.Step(m, ClockMs(ctx)); break;
             case RaftClientCommand c: Submit(raft, c); break;
-            case RaftClientRead r: Read(raft, r); break;
+            case RaftClientRead r: Read(raft, r, ClockMs(ctx)); break;
         }
         Drain();
     }
@@ -196,12 +196,12 @@ public sealed class RaftSimNode : ISimNode<object>
         _commandsWaiting[(c.Command.ClientId, c.Command.Sequence)] = c.RequestId;
     }
 
-    private void Read(RaftNode raft, RaftClientRead r)
+    private void Read(RaftNode raft, RaftClientRead r, long nowMs)
     {
         if (r.Stale) { _cluster.Reply(new RaftClientOk(Id, r.RequestId, null, Kv.Get(r.Key), Kv.AppliedIndex)); return; }
         if (_readsWaiting.Count >= ClientRequestsWaitingMax) { _cluster.Reply(new RaftClientRejected(Id, r.RequestId, raft.LeaderId)); return; }
         _readsWaiting[r.RequestId] = r.Key;
-        raft.ReadIndex(r.RequestId, r.Mode);
+        raft.ReadIndex(r.RequestId, r.Mode, nowMs);
     }
 
     /// <summary>

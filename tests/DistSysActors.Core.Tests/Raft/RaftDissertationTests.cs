@@ -239,6 +239,48 @@ public sealed class RaftDissertationTests
         Assert.Empty(cluster.Reads[N(1)]); // falls back to a round, which cannot complete
     }
 
+    /// <summary>
+    /// The lease is time on the host's clock, not ticks processed: a leader whose process was paused past the lease
+    /// (no tick in between) and is asked for a lease read at its first event after the pause must confirm with a round.
+    /// </summary>
+    [Fact]
+    public void Dissertation6_4_1_LeaseIsMeasuredOnTheHostsClockSoAPausedLeaderHoldsNone()
+    {
+        var cluster = new RaftTestCluster(3, configure: c => c with { TickMs = 10 });
+        cluster.Elect(1);
+        cluster.Tick(1);
+        var leader = cluster[1];
+        Assert.True(leader.HasLease);
+        var leaseMs = (ElectionTicks - leader.Config.LeaseClockDriftTicks) * 10L;
+
+        // Within the lease on the clock: served at once, without a message.
+        var sent = cluster.Sent.Count;
+        leader.ReadIndex(1, ReadMode.Lease, leader.ClockMs + leaseMs / 2);
+        cluster.Stabilize();
+        Assert.Equal([1L], cluster.Reads[N(1)].Select(r => r.RequestId));
+        Assert.Equal(sent, cluster.Sent.Count);
+
+        // Paused for a second: not one tick processed, but the clock says the lease ran out.
+        leader.ReadIndex(2, ReadMode.Lease, leader.ClockMs + 1_000);
+        Assert.False(leader.HasLease);
+        cluster.Isolated.UnionWith([N(2), N(3)]);
+        cluster.Stabilize();
+        Assert.DoesNotContain(cluster.Reads[N(1)], r => r.RequestId == 2); // it waits for a heartbeat round, which cannot complete
+        Assert.Contains(cluster.Sent.Skip(sent), m => m is Heartbeat);
+    }
+
+    [Fact]
+    public void RaftConfig_TickMsTurnsTicksIntoClockTimeForHostsWithoutAClock()
+    {
+        var node = new RaftNode(new RaftConfig { Id = N(1), Voters = [N(1), N(2), N(3)], TickMs = 25 }, new DeterministicRandom(1));
+        for (var i = 0; i < 4; i++) node.Tick();
+        Assert.Equal(100, node.ClockMs);
+        node.Tick(5_000);
+        node.Step(new Heartbeat(N(2), N(1), 0, 0, 0), 4_000); // a clock never goes back
+        Assert.Equal(5_000, node.ClockMs);
+        Assert.Contains("TickMs", string.Join("\n", (new RaftConfig { Id = N(1), Voters = [N(1)], TickMs = 0 }).Validate()));
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
