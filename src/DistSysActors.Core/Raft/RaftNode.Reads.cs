@@ -20,7 +20,7 @@ public sealed partial class RaftNode
             if (local && LeaderId is { } leader)
             {
                 _readsForwarded.Add(m.RequestId);
-                Send(new ReadIndexRequest(Id, leader, m.RequestId, m.Mode));
+                Send(new ReadIndexRequest(Id, leader, unchecked(m.RequestId + _readIdSalt), m.Mode));
             }
             else if (local) _readsDropped.Add(m.RequestId);
             return;
@@ -79,10 +79,15 @@ public sealed partial class RaftNode
         else Send(new ReadIndexResponse(Id, from, Term, requestId, index));
     }
 
+    /// <summary>
+    /// The leader's answer to a read this node forwarded, under its id plus this incarnation's salt: an answer meant for
+    /// an earlier incarnation, whose host numbered its reads from the same start, matches none of this one's reads.
+    /// </summary>
     private void HandleReadIndexResponse(ReadIndexResponse m)
     {
         if (Role != RaftRole.Follower || m.From != LeaderId) return;
-        if (_readsForwarded.Remove(m.RequestId)) _readsAwaitingApply.Add(new ReadState(m.RequestId, m.Index));
+        var requestId = unchecked(m.RequestId - _readIdSalt);
+        if (_readsForwarded.Remove(requestId)) _readsAwaitingApply.Add(new ReadState(requestId, m.Index));
     }
 
     /// <summary>

@@ -63,6 +63,9 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
     // Reads: at the leader waiting for a heartbeat round; at a follower waiting for the leader's answer; anywhere waiting to be applied.
     private readonly List<PendingRead> _readsAtLeader = [];
     private readonly List<long> _readsForwarded = [];
+    // Added to the id of every read this node forwards, so the leader's answers to an earlier incarnation (whose host
+    // numbered its reads the same way) match none of this one's; drawn from this incarnation's random source.
+    private readonly long _readIdSalt;
     private readonly List<ReadState> _readsAwaitingApply = [];
     private readonly List<long> _readsDropped = [];
     // Heartbeat round -> the clock (ClockMs) when it was sent: a quorum's answer to a round extends the lease from then.
@@ -80,6 +83,7 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
     private readonly long _quietUntilTick;
 
     private const int RoundsRememberedMax = 1_024;
+    private const long ReadIdSaltKey = 0x52EAD1D5;
 
     private sealed record PendingRead(long RequestId, NodeId From, long Index, long Round);
 
@@ -101,6 +105,8 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
         if (errors.Count > 0) throw new ArgumentException("invalid Raft config: " + string.Join("; ", errors), nameof(config));
         _config = config;
         _random = random;
+        // From the seed, not the stream: the election timeouts drawn from the stream stay as they were.
+        _readIdSalt = (long)new DeterministicRandom(unchecked(random.Seed ^ ReadIdSaltKey)).NextUInt64();
         persisted ??= RaftPersistentState.Empty;
         _snapshot = persisted.Snapshot;
         _log = new RaftLog(persisted.Entries.IsDefault ? [] : persisted.Entries, _snapshot?.Meta.Index ?? 0, _snapshot?.Meta.Term ?? 0);
