@@ -66,7 +66,6 @@ public sealed class RaftSimNode : ISimNode<object>
     private long _clockReadAtMs;
     // True while Drain's loop runs: a Ready finished inside it needs no new Drain.
     private bool _draining;
-    private bool _snapshotSaving;
     private const int ClientRequestsWaitingMax = 10_000;
 
     public RaftSimNode(NodeId id, SimStorage storage, RaftSimCluster cluster)
@@ -94,6 +93,9 @@ public sealed class RaftSimNode : ISimNode<object>
 
     /// <summary>Whether a Ready's write is on its way to the disk (the core then holds further effects back).</summary>
     public bool Persisting { get; private set; }
+
+    /// <summary>The index of the host's own snapshot on its way to the disk, if any (its stored entries go once it is durable).</summary>
+    public long? SavingSnapshotIndex { get; private set; }
 
     public void Start(ISimContext<object> ctx)
     {
@@ -354,17 +356,17 @@ public sealed class RaftSimNode : ISimNode<object>
     /// <summary>
     /// Compaction as a production host does it: once the log holds more than SnapshotEntries entries, snapshot the state
     /// machine at its applied index and save it (a write of its own, one at a time); once durable, drop the stored
-    /// entries it covers and let Raft compact.
+    /// entries it covers, let Raft compact, and look again (entries applied meanwhile may call for the next one).
     /// </summary>
     private void MaybeCompact(RaftNode raft)
     {
         var threshold = _cluster.SnapshotEntries;
-        if (threshold <= 0 || _snapshotSaving || raft.Log.Count <= threshold || Kv.AppliedIndex < raft.FirstLogIndex) return;
+        if (threshold <= 0 || SavingSnapshotIndex is not null || raft.Log.Count <= threshold || Kv.AppliedIndex < raft.FirstLogIndex) return;
         if (_cluster.BreakPersistBeforeSend) throw new InvalidOperationException("the broken-persistence host does not take snapshots");
         var snapshot = new RaftSnapshot(raft.SnapshotMetaAt(Kv.AppliedIndex), Kv.Snapshot());
         _cluster.OnSnapshot(Id, snapshot, installed: false);
-        _snapshotSaving = true;
         var index = snapshot.Meta.Index;
+        SavingSnapshotIndex = index;
         _ctx!.Write(new SimWrite($"snapshot {index}@{snapshot.Meta.Term}", [storage =>
         {
             // Writes complete in order, so nothing newer can be stored yet; the check keeps a mistake from going unseen.
@@ -374,8 +376,9 @@ public sealed class RaftSimNode : ISimNode<object>
             storage.Log<LogEntry>(LogName).RemoveBefore(index);
         }]), () =>
         {
-            _snapshotSaving = false;
+            SavingSnapshotIndex = null;
             raft.Compact(snapshot);
+            MaybeCompact(raft);
         });
     }
 
