@@ -39,6 +39,23 @@ public interface ISimContext<TMessage> where TMessage : notnull
     /// <summary>Hands a message to the simulated network, which applies the current faults.</summary>
     void Send(NodeId to, TMessage msg);
 
+    /// <summary>
+    /// Hands <paramref name="write"/> to the node's simulated disk. Writes complete in the order given, each after a seeded
+    /// latency (<see cref="SimulatorOptions.WriteLatencyMinMs"/>..<see cref="SimulatorOptions.WriteLatencyMaxMs"/>): its
+    /// records are applied to <see cref="Storage"/>, then <paramref name="onDurable"/> runs as an event of this node. A
+    /// crash first loses every write not completed (or tears the first, see <see cref="SimulatorOptions.TornWriteRate"/>),
+    /// and <paramref name="onDurable"/> never runs. With a synchronous disk both happen before this call returns.
+    /// </summary>
+    void Write(SimWrite write, Action onDurable);
+
     /// <summary>Adds a free-form line to the trace (shown when an invariant fails).</summary>
     void Note(string text);
 }
+
+/// <summary>
+/// A write for a node's simulated disk (<see cref="ISimContext{TMessage}.Write"/>): <paramref name="Records"/> are applied to
+/// its <see cref="SimStorage"/> in order once the write is durable; a torn write applies only a prefix of them, so each
+/// record should leave the storage in a state recovery can read (as each event of a journal batch does).
+/// </summary>
+/// <param name="What">Shown in the trace.</param>
+public sealed record SimWrite(string What, IReadOnlyList<Action<SimStorage>> Records);

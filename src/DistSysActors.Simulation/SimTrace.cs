@@ -17,6 +17,14 @@ public enum SimTraceKind
     Faults,
     Action,
     Note,
+    /// <summary>A write on the node's simulated disk became durable (<see cref="SimTraceEvent.Detail"/> says what it was).</summary>
+    WriteDone,
+    /// <summary>A crash lost the node's writes still in flight; <see cref="SimTraceEvent.Deliveries"/> is how many.</summary>
+    WritesLost,
+    /// <summary>A crash tore the write being made durable: a prefix of its records persisted (Detail says how many).</summary>
+    WriteTorn,
+    /// <summary>The node's process stopped (GC pause, SIGSTOP): it handles nothing until Detail (the resume time).</summary>
+    Pause,
 }
 
 /// <summary>

@@ -12,8 +12,9 @@ namespace DistSysActors.Simulation;
 /// replays exactly from its seed; registered invariants are checked after every event.
 /// </summary>
 /// <remarks>
-/// A crash drops the node instance (its volatile state) and every message in flight to it; messages it sent
-/// before crashing stay on the wire. A restart calls the node factory again with the same <see cref="SimStorage"/>.
+/// A crash drops the node instance (its volatile state), every message in flight to it and every write its disk had
+/// not completed; messages it sent before crashing stay on the wire. A restart calls the node factory again with the
+/// same <see cref="SimStorage"/>. A pause stops a node's process for a while without losing anything.
 /// </remarks>
 public sealed class Simulator<TMessage> where TMessage : notnull
 {
@@ -23,10 +24,12 @@ public sealed class Simulator<TMessage> where TMessage : notnull
     private readonly PriorityQueue<Event, (long AtMs, long Seq)> _queue = new();
     private readonly SortedDictionary<NodeId, NodeSlot> _nodes = new();
     private readonly DeterministicRandom _random;
+    // The disks' latencies and tears: a stream of its own, so the other streams stay as they were without writes.
+    private readonly DeterministicRandom _diskRandom;
     private readonly TraceRing _trace;
     private long _sequence;
     private long _traceIndex;
-    private long _crashes, _restarts, _partitionsSet;
+    private long _crashes, _restarts, _partitionsSet, _writesLostToCrash, _tornWrites, _pauses;
 
     public Simulator(long seed) : this(new SimulatorOptions { Seed = seed }) { }
 
@@ -36,6 +39,7 @@ public sealed class Simulator<TMessage> where TMessage : notnull
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(options));
         Options = options;
         _random = new DeterministicRandom(options.Seed);
+        _diskRandom = new DeterministicRandom(unchecked(options.Seed ^ DiskSeedSalt));
         Network = new SimNetwork(_random.Fork(), options.LatencyMinMs, options.LatencyMaxMs);
         _trace = new TraceRing(options.TraceEventsMax);
     }
@@ -54,7 +58,8 @@ public sealed class Simulator<TMessage> where TMessage : notnull
         get
         {
             var n = Network.PlannerCounters;
-            return new(_crashes, _restarts, _partitionsSet, n.DroppedByPartition, n.Dropped, n.Duplicated, n.Delayed, Network.MessagesLostToCrash);
+            return new(_crashes, _restarts, _partitionsSet, n.DroppedByPartition, n.Dropped, n.Duplicated, n.Delayed, Network.MessagesLostToCrash,
+                _writesLostToCrash, _tornWrites, _pauses);
         }
     }
 
@@ -97,16 +102,44 @@ public sealed class Simulator<TMessage> where TMessage : notnull
     /// <summary>How many times the node has started (1 after <see cref="AddNode"/>, +1 per restart).</summary>
     public int Incarnation(NodeId id) => Slot(id).Incarnation;
 
-    /// <summary>Stops the node: its volatile state and every message in flight to it are lost. No-op if already down.</summary>
+    /// <summary>
+    /// Stops the node: its volatile state, every message in flight to it and every write its disk had not completed are
+    /// lost (with <see cref="SimulatorOptions.TornWriteRate"/>, a prefix of the first such write may persist). No-op if already down.
+    /// </summary>
     public void Crash(NodeId id)
     {
         var slot = Slot(id);
         if (slot.Instance is null) return;
         slot.Instance = null;
         slot.Context = null;
+        slot.PausedUntilMs = 0;
         _crashes++;
         Trace(SimTraceKind.Crash, id, null, null);
+        LoseWritesInFlight(slot);
     }
+
+    /// <summary>
+    /// Stops the node's process for <paramref name="durationMs"/> (a GC pause, SIGSTOP) without losing anything: its
+    /// ticks in that span are skipped, and messages wait and are handled, in the order they came, when it resumes. Its disk
+    /// works on: writes become durable on time, and the node learns it when it resumes. Virtual time runs on for everyone
+    /// else. Returns false if the node is down.
+    /// </summary>
+    public bool Pause(NodeId id, long durationMs)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(durationMs);
+        var slot = Slot(id);
+        if (slot.Instance is null) return false;
+        slot.PausedUntilMs = Math.Max(slot.PausedUntilMs, NowMs + durationMs);
+        _pauses++;
+        Trace(SimTraceKind.Pause, id, null, slot.PausedUntilMs);
+        return true;
+    }
+
+    /// <summary>Whether the node is up but its process is paused now.</summary>
+    public bool IsPaused(NodeId id) => Slot(id) is { Instance: not null } slot && slot.PausedUntilMs > NowMs;
+
+    /// <summary>Writes handed to the node's disk and not yet durable.</summary>
+    public int WritesInFlight(NodeId id) => Slot(id).Disk.Count;
 
     /// <summary>Starts the node again from its <see cref="SimStorage"/> alone; a running node is crashed first.</summary>
     public void Restart(NodeId id)
@@ -240,7 +273,7 @@ public sealed class Simulator<TMessage> where TMessage : notnull
             case EventKind.Start:
             {
                 var slot = _nodes[e.To];
-                if (!IsCurrent(slot, e.Incarnation)) return default;
+                if (!IsCurrent(slot, e.Incarnation) || Deferred(slot, e)) return default;
                 Trace(SimTraceKind.Start, e.To, null, slot.Incarnation);
                 Guard($"node {e.To} Start", () => slot.Instance!.Start(slot.Context!));
                 return (true, slot);
@@ -250,6 +283,7 @@ public sealed class Simulator<TMessage> where TMessage : notnull
                 var slot = _nodes[e.To];
                 if (!IsCurrent(slot, e.Incarnation)) return default;
                 Enqueue(e, NowMs + Options.TickIntervalMs);
+                if (slot.PausedUntilMs > NowMs) return default; // a paused process misses its timer
                 if (Options.TraceTicks) Trace(SimTraceKind.Tick, e.To, null, null);
                 Guard($"node {e.To} Tick", () => slot.Instance!.Tick(slot.Context!));
                 return (true, slot);
@@ -263,14 +297,89 @@ public sealed class Simulator<TMessage> where TMessage : notnull
                     Trace(SimTraceKind.LostToCrash, e.To, e.From, e.Message);
                     return default;
                 }
+                if (Deferred(slot, e)) return default;
                 Network.OnDelivered(typeName);
                 Trace(SimTraceKind.Delivered, e.To, e.From, e.Message);
                 Guard($"node {e.To} Receive {typeName} from {e.From}", () => slot.Instance!.Receive(e.From, e.Message!, slot.Context!));
                 return (true, slot);
             }
+            case EventKind.WriteDone:
+            {
+                var slot = _nodes[e.To];
+                // A crash emptied the disk's queue: this write was lost (and counted) then.
+                if (!IsCurrent(slot, e.Incarnation)) return default;
+                var write = slot.Disk.Dequeue();
+                foreach (var record in write.Write.Records) Guard($"node {e.To} write {write.Write.What}", () => record(slot.Storage));
+                Trace(SimTraceKind.WriteDone, e.To, null, write.Write.What);
+                // The disk works on while the process is paused; the process learns of it when it resumes.
+                var durable = new Event(EventKind.Durable, e.To, ExternalId, default, e.Incarnation, write.OnDurable, write.Write.What);
+                return Deferred(slot, durable) ? (true, slot) : RunDurable(slot, durable);
+            }
+            case EventKind.Durable:
+            {
+                var slot = _nodes[e.To];
+                if (!IsCurrent(slot, e.Incarnation) || Deferred(slot, e)) return default;
+                return RunDurable(slot, e);
+            }
             default:
                 return default;
         }
+    }
+
+    private (bool Ran, NodeSlot? Node) RunDurable(NodeSlot slot, Event e)
+    {
+        Guard($"node {slot.Id} write {e.Label} durable", e.Action!);
+        return (true, slot);
+    }
+
+    /// <summary>An event for a paused node waits until it resumes (events that came due meanwhile keep their order).</summary>
+    private bool Deferred(NodeSlot slot, Event e)
+    {
+        if (slot.PausedUntilMs <= NowMs) return false;
+        Enqueue(e, slot.PausedUntilMs);
+        return true;
+    }
+
+    // ---- disk ----
+
+    private void Write(NodeSlot slot, SimWrite write, Action onDurable)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        ArgumentNullException.ThrowIfNull(onDurable);
+        if (Options.WriteLatencyMaxMs == 0)
+        {
+            // A synchronous disk: durable before Write returns.
+            foreach (var record in write.Records) record(slot.Storage);
+            Trace(SimTraceKind.WriteDone, slot.Id, null, write.What);
+            onDurable();
+            return;
+        }
+        var latency = Options.WriteLatencyMinMs == Options.WriteLatencyMaxMs
+            ? Options.WriteLatencyMinMs
+            : _diskRandom.NextInt(Options.WriteLatencyMinMs, Options.WriteLatencyMaxMs + 1);
+        // FIFO: a write completes no earlier than the one queued before it.
+        var dueMs = Math.Max(NowMs, slot.DiskDueMs) + latency;
+        slot.DiskDueMs = dueMs;
+        slot.Disk.Enqueue(new PendingWrite(write, onDurable));
+        Enqueue(new Event(EventKind.WriteDone, slot.Id, ExternalId, default, slot.Incarnation, null, write.What), dueMs);
+    }
+
+    private void LoseWritesInFlight(NodeSlot slot)
+    {
+        if (slot.Disk.Count == 0) return;
+        var first = slot.Disk.Peek().Write;
+        if (first.Records.Count >= 2 && _diskRandom.Chance(Options.TornWriteRate))
+        {
+            // Torn: the disk had stored a proper prefix of the records when the power went.
+            var kept = _diskRandom.NextInt(1, first.Records.Count);
+            for (var i = 0; i < kept; i++) first.Records[i](slot.Storage);
+            _tornWrites++;
+            Trace(SimTraceKind.WriteTorn, slot.Id, null, $"{first.What}: {kept} of {first.Records.Count} records");
+        }
+        _writesLostToCrash += slot.Disk.Count;
+        Trace(SimTraceKind.WritesLost, slot.Id, null, first.What, slot.Disk.Count);
+        slot.Disk.Clear();
+        slot.DiskDueMs = 0;
     }
 
     /// <summary>A node's own invariants, after an event it handled (every node's after test code).</summary>
@@ -362,7 +471,12 @@ public sealed class Simulator<TMessage> where TMessage : notnull
     private NodeSlot Slot(NodeId id) =>
         _nodes.TryGetValue(id, out var slot) ? slot : throw new ArgumentException($"unknown node {id}", nameof(id));
 
-    private enum EventKind { Deliver, Tick, Start, Action }
+    // WriteDone: a write's records reach the storage; Durable: its node learns it (later while the node is paused).
+    private enum EventKind { Deliver, Tick, Start, Action, WriteDone, Durable }
+
+    private const long DiskSeedSalt = 0x5D15C0FFEE;
+
+    private sealed record PendingWrite(SimWrite Write, Action OnDurable);
 
     private sealed record Event(EventKind Kind, NodeId To, NodeId From, TMessage? Message, int Incarnation, Action? Action, string? Label);
 
@@ -374,6 +488,11 @@ public sealed class Simulator<TMessage> where TMessage : notnull
         public ISimNode<TMessage>? Instance { get; set; }
         public NodeContext? Context { get; set; }
         public int Incarnation { get; set; }
+        /// <summary>Writes not yet durable, in completion order; emptied by a crash.</summary>
+        public Queue<PendingWrite> Disk { get; } = new();
+        /// <summary>When the last write queued on the disk completes.</summary>
+        public long DiskDueMs { get; set; }
+        public long PausedUntilMs { get; set; }
     }
 
     private sealed class NodeContext(Simulator<TMessage> sim, NodeSlot slot, int incarnation, DeterministicRandom random) : ISimContext<TMessage>
@@ -392,5 +511,12 @@ public sealed class Simulator<TMessage> where TMessage : notnull
         }
 
         public void Note(string text) => sim.Trace(SimTraceKind.Note, slot.Id, null, text);
+
+        public void Write(SimWrite write, Action onDurable)
+        {
+            // Like Send: a context kept past its node's crash must not write for the restarted node.
+            if (slot.Instance is null || slot.Incarnation != incarnation) return;
+            sim.Write(slot, write, onDurable);
+        }
     }
 }

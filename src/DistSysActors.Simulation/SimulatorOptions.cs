@@ -13,6 +13,19 @@ public sealed record SimulatorOptions
     public int LatencyMinMs { get; init; } = 1;
     public int LatencyMaxMs { get; init; } = 5;
 
+    /// <summary>
+    /// Time a write handed to a node's simulated disk (<see cref="ISimContext{TMessage}.Write"/>) takes to become durable,
+    /// uniform in [min, max] and FIFO per node. Both 0: a synchronous disk (durable before Write returns).
+    /// </summary>
+    public int WriteLatencyMinMs { get; init; } = 1;
+    public int WriteLatencyMaxMs { get; init; } = 4;
+
+    /// <summary>
+    /// Chance that a crash tears the write being made durable instead of losing it: a proper prefix of its records
+    /// persists (what a torn journal batch leaves). Writes queued behind it are always lost.
+    /// </summary>
+    public double TornWriteRate { get; init; }
+
     /// <summary>Limit on events waiting in the queue at once (messages in flight, ticks, scheduled actions).</summary>
     public int EventsQueuedMax { get; init; } = 1_000_000;
 
@@ -33,6 +46,8 @@ public sealed record SimulatorOptions
         var errors = new List<string>();
         if (TickIntervalMs < 1) errors.Add($"TickIntervalMs must be at least 1, was {TickIntervalMs}");
         if (LatencyMinMs < 0 || LatencyMaxMs < LatencyMinMs) errors.Add($"LatencyMinMs/LatencyMaxMs must satisfy 0 <= min <= max, were {LatencyMinMs}/{LatencyMaxMs}");
+        if (WriteLatencyMinMs < 0 || WriteLatencyMaxMs < WriteLatencyMinMs) errors.Add($"WriteLatencyMinMs/WriteLatencyMaxMs must satisfy 0 <= min <= max, were {WriteLatencyMinMs}/{WriteLatencyMaxMs}");
+        if (TornWriteRate is < 0 or > 1 || double.IsNaN(TornWriteRate)) errors.Add($"TornWriteRate must be within [0, 1], was {TornWriteRate}");
         if (EventsQueuedMax < 1) errors.Add($"EventsQueuedMax must be at least 1, was {EventsQueuedMax}");
         if (EventsProcessedMax < 1) errors.Add($"EventsProcessedMax must be at least 1, was {EventsProcessedMax}");
         if (TraceEventsMax < 1) errors.Add($"TraceEventsMax must be at least 1, was {TraceEventsMax}");

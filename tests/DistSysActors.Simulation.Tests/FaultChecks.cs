@@ -17,6 +17,12 @@ internal enum SimFaults
     Duplicate = 16,
     /// <summary>Messages reached a node that was down or had restarted since they were sent.</summary>
     LostToCrash = 32,
+    /// <summary>A crash caught writes on a node's disk before they were durable.</summary>
+    WriteLost = 64,
+    /// <summary>A crash tore a write: a prefix of its records persisted.</summary>
+    TornWrite = 128,
+    /// <summary>A node's process was paused.</summary>
+    Pause = 256,
 }
 
 internal static class FaultChecks
@@ -30,7 +36,10 @@ internal static class FaultChecks
             | (c.PartitionsSet > 0 && c.DroppedByPartition > 0 ? SimFaults.Partition : 0)
             | (c.Dropped > 0 ? SimFaults.Drop : 0)
             | (c.Duplicated > 0 ? SimFaults.Duplicate : 0)
-            | (c.LostToCrash > 0 ? SimFaults.LostToCrash : 0);
+            | (c.LostToCrash > 0 ? SimFaults.LostToCrash : 0)
+            | (c.WritesLostToCrash > 0 ? SimFaults.WriteLost : 0)
+            | (c.TornWrites > 0 ? SimFaults.TornWrite : 0)
+            | (c.Pauses > 0 ? SimFaults.Pause : 0);
         return expected & ~seen;
     }
 

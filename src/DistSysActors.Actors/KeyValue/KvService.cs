@@ -44,7 +44,7 @@ public sealed class KvService : IReplicatedService
     private readonly Dictionary<string, PendingWrite> _writesByIdempotencyKey = new(StringComparer.Ordinal);
     private readonly Dictionary<long, PendingRead> _reads = new();
     private readonly Stack<ClientSession> _idleSessions = new();
-    private long _nextReadId;
+    private long _nextReadId = Random.Shared.NextInt64(); // not 0: a restarted node must not reuse an earlier incarnation's read ids
     // Counts snapshots restored here: a write proposed before one may have been applied in the entries it replaced.
     private int _restores;
 

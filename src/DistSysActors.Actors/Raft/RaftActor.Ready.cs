@@ -47,9 +47,11 @@ public sealed partial class RaftActor
         var hs = write.HardState;
         if (hs is not null && write.Entries.IsEmpty && hs.Term == persisted.Term && hs.Vote == persisted.Vote) hs = null;
         if (hs is null && write.Entries.IsEmpty) return ([], null);
+        // Entries before the hard state, as etcd's WAL does: should a journal ever keep only a prefix of the batch, the
+        // stored commit index never covers entries that were not stored.
         var events = new List<object>(2);
-        if (hs is not null) events.Add(RaftHardStateSaved.From(hs));
         if (!write.Entries.IsEmpty) events.Add(new RaftEntriesSaved(write.Entries[0].Index, ToRecords(write.Entries)));
+        if (hs is not null) events.Add(RaftHardStateSaved.From(hs));
         return (events, hs);
     }
 

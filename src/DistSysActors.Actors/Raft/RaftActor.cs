@@ -124,6 +124,8 @@ public sealed partial class RaftActor : DurableProtocolHostActor<RaftMessage, Re
             Id = _self,
             Voters = _voters,
             ElectionTicks = _settings.ElectionTicks,
+            // The lease is measured on the host's monotonic clock (NowMs), which this converts ticks to.
+            TickMs = _settings.TickMs,
             HeartbeatTicks = _settings.HeartbeatTicks,
             PreVote = _settings.PreVote,
             CheckQuorum = _settings.CheckQuorum,
@@ -198,7 +200,7 @@ public sealed partial class RaftActor : DurableProtocolHostActor<RaftMessage, Re
 
     void IConsensusLog.ConfirmRead(long requestId, bool lease)
     {
-        _node!.ReadIndex(requestId, lease ? ReadMode.Lease : ReadMode.ReadIndex);
+        _node!.ReadIndex(requestId, lease ? ReadMode.Lease : ReadMode.ReadIndex, NowMs);
         Flush();
     }
 

@@ -14,6 +14,13 @@ public sealed record RaftConfig
     public required ImmutableArray<NodeId> Voters { get; init; }
     /// <summary>Base election timeout; each wait is drawn from [ElectionTicks, 2 * ElectionTicks).</summary>
     public int ElectionTicks { get; init; } = 10;
+    /// <summary>
+    /// The host's tick interval in ms (30 by default, the actor's reference raft.tick-ms). It turns tick counts into
+    /// time on the host's monotonic clock: a leader's lease lasts (ElectionTicks - LeaseClockDriftTicks) * TickMs from
+    /// the moment its heartbeat round was sent. A host that passes its clock to the core must set it to its real tick
+    /// interval (a value above it makes leases too long); a host that passes none gets a clock of TickMs per tick.
+    /// </summary>
+    public int TickMs { get; init; } = 30;
     public int HeartbeatTicks { get; init; } = 1;
     public bool PreVote { get; init; } = true;
     public bool CheckQuorum { get; init; } = true;
@@ -67,6 +74,7 @@ public sealed record RaftConfig
             if (Voters.Length > VotersMax) errors.Add($"Voters must number at most {VotersMax}");
         }
         if (HeartbeatTicks < 1) errors.Add("HeartbeatTicks must be at least 1");
+        if (TickMs < 1) errors.Add("TickMs must be at least 1");
         if (ElectionTicks <= HeartbeatTicks) errors.Add("ElectionTicks must exceed HeartbeatTicks");
         if (LeaseClockDriftTicks < 1 || LeaseClockDriftTicks >= ElectionTicks) errors.Add("LeaseClockDriftTicks must be within [1, ElectionTicks)");
         if (AppendEntriesMax < 1) errors.Add("AppendEntriesMax must be at least 1");

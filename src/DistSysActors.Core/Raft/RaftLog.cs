@@ -107,16 +107,15 @@ internal sealed class RaftLog
     }
 
     /// <summary>
-    /// Installs a snapshot received from a leader (Raft paper Figure 13): if an entry at its index has its term, the
-    /// entries after it are kept; otherwise the whole log is discarded. Kept entries count as not yet stable, because
-    /// the host replaces its whole stored log by the snapshot and then writes them again.
+    /// Installs a snapshot received from a leader (Raft paper Figure 13) that this log does not hold: the whole log is
+    /// discarded, as the host replaces its whole stored log by the snapshot. A log holding the snapshot's index and term
+    /// is not restored at all (the node only commits through it, like etcd's raft), so no entry is ever kept here.
     /// </summary>
     public void RestoreSnapshot(long index, long term)
     {
-        if (MatchTerm(index, term) && index <= LastIndex)
-            _entries.RemoveRange(0, (int)(index - SnapshotIndex));
-        else
-            _entries.Clear();
+        if (index <= LastIndex && MatchTerm(index, term))
+            throw new InvalidOperationException($"the log holds snapshot {index}@{term}: commit through it instead of restoring it");
+        _entries.Clear();
         SnapshotIndex = index;
         SnapshotTerm = term;
         StableIndex = index;

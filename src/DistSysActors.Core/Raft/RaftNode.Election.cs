@@ -76,7 +76,7 @@ public sealed partial class RaftNode
         _progress.Clear();
         foreach (var peer in _peers)
             _progress[peer] = NewProgress();
-        _roundSentTick.Clear();
+        _roundSentMs.Clear();
         // Section 8 of the paper: a no-op entry commits the new term, which also fixes the read index.
         _log.Append(new LogEntry(_log.LastIndex + 1, Term, EntryType.NoOp, LogEntry.EmptyData));
         BroadcastAppend(sendIfEmpty: true);

@@ -20,7 +20,7 @@ public sealed partial class RaftNode
             if (local && LeaderId is { } leader)
             {
                 _readsForwarded.Add(m.RequestId);
-                SendBeforePersist(new ReadIndexRequest(Id, leader, m.RequestId, m.Mode));
+                SendBeforePersist(new ReadIndexRequest(Id, leader, unchecked(m.RequestId + _readIdSalt), m.Mode));
             }
             else if (local) _readsDropped.Add(m.RequestId);
             return;
@@ -69,8 +69,8 @@ public sealed partial class RaftNode
         _readsAtLeader.RemoveRange(0, released);
         // Rounds older than every follower's acknowledgement can no longer decide a lease.
         var oldest = _progress.Count == 0 ? _round : _progress.Values.Min(p => p.AckedRound);
-        while (_roundSentTick.Count > 0 && (_roundSentTick.First().Key < Math.Min(oldest, acked) || _roundSentTick.Count > RoundsRememberedMax))
-            _roundSentTick.Remove(_roundSentTick.First().Key);
+        while (_roundSentMs.Count > 0 && (_roundSentMs.First().Key < Math.Min(oldest, acked) || _roundSentMs.Count > RoundsRememberedMax))
+            _roundSentMs.Remove(_roundSentMs.First().Key);
     }
 
     private void ReleaseRead(long requestId, NodeId from, long index)
@@ -79,16 +79,23 @@ public sealed partial class RaftNode
         else SendBeforePersist(new ReadIndexResponse(Id, from, Term, requestId, index));
     }
 
+    /// <summary>
+    /// The leader's answer to a read this node forwarded, under its id plus this incarnation's salt: an answer meant for
+    /// an earlier incarnation, whose host numbered its reads from the same start, matches none of this one's reads.
+    /// </summary>
     private void HandleReadIndexResponse(ReadIndexResponse m)
     {
         if (Role != RaftRole.Follower || m.From != LeaderId) return;
-        if (_readsForwarded.Remove(m.RequestId)) _readsAwaitingApply.Add(new ReadState(m.RequestId, m.Index));
+        var requestId = unchecked(m.RequestId - _readIdSalt);
+        if (_readsForwarded.Remove(requestId)) _readsAwaitingApply.Add(new ReadState(requestId, m.Index));
     }
 
     /// <summary>
-    /// Lease (dissertation 6.4.1): a majority answered a heartbeat sent at tick T, and each of those followers ignores
-    /// vote requests until it has counted ElectionTicks since receiving it, so no other leader can exist before
-    /// T + ElectionTicks, less the configured drift.
+    /// Lease (dissertation 6.4.1): a majority answered a heartbeat round sent at time T on this node's clock, and each
+    /// of those followers ignores vote requests until it has counted ElectionTicks since receiving it, so no other
+    /// leader can exist before T + ElectionTicks ticks, less the configured drift. Measured on the host's monotonic
+    /// clock (<see cref="ClockMs"/>), not in ticks processed: a leader whose process was paused (GC, SIGSTOP) has no
+    /// lease left when it resumes, however few ticks it saw.
     /// </summary>
     private bool LeaseValid()
     {
@@ -96,9 +103,11 @@ public sealed partial class RaftNode
         if (!_config.CheckQuorum || Role != RaftRole.Leader || TransferTarget is not null || _timeoutNowSentThisTerm) return false;
         if (SoleVoter) return true;
         var acked = QuorumAckedRound();
-        return acked > 0 && _roundSentTick.TryGetValue(acked, out var sentTick)
-            && _ticksTotal < sentTick + _config.ElectionTicks - _config.LeaseClockDriftTicks;
+        return acked > 0 && _roundSentMs.TryGetValue(acked, out var sentMs) && _nowMs < sentMs + LeaseMs;
     }
+
+    /// <summary>How long a lease lasts from the sending of the round that earned it: the election timeout less the drift margin.</summary>
+    private long LeaseMs => (long)(_config.ElectionTicks - _config.LeaseClockDriftTicks) * _config.TickMs;
 
     /// <summary>
     /// A heartbeat of the current round to one follower, carrying the commit. Its answer counts for that round only,
@@ -114,7 +123,9 @@ public sealed partial class RaftNode
     private long BroadcastHeartbeat()
     {
         var round = ++_round;
-        _roundSentTick[round] = _ticksTotal;
+        // The latest clock reading: the round leaves now or (the Ready taken after a write) later, so a lease
+        // counted from here ends no later than one counted from the real send.
+        _roundSentMs[round] = _nowMs;
         foreach (var (peer, pr) in _progress)
         {
             var commit = Math.Min(pr.Match, CommitIndex);

@@ -37,8 +37,9 @@ public sealed partial class RaftNode
     }
 
     /// <summary>
-    /// Raft paper Figure 13: assemble the chunks in order; on the last, replace the log by the snapshot (keeping a
-    /// matching suffix) and hand it to the host. Answers wait for the Ready's persistence like append acknowledgements.
+    /// Raft paper Figure 13: assemble the chunks in order; on the last, replace the log by the snapshot and hand it to
+    /// the host. A snapshot whose index and term the log already holds is not installed at all (etcd's raft, restore()):
+    /// only the commit index moves. Answers wait for the Ready's persistence like append acknowledgements.
     /// </summary>
     private void HandleInstallSnapshot(InstallSnapshot m)
     {
@@ -49,6 +50,17 @@ public sealed partial class RaftNode
         {
             // Already covered by what this node holds (or is installing): nothing to do.
             _incoming = null;
+            Send(new InstallSnapshotResponse(Id, m.From, Term, meta.Index, 0, true));
+            return;
+        }
+        if (meta.Index <= _log.LastIndex && _log.MatchTerm(meta.Index, meta.Term))
+        {
+            // The log holds the snapshot's last entry, so (Log Matching) everything the snapshot stands for: commit it.
+            // Installing it would make the host replace its stored log and write the entries after it again, and a
+            // crash in between would lose entries this node may have acknowledged (a late snapshot, reordered behind
+            // the appends that brought this node past it). The committed entries reach the state machine from the log.
+            _incoming = null;
+            CommitTo(meta.Index);
             Send(new InstallSnapshotResponse(Id, m.From, Term, meta.Index, 0, true));
             return;
         }

@@ -63,9 +63,13 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
     // Reads: at the leader waiting for a heartbeat round; at a follower waiting for the leader's answer; anywhere waiting to be applied.
     private readonly List<PendingRead> _readsAtLeader = [];
     private readonly List<long> _readsForwarded = [];
+    // Added to the id of every read this node forwards, so the leader's answers to an earlier incarnation (whose host
+    // numbered its reads the same way) match none of this one's; drawn from this incarnation's random source.
+    private readonly long _readIdSalt;
     private readonly List<ReadState> _readsAwaitingApply = [];
     private readonly List<long> _readsDropped = [];
-    private readonly SortedDictionary<long, long> _roundSentTick = [];
+    // Heartbeat round -> the clock (ClockMs) when it was sent: a quorum's answer to a round extends the lease from then.
+    private readonly SortedDictionary<long, long> _roundSentMs = [];
 
     private HardState _persistedHardState;
     // The Ready with a write handed out and not yet advanced; a Ready without writes handed out meanwhile (advanced at once).
@@ -75,10 +79,13 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
     private int _heartbeatElapsed;
     private int _randomizedElectionTimeout;
     private long _ticksTotal;
+    // The host's monotonic clock as last read (see ClockMs); the leader's lease is measured on it.
+    private long _nowMs;
     private long _round;
     private readonly long _quietUntilTick;
 
     private const int RoundsRememberedMax = 1_024;
+    private const long ReadIdSaltKey = 0x52EAD1D5;
 
     private sealed record PendingRead(long RequestId, NodeId From, long Index, long Round);
 
@@ -100,6 +107,8 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
         if (errors.Count > 0) throw new ArgumentException("invalid Raft config: " + string.Join("; ", errors), nameof(config));
         _config = config;
         _random = random;
+        // From the seed, not the stream: the election timeouts drawn from the stream stay as they were.
+        _readIdSalt = (long)new DeterministicRandom(unchecked(random.Seed ^ ReadIdSaltKey)).NextUInt64();
         persisted ??= RaftPersistentState.Empty;
         _snapshot = persisted.Snapshot;
         _log = new RaftLog(persisted.Entries.IsDefault ? [] : persisted.Entries, _snapshot?.Meta.Index ?? 0, _snapshot?.Meta.Term ?? 0);
@@ -152,8 +161,32 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
 
     // ---------------------------------------------------------------- inputs
 
-    /// <summary>Advances logical time by one tick.</summary>
+    /// <summary>
+    /// The host's monotonic clock (ms) as this node last read it: the latest <c>nowMs</c> given to
+    /// <see cref="Tick(long)"/>, <see cref="Step(RaftMessage, long)"/> or <see cref="ReadIndex(long, ReadMode, long)"/>;
+    /// for a host that passes none, <see cref="RaftConfig.TickMs"/> per <see cref="Tick()"/> since the node was built.
+    /// </summary>
+    public long ClockMs => _nowMs;
+
+    /// <summary>
+    /// Advances logical time by one tick, for a host that passes no clock: the node's clock then advances by
+    /// <see cref="RaftConfig.TickMs"/> per tick, so a lease counts the ticks processed and a paused process keeps it.
+    /// Hosts with a monotonic clock call <see cref="Tick(long)"/> (and the other inputs with their time) instead.
+    /// </summary>
     public void Tick()
+    {
+        _nowMs += _config.TickMs;
+        TickOnce();
+    }
+
+    /// <summary>One tick at <paramref name="nowMs"/> on the host's monotonic clock (ms; any origin, never going back).</summary>
+    public void Tick(long nowMs)
+    {
+        ObserveClock(nowMs);
+        TickOnce();
+    }
+
+    private void TickOnce()
     {
         _ticksTotal++;
         if (Role == RaftRole.Leader) TickLeader();
@@ -180,6 +213,13 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
     public void ReadIndex(long requestId, ReadMode mode = ReadMode.ReadIndex)
     {
         HandleReadIndex(new ReadIndexRequest(Id, Id, requestId, mode));
+    }
+
+    /// <summary><see cref="ReadIndex(long, ReadMode)"/> asked at <paramref name="nowMs"/> on the host's monotonic clock (a lease read checks its lease then).</summary>
+    public void ReadIndex(long requestId, ReadMode mode, long nowMs)
+    {
+        ObserveClock(nowMs);
+        ReadIndex(requestId, mode);
     }
 
     /// <summary>Feeds one message from a peer.</summary>
@@ -376,11 +416,20 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
 
     // ---------------------------------------------------------------- shared core contract
 
-    /// <summary>The contract's input: Raft keeps no clock of its own, so <paramref name="nowMs"/> is not read.</summary>
-    public void Step(RaftMessage message, long nowMs) => Step(message);
+    /// <summary>
+    /// The contract's input: one message received at <paramref name="nowMs"/> on the host's monotonic clock. Elections
+    /// and heartbeats count ticks (the host paces them); the clock measures the leader's lease (see <see cref="ClockMs"/>).
+    /// </summary>
+    public void Step(RaftMessage message, long nowMs)
+    {
+        ObserveClock(nowMs);
+        Step(message);
+    }
 
-    /// <summary>One Raft tick; Raft counts ticks (the host paces them), so <paramref name="nowMs"/> is not read.</summary>
-    public void Tick(long nowMs) => Tick();
+    private void ObserveClock(long nowMs)
+    {
+        if (nowMs > _nowMs) _nowMs = nowMs;
+    }
 
     /// <summary>
     /// What holds on any single node at any time: commit within the log, applied within commit, no log term beyond the

@@ -9,7 +9,8 @@ namespace DistSysActors.Core.Raft;
 /// <list type="number">
 /// <item>send <see cref="MessagesBeforePersist"/> (may overlap with step 2);</item>
 /// <item>persist <see cref="Snapshot"/> (if not null: it replaces the whole stored log — delete every stored entry,
-///   whatever its index; entries the node kept after the snapshot come again in Entries), <see cref="HardState"/>
+///   whatever its index; the node keeps none of them: a snapshot whose index and term its log holds is never handed
+///   out, the node only commits through it), <see cref="HardState"/>
 ///   (if not null) and <see cref="Entries"/>: first delete every stored entry with index &gt;= Entries[0].Index, then
 ///   append Entries; make it durable;</item>
 /// <item>send <see cref="Messages"/> (they promise what step 2 stored: votes, append acknowledgements);</item>

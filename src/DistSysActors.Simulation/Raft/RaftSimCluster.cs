@@ -106,13 +106,13 @@ public sealed class RaftSimCluster
     /// <summary>Called with each reply as it happens (client drivers hook in here).</summary>
     public Action<RaftClientReply>? ReplyListener { get; set; }
 
-    /// <summary>Raft settings for the simulation: 10 ms ticks, so elections time out after 100-200 ms.</summary>
+    /// <summary>Raft settings for the simulation: the simulator's 10 ms ticks, so elections time out after 100-200 ms.</summary>
     public RaftConfig ConfigFor(NodeId id)
     {
         // A small compaction margin, so that runs catch followers up both by appends after a snapshot and by InstallSnapshot.
         var config = new RaftConfig
         {
-            Id = id, Voters = InitialVoters.Contains(id) ? InitialVoters : [], ElectionTicks = 10, HeartbeatTicks = 2,
+            Id = id, Voters = InitialVoters.Contains(id) ? InitialVoters : [], ElectionTicks = 10, HeartbeatTicks = 2, TickMs = Sim.Options.TickIntervalMs,
             CompactionMarginEntries = 5, SnapshotChunksInflightMax = 3,
         };
         return _configure is null ? config : _configure(config);

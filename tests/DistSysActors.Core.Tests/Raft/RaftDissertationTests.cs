@@ -209,6 +209,56 @@ public sealed class RaftDissertationTests
         Assert.Equal("forwarded", cluster.Kv[N(1)].Get("k"));
     }
 
+    /// <summary>
+    /// A follower forwards read 1 to the leader and restarts before the answer arrives; its next incarnation's host
+    /// numbers its reads from 1 again and forwards a new read 1 after more entries were committed. The late answer to
+    /// the first read (an older read index) must not be taken for the new one, which would then miss those entries.
+    /// The simulator cannot deliver it (it binds messages to the receiver's incarnation); a real network can.
+    /// </summary>
+    [Fact]
+    public void Dissertation6_4_ALateReadAnswerForAnEarlierIncarnationIsNotTakenForTheNextOnesRead()
+    {
+        var config = new RaftConfig { Id = N(2), Voters = [N(1), N(2), N(3)] };
+        var storage = new MemoryStorage();
+        var sent = new List<RaftMessage>();
+        var reads = new List<ReadState>();
+        void Run(RaftNode node)
+        {
+            while (node.HasReady)
+            {
+                var ready = node.TakeReady();
+                storage.Persist(ready);
+                sent.AddRange(ready.AllMessages);
+                reads.AddRange(ready.ReadStates);
+                node.Advance(ready);
+            }
+        }
+        static LogEntry Entry(long index) => new(index, 1, EntryType.Normal, [(byte)index]);
+
+        var first = new RaftNode(config, new DeterministicRandom(7));
+        first.Step(new AppendEntries(N(1), N(2), 1, 0, 0, [Entry(1), Entry(2), Entry(3)], 3));
+        first.ReadIndex(1);
+        Run(first);
+        var lateQuestion = Assert.Single(sent.OfType<ReadIndexRequest>());
+
+        // A new incarnation (its own random source, as a restarted process has) catches up to commit 6, then reads.
+        sent.Clear();
+        var second = new RaftNode(config, new DeterministicRandom(8), storage.State);
+        second.Step(new AppendEntries(N(1), N(2), 1, 3, 1, [Entry(4), Entry(5), Entry(6)], 6));
+        second.ReadIndex(1);
+        Run(second);
+        var question = Assert.Single(sent.OfType<ReadIndexRequest>());
+
+        second.Step(new ReadIndexResponse(N(1), N(2), 1, lateQuestion.RequestId, 3)); // the leader's answer to the first incarnation
+        Run(second);
+        Assert.Empty(reads);
+        second.Step(new ReadIndexResponse(N(1), N(2), 1, question.RequestId, 6));
+        Run(second);
+        Assert.Equal([new ReadState(1, 6)], reads);
+        // On the wire the two reads differ, although the hosts numbered both 1.
+        Assert.NotEqual(lateQuestion.RequestId, question.RequestId);
+    }
+
     [Fact]
     public void Dissertation6_4_1_LeaseReadNeedsNoRoundWhileLeaseIsHeld()
     {
@@ -238,6 +288,48 @@ public sealed class RaftDissertationTests
         cluster[1].ReadIndex(2, ReadMode.Lease);
         cluster.Stabilize();
         Assert.Empty(cluster.Reads[N(1)]); // falls back to a round, which cannot complete
+    }
+
+    /// <summary>
+    /// The lease is time on the host's clock, not ticks processed: a leader whose process was paused past the lease
+    /// (no tick in between) and is asked for a lease read at its first event after the pause must confirm with a round.
+    /// </summary>
+    [Fact]
+    public void Dissertation6_4_1_LeaseIsMeasuredOnTheHostsClockSoAPausedLeaderHoldsNone()
+    {
+        var cluster = new RaftTestCluster(3, configure: c => c with { TickMs = 10 });
+        cluster.Elect(1);
+        cluster.Tick(1);
+        var leader = cluster[1];
+        Assert.True(leader.HasLease);
+        var leaseMs = (ElectionTicks - leader.Config.LeaseClockDriftTicks) * 10L;
+
+        // Within the lease on the clock: served at once, without a message.
+        var sent = cluster.Sent.Count;
+        leader.ReadIndex(1, ReadMode.Lease, leader.ClockMs + leaseMs / 2);
+        cluster.Stabilize();
+        Assert.Equal([1L], cluster.Reads[N(1)].Select(r => r.RequestId));
+        Assert.Equal(sent, cluster.Sent.Count);
+
+        // Paused for a second: not one tick processed, but the clock says the lease ran out.
+        leader.ReadIndex(2, ReadMode.Lease, leader.ClockMs + 1_000);
+        Assert.False(leader.HasLease);
+        cluster.Isolated.UnionWith([N(2), N(3)]);
+        cluster.Stabilize();
+        Assert.DoesNotContain(cluster.Reads[N(1)], r => r.RequestId == 2); // it waits for a heartbeat round, which cannot complete
+        Assert.Contains(cluster.Sent.Skip(sent), m => m is Heartbeat);
+    }
+
+    [Fact]
+    public void RaftConfig_TickMsTurnsTicksIntoClockTimeForHostsWithoutAClock()
+    {
+        var node = new RaftNode(new RaftConfig { Id = N(1), Voters = [N(1), N(2), N(3)], TickMs = 25 }, new DeterministicRandom(1));
+        for (var i = 0; i < 4; i++) node.Tick();
+        Assert.Equal(100, node.ClockMs);
+        node.Tick(5_000);
+        node.Step(new Heartbeat(N(2), N(1), 0, 0, 0), 4_000); // a clock never goes back
+        Assert.Equal(5_000, node.ClockMs);
+        Assert.Contains("TickMs", string.Join("\n", (new RaftConfig { Id = N(1), Voters = [N(1)], TickMs = 0 }).Validate()));
     }
 
     [Theory]

@@ -23,6 +23,16 @@ public sealed class RaftSnapshotTests
         return ready;
     }
 
+    /// <summary>Every Ready the node has now, taken and advanced in turn, merged (committed entries come in a Ready of their own when a write is pending too).</summary>
+    private static Ready DrainAll(RaftNode node)
+    {
+        var all = new List<Ready>();
+        while (node.HasReady) all.Add(Drain(node));
+        return new Ready(all.LastOrDefault(r => r.HardState is not null)?.HardState, [.. all.SelectMany(r => r.Entries)],
+            [.. all.SelectMany(r => r.MessagesBeforePersist)], [.. all.SelectMany(r => r.Messages)], [.. all.SelectMany(r => r.CommittedEntries)],
+            [.. all.SelectMany(r => r.ReadStates)], [.. all.SelectMany(r => r.ReadsDropped)], all.LastOrDefault(r => r.Snapshot is not null)?.Snapshot);
+    }
+
     private static InstallSnapshot Chunk(SnapshotMeta meta, byte[] data, int offset, int length, long term = 1) =>
         new(N(1), N(2), term, meta, offset, data[offset..(offset + length)], offset + length == data.Length);
 
@@ -117,25 +127,36 @@ public sealed class RaftSnapshotTests
         Assert.Null(follower.Snapshot);
     }
 
+    /// <summary>
+    /// etcd's restore() rule: a follower whose log holds the snapshot's index and term only commits through it. Handing
+    /// the snapshot out would make the host replace its stored log by it (dropping 4 and 5, which this node acknowledged)
+    /// and write 4 and 5 again afterwards: a crash in between leaves a log ending at 3.
+    /// </summary>
     [Fact]
-    public void Figure13_FollowerKeepsTheEntriesAfterAMatchingSnapshotAndWritesThemAgain()
+    public void Figure13_FollowerWhoseLogHoldsTheSnapshotOnlyCommitsThroughIt()
     {
         var node = Follower();
         var entries = Enumerable.Range(1, 5).Select(i => new LogEntry(i, 1, EntryType.Normal, [(byte)i])).ToImmutableArray();
         node.Step(new AppendEntries(N(1), N(2), 1, 0, 0, entries, 0));
-        Drain(node);
+        var acked = Drain(node);
+        Assert.Equal(5, Assert.IsType<AppendEntriesResponse>(Assert.Single(acked.Messages)).MatchIndex);
 
         node.Step(new InstallSnapshot(N(1), N(2), 1, new SnapshotMeta(3, 1, Three), 0, [9], true));
-        var ready = node.TakeReady();
-        node.Advance(ready);
+        var ready = DrainAll(node);
 
-        Assert.Equal([4L, 5L], node.Log.Select(e => e.Index));
-        Assert.Equal(node.Log, ready.Entries); // the host replaces its whole log by the snapshot, then appends these
+        Assert.Null(ready.Snapshot); // no snapshot write: the stored log stays as it is
+        Assert.Empty(ready.Entries);
+        Assert.Equal(3, ready.HardState!.Commit);
+        Assert.Equal([1L, 2L, 3L], ready.CommittedEntries.Select(e => e.Index)); // applied from the log
+        Assert.Equal(new InstallSnapshotResponse(N(2), N(1), 1, 3, 0, true), Assert.Single(ready.Messages));
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], node.Log.Select(e => e.Index));
+        Assert.Null(node.Snapshot);
         Assert.Equal(3, node.CommitIndex);
+        Assert.Equal(5, node.Status.StableIndex);
     }
 
     [Fact]
-    public void Figure13_EntriesWrittenByAnOutstandingReadyAreWrittenAgainAfterTheSnapshot()
+    public void Figure13_ASnapshotOfEntriesStillBeingWrittenOnlyCommitsThroughThem()
     {
         var node = Follower();
         var entries = Enumerable.Range(1, 5).Select(i => new LogEntry(i, 1, EntryType.Normal, [(byte)i])).ToImmutableArray();
@@ -144,12 +165,32 @@ public sealed class RaftSnapshotTests
 
         node.Step(new InstallSnapshot(N(1), N(2), 1, new SnapshotMeta(3, 1, Three), 0, [9], true));
         node.Advance(writing);
-        var ready = Drain(node);
+        var ready = DrainAll(node);
 
-        // The host replaces its whole log by the snapshot, so 4 and 5 must come again even though they were written.
-        Assert.NotNull(ready.Snapshot);
-        Assert.Equal([4L, 5L], ready.Entries.Select(e => e.Index));
+        Assert.Null(ready.Snapshot);
+        Assert.Empty(ready.Entries); // 1..5 were written once and stay
         Assert.Equal(5, node.Status.StableIndex);
+        Assert.Equal(3, node.CommitIndex);
+        Assert.True(Assert.IsType<InstallSnapshotResponse>(Assert.Single(ready.Messages)).Done);
+    }
+
+    [Fact]
+    public void Figure13_AMatchingSnapshotReceivedInChunksCommitsAtTheFirstChunk()
+    {
+        var node = Follower();
+        var entries = Enumerable.Range(1, 5).Select(i => new LogEntry(i, 1, EntryType.Normal, [(byte)i])).ToImmutableArray();
+        node.Step(new AppendEntries(N(1), N(2), 1, 0, 0, entries, 0));
+        Drain(node);
+        var data = new byte[40];
+        var meta = new SnapshotMeta(4, 1, Three);
+
+        node.Step(Chunk(meta, data, 0, 16));
+        var ready = DrainAll(node);
+
+        Assert.Null(ready.Snapshot);
+        Assert.Equal(new InstallSnapshotResponse(N(2), N(1), 1, 4, 0, true), Assert.Single(ready.Messages));
+        Assert.Equal(4, node.CommitIndex);
+        Assert.Equal(5, node.LastLogIndex);
     }
 
     [Fact]

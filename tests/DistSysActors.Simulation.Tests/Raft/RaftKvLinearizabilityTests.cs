@@ -30,10 +30,13 @@ public sealed class RaftKvLinearizabilityTests
         return new KvOperation(client, input, op.CallMs, returnMs, output);
     }
 
-    /// <summary>One seed of clients under drops, duplicates, isolations (and crashes); returns the run's fault counters.</summary>
+    /// <summary>
+    /// One seed of clients under drops, duplicates, isolations (and crashes, which tear half the writes they catch in
+    /// flight); returns the run's fault counters.
+    /// </summary>
     private static SimFaultCounters RunAndCheck(long seed, ReadMode readMode, bool crashes)
     {
-        var c = new RaftSimCluster(seed, 5);
+        var c = new RaftSimCluster(new SimulatorOptions { Seed = seed, TornWriteRate = crashes ? 0.5 : 0 }, 5);
         var random = c.Sim.ForkRandom();
         c.Sim.SetFaults(new FaultSpec { DropRate = 0.05, DuplicateRate = 0.02, DelayMinMs = 0, DelayMaxMs = 10, Reorder = true });
         var workload = new RaftKvWorkload(c, clients: 5, keys: 3, readsAndCas: true, readMode: readMode);
@@ -76,7 +79,8 @@ public sealed class RaftKvLinearizabilityTests
 
     [Fact]
     public void HistoriesAreLinearizableUnderCrashesAndPartitions() =>
-        FaultTally.Run(40, SimFaults.Partition | SimFaults.Crash | SimFaults.Restart, seed => RunAndCheck(seed, ReadMode.ReadIndex, crashes: true));
+        FaultTally.Run(40, SimFaults.Partition | SimFaults.Crash | SimFaults.Restart | SimFaults.WriteLost | SimFaults.TornWrite,
+            seed => RunAndCheck(seed, ReadMode.ReadIndex, crashes: true));
 
     /// <summary>The check has teeth here too: serving reads from local state without ReadIndex (stale reads) is caught.</summary>
     [Fact]

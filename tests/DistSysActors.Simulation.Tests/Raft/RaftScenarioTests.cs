@@ -72,6 +72,9 @@ public sealed class RaftScenarioTests
             var rest = c.Ids.Except(cut).ToArray();
             c.Sim.Partition([rest, .. cut.Select(n => new[] { n })]);
             ElectedLeader(c, 5_000, rest);
+            // A leader already among the rest is found at once: let the cut nodes miss a heartbeat round, so every
+            // seed's partition cuts messages (the fault check below needs them).
+            c.Sim.RunFor(30);
             c.Sim.Heal();
             c.Sim.RunFor(random.NextInt(0, 200));
         }
@@ -262,22 +265,34 @@ public sealed class RaftScenarioTests
         RaftScenarioChecks.CheckFaults(c, SimFaults.Restart);
     });
 
+    /// <summary>Crashes also catch writes in flight, and half of them tear the write being made durable.</summary>
     [Fact]
     public void Figure8LeadersCrashingMidReplication() =>
-        FaultTally.Run(80, SimFaults.Crash | SimFaults.Restart | SimFaults.LostToCrash, seed => Figure8Run(seed, breakPersistence: false));
+        FaultTally.Run(80, SimFaults.Crash | SimFaults.Restart | SimFaults.LostToCrash | SimFaults.WriteLost | SimFaults.TornWrite,
+            seed => Figure8Run(new SimulatorOptions { Seed = seed, TornWriteRate = 0.5 }, breakPersistence: false));
+
+    /// <summary>The same on a synchronous disk (every write durable before the host goes on), the simulator's former model.</summary>
+    [Fact]
+    public void Figure8LeadersCrashingMidReplicationOnASynchronousDisk() =>
+        FaultTally.Run(30, SimFaults.Crash | SimFaults.Restart | SimFaults.LostToCrash,
+            seed => Figure8Run(new SimulatorOptions { Seed = seed, WriteLatencyMinMs = 0, WriteLatencyMaxMs = 0 }, breakPersistence: false));
 
     /// <summary>Leaders crash at random points of replication; returns the run's fault counters.</summary>
-    private static SimFaultCounters Figure8Run(long seed, bool breakPersistence)
+    private static SimFaultCounters Figure8Run(SimulatorOptions options, bool breakPersistence)
     {
-        var c = new RaftSimCluster(new SimulatorOptions { Seed = seed }, 5) { BreakPersistBeforeSend = breakPersistence };
+        var c = new RaftSimCluster(options, 5) { BreakPersistBeforeSend = breakPersistence };
         var random = c.Sim.ForkRandom();
         ElectedLeader(c);
-        c.RegisterClientsAhead(40); // the clients of the puts below, registered before leaders start crashing
+        c.RegisterClientsAhead(80); // the clients of the puts below, registered before leaders start crashing
         var up = c.Ids.Length;
         for (var iteration = 0; iteration < 40; iteration++)
         {
             if (c.Leader() is { } leader)
+            {
+                // Two at once, so that a leader's write often carries several entries (what a crash can tear).
                 c.Sim.Inject(leader, new RaftClientCommand(c.NextRequestId(), c.NewPut("k", $"v{iteration}")));
+                c.Sim.Inject(leader, new RaftClientCommand(c.NextRequestId(), c.NewPut("j", $"v{iteration}")));
+            }
             c.Sim.RunFor(random.Chance(0.1) ? random.NextInt(0, 500) : random.NextInt(0, 15));
             if (c.Leader() is { } victim && random.Chance(0.5)) { c.Crash(victim); up--; }
             if (up < 3)
@@ -299,7 +314,7 @@ public sealed class RaftScenarioTests
         var caught = 0;
         for (var seed = 1; seed <= 30 && caught == 0; seed++)
         {
-            try { Figure8Run(seed, breakPersistence: true); }
+            try { Figure8Run(new SimulatorOptions { Seed = seed }, breakPersistence: true); }
             catch (InvariantViolationException) { caught++; }
         }
         Assert.True(caught > 0, "no seed of 30 exposed a host that sends before persisting");
@@ -348,9 +363,10 @@ public sealed class RaftScenarioTests
     });
 
     [Fact]
-    public void ChurnWithClientsKeepsEveryAcknowledgedWrite() => FaultTally.Run(40, SimFaults.Crash | SimFaults.Restart | SimFaults.Partition, seed =>
+    public void ChurnWithClientsKeepsEveryAcknowledgedWrite() =>
+        FaultTally.Run(40, SimFaults.Crash | SimFaults.Restart | SimFaults.Partition | SimFaults.WriteLost | SimFaults.TornWrite, seed =>
     {
-        var c = new RaftSimCluster(seed, 5);
+        var c = new RaftSimCluster(new SimulatorOptions { Seed = seed, TornWriteRate = 0.5 }, 5);
         var random = c.Sim.ForkRandom();
         var workload = new RaftKvWorkload(c, clients: 5, keys: 5, readsAndCas: false);
         workload.Start();
