@@ -48,10 +48,10 @@ public sealed class NodeHost : IAsyncDisposable
     /// A joining server (distsys.node.join) always joins the others.
     public void Start()
     {
-        var hadState = Settings.Journal == "sqlite" && File.Exists(Path.Combine(Node.NodeDataDir, Settings.SqliteFile));
+        var hadState = Settings.DurableJournal && File.Exists(Path.Combine(Node.NodeDataDir, Settings.SqliteFile));
         StartRuntime(rejoining: hadState || Node.Join);
         if (hadState && Node.Id == 1 && !Node.Join) _ = SelfJoinIfAloneAsync(_runtime!);
-        if (Settings.Journal == "sqlite") _ = RecordKnownMembersAsync();
+        if (Settings.DurableJournal) _ = RecordKnownMembersAsync();
     }
 
     private async Task SelfJoinIfAloneAsync(DistSysNodeRuntime runtime)
