@@ -32,13 +32,16 @@ public sealed record PingSettings(int IntervalMs)
 /// <summary>The distsys.http and distsys.persistence sections.</summary>
 public sealed record HostSettings(int RequestTimeoutMs, string Journal, string SqliteFile)
 {
+    /// <summary>Whether the journal keeps the node's state in its database file across restarts (every kind but "memory").</summary>
+    public bool DurableJournal => Persistence.SqlitePersistence.IsDurable(Journal);
+
     public static HostSettings Create(Config config)
     {
         var http = config.GetConfig("distsys.http") ?? throw new ConfigurationException("distsys.http is missing");
         var persistence = config.GetConfig("distsys.persistence") ?? throw new ConfigurationException("distsys.persistence is missing");
         return new HostSettings(
             RequestTimeoutMs: ConfigReader.Int(http, "distsys.http", "request-timeout-ms", 1, 600_000),
-            Journal: ConfigReader.String(persistence, "distsys.persistence", "journal", "sqlite", "memory"),
+            Journal: ConfigReader.String(persistence, "distsys.persistence", "journal", Persistence.SqlitePersistence.JournalKinds),
             SqliteFile: ConfigReader.String(persistence, "distsys.persistence", "sqlite-file"));
     }
 }

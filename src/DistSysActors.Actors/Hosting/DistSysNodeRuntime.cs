@@ -114,12 +114,7 @@ public sealed class DistSysNodeRuntime
             akka.cluster.seed-nodes = [{{string.Join(", ", seeds)}}]
             akka.cluster.roles = ["node-{{node.Id}}"]
             """);
-        var persistence = host.Journal == "sqlite"
-            ? SqlitePersistence.Prepare(Path.Combine(node.NodeDataDir, host.SqliteFile))
-            : ConfigurationFactory.ParseString("""
-                akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-                akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-                """);
+        var persistence = SqlitePersistence.ForJournal(host.Journal, Path.Combine(node.NodeDataDir, host.SqliteFile));
         return generated.WithFallback(persistence).WithFallback(distsys);
     }
 

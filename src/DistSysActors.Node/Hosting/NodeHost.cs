@@ -66,7 +66,7 @@ public sealed class NodeHost : IAsyncDisposable
         var hadState = HasPersistedState;
         StartRuntime(rejoining: hadState || Node.Join);
         if (hadState && Node.Id == 1 && !Node.Join) _ = SelfJoinIfAloneAsync(_runtime!);
-        if (Settings.Journal == "sqlite") WriteStateMarker();
+        if (Settings.DurableJournal) WriteStateMarker();
         _ = RecordMembersAsync();
     }
 
@@ -74,7 +74,7 @@ public sealed class NodeHost : IAsyncDisposable
     public string JournalPath => Path.Combine(Node.NodeDataDir, Settings.SqliteFile);
 
     /// <summary>Whether this node kept durable state before: its journal exists (always false on the in-memory journal).</summary>
-    public bool HasPersistedState => Settings.Journal == "sqlite" && File.Exists(JournalPath);
+    public bool HasPersistedState => Settings.DurableJournal && File.Exists(JournalPath);
 
     /// <summary>
     /// Written beside the journal at the node's first start: a data directory that has it but not the journal lost its
@@ -125,7 +125,7 @@ public sealed class NodeHost : IAsyncDisposable
         var stillMember = answered.Count == 0 || answered.Any(a => a.RaftMember);
         var via = answered.FirstOrDefault(a => a.Term > 0 || a.LastLogIndex > 0)?.NodeId ?? answered.FirstOrDefault()?.NodeId ?? peers.FirstOrDefault();
         var dir = Path.GetFullPath(Node.NodeDataDir);
-        if (Settings.Journal == "sqlite" && File.Exists(StateMarkerPath))
+        if (Settings.DurableJournal && File.Exists(StateMarkerPath))
             return new LostState($"its data directory {dir} has {StateMarkerFile}, written when node {Node.Id} first kept its Raft state there, " +
                                  $"but not its journal {Settings.SqliteFile}: the journal was lost or removed", stillMember, via);
         var knows = answered.FirstOrDefault(a => (a.Term > 0 || a.LastLogIndex > 0) && (Node.Join ? a.RaftMember : a.Seen));
@@ -135,7 +135,7 @@ public sealed class NodeHost : IAsyncDisposable
                 ? $"node {knows.NodeId} still has node {Node.Id} in its Raft configuration"
                 : $"node {knows.NodeId} knows node {Node.Id} as a member of its running cluster";
             return new LostState($"{what} (Raft term {knows.Term}, log index {knows.LastLogIndex}), but node {Node.Id}'s data directory {dir} " +
-                                 $"holds no Raft state (no {(Settings.Journal == "sqlite" ? Settings.SqliteFile : "durable journal: distsys.persistence.journal = memory")})",
+                                 $"holds no Raft state (no {(Settings.DurableJournal ? Settings.SqliteFile : "durable journal: distsys.persistence.journal = memory")})",
                 stillMember, knows.NodeId);
         }
         var silent = peers.Where((_, i) => answers[i] is null).ToList();
@@ -258,7 +258,7 @@ public sealed class NodeHost : IAsyncDisposable
     /// </summary>
     private async Task RecordMembersAsync()
     {
-        var durable = Settings.Journal == "sqlite";
+        var durable = Settings.DurableJournal;
         var last = string.Join(",", ReadKnownMembers());
         var lastSeen = string.Join(",", ReadIds(SeenMembersPath));
         while (!_stopping)
