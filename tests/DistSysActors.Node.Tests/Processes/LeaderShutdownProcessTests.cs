@@ -125,8 +125,9 @@ public sealed class LeaderShutdownProcessTests(ITestOutputHelper output)
             var process = cluster.SignalTerminate(leader);
             int newLeader = 0;
             long newTerm = 0, electedMs = 0;
-            // The hand-off alone takes SlowMs more in a slow round; 2 s beyond that is far below an election timeout (6 s).
-            var window = TimeSpan.FromMilliseconds((slow ? SlowMs : 0) + 2_000);
+            // The hand-off alone takes SlowMs more in a slow round; 5 s beyond that (room for a loaded machine's slow
+            // status answers) is still below an election timeout (6 s), and the log must name the hand-off below.
+            var window = TestTime.Scaled(TimeSpan.FromMilliseconds((slow ? SlowMs : 0) + 5_000));
             await cluster.AwaitAsync(async () =>
             {
                 foreach (var id in others)
