@@ -1,4 +1,7 @@
 using BenchmarkDotNet.Running;
 
-// `dotnet run -c Release --project src/DistSysActors.Benchmarks -- --filter '*' --job short` (docs/benchmarks.md).
+// `dotnet run -c Release --project src/DistSysActors.Benchmarks -- --filter '*' --job short` (docs/benchmarks.md);
+// `... -- journal-latency --help` measures per-write journal latency without BenchmarkDotNet.
+if (args.Length > 0 && args[0] == "journal-latency") return await DistSysActors.Benchmarks.JournalLatency.RunAsync(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(DistSysActors.Benchmarks.RaftSerializationBenchmarks).Assembly).Run(args);
+return 0;

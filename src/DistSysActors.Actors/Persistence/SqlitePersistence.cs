@@ -51,6 +51,9 @@ public static class SqlitePersistence
                 auto-initialize = true
                 # The first recovery also creates the tables; on a loaded machine that can take longer than 30 s.
                 recovery-event-timeout = 120s
+                # A new linq2db connection per write instead of a clone of a shared one: 0.03-0.05 ms less per write
+                # and 10-25% less CPU (docs/benchmarks.md, "Journal writes"); durability is unchanged.
+                use-clone-connection = false
               }
               snapshot-store.plugin = "akka.persistence.snapshot-store.sql"
               snapshot-store.sql {
@@ -58,6 +61,7 @@ public static class SqlitePersistence
                 connection-string = {{quoted}}
                 provider-name = "SQLite.MS"
                 auto-initialize = true
+                use-clone-connection = false
               }
             }
             """);

@@ -339,6 +339,23 @@ public sealed class SqliteDirectJournalSpec : TestKit
         Assert.Contains("distsys.persistence.journal", Assert.Throws<ConfigurationException>(() => HostSettings.Create(bad)).Message);
     }
 
+    [Fact]
+    public void Akka_persistence_sql_is_configured_without_clone_connections_and_with_the_default_sync()
+    {
+        var config = SqlitePersistence.Prepare(_database);
+        Assert.False(config.GetBoolean("akka.persistence.journal.sql.use-clone-connection", true));
+        Assert.False(config.GetBoolean("akka.persistence.snapshot-store.sql.use-clone-connection", true));
+        // Its connections are opened without pragmas: SQLite's default synchronous, FULL, must stay in force.
+        Assert.DoesNotContain("synchronous", config.GetString("akka.persistence.journal.sql.connection-string"), StringComparison.OrdinalIgnoreCase);
+        using var connection = new SqliteConnection(config.GetString("akka.persistence.journal.sql.connection-string"));
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA synchronous";
+        Assert.Equal(2L, command.ExecuteScalar());
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", command.ExecuteScalar());
+    }
+
     /// <summary>An event type bound to <see cref="FailingSerializer"/>.</summary>
     public sealed record Unserializable;
 
