@@ -6,28 +6,6 @@ using DistSysActors.Core.Protocol;
 
 namespace DistSysActors.Actors.Protocol;
 
-/// <summary>How a durable host waits for its journal.</summary>
-public enum JournalWrites
-{
-    /// <summary>Commands wait while a Ready's writes are persisted (Akka's PersistAll): the core is stepped only between Readies.</summary>
-    Blocking,
-
-    /// <summary>
-    /// Commands keep stepping the core while a Ready's writes are in flight (PersistAllAsync); the core buffers their
-    /// effects for the next Ready. One Ready is outstanding at a time, so the journal still sees writes in order.
-    /// </summary>
-    Pipelined,
-}
-
-/// <summary>
-/// How one of a core's writes reaches storage: an optional snapshot saved first (a state that replaces what the journal
-/// holds, e.g. a snapshot installed from a leader), then journal events; <see cref="OnDurable"/> runs once all are durable.
-/// </summary>
-public sealed record JournalPlan(object? Snapshot, IReadOnlyList<object> Events, Action? OnDurable = null)
-{
-    public static JournalPlan Of(object journalEvent) => new(null, [journalEvent]);
-}
-
 /// <summary>
 /// A persistent actor hosting one protocol core: <see cref="ProtocolHostActor{TMessage,TReady}"/>'s duties plus the
 /// journal, done once here for every durable topic. It executes Readies through <see cref="ReadyExecutor"/> (send,
@@ -38,7 +16,7 @@ public sealed record JournalPlan(object? Snapshot, IReadOnlyList<object> Events,
 /// journal) instead of waiting forever. Recovery restores the last snapshot and replays later events through
 /// <see cref="Replay"/>; the host registers with the network and starts ticking only once recovery is complete.
 /// </summary>
-public abstract class DurableProtocolHostActor<TMessage, TReady> : ReceivePersistentActor, IWithTimers, IReadyEnvironment<TMessage>
+public abstract partial class DurableProtocolHostActor<TMessage, TReady> : ReceivePersistentActor, IWithTimers, IReadyEnvironment<TMessage>
     where TMessage : notnull
     where TReady : class, IReady<TMessage>
 {
@@ -262,62 +240,6 @@ public abstract class DurableProtocolHostActor<TMessage, TReady> : ReceivePersis
 
     public virtual void Answer(object answer) { }
 
-    // ------------------------------------------------------------------ snapshots and compaction
-
-    private void MaybeTakeSnapshot()
-    {
-        if (_snapshotSave is not null || DateTime.UtcNow < _snapshotRetryAt || !ShouldTakeSnapshot()) return;
-        _eventsSinceSnapshot = 0;
-        StartSave(SnapshotState(), write: null);
-    }
-
-    /// <summary>Saves the snapshot a write carries once no other save is in flight; the write's events follow it.</summary>
-    private void StartWaitingSave()
-    {
-        if (_snapshotSave is not null || _waitingForSave is not { Plan.Snapshot: { } snapshot } pending) return;
-        StartSave(snapshot, pending);
-    }
-
-    private void StartSave(object state, PendingWrite? write)
-    {
-        // Saved between journal writes, so the snapshot covers exactly the events already durable (sequence numbers
-        // up to LastSequenceNr) and every later event replays on top of it at recovery.
-        _snapshotSave = new SnapshotSave(state, LastSequenceNr, write);
-        SaveSnapshot(state);
-    }
-
-    private void OnSnapshotSaved(SaveSnapshotSuccess ok)
-    {
-        if (_snapshotSave is not { } save || ok.Metadata.SequenceNr != save.SequenceNr) return;
-        _snapshotSave = null;
-        if (save.Write is { } write)
-        {
-            _waitingForSave = null;
-            PersistEvents(write);
-        }
-        else
-        {
-            OnSnapshotTaken(save.State);
-        }
-        // Akka.Persistence.Sql marks the rows deleted and physically deletes all but the highest one (it keeps the
-        // sequence number), so the journal stays bounded. Some stores read a bound of 0 as "no bound" and would
-        // delete this snapshot too, hence the guards.
-        if (ok.Metadata.SequenceNr > 0) DeleteMessages(ok.Metadata.SequenceNr);
-        if (ok.Metadata.SequenceNr > 1) DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1));
-        StartWaitingSave();
-        Flush();
-    }
-
-    private void OnSnapshotFailed(SaveSnapshotFailure failed)
-    {
-        if (_snapshotSave is not { } save || failed.Metadata.SequenceNr != save.SequenceNr) return;
-        // Nothing is lost: the journal still holds everything; a write waiting for its snapshot is saved again.
-        Log.Error(failed.Cause, "{0}: could not save a snapshot; retrying in {1}", PersistenceId, SnapshotRetryDelay);
-        _snapshotSave = null;
-        _snapshotRetryAt = DateTime.UtcNow + SnapshotRetryDelay;
-        if (_waitingForSave is not null) Timers.StartSingleTimer(RetrySnapshotSave.Instance, RetrySnapshotSave.Instance, SnapshotRetryDelay);
-    }
-
     /// <summary>A journal that refuses a write would leave the Ready waiting forever: restart, recovering what is durable.</summary>
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
@@ -325,7 +247,3 @@ public abstract class DurableProtocolHostActor<TMessage, TReady> : ReceivePersis
         throw new JournalWriteRejectedException(PersistenceId, sequenceNr, cause);
     }
 }
-
-/// <summary>Thrown by a durable protocol host whose journal rejected a write, so that its supervisor restarts it.</summary>
-public sealed class JournalWriteRejectedException(string persistenceId, long sequenceNr, Exception cause)
-    : Exception($"{persistenceId}: the journal rejected event {sequenceNr}", cause);
