@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -122,22 +123,42 @@ public static class KvHttpApi
         _ => Results.Json(new ErrorDto($"unexpected answer {answer.GetType().Name}"), statusCode: 500),
     };
 
-    /// <summary>Reads the body as UTF-8 text, refusing (413) more than <paramref name="bytesMax"/> bytes without reading them all.</summary>
+    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Reads the body as UTF-8 text, refusing (413) more than <paramref name="bytesMax"/> bytes without reading them all.
+    /// The bytes go to a pooled buffer sized by Content-Length (a fresh 8 KiB chunk and a growing stream per request
+    /// were a third of a node's allocations under write load).
+    /// </summary>
     private static async Task<(string? Value, IResult? Error)> ReadValueAsync(HttpRequest request, int bytesMax)
     {
-        if (request.ContentLength > bytesMax)
-            return (null, Results.Json(new ErrorDto($"the value exceeds {bytesMax} bytes"), statusCode: 413));
-        var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk)) > 0)
+        if (request.ContentLength > bytesMax) return (null, TooLarge(bytesMax));
+        // One byte more than the limit, so a body longer than the limit is seen without reading it all.
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? 4096, bytesMax) + 1);
+        try
         {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > bytesMax) return (null, Results.Json(new ErrorDto($"the value exceeds {bytesMax} bytes"), statusCode: 413));
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(2L * buffer.Length, bytesMax + 1L));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length));
+                if (read == 0) break;
+                length += read;
+                if (length > bytesMax) return (null, TooLarge(bytesMax));
+            }
+            try { return (StrictUtf8.GetString(buffer, 0, length), null); }
+            catch (DecoderFallbackException) { return (null, Results.Json(new ErrorDto("the value must be UTF-8 text"), statusCode: 400)); }
         }
-        try { return (new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buffer.ToArray()), null); }
-        catch (DecoderFallbackException) { return (null, Results.Json(new ErrorDto("the value must be UTF-8 text"), statusCode: 400)); }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
+
+    private static IResult TooLarge(int bytesMax) => Results.Json(new ErrorDto($"the value exceeds {bytesMax} bytes"), statusCode: 413);
 
     /// <summary><c>{"expected": string or null, "value": string}</c>, strictly.</summary>
     public static (Cas? Cas, IResult? Error) ParseCas(string key, string body)

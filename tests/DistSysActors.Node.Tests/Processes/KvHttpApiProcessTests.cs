@@ -65,6 +65,11 @@ public sealed class KvHttpApiProcessTests(ClusterOfThree fixture, ITestOutputHel
         Assert.Contains("exceeds", body);
 
         Assert.Equal((200, atLimit), await AnsweredAsync(1, HttpMethod.Get, path));
+        // Streamed without a length, a value at the limit is read whole (its buffer grows as the bytes come).
+        var streamedPath = $"{path}-streamed";
+        var streamed = string.Concat(Enumerable.Range(0, ValueBytesMax / 16).Select(i => $"{i:D15}|"));
+        Assert.Equal(200, (await AnsweredAsync(2, HttpMethod.Put, streamedPath, () => new ChunkedContent(Encoding.UTF8.GetBytes(streamed)))).Code);
+        Assert.Equal((200, streamed), await AnsweredAsync(1, HttpMethod.Get, streamedPath));
         // The CLI reports it and does not retry: exit 1 with the node's answer.
         var (cliCode, cliOut) = await Cluster.CliAsync("kv", "put", path["/kv/".Length..], new string('f', ValueBytesMax + 1));
         Assert.Equal(1, cliCode);
