@@ -92,7 +92,5 @@ internal sealed class SentBytesHandler
             if (disposing) inner.Dispose();
             base.Dispose(disposing);
         }
-
-        public override ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }
