@@ -40,6 +40,8 @@ public class NemesisScheduleTests
             var kinds = new HashSet<NemesisStepKind>();
             while (schedule.NextAtMs < 600_000)
             {
+                // Restarted nodes become ready one step later.
+                foreach (var node in schedule.Recovering.ToList()) schedule.Recovered(node);
                 var step = schedule.Next(leader: seed % nodes + 1);
                 kinds.Add(step.Kind);
                 Assert.True(schedule.Impaired.Count <= (nodes - 1) / 2, $"seed {seed}: {schedule.Impaired.Count} nodes impaired after {step.Describe(nodes)}");
@@ -66,6 +68,7 @@ public class NemesisScheduleTests
             var plan = new NemesisSchedule(5, seed, 3000, 6000, NemesisFaults.All);
             while (plan.NextAtMs < 300_000)
             {
+                foreach (var node in plan.Recovering.ToList()) plan.Recovered(node);
                 var leader = (int)(plan.NextAtMs / 7_000 % 5) + 1;
                 // The leader can be killed unless it is down already or killing it would leave no majority.
                 var killable = !plan.Killed.Contains(leader) && (plan.Impaired.Contains(leader) || plan.Impaired.Count < 2);
@@ -89,6 +92,32 @@ public class NemesisScheduleTests
             }
             Assert.Equal(killed, schedule.Killed);
         }
+    }
+
+    [Fact]
+    public void A_restarted_node_counts_as_impaired_until_it_is_reported_ready()
+    {
+        // 3 nodes (f = 1), kills only: after a kill the only step is its restart, and until that node is ready the
+        // nemesis may not kill another (that would leave one live node of three).
+        var schedule = new NemesisSchedule(3, 4, 3000, 6000, NemesisFaults.Kill);
+        var kill = schedule.Next(leader: 1);
+        Assert.True(kill.IsKill);
+        Assert.Equal(NemesisStepKind.Restart, schedule.Next(leader: 2).Kind);
+        Assert.Equal([kill.Nodes[0]], schedule.Recovering);
+        for (var i = 0; i < 20; i++)
+        {
+            var step = schedule.Next(leader: 2);
+            // Only the recovering node itself may be killed again, then restarted.
+            Assert.Equal(kill.Nodes[0], step.Nodes[0]);
+            Assert.True(schedule.Impaired.Count <= 1);
+        }
+        var healthy = new NemesisSchedule(3, 4, 3000, 6000, NemesisFaults.Kill);
+        var first = healthy.Next(leader: 1);
+        healthy.Next(leader: 2);
+        healthy.Recovered(first.Nodes[0]);
+        Assert.Empty(healthy.Recovering);
+        Assert.Empty(healthy.Impaired); // the budget is free again: any node may be killed next
+        Assert.True(healthy.Next(leader: 2).IsKill);
     }
 
     [Fact]

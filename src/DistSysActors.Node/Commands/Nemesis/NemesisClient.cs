@@ -6,7 +6,8 @@ namespace DistSysActors.Node.Commands.Nemesis;
 /// <summary>
 /// A closed-loop client of `distsys bench nemesis`: waits for each answer (at most the client timeout) before its next
 /// request; picks a key and read or write at random (seeded); asks the nodes in turn, moving on after every operation
-/// (writes through a follower are forwarded to the leader). Each write carries a unique value and an Idempotency-Key;
+/// (writes through a follower are forwarded to the leader) and passing over for a second a node that refused a
+/// connection (it is down), as a client that keeps a list of live servers would. Each write carries a unique value and an Idempotency-Key;
 /// a write whose outcome is unknown is sent again under the same key to the next node, up to the retry limit, and
 /// all its attempts are one operation. An operation that certainly did nothing is recorded as such and followed by a
 /// short pause, so a dead node or an election does not turn into a flood of instant failures.
@@ -18,9 +19,14 @@ internal sealed class NemesisClient(
     /// <summary>Pause after an operation that did nothing (refused, no leader known): a real client backs off too.</summary>
     public static readonly TimeSpan NotAppliedPause = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>How long a node that refused a connection is passed over.</summary>
+    public const long RefusedNodeSkipMs = 1000;
+
     private readonly SentBytesHandler _probe = new();
     private int _node = (id - 1) % nodes + 1;
     private long _seq;
+    // When each node (index = node id) may be asked again after refusing a connection.
+    private readonly long[] _skipUntilMs = new long[nodes + 1];
 
     public static string KeyName(int key) => $"nemesis-{key}";
 
@@ -33,7 +39,7 @@ internal sealed class NemesisClient(
             var key = KeyName(random.Next(keys));
             var op = random.NextDouble() < readRatio ? await ReadAsync(http, key) : await WriteAsync(http, key, stop);
             history.Add(op);
-            _node = _node % nodes + 1;
+            _node = NextNode(_node);
             if (op.Outcome == OpOutcome.NotApplied)
             {
                 try { await Task.Delay(NotAppliedPause, stop); }
@@ -71,9 +77,21 @@ internal sealed class NemesisClient(
                 result = unknown;
                 break;
             }
-            _node = _node % nodes + 1;
+            _node = NextNode(_node);
         }
         return new OpRecord(id, false, key, value, seq, callMs, clock.ElapsedMilliseconds, result, first, state, attempts);
+    }
+
+    /// <summary>The node after <paramref name="node"/> in turn that has not refused a connection lately (the next one if all have).</summary>
+    private int NextNode(int node)
+    {
+        var now = clock.ElapsedMilliseconds;
+        for (var i = 1; i <= nodes; i++)
+        {
+            var candidate = (node + i - 1) % nodes + 1;
+            if (_skipUntilMs[candidate] <= now) return candidate;
+        }
+        return node % nodes + 1;
     }
 
     private async Task<OpResult> SendAsync(HttpClient http, int node, HttpMethod method, string key, string? value, string? idempotencyKey, bool read)
@@ -95,7 +113,9 @@ internal sealed class NemesisClient(
         }
         catch (HttpRequestException e)
         {
-            return NemesisOutcome.ConnectionFailed(_probe.Written > writtenBefore, e.HttpRequestError.ToString());
+            var sent = _probe.Written > writtenBefore;
+            if (!sent) _skipUntilMs[node] = clock.ElapsedMilliseconds + RefusedNodeSkipMs;
+            return NemesisOutcome.ConnectionFailed(sent, e.HttpRequestError.ToString());
         }
     }
 }

@@ -30,7 +30,7 @@ internal static class NemesisRun
         Console.WriteLine($"bench nemesis: {o.Nodes} nodes, {o.Clients} clients on {o.Keys} keys ({o.ReadRatio:0.##} linearizable reads), "
                           + $"{o.RequestTimeoutMs} ms client timeout, {o.WriteRetries} retries of an unknown write, {o.Seconds} s");
         Console.WriteLine($"nemesis: {Describe(o.Faults)} every {o.IntervalMinMs / 1000.0:0.###}-{o.IntervalMaxMs / 1000.0:0.###} s; seed {seed} (replay with --seed {seed})");
-        Console.WriteLine($"data directory {dataDir} (node I logs to node-I/node.log)");
+        Console.WriteLine($"data directory {dataDir} (node I logs to node-I/node.log; every operation goes to history.jsonl)");
 
         NemesisSummary summary;
         await using (var cluster = new LocalCluster(o.Nodes, o.BasePort, o.HttpBasePort, dataDir, o.Sets.SelectMany(s => new[] { "--set", s }).ToList()) { Quiet = true })
@@ -73,6 +73,12 @@ internal static class NemesisRun
         while (schedule.NextAtMs < durationMs)
         {
             await Delay(schedule.NextAtMs - clock.ElapsedMilliseconds, ct);
+            foreach (var node in schedule.Recovering.ToList())
+                if (await ReadyAsync(o, node, ct))
+                {
+                    schedule.Recovered(node);
+                    Console.WriteLine($"[{clock.ElapsedMilliseconds / 1000.0,6:0.0} s] node {node} is ready again");
+                }
             var step = schedule.Next(leaders.Current);
             steps++;
             Console.WriteLine($"[{clock.ElapsedMilliseconds / 1000.0,6:0.0} s] {step.Describe(o.Nodes)}");
@@ -82,9 +88,10 @@ internal static class NemesisRun
         stopClients.Cancel();
         Console.WriteLine($"[{clock.ElapsedMilliseconds / 1000.0,6:0.0} s] clients stop; waiting for the answers still due");
         await Task.WhenAll(clients);
-        await Task.WhenAll(rejoining);
 
         // Heal, bring every node back, and read each key once more as part of the history.
+        faults.Heal(); // partitions still being handed to starting nodes are dropped
+        await Task.WhenAll(rejoining);
         await HealAsync(o, faults.Live(), ct);
         foreach (var node in faults.Killed()) cluster.StartNode(node);
         faults.Clear();
@@ -102,6 +109,7 @@ internal static class NemesisRun
         await monitor;
 
         var ops = history.Operations;
+        await WriteHistoryAsync(Path.Combine(cluster.DataDir, "history.jsonl"), ops.Concat(finals), ct);
         if (history.Truncated) Console.WriteLine($"warning: only the first {NemesisHistory.OperationsMax} operations were recorded and checked");
         Console.WriteLine($"checking {ops.Count + finals.Count} operations for linearizability...");
         var check = LinearizabilityChecker.Check(NemesisHistory.ForChecker(ops.Concat(finals)));
@@ -109,7 +117,10 @@ internal static class NemesisRun
         return new NemesisSummary(seed, ops, check, verification, leaders.Changes(), leaders.Leaderships.Skip(1).Select(l => l.AtMs).ToList(), steps);
     }
 
-    /// <summary>Carries out one step; returns the task that hands the partition to a restarted node once it answers (or a done task).</summary>
+    /// <summary>
+    /// Carries out one step; returns the task that hands the partition to nodes not answering yet (restarted ones) once
+    /// they do, or a done task. Every node gets a fault change at once (in parallel), so a partition forms in one go.
+    /// </summary>
     private static async Task<Task> ApplyAsync(LocalCluster cluster, Options o, NemesisStep step, FaultState faults, CancellationToken ct)
     {
         switch (step.Kind)
@@ -131,43 +142,34 @@ internal static class NemesisRun
             default:
                 faults.Isolate(step.Nodes);
                 var partition = faults.Partition()!;
-                foreach (var id in faults.Live()) await PostAsync(o, id, partition, ct);
-                return Task.CompletedTask;
+                var posts = Task.WhenAll(faults.Live().Select(id => Task.Run(() => PostWhenUpAsync(o, id, partition, faults, ct), CancellationToken.None)));
+                // A node still starting answers later; the nemesis goes on meanwhile.
+                await Task.WhenAny(posts, Task.Delay(AdminTimeout, ct));
+                return posts;
         }
     }
 
-    private static async Task PostAsync(Options o, int id, FaultSpecDto spec, CancellationToken ct)
+    /// <summary>Heals every node given at once; one not listening is starting again, and starts without faults.</summary>
+    private static Task HealAsync(Options o, IEnumerable<int> nodes, CancellationToken ct) => Task.WhenAll(nodes.Select(async id =>
     {
         using var client = new NodeClient(id, o.HttpBasePort + id, timeout: AdminTimeout);
-        try
-        {
-            using var response = await client.PostFaultsAsync(spec, ct);
-            if (!response.IsSuccessStatusCode) Console.WriteLine($"  node {id} refused the partition ({(int)response.StatusCode}): {await response.Content.ReadAsStringAsync(ct)}");
-        }
+        try { using var _ = await client.HealAsync(ct); }
+        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError) { }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
-            Console.WriteLine($"  node {id} did not take the partition: {e.Message}");
+            Console.WriteLine($"  node {id} did not take the heal: {e.Message}");
         }
-    }
+    }));
 
-    private static async Task HealAsync(Options o, IEnumerable<int> nodes, CancellationToken ct)
-    {
-        foreach (var id in nodes)
-        {
-            using var client = new NodeClient(id, o.HttpBasePort + id, timeout: AdminTimeout);
-            try { using var _ = await client.HealAsync(ct); }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-            {
-                Console.WriteLine($"  node {id} did not take the heal: {e.Message}");
-            }
-        }
-    }
-
-    /// <summary>Waits (at most 30 s) until the restarted node answers, then gives it the partition if that is still the one in force.</summary>
+    /// <summary>
+    /// Gives node <paramref name="id"/> the partition <paramref name="spec"/>, trying again while it does not answer (it is
+    /// starting) for up to 30 s, as long as that partition is still in force and the node alive.
+    /// </summary>
     private static async Task PostWhenUpAsync(Options o, int id, FaultSpecDto spec, FaultState faults, CancellationToken ct)
     {
         using var client = new NodeClient(id, o.HttpBasePort + id, timeout: AdminTimeout);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var last = "";
         while (DateTime.UtcNow < deadline && !ct.IsCancellationRequested)
         {
             if (!ReferenceEquals(faults.Partition(), spec) || !faults.Live().Contains(id)) return;
@@ -175,10 +177,19 @@ internal static class NemesisRun
             {
                 using var response = await client.PostFaultsAsync(spec, ct);
                 if ((int)response.StatusCode is 200 or 202) return;
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}";
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested) { }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested) { last = e.Message; }
             await Delay(250, ct);
         }
+        if (!ct.IsCancellationRequested) Console.WriteLine($"  node {id} did not take the partition within 30 s: {last}");
+    }
+
+    private static async Task<bool> ReadyAsync(Options o, int id, CancellationToken ct)
+    {
+        using var client = new NodeClient(id, o.HttpBasePort + id, timeout: TimeSpan.FromSeconds(1));
+        try { return (await client.ReadyAsync(ct)).Ready; }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested) { return false; }
     }
 
     /// <summary>Polls every live node's /status for the Raft leader it knows.</summary>
@@ -224,6 +235,19 @@ internal static class NemesisRun
         }
         Console.WriteLine($"warning: key {key} could not be read back; the lost-write check leaves it unverified");
         return null;
+    }
+
+    /// <summary>Every operation as one JSON line (kept with the data directory), for looking into a run afterwards.</summary>
+    private static async Task WriteHistoryAsync(string path, IEnumerable<OpRecord> ops, CancellationToken ct)
+    {
+        await using var file = new StreamWriter(path);
+        foreach (var op in ops.OrderBy(o => o.CallMs))
+            await file.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(new
+            {
+                client = op.ClientId, op = op.Read ? "get" : "put", key = op.Key, value = op.Value, callMs = op.CallMs, returnMs = op.ReturnMs,
+                outcome = op.Outcome.ToString(), cause = op.Result.Cause, index = op.Result.Index, read = op.Result.Found ? op.Result.Value : null,
+                node = op.Node, nodeState = op.NodeState, attempts = op.Attempts,
+            }).AsMemory(), ct);
     }
 
     private static Task Delay(long ms, CancellationToken ct) => ms > 0 ? Task.Delay(TimeSpan.FromMilliseconds(ms), ct) : Task.CompletedTask;

@@ -46,9 +46,11 @@ internal sealed record NemesisStep(long AtMs, NemesisStepKind Kind, IReadOnlyLis
 /// <summary>
 /// The nemesis's plan, from a seed: every random interval it picks one action among those allowed now, uniformly:
 /// kill -9 the leader or a random node, restart a killed node, cut a minority off (holding the leader, or random),
-/// heal. At most f = (nodes - 1) / 2 nodes are killed or cut off at once, so a live, connected majority always remains
-/// and the cluster can make progress; one partition at a time. Pure and deterministic: the same seed and the same
-/// leaders observed give the same steps, so a run's faults replay from its printed seed.
+/// heal. At most f = (nodes - 1) / 2 nodes are impaired at once (killed, restarted but not yet ready, or cut off), so a
+/// live, connected majority always remains and the cluster can make progress; one partition at a time. A restarted
+/// node counts as impaired until the runner reports it ready (<see cref="Recovered"/>): a node takes seconds to start,
+/// and one counted healthy before would let the nemesis take the majority down. Pure and deterministic: the same
+/// seed, leaders observed and recoveries reported give the same steps, so a run's faults replay from its printed seed.
 /// </summary>
 internal sealed class NemesisSchedule
 {
@@ -59,6 +61,8 @@ internal sealed class NemesisSchedule
     private readonly NemesisFaults _faults;
     // Killed nodes in the order they were killed: a restart brings back the one down longest.
     private readonly List<int> _killed = [];
+    // Restarted and not reported ready yet.
+    private readonly SortedSet<int> _recovering = [];
     private int[]? _isolated;
 
     public NemesisSchedule(int nodes, long seed, int intervalMinMs, int intervalMaxMs, NemesisFaults faults)
@@ -82,11 +86,20 @@ internal sealed class NemesisSchedule
 
     public IReadOnlyList<int> Killed => _killed;
 
+    /// <summary>Restarted nodes not reported ready yet.</summary>
+    public IReadOnlyCollection<int> Recovering => _recovering;
+
     /// <summary>The minority cut off now, or empty.</summary>
     public IReadOnlyList<int> Isolated => _isolated ?? [];
 
-    /// <summary>Killed or cut off now.</summary>
-    public IReadOnlySet<int> Impaired => _killed.Concat(Isolated).ToHashSet();
+    /// <summary>Killed, recovering or cut off now.</summary>
+    public IReadOnlySet<int> Impaired => _killed.Concat(_recovering).Concat(Isolated).ToHashSet();
+
+    /// <summary>Down now: killed, or restarted and not ready yet.</summary>
+    private int DownCount => _killed.Count + _recovering.Count;
+
+    /// <summary>The runner saw restarted node <paramref name="node"/> ready: it counts as healthy again.</summary>
+    public void Recovered(int node) => _recovering.Remove(node);
 
     /// <summary>
     /// Decides the step due at <see cref="NextAtMs"/>, given the leader observed now (null when none is known), records
@@ -100,7 +113,7 @@ internal sealed class NemesisSchedule
         if (_isolated is not null) candidates.Add(NemesisStepKind.Heal);
         if (_faults.HasFlag(NemesisFaults.Kill) && KillTargets(impaired).Count > 0)
             candidates.AddRange([NemesisStepKind.KillLeader, NemesisStepKind.KillNode]);
-        if (_faults.HasFlag(NemesisFaults.Partition) && _isolated is null && FaultsMax - _killed.Count >= 1)
+        if (_faults.HasFlag(NemesisFaults.Partition) && _isolated is null && FaultsMax - DownCount >= 1)
             candidates.AddRange([NemesisStepKind.PartitionLeader, NemesisStepKind.PartitionNodes]);
         var kind = candidates[_random.Next(candidates.Count)];
         int[] nodes;
@@ -112,10 +125,12 @@ internal sealed class NemesisSchedule
                 var pick = targets[_random.Next(targets.Count)]; // drawn either way, so the random sequence does not depend on the leader
                 nodes = [kind == NemesisStepKind.KillLeader && leader is { } l && targets.Contains(l) ? l : pick];
                 _killed.Add(nodes[0]);
+                _recovering.Remove(nodes[0]);
                 break;
             case NemesisStepKind.Restart:
                 nodes = [_killed[0]];
                 _killed.RemoveAt(0);
+                _recovering.Add(nodes[0]);
                 break;
             case NemesisStepKind.Heal:
                 nodes = _isolated!;
@@ -131,23 +146,30 @@ internal sealed class NemesisSchedule
         return step;
     }
 
-    /// <summary>The steps of a whole run of <paramref name="durationMs"/>, with the leader each would observe; for tests and dry runs.</summary>
+    /// <summary>
+    /// The steps of a whole run of <paramref name="durationMs"/>, with the leader each would observe and every restarted
+    /// node ready by the next step; for tests and dry runs.
+    /// </summary>
     public IReadOnlyList<NemesisStep> Plan(long durationMs, Func<long, int?> leaderAtMs)
     {
         var steps = new List<NemesisStep>();
-        while (NextAtMs < durationMs) steps.Add(Next(leaderAtMs(NextAtMs)));
+        while (NextAtMs < durationMs)
+        {
+            foreach (var node in _recovering.ToList()) Recovered(node);
+            steps.Add(Next(leaderAtMs(NextAtMs)));
+        }
         return steps;
     }
 
-    /// <summary>Nodes whose kill keeps at most f impaired: any node already impaired (cut off), or any other while the budget allows.</summary>
+    /// <summary>Nodes whose kill keeps at most f impaired: any node already impaired (cut off, recovering), or any other while the budget allows.</summary>
     private List<int> KillTargets(IReadOnlySet<int> impaired) =>
         Enumerable.Range(1, _nodes).Where(n => !_killed.Contains(n) && (impaired.Contains(n) || impaired.Count < FaultsMax)).ToList();
 
-    /// <summary>1..(f - killed) live nodes, the leader first when it is given and alive; sorted.</summary>
+    /// <summary>1..(f - down) healthy nodes, the leader first when it is given and healthy; sorted.</summary>
     private int[] Minority(int? leader)
     {
-        var size = 1 + _random.Next(FaultsMax - _killed.Count);
-        var live = Enumerable.Range(1, _nodes).Where(n => !_killed.Contains(n)).ToList();
+        var size = 1 + _random.Next(FaultsMax - DownCount);
+        var live = Enumerable.Range(1, _nodes).Where(n => !_killed.Contains(n) && !_recovering.Contains(n)).ToList();
         var chosen = new List<int>();
         if (leader is { } l && live.Contains(l)) chosen.Add(l);
         while (chosen.Count < size)

@@ -49,6 +49,8 @@ internal sealed record NemesisSummary(
             var retried = unknown.Count(o => !o.Read && o.Attempts > 1);
             if (retried > 0) lines.Add($"    {retried,6}  writes stayed unknown after retries under their Idempotency-Key");
         }
+        var retriedOk = writes.Count(o => o.Outcome == OpOutcome.Ok && o.Attempts > 1);
+        if (retriedOk > 0) lines.Add($"  {retriedOk} writes were acknowledged only when sent again under their Idempotency-Key (the first attempt's outcome was unknown)");
         var notApplied = Operations.Where(o => o.Outcome == OpOutcome.NotApplied).ToList();
         if (notApplied.Count > 0)
         {
