@@ -38,7 +38,7 @@ internal static class BenchNemesisCommand
         });
         var timeout = IntOption("--request-timeout-ms", 7000, 100, 600_000, "How long a client waits for each answer; none by then is an unknown outcome");
         var retries = IntOption("--write-retries", 2, 0, 10,
-            "Times a write of unknown outcome is sent again to the next node under its Idempotency-Key (its attempts are one operation)");
+            "Further attempts ending unknown that a write of unknown outcome may make, sent to the next node under its Idempotency-Key (its attempts are one operation)");
         var seed = new Option<long?>("--seed") { Description = "Seed of the nemesis and the clients (default: random, printed)" };
         var intervalMin = IntOption("--interval-min-ms", IntervalMinMsDefault, 100, 600_000, "Shortest wait between two nemesis steps");
         var intervalMax = IntOption("--interval-max-ms", IntervalMaxMsDefault, 100, 600_000, "Longest wait between two nemesis steps");

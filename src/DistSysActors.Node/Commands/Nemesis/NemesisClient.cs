@@ -7,9 +7,9 @@ namespace DistSysActors.Node.Commands.Nemesis;
 /// A closed-loop client of `distsys bench nemesis`: waits for each answer (at most the client timeout) before its next
 /// request; picks a key and read or write at random (seeded); asks the nodes in turn, moving on after every operation
 /// (writes through a follower are forwarded to the leader) and passing over for a second a node that refused a
-/// connection (it is down), as a client that keeps a list of live servers would. Each write carries a unique value and an Idempotency-Key;
-/// a write whose outcome is unknown is sent again under the same key to the next node, up to the retry limit, and
-/// all its attempts are one operation. An operation that certainly did nothing is recorded as such and followed by a
+/// connection (it is down), as a client that keeps a list of live servers would. Each write carries a unique value and
+/// an Idempotency-Key and is sent again under that key while its outcome is unknown (see <see cref="WriteAsync"/>); all
+/// its attempts are one operation. An operation that certainly did nothing is recorded as such and followed by a
 /// short pause, so a dead node or an election does not turn into a flood of instant failures.
 /// </summary>
 internal sealed class NemesisClient(
@@ -55,28 +55,40 @@ internal sealed class NemesisClient(
         return new OpRecord(id, true, key, null, 0, callMs, clock.ElapsedMilliseconds, result, node, state, 1);
     }
 
+    /// <summary>
+    /// A write, sent again under its Idempotency-Key while its outcome is unknown: to the next node, up to
+    /// <c>writeRetries</c> more attempts that end unknown; an attempt answered "not applied" in between (no leader known
+    /// during an election, a refused connection) says nothing about the earlier one and is tried again after a pause.
+    /// The operation ends acknowledged, not applied (its first attempt certainly did nothing), or unknown; at the
+    /// latest (1 + retries) client timeouts after its call.
+    /// </summary>
     private async Task<OpRecord> WriteAsync(HttpClient http, string key, CancellationToken stop)
     {
         var seq = ++_seq;
         var value = BenchKvVerification.Value(id, seq, BenchKvVerification.IdBytes);
         var idempotencyKey = $"nemesis-c{id}-{seq}";
         var (first, state, callMs) = (_node, nodeState(_node), clock.ElapsedMilliseconds);
+        var deadlineMs = callMs + (1L + writeRetries) * timeoutMs;
         OpResult? unknown = null;
-        var attempts = 0;
+        var (attempts, unknownAttempts) = (0, 0);
         OpResult result;
         while (true)
         {
             attempts++;
             result = await SendAsync(http, _node, HttpMethod.Put, key, value, idempotencyKey, read: false);
             if (result.Outcome == OpOutcome.Ok) break;
-            // Not applied after an earlier attempt of unknown outcome: that earlier one may still take effect.
-            if (result.Outcome == OpOutcome.Unknown) unknown = result;
+            if (result.Outcome == OpOutcome.Unknown)
+            {
+                unknown = result;
+                unknownAttempts++;
+            }
             if (unknown is null) break; // certainly did nothing: a new operation comes next
-            if (attempts > writeRetries || stop.IsCancellationRequested)
+            if (unknownAttempts > writeRetries || stop.IsCancellationRequested || clock.ElapsedMilliseconds >= deadlineMs)
             {
                 result = unknown;
                 break;
             }
+            if (result.Outcome == OpOutcome.NotApplied) await Task.Delay(NotAppliedPause, CancellationToken.None);
             _node = NextNode(_node);
         }
         return new OpRecord(id, false, key, value, seq, callMs, clock.ElapsedMilliseconds, result, first, state, attempts);
