@@ -131,6 +131,17 @@ public class NemesisScheduleTests
     }
 
     [Fact]
+    public void Steps_describe_themselves()
+    {
+        Assert.Equal("kill -9 node 3 (the leader)", new NemesisStep(0, NemesisStepKind.KillLeader, [3], 3).Describe(5));
+        Assert.Equal("kill -9 node 3 (no leader known: a random node)", new NemesisStep(0, NemesisStepKind.KillLeader, [3], null).Describe(5));
+        Assert.Contains("killing leader 4 would leave no majority", new NemesisStep(0, NemesisStepKind.KillLeader, [3], 4).Describe(5));
+        Assert.Equal("partition 1,2 / 3,4,5 (leader 2 in the minority)", new NemesisStep(0, NemesisStepKind.PartitionLeader, [1, 2], 2).Describe(5));
+        Assert.Equal("partition 4 / 1,2,3,5", new NemesisStep(0, NemesisStepKind.PartitionNodes, [4], 2).Describe(5));
+        Assert.Equal("restart node 1", new NemesisStep(0, NemesisStepKind.Restart, [1], 2).Describe(5));
+    }
+
+    [Fact]
     public void Bad_arguments_are_refused() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new NemesisSchedule(2, 1, 3000, 6000, NemesisFaults.All));
 }

@@ -34,7 +34,8 @@ internal sealed record NemesisStep(long AtMs, NemesisStepKind Kind, IReadOnlyLis
     public string Describe(int nodes) => Kind switch
     {
         NemesisStepKind.KillLeader when Nodes[0] == Leader => $"kill -9 node {Nodes[0]} (the leader)",
-        NemesisStepKind.KillLeader => $"kill -9 node {Nodes[0]} (no leader known: a random node)",
+        NemesisStepKind.KillLeader when Leader is null => $"kill -9 node {Nodes[0]} (no leader known: a random node)",
+        NemesisStepKind.KillLeader => $"kill -9 node {Nodes[0]} (killing leader {Leader} would leave no majority: a random node that may fail)",
         NemesisStepKind.KillNode => $"kill -9 node {Nodes[0]}" + (Nodes[0] == Leader ? " (the leader)" : ""),
         NemesisStepKind.Restart => $"restart node {Nodes[0]}",
         NemesisStepKind.Heal => "heal the partition",
