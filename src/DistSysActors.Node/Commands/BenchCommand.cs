@@ -25,6 +25,7 @@ internal static class BenchCommand
         command.Subcommands.Add(failover);
         command.Subcommands.Add(BenchDetectCommand.Create());
         command.Subcommands.Add(BenchKvCommand.Create());
+        command.Subcommands.Add(BenchNemesisCommand.Create());
         return command;
     }
 
