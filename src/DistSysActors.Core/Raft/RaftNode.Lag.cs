@@ -9,6 +9,9 @@ namespace DistSysActors.Core.Raft;
 public sealed partial class RaftNode
 {
     /// <summary>How long without an answer before a link counts as down (its lag unknown): one election timeout.</summary>
+    /// <summary>When the commits a node recovers from its disk count as learned: before any reading of its clock.</summary>
+    private const long RecoveredMs = long.MinValue;
+
     private long LinkDownAfterMs => (long)_config.ElectionTicks * _config.TickMs;
 
     /// <summary>
@@ -31,7 +34,10 @@ public sealed partial class RaftNode
         var now = Math.Max(nowMs, _nowMs);
         if (Role != RaftRole.Leader && (LeaderId is null || now - _leaderContactMs > LinkDownAfterMs)) return null;
         if (AppliedIndex >= CommitIndex) return 0;
-        return Math.Max(0, now - (_commitTimeline.ReachedAtMs(AppliedIndex + 1) ?? now));
+        var learnedMs = _commitTimeline.ReachedAtMs(AppliedIndex + 1) ?? now;
+        // Commits recovered from disk at a restart were learned before this clock began: how long ago is unknown.
+        if (learnedMs == RecoveredMs) return null;
+        return Math.Max(0, now - learnedMs);
     }
 
     /// <summary>

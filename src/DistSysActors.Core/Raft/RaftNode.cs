@@ -129,7 +129,7 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
         VotedFor = hs.Vote;
         CommitIndex = hs.Commit;
         // Recovered commits were known long ago: a delayed apply (RaftConfig.ApplyDelayMs) does not hold them back.
-        _commitTimeline.Reset(CommitIndex, long.MinValue);
+        _commitTimeline.Reset(CommitIndex, RecoveredMs);
         _persistedHardState = hs;
         // A restarted node cannot know whether it acknowledged a leader's lease: it ignores votes for one timeout.
         _quietUntilTick = hs.Term > 0 ? config.ElectionTicks : 0;

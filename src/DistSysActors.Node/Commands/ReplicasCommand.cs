@@ -34,7 +34,7 @@ internal static class ReplicasCommand
                 var text = await RenderOnceAsync(p.GetValue(node), basePort, ct);
                 if (p.GetValue(watch))
                 {
-                    Console.Clear();
+                    if (!Console.IsOutputRedirected) Console.Clear();
                     Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] every {p.GetValue(intervalMs)} ms, Ctrl+C stops");
                 }
                 Console.Write(text);
