@@ -90,9 +90,9 @@ internal sealed class BenchKvLag(HttpClient http, IReadOnlyList<Uri> endpoints)
                 sb.AppendLine(CultureInfo.InvariantCulture, $"  node {node}: lag unknown in all {s.Unknown} samples (link down)");
                 continue;
             }
+            var unknown = s.Unknown > 0 ? $"; unknown in {s.Unknown} samples" : "";
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"  node {node}: apply lag ms {Summary(s.LagMs)}; entries {Summary(s.LagEntries)}; write lag ms {Summary(s.WriteLagMs)}"
-                + (s.Unknown > 0 ? $"; unknown in {s.Unknown} samples" : ""));
+                $"  node {node}: apply lag ms {Summary(s.LagMs)}; entries {Summary(s.LagEntries)}; write lag ms {Summary(s.WriteLagMs)}{unknown}");
         }
         return sb.ToString();
     }
