@@ -67,12 +67,7 @@ public sealed class RaftSerializer(ExtendedActorSystem system) : BinarySerialize
             Header(ref w, m);
             w.Int64(m.Round);
             w.Int64(m.Applied);
-        }, static (ref r) =>
-        {
-            var (from, to, term, round) = (Node(ref r), Node(ref r), r.Int64(), r.Int64());
-            // Applied came later: a node that predates it sends none (read as 0, lag unknown until it is upgraded).
-            return new HeartbeatResponse(from, to, term, round, r.Remaining > 0 ? r.Int64() : 0);
-        }),
+        }, static (ref r) => new HeartbeatResponse(Node(ref r), Node(ref r), r.Int64(), r.Int64(), r.Int64())),
         ManifestEntry.Of<Propose>("P", static (m, ref w) =>
         {
             w.Int32(m.From.Value);
