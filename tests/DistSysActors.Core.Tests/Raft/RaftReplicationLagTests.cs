@@ -164,6 +164,30 @@ public sealed class RaftReplicationLagTests
     }
 
     [Fact]
+    public void A_learner_is_an_asynchronous_read_replica_listed_with_its_lag_that_never_holds_back_the_commit()
+    {
+        var cluster = new RaftTestCluster(3, configure: c => c with { AutoPromoteLearners = false });
+        cluster.Elect(1);
+        var learner = cluster.AddJoiningNode(4);
+        Assert.Equal(ProposeStatus.Appended, cluster[1].ProposeConfChange(new ConfChange(ConfChangeType.AddLearner, N(4))).Status);
+        cluster.Stabilize();
+        Run(cluster, 1_000, 1_030); // the second round's answers report what the first round's commit notice let it apply
+        cluster.Isolated.Add(N(4));
+        var x = cluster[1].Propose(Data("x"), 1_030).Index;
+        cluster.Stabilize();
+        Assert.Equal(x, cluster[1].CommitIndex); // committed by the voters alone
+        Run(cluster, 1_060, 1_210);
+
+        var status = cluster[1].Replication(1_210);
+        var replica = Of(status, 4);
+        Assert.False(replica.Voter);
+        Assert.True(replica.LinkUp); // within an election timeout of its last answer
+        Assert.Equal((1L, 180L), (replica.ApplyLagEntries!.Value, replica.ApplyLagMs!.Value));
+        Assert.True(Of(status, 2).Voter);
+        Assert.Equal(x - 1, learner.AppliedIndex);
+    }
+
+    [Fact]
     public void IndexTimeline_answers_when_a_position_was_first_reached_and_keeps_a_floor_once_full()
     {
         var timeline = new IndexTimeline(capacity: 3);
