@@ -135,6 +135,9 @@ public sealed class ReplicationLagProcessTests(SlowFollowerCluster fixture, ITes
                     {
                         var y = await GetAsync(node, $"/kv/{key}-y?consistency={mode}");
                         var x = await GetAsync(node, $"/kv/{key}-x?consistency={mode}");
+                        foreach (var answer in new[] { y, x })
+                            if (answer.Code is 200 or 404 || answer.Body.Contains("\"behind\"", StringComparison.Ordinal))
+                                Assert.True(answer.Applied is not null, $"{mode} on node {node}: an answered GET carries X-Applied-Index");
                         if (y.Code != 200 || x.Code != 200) continue;
                         Assert.True(Counter(x.Body) >= Counter(y.Body), $"{mode} on node {node}: y = {y.Body} visible without x = {y.Body} (x = {x.Body})");
                     }
