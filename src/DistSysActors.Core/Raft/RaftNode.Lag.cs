@@ -55,7 +55,8 @@ public sealed partial class RaftNode
             replicas = builder.MoveToImmutable();
         }
         long? contactAgo = Role == RaftRole.Leader ? 0 : LeaderId is null ? null : now - _leaderContactMs;
-        return new ReplicationStatus(Id, Role, LeaderId, CommitIndex, AppliedIndex, LocalLagMs(now), contactAgo, replicas);
+        return new ReplicationStatus(Id, Role, LeaderId, CommitIndex, AppliedIndex, LocalLagMs(now), contactAgo, replicas,
+            _appliedAtMs is { } at ? Math.Max(0, now - at) : null);
     }
 
     private ReplicaLag LagOf(NodeId peer, Progress pr, long now)
@@ -78,11 +79,12 @@ public sealed partial class RaftNode
 
 /// <summary>
 /// One node's view of replication: its role, commit and applied index, its own apply lag (null: unknown, it hears from
-/// no leader), how long ago it last heard from its leader, and on a leader every other member's <see cref="ReplicaLag"/>.
+/// no leader), how long ago it last heard from its leader, on a leader every other member's <see cref="ReplicaLag"/>, and
+/// how long ago its applied index last moved (the newest applied entry is at least that old; null: not since it started).
 /// </summary>
 public sealed record ReplicationStatus(
     NodeId Id, RaftRole Role, NodeId? LeaderId, long CommitIndex, long AppliedIndex, long? LagMs, long? LeaderContactAgoMs,
-    ImmutableArray<ReplicaLag> Replicas);
+    ImmutableArray<ReplicaLag> Replicas, long? AppliedAgoMs = null);
 
 /// <summary>
 /// A leader's view of one follower. SentIndex: the last entry sent; MatchIndex: the last one it holds durably;

@@ -121,6 +121,7 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
         _baseMembership = _snapshot?.Meta.Membership ?? new Membership(config.Voters, []);
         RebuildMembership();
         AppliedIndex = _log.SnapshotIndex;
+        _appliedAtMs = null;
         var hs = persisted.HardState;
         if (hs.Commit < _log.SnapshotIndex) hs = hs with { Commit = _log.SnapshotIndex };
         if (hs.Commit > _log.LastIndex) throw new ArgumentException($"persisted commit {hs.Commit} beyond last log index {_log.LastIndex}");
@@ -144,7 +145,19 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
     public NodeId? LeaderId { get; private set; }
     public long CommitIndex { get; private set; }
     /// <summary>Highest index the host has applied (acknowledged through Advance).</summary>
-    public long AppliedIndex { get; private set; }
+    public long AppliedIndex
+    {
+        get => _appliedIndex;
+        private set
+        {
+            if (value > _appliedIndex) _appliedAtMs = _nowMs;
+            _appliedIndex = value;
+        }
+    }
+
+    private long _appliedIndex;
+    // The clock when AppliedIndex last moved (null until it moves after the start): the age of the newest applied entry is at least its age.
+    private long? _appliedAtMs;
     public long LastLogIndex => _log.LastIndex;
     public long LastLogTerm => _log.LastTerm;
     /// <summary>The entries held after the snapshot, from <see cref="FirstLogIndex"/>.</summary>

@@ -23,16 +23,17 @@ public sealed record RaftDto(string Role, long Term, int? LeaderId, long CommitI
 
 /// <summary>
 /// <c>/status.replication</c>: this node's own applied index and apply lag (<c>lagMs</c> null when it hears from no
-/// leader), how long ago it last heard from its leader, and on the leader one <see cref="ReplicaDto"/> per follower.
+/// leader), how long ago it last heard from its leader, on the leader one <see cref="ReplicaDto"/> per follower, and
+/// <c>appliedAgoMs</c>: how long ago its applied index last moved (a lower bound on the age of its newest applied entry).
 /// </summary>
 public sealed record ReplicationDto(
     int NodeId, string Role, int? LeaderId, long CommitIndex, long AppliedIndex, long? LagMs, long? LeaderContactAgoMs,
-    IReadOnlyList<ReplicaDto> Replicas)
+    IReadOnlyList<ReplicaDto> Replicas, long? AppliedAgoMs = null)
 {
     public static ReplicationDto From(Core.Raft.ReplicationStatus r) => new(
         r.Id.Value, r.Role.ToString(), r.LeaderId?.Value, r.CommitIndex, r.AppliedIndex, r.LagMs, r.LeaderContactAgoMs,
         r.Replicas.Select(p => new ReplicaDto(p.Node.Value, p.MatchIndex, p.AppliedIndex, p.ApplyLagEntries, p.ApplyLagMs,
-            p.Voter, p.SentIndex, p.WriteLagEntries, p.WriteLagMs, p.LinkUp, p.HeardAgoMs)).ToList());
+            p.Voter, p.SentIndex, p.WriteLagEntries, p.WriteLagMs, p.LinkUp, p.HeardAgoMs)).ToList(), r.AppliedAgoMs);
 }
 
 /// <summary>

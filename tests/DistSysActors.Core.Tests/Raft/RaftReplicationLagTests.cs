@@ -52,6 +52,7 @@ public sealed class RaftReplicationLagTests
         }
         Assert.Equal(0, status.LagMs);
         Assert.Equal(0, cluster[2].LocalLagMs(1_030));
+        Assert.Equal(530, cluster[2].Replication(1_530).AppliedAgoMs); // a and b were applied at 1000, nothing since
         Assert.Empty(cluster[2].Replication(1_030).Replicas); // only a leader has the per-follower view
     }
 

@@ -26,6 +26,16 @@ public sealed class SlowFollowerCluster : IDisposable
             Cluster.Start(3, "--set", $"distsys.raft.apply-delay-ms={ApplyDelayMs}");
             _started = true;
         }
+        // Up first (a loaded machine starts a node slowly), then no faults, then ready.
+        await Cluster.AwaitAsync(async () =>
+        {
+            for (var i = 1; i <= 3; i++)
+            {
+                using var c = Cluster.Client(i);
+                if ((await c.SendAsync(HttpMethod.Get, "/health/live")).Code != 200) return false;
+            }
+            return true;
+        }, Ready, "every node answers /health/live with 200");
         await Cluster.HealAllAsync();
         await Cluster.AwaitAsync(Cluster.AllReadyAsync, Ready, "every node answers /health/ready with 200");
         await Cluster.AwaitAsync(async () =>
