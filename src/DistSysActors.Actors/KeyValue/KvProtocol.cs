@@ -28,10 +28,25 @@ public static class KvProtocol
     /// <summary>Compare-and-set: Expected null means the key must be absent.</summary>
     public sealed record Cas(string Key, string? Expected, string Value) : KvWrite(Key);
 
-    public enum Consistency { Linearizable, Lease, Stale }
+    /// <summary>
+    /// How fresh a read must be. Linearizable and Lease confirm with the leader; the others are served from this replica's
+    /// own applied state: Stale at once, whatever it holds; ReadYourWrites and Monotonic once it has applied
+    /// <see cref="Get.MinIndex"/> (the index a write answered, or the previous read's applied index), waiting up to
+    /// distsys.kv.session-wait-ms; Bounded only while its lag is within <see cref="Get.MaxLagMs"/>.
+    /// </summary>
+    public enum Consistency { Linearizable, Lease, Stale, ReadYourWrites, Monotonic, Bounded }
 
-    /// <summary>A read; answered with <see cref="ReadResult"/> or <see cref="Unavailable"/>.</summary>
-    public sealed record Get(string Key, Consistency Consistency) : KvRequest(Key);
+    /// <summary>
+    /// A read; answered with <see cref="ReadResult"/>, <see cref="Behind"/> (the session modes and Bounded) or
+    /// <see cref="Unavailable"/>. MinIndex is used by ReadYourWrites and Monotonic, MaxLagMs by Bounded.
+    /// </summary>
+    public sealed record Get(string Key, Consistency Consistency, long MinIndex = 0, long MaxLagMs = 0) : KvRequest(Key);
+
+    /// <summary>
+    /// This replica is too far behind for the read's guarantee: it had not applied the read's min-index within the
+    /// session wait, or its lag (LagMs, null when unknown) exceeds the bound. Nothing older than asked for was served.
+    /// </summary>
+    public sealed record Behind(long AppliedIndex, long? LagMs, string Reason);
 
     /// <summary>
     /// Status Ok, NotFound (delete of an absent key) or CasMismatch (Current holds the current value).

@@ -27,7 +27,7 @@ namespace DistSysActors.Actors.KeyValue;
 /// its own (<see cref="KvConfigure"/>) on gaining leadership, ahead of its clock entry, and again with each clock entry
 /// until one is applied; a node whose own configuration differs logs a warning naming each such setting.
 /// </remarks>
-public sealed class KvService : IReplicatedService
+public sealed partial class KvService : IReplicatedService
 {
     private readonly IConsensusLog _log;
     private readonly KvSettings _settings;
@@ -57,14 +57,15 @@ public sealed class KvService : IReplicatedService
         _requestTimeout = requestTimeout;
         _store = new KeyValueStore(settings.SessionsMax, settings.Idempotency.TtlMs, settings.Idempotency.RecordsMax);
         _machine = _store;
-        Timers = [(LeaderClock.Instance, TimeSpan.FromMilliseconds(settings.Idempotency.LeaderClockIntervalMs)), (Repropose.Instance, ReproposeAfter / 2)];
+        Timers = [(LeaderClock.Instance, TimeSpan.FromMilliseconds(settings.Idempotency.LeaderClockIntervalMs)), (Repropose.Instance, ReproposeAfter / 2),
+            (SessionSweep.Instance, SessionSweepInterval(settings))];
     }
 
     public long AppliedIndex => _machine.AppliedIndex;
 
     public IReadOnlyList<(object Message, TimeSpan Interval)> Timers { get; }
 
-    public ServiceStatus Status => new(PendingWrites, _reads.Count, _store.SessionCount);
+    public ServiceStatus Status => new(PendingWrites, _reads.Count + _sessionReads.Count, _store.SessionCount);
 
     private int PendingWrites => _writes.Count + _registering.Count;
 
@@ -75,12 +76,14 @@ public sealed class KvService : IReplicatedService
         _machine.Restore(snapshot);
         _restores++;
         CheckLimits();
+        ReleaseSessionReads();
     }
 
     public void Apply(long index, byte[]? command)
     {
         if (_machine.Apply(index, command) is { } applied) Answer(applied);
         CheckLimits();
+        if (index >= _sessionReadsMinIndex) ReleaseSessionReads();
     }
 
     /// <summary>The cluster's limits in force (the defaults until the log configures them).</summary>
@@ -98,6 +101,9 @@ public sealed class KvService : IReplicatedService
                 return true;
             case Repropose:
                 ProposeAgain(DateTime.UtcNow - ReproposeAfter);
+                return true;
+            case SessionSweep:
+                ExpireSessionReads(DateTime.UtcNow);
                 return true;
             case LeaderClock:
                 ProposeLimits();
@@ -164,7 +170,7 @@ public sealed class KvService : IReplicatedService
             client.Tell(rejected);
             return;
         }
-        if (PendingWrites + _reads.Count >= _settings.PendingRequestsMax)
+        if (PendingWrites + _reads.Count + _sessionReads.Count >= _settings.PendingRequestsMax)
         {
             client.Tell(new Unavailable("overloaded: too many requests pending", Unknown: false));
             return;
@@ -271,7 +277,12 @@ public sealed class KvService : IReplicatedService
             client.Tell(new ReadResult(_store.Get(get.Key), _store.AppliedIndex));
             return;
         }
-        if (PendingWrites + _reads.Count >= _settings.PendingRequestsMax)
+        if (get.Consistency is Consistency.ReadYourWrites or Consistency.Monotonic or Consistency.Bounded)
+        {
+            OnSessionRead(get, client);
+            return;
+        }
+        if (PendingWrites + _reads.Count + _sessionReads.Count >= _settings.PendingRequestsMax)
         {
             client.Tell(new Unavailable("overloaded: too many requests pending", Unknown: false));
             return;

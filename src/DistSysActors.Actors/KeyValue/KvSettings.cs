@@ -16,6 +16,12 @@ public sealed record KvSettings(int ValueBytesMax, int KeyBytesMax, int Sessions
     /// <summary>The distsys.idempotency section: Idempotency-Key records in the replicated state.</summary>
     public IdempotencySettings Idempotency { get; init; } = IdempotencySettings.Default;
 
+    /// <summary>distsys.kv.session-wait-ms: how long a read-your-writes or monotonic read waits for a replica behind its min-index.</summary>
+    public int SessionWaitMs { get; init; } = 1_000;
+
+    /// <summary>The distsys.kv section: read guarantees of client sessions.</summary>
+    public const string SessionSection = "distsys.kv";
+
     public static readonly KvSettings Default = new(KvCodec.ValueBytesMax, KvCodec.KeyBytesMax, KeyValueStore.DefaultSessionsMax, 10_000);
 
     public static KvSettings Create(Config config)
@@ -28,6 +34,8 @@ public sealed record KvSettings(int ValueBytesMax, int KeyBytesMax, int Sessions
             PendingRequestsMax: ConfigReader.Int(c, Section, "pending-requests-max", 1, 10_000_000))
         {
             Idempotency = IdempotencySettings.Create(config),
+            SessionWaitMs = ConfigReader.Int(config.GetConfig(SessionSection) ?? throw new ConfigurationException($"{SessionSection} is missing"),
+                SessionSection, "session-wait-ms", 0, 600_000),
         };
     }
 }

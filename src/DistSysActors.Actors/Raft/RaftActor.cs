@@ -140,6 +140,7 @@ public sealed partial class RaftActor : DurableProtocolHostActor<RaftMessage, Re
             CompactionMarginEntries = _settings.CompactionMarginEntries,
             AutoPromoteLearners = _settings.AutoPromoteLearners,
             TransferTimeoutElections = _settings.TransferTimeoutElections,
+            ApplyDelayMs = _settings.ApplyDelayMs,
         };
         _node = new RaftNode(config, new DeterministicRandom(seed),
             new RaftPersistentState(_recoveredHardState, _recoveredLog.ToImmutableArray(), _recoveredSnapshot));
@@ -180,6 +181,7 @@ public sealed partial class RaftActor : DurableProtocolHostActor<RaftMessage, Re
             SnapshotSaving = SnapshotSaving,
             PendingAdmin = _admin.Count,
             Group = _group,
+            Replication = node.Replication(NowMs),
         };
     }
 
@@ -193,10 +195,12 @@ public sealed partial class RaftActor : DurableProtocolHostActor<RaftMessage, Re
     string? IConsensusLog.Propose(byte[] command)
     {
         var node = _node!;
-        var result = node.Propose(command);
+        var result = node.Propose(command, NowMs);
         Flush();
         return result.Status == ProposeStatus.Dropped ? DropReason(node, result) : null;
     }
+
+    long? IConsensusLog.LagMs => _node?.LocalLagMs(NowMs);
 
     void IConsensusLog.ConfirmRead(long requestId, bool lease)
     {

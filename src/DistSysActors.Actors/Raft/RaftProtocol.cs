@@ -110,5 +110,7 @@ public static class RaftProtocol
         public int PendingAdmin { get; init; }
         /// <summary>The Raft group this replica belongs to.</summary>
         public string Group { get; init; } = DefaultGroup;
+        /// <summary>Replication lag as this replica sees it (per follower on a leader), read when the status was asked for.</summary>
+        public ReplicationStatus? Replication { get; init; }
     }
 }

@@ -66,7 +66,8 @@ public sealed class RaftSerializer(ExtendedActorSystem system) : BinarySerialize
         {
             Header(ref w, m);
             w.Int64(m.Round);
-        }, static (ref r) => new HeartbeatResponse(Node(ref r), Node(ref r), r.Int64(), r.Int64())),
+            w.Int64(m.Applied);
+        }, static (ref r) => new HeartbeatResponse(Node(ref r), Node(ref r), r.Int64(), r.Int64(), r.Int64())),
         ManifestEntry.Of<Propose>("P", static (m, ref w) =>
         {
             w.Int32(m.From.Value);

@@ -25,6 +25,8 @@ public sealed record RaftSettings(
     public int UncommittedEntriesMax { get; init; } = 10_000;
     public bool AutoPromoteLearners { get; init; } = true;
     public int TransferTimeoutElections { get; init; } = 1;
+    /// <summary>A follower applies committed entries this many ms after learning of them (a delayed replica, for demonstrations); 0: at once.</summary>
+    public int ApplyDelayMs { get; init; }
 
     public const string Section = "distsys.raft";
 
@@ -56,6 +58,7 @@ public sealed record RaftSettings(
             UncommittedEntriesMax = ConfigReader.Int(c, Section, "uncommitted-entries-max", 1, 10_000_000),
             AutoPromoteLearners = ConfigReader.Bool(c, Section, "auto-promote-learners"),
             TransferTimeoutElections = ConfigReader.Int(c, Section, "transfer-timeout-elections", 1, 100),
+            ApplyDelayMs = ConfigReader.Int(c, Section, "apply-delay-ms", 0, 3_600_000),
         };
         if (settings.HeartbeatTicks >= electionTicks)
             throw new ConfigurationException($"{Section}.heartbeat-ticks {settings.HeartbeatTicks} must be below {Section}.election-ticks {electionTicks}");

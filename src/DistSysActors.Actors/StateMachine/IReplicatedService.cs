@@ -11,6 +11,13 @@ public interface IConsensusLog
     /// <summary>Null when the command was appended here or passed on to the leader; otherwise why nothing was done.</summary>
     string? Propose(byte[] command);
 
+    /// <summary>
+    /// How far behind this replica's applied state is, in ms: 0 when it has applied every commit it knows of; null when
+    /// it cannot tell (it hears from no leader, or the log does not measure it: the default). Bounded-staleness reads are
+    /// served locally only within their bound.
+    /// </summary>
+    long? LagMs => null;
+
     /// <summary>Asks for a linearizable read point (a lease read when <paramref name="lease"/>); the answer comes through ReadConfirmed or ReadDropped.</summary>
     void ConfirmRead(long requestId, bool lease);
 }

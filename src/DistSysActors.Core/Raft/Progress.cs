@@ -27,6 +27,10 @@ internal sealed class Progress(long next, int inflightMax, long inflightBytesMax
     public long AckedRound { get; set; }
     /// <summary>Highest commit index this follower was told that it can apply (capped at what it holds).</summary>
     public long CommitSent { get; set; }
+    /// <summary>The follower's applied index as its latest heartbeat answer reported it.</summary>
+    public long Applied { get; set; }
+    /// <summary>The leader's clock (ms) when this follower last answered anything; how replication lag tells a dead link.</summary>
+    public long LastHeardMs { get; set; }
 
     /// <summary>The snapshot being sent (kept even if the leader compacts again meanwhile, so chunks stay consistent).</summary>
     public RaftSnapshot? PendingSnapshot { get; private set; }

@@ -59,6 +59,12 @@ public sealed record RaftConfig
     public bool AutoPromoteLearners { get; init; } = true;
     /// <summary>Election timeouts a leadership transfer may take before the leader gives up and accepts proposals again.</summary>
     public int TransferTimeoutElections { get; init; } = 1;
+    /// <summary>
+    /// A follower or learner applies a committed entry only this many ms after it learned that it is committed (a
+    /// delayed replica, like PostgreSQL's recovery_min_apply_delay), to demonstrate replication lag; a leader applies at
+    /// once. Measured on the host's clock, checked every tick. 0: no delay.
+    /// </summary>
+    public long ApplyDelayMs { get; init; }
 
     public const int VotersMax = 64;
 
@@ -90,6 +96,7 @@ public sealed record RaftConfig
         if (CompactionMarginEntries < 0) errors.Add("CompactionMarginEntries must not be negative");
         if (SnapshotBytesMax < 1 || SnapshotBytesMax > Array.MaxLength) errors.Add($"SnapshotBytesMax must be within [1, {Array.MaxLength}]");
         if (TransferTimeoutElections < 1) errors.Add("TransferTimeoutElections must be at least 1");
+        if (ApplyDelayMs < 0) errors.Add("ApplyDelayMs must not be negative");
         return errors;
     }
 }

@@ -42,7 +42,11 @@ public sealed record AppendEntriesResponse(
 /// <summary>Leader heartbeat; Commit is capped at the follower's known match; Round numbers the broadcast for ReadIndex and leases.</summary>
 public sealed record Heartbeat(NodeId From, NodeId To, long Term, long Commit, long Round) : RaftMessage(From, To, Term);
 
-public sealed record HeartbeatResponse(NodeId From, NodeId To, long Term, long Round) : RaftMessage(From, To, Term);
+/// <summary>
+/// A follower's answer to a heartbeat round; Applied is its state machine's applied index then, which gives the leader
+/// each replica's apply lag (0 from a sender that predates the field).
+/// </summary>
+public sealed record HeartbeatResponse(NodeId From, NodeId To, long Term, long Round, long Applied = 0) : RaftMessage(From, To, Term);
 
 /// <summary>A client command forwarded by a follower to its leader (term-less).</summary>
 public sealed record Propose(NodeId From, NodeId To, byte[] Data) : RaftMessage(From, To, 0);

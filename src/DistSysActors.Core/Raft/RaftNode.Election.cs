@@ -77,8 +77,11 @@ public sealed partial class RaftNode
         foreach (var peer in _peers)
             _progress[peer] = NewProgress();
         _roundSentMs.Clear();
+        // Lag is measured from this leader's appends; what its log holds already counts as appended now.
+        _appendTimeline.Reset(_log.LastIndex, _nowMs);
         // Section 8 of the paper: a no-op entry commits the new term, which also fixes the read index.
         _log.Append(new LogEntry(_log.LastIndex + 1, Term, EntryType.NoOp, LogEntry.EmptyData));
+        _appendTimeline.Record(_log.LastIndex, _nowMs);
         BroadcastAppend(sendIfEmpty: true);
     }
 

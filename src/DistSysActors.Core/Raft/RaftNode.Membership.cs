@@ -28,6 +28,7 @@ public sealed partial class RaftNode
         _log.Append(entry);
         _lastConfIndex = entry.Index;
         SetMembership(after); // takes effect on append, before it commits (dissertation 4.1)
+        _appendTimeline.Record(entry.Index, _nowMs);
         _appendPending = true;
         return new ProposeResult(ProposeStatus.Appended, entry.Index, entry.Term, Id);
     }
@@ -111,7 +112,10 @@ public sealed partial class RaftNode
 
     /// <summary>Progress of a new peer: probing from the leader's last index + 1.</summary>
     private Progress NewProgress() =>
-        new(_log.LastIndex + 1, _config.InflightMessagesMax, _config.InflightBytesMax, (long)_config.SnapshotChunksInflightMax * _config.SnapshotChunkBytes);
+        new(_log.LastIndex + 1, _config.InflightMessagesMax, _config.InflightBytesMax, (long)_config.SnapshotChunksInflightMax * _config.SnapshotChunkBytes)
+        {
+            LastHeardMs = _nowMs,
+        };
 
     private bool IsVoter => _membership.IsVoter(Id);
 

@@ -9,6 +9,7 @@ public sealed partial class RaftNode
     {
         _electionElapsed = 0;
         LeaderId = m.From;
+        _leaderContactMs = _nowMs;
         if (m.PrevLogIndex < CommitIndex)
         {
             // Everything through our commit index already matches any leader's log (Leader Completeness): skip that part.
@@ -59,14 +60,17 @@ public sealed partial class RaftNode
     {
         _electionElapsed = 0;
         LeaderId = m.From;
+        _leaderContactMs = _nowMs;
         // The leader caps Commit at what it knows we hold, so it never exceeds our matching prefix.
         CommitTo(Math.Min(m.Commit, _log.LastIndex));
-        SendBeforePersist(new HeartbeatResponse(Id, m.From, Term, m.Round));
+        SendBeforePersist(new HeartbeatResponse(Id, m.From, Term, m.Round, AppliedIndex));
     }
 
     private void CommitTo(long index)
     {
-        if (index > CommitIndex) CommitIndex = index;
+        if (index <= CommitIndex) return;
+        CommitIndex = index;
+        _commitTimeline.Record(index, _nowMs);
     }
 
     // ---------------------------------------------------------------- replication (leader side)
@@ -103,6 +107,7 @@ public sealed partial class RaftNode
     {
         if (!_progress.TryGetValue(m.From, out var pr)) return;
         pr.RecentActive = true;
+        pr.LastHeardMs = _nowMs;
         if (!m.Success)
         {
             if (m.RejectedIndex == 0) return; // a refusal that only carried a newer term
@@ -138,7 +143,10 @@ public sealed partial class RaftNode
     {
         if (!_progress.TryGetValue(m.From, out var pr)) return;
         pr.RecentActive = true;
+        pr.LastHeardMs = _nowMs;
         pr.OnHeartbeatResponse();
+        // The answer to the latest round tells the follower's applied index (an answer to an older round may be reordered).
+        if (m.Round >= pr.AckedRound) pr.Applied = m.Applied;
         if (m.Round > pr.AckedRound) pr.AckedRound = m.Round;
         if (pr.Match < _log.LastIndex) SendAppend(m.From, sendIfEmpty: true);
         ReleaseConfirmedReads();
@@ -151,6 +159,7 @@ public sealed partial class RaftNode
         var index = _quorum!.CommittedIndex(n => n == Id ? _log.StableIndex : _progress[n].Match);
         if (index <= CommitIndex || _log.TermAt(index) != Term) return false;
         CommitIndex = index;
+        _commitTimeline.Record(index, _nowMs);
         StartDeferredReads();
         return true;
     }
@@ -170,6 +179,7 @@ public sealed partial class RaftNode
             if (reason is not null) return new ProposeResult(ProposeStatus.Dropped, 0, 0, LeaderId, reason);
             var entry = new LogEntry(_log.LastIndex + 1, Term, EntryType.Normal, m.Data);
             _log.Append(entry);
+            _appendTimeline.Record(entry.Index, _nowMs);
             _appendPending = true; // every proposal until the next Ready shares one AppendEntries per follower
 
             return new ProposeResult(ProposeStatus.Appended, entry.Index, entry.Term, Id);

@@ -45,6 +45,7 @@ public sealed partial class RaftNode
     {
         _electionElapsed = 0;
         LeaderId = m.From;
+        _leaderContactMs = _nowMs;
         var meta = m.Meta;
         if (meta.Index <= CommitIndex)
         {
@@ -90,6 +91,7 @@ public sealed partial class RaftNode
         _baseMembership = meta.Membership;
         RebuildMembership();
         CommitIndex = meta.Index;
+        _commitTimeline.Record(meta.Index, _nowMs);
         _snapshotToInstall = snapshot;
         Send(new InstallSnapshotResponse(Id, m.From, Term, meta.Index, snapshot.Data.Length, true));
     }
@@ -111,6 +113,7 @@ public sealed partial class RaftNode
     {
         if (!_progress.TryGetValue(m.From, out var pr)) return;
         pr.RecentActive = true;
+        pr.LastHeardMs = _nowMs;
         if (!m.Done)
         {
             if (pr.State == ProgressState.Snapshot && pr.PendingSnapshot!.Meta.Index == m.SnapshotIndex)

@@ -83,8 +83,14 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
     private long _nowMs;
     private long _round;
     private readonly long _quietUntilTick;
+    // Replication lag (RaftNode.Lag.cs): when the leader appended each position, when this node learned each commit
+    // index, and when it last heard from its leader.
+    private readonly IndexTimeline _appendTimeline = new(LagSamplesMax);
+    private readonly IndexTimeline _commitTimeline = new(LagSamplesMax);
+    private long _leaderContactMs;
 
     private const int RoundsRememberedMax = 1_024;
+    private const int LagSamplesMax = 4_096;
     private const long ReadIdSaltKey = 0x52EAD1D5;
 
     private sealed record PendingRead(long RequestId, NodeId From, long Index, long Round);
@@ -115,6 +121,7 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
         _baseMembership = _snapshot?.Meta.Membership ?? new Membership(config.Voters, []);
         RebuildMembership();
         AppliedIndex = _log.SnapshotIndex;
+        _appliedAtMs = null;
         var hs = persisted.HardState;
         if (hs.Commit < _log.SnapshotIndex) hs = hs with { Commit = _log.SnapshotIndex };
         if (hs.Commit > _log.LastIndex) throw new ArgumentException($"persisted commit {hs.Commit} beyond last log index {_log.LastIndex}");
@@ -122,6 +129,8 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
         Term = hs.Term;
         VotedFor = hs.Vote;
         CommitIndex = hs.Commit;
+        // Recovered commits were known long ago: a delayed apply (RaftConfig.ApplyDelayMs) does not hold them back.
+        _commitTimeline.Reset(CommitIndex, RecoveredMs);
         _persistedHardState = hs;
         // A restarted node cannot know whether it acknowledged a leader's lease: it ignores votes for one timeout.
         _quietUntilTick = hs.Term > 0 ? config.ElectionTicks : 0;
@@ -136,7 +145,19 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
     public NodeId? LeaderId { get; private set; }
     public long CommitIndex { get; private set; }
     /// <summary>Highest index the host has applied (acknowledged through Advance).</summary>
-    public long AppliedIndex { get; private set; }
+    public long AppliedIndex
+    {
+        get => _appliedIndex;
+        private set
+        {
+            if (value > _appliedIndex) _appliedAtMs = _nowMs;
+            _appliedIndex = value;
+        }
+    }
+
+    private long _appliedIndex;
+    // The clock when AppliedIndex last moved (null until it moves after the start): the age of the newest applied entry is at least its age.
+    private long? _appliedAtMs;
     public long LastLogIndex => _log.LastIndex;
     public long LastLogTerm => _log.LastTerm;
     /// <summary>The entries held after the snapshot, from <see cref="FirstLogIndex"/>.</summary>
@@ -204,6 +225,13 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
     {
         ArgumentNullException.ThrowIfNull(data);
         return HandlePropose(new Propose(Id, Id, data));
+    }
+
+    /// <summary><see cref="Propose(byte[])"/> at <paramref name="nowMs"/> on the host's monotonic clock (replication lag is measured from it).</summary>
+    public ProposeResult Propose(byte[] data, long nowMs)
+    {
+        ObserveClock(nowMs);
+        return Propose(data);
     }
 
     /// <summary>
@@ -305,10 +333,10 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
     /// <summary>Effects that need no write of this node: pre-persist traffic, commits to announce, applies, read answers.</summary>
     private bool HasLightWork(bool applies) =>
         _appendPending || _readRoundPending || _messagesBeforePersist.Count > 0 || CommitNoticeDue || _readsDropped.Count > 0
-        || (applies && (CommitIndex > AppliedIndex || _readsAwaitingApply.Any(r => r.Index <= AppliedIndex)));
+        || (applies && (ApplyLimit > AppliedIndex || _readsAwaitingApply.Any(r => r.Index <= AppliedIndex)));
 
     /// <summary>Committed entries to apply or reads to answer, which must not wait for a write of this node.</summary>
-    private bool HasApplyWork => CommitIndex > AppliedIndex || _readsDropped.Count > 0 || _readsAwaitingApply.Any(r => r.Index <= AppliedIndex);
+    private bool HasApplyWork => ApplyLimit > AppliedIndex || _readsDropped.Count > 0 || _readsAwaitingApply.Any(r => r.Index <= AppliedIndex);
 
     /// <summary>A follower holds entries the leader committed but has not been told so.</summary>
     private bool CommitNoticeDue => Role == RaftRole.Leader && _progress.Values.Any(pr => Math.Min(pr.Match, CommitIndex) > pr.CommitSent);
@@ -347,7 +375,7 @@ public sealed partial class RaftNode : IProtocolCore<RaftMessage, Ready>
         // An installed snapshot replaces the state machine through its index; entries after it are applied on top.
         var appliedBefore = Math.Max(AppliedIndex, _snapshotToInstall?.Meta.Index ?? 0);
         var withApplies = !light || applies;
-        var committed = withApplies ? _log.Slice(appliedBefore + 1, CommitIndex, _config.ApplyEntriesMax, long.MaxValue) : [];
+        var committed = withApplies ? _log.Slice(appliedBefore + 1, ApplyLimit, _config.ApplyEntriesMax, long.MaxValue) : [];
         var applyingTo = committed.Count > 0 ? committed[^1].Index : appliedBefore;
         var reads = withApplies ? _readsAwaitingApply.Where(r => r.Index <= applyingTo).ToImmutableArray() : [];
         if (!reads.IsEmpty) _readsAwaitingApply.RemoveAll(r => r.Index <= applyingTo);

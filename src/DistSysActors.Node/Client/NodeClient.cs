@@ -37,11 +37,24 @@ public sealed class NodeClient(int nodeId, int httpPort, string hostname = "127.
     /// <summary>Sends a request, with an Idempotency-Key header when given; Replayed tells whether the answer was a stored one.</summary>
     public async Task<(int Code, string Body, bool Replayed)> SendAsync(HttpMethod method, string path, HttpContent? content, string? idempotencyKey, CancellationToken ct = default)
     {
+        var answer = await ExchangeAsync(method, path, content, idempotencyKey, ct);
+        return (answer.Code, answer.Body, answer.Replayed);
+    }
+
+    /// <summary>
+    /// Like <see cref="SendAsync(HttpMethod, string, HttpContent?, string?, CancellationToken)"/>, also returning the
+    /// X-Applied-Index header a GET /kv answer carries (null when absent).
+    /// </summary>
+    public async Task<(int Code, string Body, bool Replayed, long? AppliedIndex)> ExchangeAsync(HttpMethod method, string path, HttpContent? content,
+        string? idempotencyKey, CancellationToken ct = default)
+    {
         using var request = new HttpRequestMessage(method, path) { Content = content };
         if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
         using var response = await _http.SendAsync(request, ct);
         var replayed = response.Headers.TryGetValues("Idempotent-Replayed", out var v) && v.Contains("true");
-        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(ct), replayed);
+        long? applied = response.Headers.TryGetValues(KvHttpApi.AppliedIndexHeader, out var a)
+            && long.TryParse(a.FirstOrDefault(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(ct), replayed, applied);
     }
 
     public void Dispose() => _http.Dispose();

@@ -27,7 +27,7 @@ internal static class BenchKvCommand
 
     public sealed record Options(
         int Nodes, int BasePort, int HttpBasePort, IReadOnlyList<Uri>? Endpoints, int Clients, int Seconds, int WarmupSeconds,
-        int ValueBytes, int Keys, double ReadRatio, string Consistency, int RequestTimeoutMs, bool Verify = false);
+        int ValueBytes, int Keys, double ReadRatio, string Consistency, int RequestTimeoutMs, bool Verify = false, int MaxLagMs = 500);
 
     public static Command Create()
     {
@@ -53,8 +53,14 @@ internal static class BenchKvCommand
             var v = r.GetValueOrDefault<double>();
             if (!(v is >= 0.0 and <= 1.0)) r.AddError($"--read-ratio must be between 0.0 and 1.0, was {v.ToString(CultureInfo.InvariantCulture)}");
         });
-        var consistency = new Option<string>("--consistency") { Description = "Consistency of reads: linearizable (default), lease or stale", DefaultValueFactory = _ => "linearizable" };
-        consistency.AcceptOnlyFromAmong("linearizable", "lease", "stale");
+        var consistency = new Option<string>("--consistency")
+        {
+            Description = "Consistency of reads: linearizable (default), lease, stale, read-your-writes or monotonic (each client's session: "
+                + "its last write's index or last read's X-Applied-Index as min-index), bounded (with --max-lag-ms)",
+            DefaultValueFactory = _ => "linearizable",
+        };
+        consistency.AcceptOnlyFromAmong("linearizable", "lease", "stale", "read-your-writes", "monotonic", "bounded");
+        var maxLagMs = IntOption("--max-lag-ms", 500, 0, 3_600_000, "The bound of --consistency bounded reads");
         var timeout = IntOption("--request-timeout-ms", 5000, 1, 600_000, "A request not answered within this long counts as a timeout error");
         var verify = new Option<bool>("--verify")
         {
@@ -62,7 +68,7 @@ internal static class BenchKvCommand
         };
         var command = new Command("kv", "Closed-loop key-value load over HTTP: ops/s, latency percentiles, errors and each node's peak memory")
         {
-            nodes, basePort, httpBasePort, endpoints, clients, seconds, warmup, valueBytes, keys, readRatio, consistency, timeout, verify,
+            nodes, basePort, httpBasePort, endpoints, clients, seconds, warmup, valueBytes, keys, readRatio, consistency, maxLagMs, timeout, verify,
         };
         command.Validators.Add(r =>
         {
@@ -82,7 +88,7 @@ internal static class BenchKvCommand
             p.GetValue(nodes), p.GetValue(basePort), p.GetValue(httpBasePort),
             p.GetValue(endpoints) is { } e ? ParseEndpoints(e, out _) : null,
             p.GetValue(clients), p.GetValue(seconds), p.GetValue(warmup), p.GetValue(valueBytes), p.GetValue(keys),
-            p.GetValue(readRatio), p.GetValue(consistency)!, p.GetValue(timeout), p.GetValue(verify)), ct));
+            p.GetValue(readRatio), p.GetValue(consistency)!, p.GetValue(timeout), p.GetValue(verify), p.GetValue(maxLagMs)), ct));
         return command;
     }
 
@@ -199,9 +205,15 @@ internal static class BenchKvCommand
             .Select(i => new ClientLoop(i, http, endpoints, o, measureFrom, measureUntil, samplesPerClient, history))
             .ToList();
         if (o.WarmupSeconds > 0) Console.WriteLine($"warming up for {o.WarmupSeconds} s ...");
+        using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var lag = new BenchKvLag(http, endpoints);
+        var sampling = Task.Run(() => lag.SampleAsync(measureFrom, measureUntil, stopSampling.Token), ct);
         await Task.WhenAll(loops.Select(l => Task.Run(() => l.RunAsync(ct), ct)));
+        await stopSampling.CancelAsync();
+        await sampling;
         var result = BenchResult.Merge(loops, o.Seconds);
         Console.WriteLine(result.Format());
+        Console.Write(lag.Format());
         var code = o.Verify ? await VerifyAsync(http, endpoints, history, o, ct) : 0;
         await PrintMemoryAsync(http, endpoints, ct);
         return code;
@@ -381,13 +393,27 @@ internal static class BenchKvCommand
         private static readonly char[] Alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".ToCharArray();
         // Seeded per client: runs differ only by timing, not by the keys and values they touch.
         private readonly Random _random = new(0x6B76 + index);
-        private readonly string _readQuery = o.Consistency == "linearizable" ? "" : $"?consistency={o.Consistency}";
+        private readonly string _readQuery = o.Consistency switch
+        {
+            "linearizable" => "",
+            "bounded" => $"?consistency=bounded&max-lag-ms={o.MaxLagMs}",
+            _ => $"?consistency={o.Consistency}",
+        };
+        // Session reads: the highest index this client's writes answered or its reads observed (X-Applied-Index).
+        private readonly bool _session = o.Consistency is "read-your-writes" or "monotonic";
+        private long _sessionIndex;
+
+        private string ReadQuery => _session ? $"{_readQuery}&min-index={_sessionIndex}" : _readQuery;
 
         public LatencySamples Writes { get; } = new(samplesMax, index);
         public LatencySamples Reads { get; } = new(samplesMax, index + ClientsMax);
         public Dictionary<string, long> Errors { get; } = new(StringComparer.Ordinal);
 
         public static string KeyName(int key) => $"bench-{key}";
+
+        private static long? AppliedIndexOf(HttpResponseMessage response) =>
+            response.Headers.TryGetValues(KvHttpApi.AppliedIndexHeader, out var v)
+            && long.TryParse(v.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
         public static string KeyPath(int key) => $"/kv/{KeyName(key)}";
 
         /// <summary>"http 503 (reason)": the status and the API's error text, so overload, timeouts and lost leaders count apart.</summary>
@@ -420,7 +446,7 @@ internal static class BenchKvCommand
                     var uri = new Uri(endpoints[endpoint], KeyPath(key));
                     var read = o.ReadRatio > 0 && _random.NextDouble() < o.ReadRatio;
                     HttpRequestMessage request;
-                    if (read) request = new HttpRequestMessage(HttpMethod.Get, _readQuery.Length == 0 ? uri : new Uri(uri + _readQuery));
+                    if (read) request = new HttpRequestMessage(HttpMethod.Get, _readQuery.Length == 0 ? uri : new Uri(uri + ReadQuery));
                     else if (recorded is not null)
                         request = new HttpRequestMessage(HttpMethod.Put, uri) { Content = new StringContent(BenchKvVerification.Value(index, ++seq, o.ValueBytes)) };
                     else
@@ -438,8 +464,9 @@ internal static class BenchKvCommand
                     {
                         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
                         var code = (int)response.StatusCode;
-                        var body = code != 200 || (recorded is not null && !read) ? await response.Content.ReadAsStringAsync(ct) : "";
+                        var body = code != 200 || ((recorded is not null || _session) && !read) ? await response.Content.ReadAsStringAsync(ct) : "";
                         if (code != 200 && !(read && code == 404)) error = ErrorKind(code, body);
+                        if (_session) _sessionIndex = Math.Max(_sessionIndex, SessionToken.IndexOf(request.Method, code, body, AppliedIndexOf(response)) ?? 0);
                         if (recorded is not null && !read)
                         {
                             outcome = BenchKvVerification.Classify(code, body);

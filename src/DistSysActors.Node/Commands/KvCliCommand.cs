@@ -12,24 +12,42 @@ internal static class KvCliCommand
     {
         var node = CommonOptions.EntryNode();
         var httpBasePort = CommonOptions.HttpBasePort();
-        node.Recursive = httpBasePort.Recursive = true;
-        var command = new Command("kv", "Read and write the Raft-replicated key-value store") { node, httpBasePort };
+        var sessionFile = new Option<string?>("--session-file")
+        {
+            Description = "The session token file: the highest log index this CLI's writes and session reads have seen "
+                + "(default: $DISTSYS_SESSION_FILE, else ~/.distsys/session-<http-base-port>)",
+        };
+        node.Recursive = httpBasePort.Recursive = sessionFile.Recursive = true;
+        var command = new Command("kv", "Read and write the Raft-replicated key-value store") { node, httpBasePort, sessionFile };
 
         var key = new Argument<string>("key") { Description = "The key" };
         var value = new Argument<string>("value") { Description = "The value (UTF-8 text)" };
         var consistency = new Option<string>("--consistency") { Description = "linearizable (default), lease or stale", DefaultValueFactory = _ => "linearizable" };
         consistency.AcceptOnlyFromAmong("linearizable", "lease", "stale");
-        var get = new Command("get", "Read a key") { key, consistency };
-        get.SetAction((p, ct) => RunAsync(p, node, httpBasePort, HttpMethod.Get,
-            $"/kv/{Uri.EscapeDataString(p.GetValue(key)!)}?consistency={p.GetValue(consistency)}", null, ct));
+        var session = new Option<bool>("--session")
+        {
+            Description = "Read your own writes and never go back in time, on any node: a read-your-writes read at the session token's index",
+        };
+        var get = new Command("get", "Read a key") { key, consistency, session };
+        get.Validators.Add(r =>
+        {
+            if (r.GetValue(session) && r.GetResult(consistency) is { Implicit: false }) r.AddError("--session and --consistency cannot be combined");
+        });
+        get.SetAction((p, ct) =>
+        {
+            var escaped = Uri.EscapeDataString(p.GetValue(key)!);
+            if (!p.GetValue(session)) return RunAsync(p, node, httpBasePort, sessionFile, HttpMethod.Get, $"/kv/{escaped}?consistency={p.GetValue(consistency)}", null, ct);
+            var token = SessionToken.Read(SessionToken.PathOf(p.GetValue(sessionFile), p.GetValue(httpBasePort)));
+            return RunAsync(p, node, httpBasePort, sessionFile, HttpMethod.Get, $"/kv/{escaped}?consistency=read-your-writes&min-index={token}", null, ct);
+        });
         var put = new Command("put", "Write a key") { key, value };
-        put.SetAction((p, ct) => RunAsync(p, node, httpBasePort, HttpMethod.Put,
+        put.SetAction((p, ct) => RunAsync(p, node, httpBasePort, sessionFile, HttpMethod.Put,
             $"/kv/{Uri.EscapeDataString(p.GetValue(key)!)}", p.GetValue(value), ct));
         var del = new Command("del", "Delete a key") { key };
-        del.SetAction((p, ct) => RunAsync(p, node, httpBasePort, HttpMethod.Delete, $"/kv/{Uri.EscapeDataString(p.GetValue(key)!)}", null, ct));
+        del.SetAction((p, ct) => RunAsync(p, node, httpBasePort, sessionFile, HttpMethod.Delete, $"/kv/{Uri.EscapeDataString(p.GetValue(key)!)}", null, ct));
         var expected = new Option<string?>("--expected") { Description = "The value the key must hold now; omit it to require the key to be absent" };
         var cas = new Command("cas", "Compare-and-set: write value only if the key holds --expected (or is absent)") { key, value, expected };
-        cas.SetAction((p, ct) => RunAsync(p, node, httpBasePort, HttpMethod.Post, $"/kv/{Uri.EscapeDataString(p.GetValue(key)!)}/cas",
+        cas.SetAction((p, ct) => RunAsync(p, node, httpBasePort, sessionFile, HttpMethod.Post, $"/kv/{Uri.EscapeDataString(p.GetValue(key)!)}/cas",
             JsonSerializer.Serialize(new { expected = p.GetValue(expected), value = p.GetValue(value) }), ct));
         command.Subcommands.Add(get);
         command.Subcommands.Add(put);
@@ -43,9 +61,11 @@ internal static class KvCliCommand
     /// <summary>
     /// Sends the request to the chosen node (or the first that answers). Writes carry a fresh Idempotency-Key, so they
     /// are retried — on 503, timeouts and unreachable nodes, with exponential backoff and jitter, rotating through
-    /// the nodes — and still take effect once. Reads are retried the same way (they change nothing).
+    /// the nodes — and still take effect once. Reads are retried the same way (they change nothing). A write's index and
+    /// a read's X-Applied-Index go into the session token file, so a later `kv get --session` sees them.
     /// </summary>
-    private static async Task<int> RunAsync(ParseResult parse, Option<int?> node, Option<int> httpBasePort, HttpMethod method, string path, string? body, CancellationToken ct)
+    private static async Task<int> RunAsync(ParseResult parse, Option<int?> node, Option<int> httpBasePort, Option<string?> sessionFile,
+        HttpMethod method, string path, string? body, CancellationToken ct)
     {
         var basePort = parse.GetValue(httpBasePort);
         var chosen = parse.GetValue(node);
@@ -61,7 +81,7 @@ internal static class KvCliCommand
         var first = chosen ?? status.NodeId;
         var order = new[] { first }.Concat(Enumerable.Range(1, status.Nodes).Where(i => i != first)).ToArray();
         var idempotencyKey = method == HttpMethod.Get ? null : Guid.NewGuid().ToString("N");
-        (int Code, string Body, bool Replayed) last = (0, "", false);
+        (int Code, string Body, bool Replayed, long? AppliedIndex) last = (0, "", false, null);
         for (var attempt = 0; attempt < AttemptsMax; attempt++)
         {
             if (attempt > 0)
@@ -75,15 +95,17 @@ internal static class KvCliCommand
             try
             {
                 var content = body is null ? null : new StringContent(body, Encoding.UTF8, method == HttpMethod.Post ? "application/json" : "text/plain");
-                last = await client.SendAsync(method, path, content, idempotencyKey, ct);
+                last = await client.ExchangeAsync(method, path, content, idempotencyKey, ct);
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
             {
-                last = (0, $"node {id} did not answer: {e.Message}", false);
+                last = (0, $"node {id} did not answer: {e.Message}", false, null);
                 continue;
             }
             if (last.Code != 503) break;
         }
+        if (SessionToken.IndexOf(method, last.Code, last.Body, last.AppliedIndex) is { } seen)
+            SessionToken.Advance(SessionToken.PathOf(parse.GetValue(sessionFile), basePort), seen);
         switch (last.Code)
         {
             case 200:

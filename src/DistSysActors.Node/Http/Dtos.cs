@@ -10,7 +10,8 @@ public sealed record StatusDto(
     IReadOnlyList<MemberDto> Members, NetworkDto Network, IReadOnlyList<PingPeerDto> Ping, RaftDto? Raft,
     FailureDetectorDto? FailureDetector = null,
     ClockDto? Clock = null,
-    ProcessDto? Process = null);
+    ProcessDto? Process = null,
+    ReplicationDto? Replication = null);
 
 /// <summary>
 /// The Raft view of this node; role is Leader, Follower, Candidate or PreCandidate. <c>snapshotIndex</c> is the last
@@ -19,6 +20,31 @@ public sealed record StatusDto(
 /// </summary>
 public sealed record RaftDto(string Role, long Term, int? LeaderId, long CommitIndex, long LastApplied, long LastLogIndex,
     long SnapshotIndex = 0, long FirstLogIndex = 1, int[]? Voters = null, int[]? Learners = null, string Group = "default");
+
+/// <summary>
+/// <c>/status.replication</c>: this node's own applied index and apply lag (<c>lagMs</c> null when it hears from no
+/// leader), how long ago it last heard from its leader, on the leader one <see cref="ReplicaDto"/> per follower, and
+/// <c>appliedAgoMs</c>: how long ago its applied index last moved (a lower bound on the age of its newest applied entry).
+/// </summary>
+public sealed record ReplicationDto(
+    int NodeId, string Role, int? LeaderId, long CommitIndex, long AppliedIndex, long? LagMs, long? LeaderContactAgoMs,
+    IReadOnlyList<ReplicaDto> Replicas, long? AppliedAgoMs = null)
+{
+    public static ReplicationDto From(Core.Raft.ReplicationStatus r) => new(
+        r.Id.Value, r.Role.ToString(), r.LeaderId?.Value, r.CommitIndex, r.AppliedIndex, r.LagMs, r.LeaderContactAgoMs,
+        r.Replicas.Select(p => new ReplicaDto(p.Node.Value, p.MatchIndex, p.AppliedIndex, p.ApplyLagEntries, p.ApplyLagMs,
+            p.Voter, p.SentIndex, p.WriteLagEntries, p.WriteLagMs, p.LinkUp, p.HeardAgoMs)).ToList(), r.AppliedAgoMs);
+}
+
+/// <summary>
+/// The leader's view of one follower. <c>lagEntries</c>/<c>lagMs</c>: entries committed on the leader that the follower
+/// has not applied, and how long the leader has held the oldest of them (apply lag: what its readers miss);
+/// <c>writeLagEntries</c>/<c>writeLagMs</c> the same for entries it does not hold durably. All four are null while the
+/// link is down (<c>linkUp</c> false: no answer for an election timeout), never 0. <c>sentIndex</c>: the last entry sent.
+/// </summary>
+public sealed record ReplicaDto(
+    int NodeId, long MatchIndex, long AppliedIndex, long? LagEntries, long? LagMs,
+    bool Voter, long SentIndex, long? WriteLagEntries, long? WriteLagMs, bool LinkUp, long HeardAgoMs);
 
 /// <summary><c>GET /admin/members</c>: the servers, the leader this node knows and its commit index.</summary>
 public sealed record MembersDto(IReadOnlyList<MemberInfoDto> Servers, int? LeaderId, long CommitIndex);

@@ -49,28 +49,66 @@ public static class KvHttpApi
             return idemError ?? await WriteAsync(http, raft, cas! with { Idempotency = idem }, askTimeout);
         });
 
-        app.MapGet("/kv/{key}", async (string key, string? consistency) =>
+        app.MapGet("/kv/{key}", async (string key, HttpContext http) =>
         {
             if (host.Runtime?.Raft is not { } raft) return Unavailable();
-            Consistency level;
-            switch (consistency ?? "linearizable")
-            {
-                case "linearizable": level = Consistency.Linearizable; break;
-                case "lease": level = Consistency.Lease; break;
-                case "stale": level = Consistency.Stale; break;
-                default: return Results.Json(new ErrorDto($"consistency must be linearizable, lease or stale, was '{consistency}'"), statusCode: 400);
-            }
+            var (get, error) = ParseRead(key, http.Request.Query);
+            if (error is not null) return error;
             try
             {
-                return await raft.Ask<object>(new Get(key, level), askTimeout) switch
+                var answer = await raft.Ask<object>(get!, askTimeout);
+                long? applied = answer switch { ReadResult r => r.AppliedIndex, Behind b => b.AppliedIndex, _ => null };
+                if (applied is { } index) http.Response.Headers[AppliedIndexHeader] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return answer switch
                 {
                     ReadResult { Found: true } r => Results.Text(r.Value!, "text/plain; charset=utf-8", Encoding.UTF8, 200),
                     ReadResult => Results.Json(new ErrorDto("not found"), statusCode: 404),
+                    Behind b => Results.Json(new { error = b.Reason, outcome = "behind", appliedIndex = b.AppliedIndex, lagMs = b.LagMs }, statusCode: 503),
                     var other => Failure(other),
                 };
             }
             catch (AskTimeoutException) { return Results.Json(new { error = "the read was not confirmed in time", outcome = "unknown" }, statusCode: 503); }
         });
+    }
+
+    /// <summary>The applied index of the replica that served a read (on every answered GET): the min-index of a monotonic read that follows.</summary>
+    public const string AppliedIndexHeader = "X-Applied-Index";
+
+    /// <summary>
+    /// <c>consistency</c> (linearizable by default, lease, stale, read-your-writes, monotonic, bounded) and its one
+    /// parameter: <c>min-index</c> (a non-negative integer) for read-your-writes and monotonic, <c>max-lag-ms</c> for
+    /// bounded; required there and refused elsewhere, so a misspelt request fails instead of silently reading stale data.
+    /// </summary>
+    public static (Get? Get, IResult? Error) ParseRead(string key, IQueryCollection query)
+    {
+        static IResult Bad(string message) => Results.Json(new ErrorDto(message), statusCode: 400);
+        var consistency = query.TryGetValue("consistency", out var c) ? c.ToString() : "linearizable";
+        Consistency level;
+        switch (consistency)
+        {
+            case "linearizable": level = Consistency.Linearizable; break;
+            case "lease": level = Consistency.Lease; break;
+            case "stale": level = Consistency.Stale; break;
+            case "read-your-writes": level = Consistency.ReadYourWrites; break;
+            case "monotonic": level = Consistency.Monotonic; break;
+            case "bounded": level = Consistency.Bounded; break;
+            default:
+                return (null, Bad($"consistency must be linearizable, lease, stale, read-your-writes, monotonic or bounded, was '{consistency}'"));
+        }
+        var needs = level switch
+        {
+            Consistency.ReadYourWrites or Consistency.Monotonic => "min-index",
+            Consistency.Bounded => "max-lag-ms",
+            _ => null,
+        };
+        foreach (var parameter in new[] { "min-index", "max-lag-ms" })
+            if (parameter != needs && query.ContainsKey(parameter))
+                return (null, Bad($"{parameter} applies only to consistency={(parameter == "min-index" ? "read-your-writes or monotonic" : "bounded")}, not {consistency}"));
+        if (needs is null) return (new Get(key, level), null);
+        if (!query.TryGetValue(needs, out var raw)) return (null, Bad($"consistency={consistency} needs {needs}"));
+        if (raw.Count != 1 || !long.TryParse(raw.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
+            return (null, Bad($"{needs} must be a non-negative integer, was '{raw}'"));
+        return (level == Consistency.Bounded ? new Get(key, level, MaxLagMs: n) : new Get(key, level, MinIndex: n), null);
     }
 
     private static IResult Unavailable() =>

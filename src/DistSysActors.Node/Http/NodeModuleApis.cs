@@ -14,7 +14,7 @@ namespace DistSysActors.Node.Http;
 public static class NodeModuleApis
 {
     public static IReadOnlyList<NodeModuleApi> All { get; } =
-        [new IncarnationApi(), new NetworkApi(), new PingApi(), new RaftApi(), new FailureDetectorApi(), new ClockApi()];
+        [new IncarnationApi(), new NetworkApi(), new PingApi(), new RaftApi(), new ReplicationApi(), new FailureDetectorApi(), new ClockApi()];
 }
 
 /// <summary><c>incarnation</c>: how many times this node has started, from its journal.</summary>
@@ -83,6 +83,19 @@ public sealed class RaftApi : NodeModuleApi
             checks["raftLeader"] = "failed: the Raft actor did not answer in time (recovering?)";
         }
     }
+}
+
+/// <summary>
+/// <c>replication</c>: replication lag as this node sees it, like PostgreSQL's pg_stat_replication: on the leader one
+/// entry per follower in <c>replicas</c>; on every node its own applied index and lag. From the Raft replica's status.
+/// </summary>
+public sealed class ReplicationApi : NodeModuleApi
+{
+    public override string ModuleName => new RaftModule().Name;
+    public override string StatusField => "replication";
+
+    public override async Task<object?> StatusAsync(ModuleAsks asks) =>
+        (await RaftApi.NodeStatusAsync(asks))?.Replication is { } r ? ReplicationDto.From(r) : null;
 }
 
 /// <summary>

@@ -29,6 +29,14 @@ public sealed class KvSettingsSpec
         Assert.Equal(new KvSettings(100, 10, 3, 4) { Idempotency = new IdempotencySettings(5, 6, 70) }, s);
     }
 
+    [Fact]
+    public void Session_wait_is_read_from_the_kv_section_with_a_one_second_default()
+    {
+        Assert.Equal(1_000, KvSettings.Create(DistSysConfig.Reference).SessionWaitMs);
+        Assert.Equal(250, KvSettings.Create(With("distsys.kv.session-wait-ms = 250")).SessionWaitMs);
+        Assert.Equal(0, KvSettings.Create(With("distsys.kv.session-wait-ms = 0")).SessionWaitMs);
+    }
+
     [Theory]
     [InlineData("distsys.raft.value-bytes-max = 70000", "distsys.raft.value-bytes-max")]
     [InlineData("distsys.raft.key-bytes-max = 0", "distsys.raft.key-bytes-max")]
@@ -37,6 +45,8 @@ public sealed class KvSettingsSpec
     [InlineData("distsys.idempotency.ttl-ms = 0", "distsys.idempotency.ttl-ms")]
     [InlineData("distsys.idempotency.records-max = 0", "distsys.idempotency.records-max")]
     [InlineData("distsys.idempotency.leader-clock-interval-ms = 1", "distsys.idempotency.leader-clock-interval-ms")]
+    [InlineData("distsys.kv.session-wait-ms = -1", "distsys.kv.session-wait-ms")]
+    [InlineData("distsys.kv.session-wait-ms = soon", "distsys.kv.session-wait-ms")]
     public void A_bad_value_fails_fast_naming_its_key(string hocon, string key)
     {
         var error = Assert.Throws<ConfigurationException>(() => KvSettings.Create(With(hocon)));

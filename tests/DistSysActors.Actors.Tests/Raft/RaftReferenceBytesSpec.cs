@@ -64,12 +64,13 @@ public sealed class RaftReferenceBytesSpec : ReferenceBytesSpec
             "0500000000000000", // term
             "0800000000000000", // commit
             "4D00000000000000"), // round
-        Case("HeartbeatResponse", new HeartbeatResponse(B, A, 5, -1), 4170, "HBR",
+        Case("HeartbeatResponse", new HeartbeatResponse(B, A, 5, -1, Applied: 300), 4170, "HBR",
             "01", // version
             "07000000", // from
             "01000000", // to
             "0500000000000000", // term
-            "FFFFFFFFFFFFFFFF"), // round
+            "FFFFFFFFFFFFFFFF", // round
+            "2C01000000000000"), // applied index
         Case("Propose", new Propose(B, A, [9, 8, 7]), 4170, "P",
             "01", // version
             "07000000", // from

@@ -16,6 +16,8 @@ public class CommandLineTests
     [InlineData("at least two groups", "fault", "partition", "1,2,3")]
     [InlineData("delay expects a range", "fault", "delay", "50-5")]
     [InlineData("Option '--id' is required", "node")]
+    [InlineData("--session and --consistency cannot be combined", "kv", "get", "k", "--session", "--consistency", "stale")]
+    [InlineData("--interval-ms must be between 100 and 60000", "replicas", "--interval-ms", "5")]
     public async Task Invalid_arguments_exit_non_zero_with_a_clear_message(string expected, params string[] args)
     {
         var (code, text) = await RunAsync(args);

@@ -87,7 +87,7 @@ public sealed class KvHttpApiProcessTests(ClusterOfThree fixture, ITestOutputHel
 
         var (code, body) = await SendAsync(2, HttpMethod.Get, $"{path}?consistency=eventual");
         Assert.Equal(400, code);
-        Assert.Contains("consistency must be linearizable, lease or stale", body);
+        Assert.Contains("consistency must be linearizable, lease, stale, read-your-writes, monotonic or bounded", body);
 
         // Keys: up to 1024 bytes.
         var longKey = new string('k', KeyBytesMax + 1);
