@@ -54,6 +54,9 @@ public static class RegisterPaxos
     /// <summary>A value this node's learner knows to be chosen.</summary>
     public sealed record ChosenRecord(string Name, Ballot Ballot, string Value) : IWireSerialized;
 
+    /// <summary>A role's whole durable state at once (a host's snapshot): the proposer's round, the acceptor's and the learner's records.</summary>
+    public sealed record RoleSnapshot(long RoundUsed, System.Collections.Immutable.ImmutableArray<AcceptorRecord> Acceptor, System.Collections.Immutable.ImmutableArray<ChosenRecord> Chosen) : IWireSerialized;
+
     // ---- local requests and answers (never leave the node) ----
 
     /// <summary>Proposes <paramref name="Value"/> for register <paramref name="Name"/>; null runs a read round (learns the chosen value, if any, without proposing one).</summary>

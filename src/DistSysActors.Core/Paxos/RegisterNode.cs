@@ -130,16 +130,27 @@ public sealed class RegisterRoleCore : IProtocolCore<RegisterMessage, ProtocolRe
             case Role.Learner: Learner = new RegisterLearner(self, this); break;
             default: Proposer = new RegisterProposer(self, nodes, this, random, options); break;
         }
-        foreach (var record in journal ?? [])
+        foreach (var record in journal ?? []) Restore(record);
+    }
+
+    /// <summary>Replays one journal record or snapshot into this role.</summary>
+    public void Restore(object record)
+    {
+        switch (record)
         {
-            switch (record)
-            {
-                case AcceptorRecord a: Acceptor?.Restore(a); break;
-                case RoundRecord r: Proposer?.Restore(r); break;
-                case ChosenRecord c: Learner?.Restore(c); break;
-            }
+            case AcceptorRecord a: Acceptor?.Restore(a); break;
+            case RoundRecord r: Proposer?.Restore(r); break;
+            case ChosenRecord c: Learner?.Restore(c); break;
+            case RoleSnapshot s:
+                Proposer?.Restore(new RoundRecord(s.RoundUsed));
+                foreach (var a in s.Acceptor) Acceptor?.Restore(a);
+                foreach (var c in s.Chosen) Learner?.Restore(c);
+                break;
         }
     }
+
+    /// <summary>This role's durable state at once (for a host's snapshot).</summary>
+    public RoleSnapshot Snapshot() => new(Proposer?.RoundUsed ?? 0, [.. Acceptor?.States ?? []], [.. Learner?.Chosen ?? []]);
 
     public Role Role { get; }
     public NodeId Self { get; }

@@ -11,7 +11,7 @@ using static DistSysActors.Actors.KeyValue.KvProtocol;
 
 namespace DistSysActors.Node.Http;
 
-/// <summary>The replicated key-value API (README: HTTP API) over the node's <see cref="KvService"/>, hosted by its Raft replica.</summary>
+/// <summary>The replicated key-value API (README: HTTP API) over the node's <see cref="KvService"/>, hosted by its Raft or Multi-Paxos replica.</summary>
 public static class KvHttpApi
 {
     public static void Map(WebApplication app, NodeHost host)
@@ -22,7 +22,7 @@ public static class KvHttpApi
 
         app.MapPut("/kv/{key}", async (string key, HttpContext http) =>
         {
-            if (host.Runtime?.Raft is not { } raft) return Unavailable();
+            if (host.Runtime?.KvReplica is not { } raft) return Unavailable();
             var (value, error) = await ReadValueAsync(http.Request, host.Runtime.KvSettings.ValueBytesMax);
             if (error is not null) return error;
             var (idem, idemError) = Idempotency(http.Request, value!);
@@ -31,14 +31,14 @@ public static class KvHttpApi
 
         app.MapDelete("/kv/{key}", async (string key, HttpContext http) =>
         {
-            if (host.Runtime?.Raft is not { } raft) return Unavailable();
+            if (host.Runtime?.KvReplica is not { } raft) return Unavailable();
             var (idem, idemError) = Idempotency(http.Request, "");
             return idemError ?? await WriteAsync(http, raft, new Delete(key) { Idempotency = idem }, askTimeout);
         });
 
         app.MapPost("/kv/{key}/cas", async (string key, HttpContext http) =>
         {
-            if (host.Runtime?.Raft is not { } raft) return Unavailable();
+            if (host.Runtime?.KvReplica is not { } raft) return Unavailable();
             var limit = 2 * host.Runtime.KvSettings.ValueBytesMax + 1024;
             var (body, error) = await ReadValueAsync(http.Request, limit);
             if (error is not null) return error;
@@ -50,7 +50,7 @@ public static class KvHttpApi
 
         app.MapGet("/kv/{key}", async (string key, string? consistency) =>
         {
-            if (host.Runtime?.Raft is not { } raft) return Unavailable();
+            if (host.Runtime?.KvReplica is not { } raft) return Unavailable();
             Consistency level;
             switch (consistency ?? "linearizable")
             {
@@ -73,7 +73,7 @@ public static class KvHttpApi
     }
 
     private static IResult Unavailable() =>
-        Results.Json(new { error = "the Raft key-value store is not running on this node", outcome = "not-applied" }, statusCode: 503);
+        Results.Json(new { error = "the replicated key-value store (Raft or Multi-Paxos) is not running on this node", outcome = "not-applied" }, statusCode: 503);
 
     public const string IdempotencyKeyHeader = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
@@ -123,7 +123,7 @@ public static class KvHttpApi
     };
 
     /// <summary>Reads the body as UTF-8 text, refusing (413) more than <paramref name="bytesMax"/> bytes without reading them all.</summary>
-    private static async Task<(string? Value, IResult? Error)> ReadValueAsync(HttpRequest request, int bytesMax)
+    internal static async Task<(string? Value, IResult? Error)> ReadValueAsync(HttpRequest request, int bytesMax)
     {
         if (request.ContentLength > bytesMax)
             return (null, Results.Json(new ErrorDto($"the value exceeds {bytesMax} bytes"), statusCode: 413));

@@ -155,8 +155,13 @@ public sealed class RegisterPaxosTests
         net[1].Propose(2, "r", "v", 0);
         net.Deliver((from, to, m) => m is not Chosen || to != N(3));
         Assert.Null(net[3].Learner.ChosenOf("r"));
+        // Node 3's first ballot (1.3) is below the promises node 1's rounds left: rejected, it backs off and retries higher.
         net[3].Read(3, "r", 0);
-        net.Deliver();
+        for (long now = 0; now <= 5_000 && !net.Answers.Any(a => a.Answer is Outcome { RequestId: 3 }); now += 50)
+        {
+            net.Tick(now);
+            net.Deliver(nowMs: now);
+        }
         Assert.Equal("v", OutcomeOf(net, 3).Value);
         Assert.Equal("v", net[3].Learner.ChosenOf("r")!.Value);
     }
