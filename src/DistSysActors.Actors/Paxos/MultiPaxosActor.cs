@@ -31,7 +31,7 @@ public sealed class MultiPaxosActor : DurableProtocolHostActor<Message, Protocol
 
     public MultiPaxosActor(NodeId self, IReadOnlyCollection<NodeId> nodes, PaxosSettings settings, KvSettings kv, IActorRef network, TimeSpan requestTimeout)
         : base(self, new ProtocolHostSettings(Service, TickInterval: TimeSpan.FromMilliseconds(settings.TickMs), BatchFlushes: true), network,
-            clockMs: null, snapshotEveryEvents: SnapshotEveryEvents, JournalWrites.Pipelined)
+            clockMs: null, snapshotEveryEvents: JournalEventsPerSnapshot, JournalWrites.Pipelined)
     {
         _self = self;
         _nodes = nodes;
@@ -50,7 +50,7 @@ public sealed class MultiPaxosActor : DurableProtocolHostActor<Message, Protocol
     }
 
     /// <summary>Journal events between two saved snapshots of the replica's whole state.</summary>
-    public const int SnapshotEveryEvents = 1_000;
+    public const int JournalEventsPerSnapshot = 1_000;
 
     public static Props Props(NodeId self, IReadOnlyCollection<NodeId> nodes, PaxosSettings settings, KvSettings kv, IActorRef network, TimeSpan requestTimeout) =>
         Akka.Actor.Props.Create(() => new MultiPaxosActor(self, nodes, settings, kv, network, requestTimeout));
