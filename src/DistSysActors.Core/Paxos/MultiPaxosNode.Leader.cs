@@ -160,11 +160,17 @@ public sealed partial class MultiPaxosNode
     private void OnRejected(Rejected m)
     {
         _roundSeen = Math.Max(_roundSeen, m.Promised.Round);
-        if (Role != Role.Follower && m.Ballot == _ballot && m.Promised > _ballot)
+        if (Role == Role.Follower || m.Ballot != _ballot || m.Promised <= _ballot) return;
+        if (Role == Role.Leader && _nowMs - _lastQuorumAckMs <= _config.ElectionTimeoutMs)
         {
-            StepDown(null, Ballot.Zero);
-            ResetElectionTimer(_nowMs);
+            // A node promised a higher ballot (a candidate that heard no leader, e.g. after a partition) and refuses us,
+            // yet a majority still follows: run phase 1 again above it rather than leave the cluster leaderless while
+            // that candidate, ignored by the followers of a live leader, cannot win.
+            Campaign();
+            return;
         }
+        StepDown(null, Ballot.Zero);
+        ResetElectionTimer(_nowMs);
     }
 
     private void LeaderTick()

@@ -109,6 +109,8 @@ public sealed partial class MultiPaxosNode
         var quorumRound = rounds[rounds.Count - _quorum.Size];
         if (quorumRound == 0 || !_roundSentAtMs.TryGetValue(quorumRound, out var sentAt)) return;
         _lastQuorumAckMs = Math.Max(_lastQuorumAckMs, sentAt);
+        // A leader a majority follows refuses other proposers' Prepares as its followers do (leader stickiness).
+        _stickyUntilMs = Math.Max(_stickyUntilMs, sentAt + _config.ElectionTimeoutMs);
         _leaseUntilMs = Math.Max(_leaseUntilMs, sentAt + _config.ElectionTimeoutMs - _config.LeaseDriftMs);
         for (var i = 0; i < _leaderReads.Count; i++)
         {

@@ -104,6 +104,10 @@ public sealed partial class MultiPaxosNode : IProtocolCore<Message, ProtocolRead
         _nowMs = nowMs;
         if (Role == Role.Leader) LeaderTick();
         else if (nowMs >= _electionDeadlineMs) Campaign();
+        // A gap below slots known decided (or compacted by a peer) is asked for again until filled: a lost request or
+        // reply must not leave this node unable to apply for good.
+        if (LastDecidedSlot > DecidedThrough || (Role == Role.Leader && _peersCompactedThrough > DecidedThrough))
+            RequestCatchUp(Role == Role.Leader ? null : LeaderId);
         ExpireReads();
         RunLocal();
     }
