@@ -154,8 +154,13 @@ public sealed partial class MultiPaxosNode
             if (!_inflight.TryGetValue(slot, out var f) || !f.Acks.Add(m.From) || !_quorum.IsQuorum(f.Acks)) continue;
             _inflight.Remove(slot);
             Decide(slot, f.Command);
+            _announceDecided = true;
         }
     }
+
+    // Slots were decided since the last message that carried DecidedThrough: announce them with the next Ready
+    // (in the next Accept if one leaves then, else in a heartbeat), so followers apply without waiting for a heartbeat.
+    private bool _announceDecided;
 
     private void OnRejected(Rejected m)
     {

@@ -157,13 +157,16 @@ public sealed partial class MultiPaxosNode : IProtocolCore<Message, ProtocolRead
 
     // ------------------------------------------------------------------ Ready
 
-    public bool HasReady => !_ready.WritesInFlight && (_ready.HasReady || _forward.Count > 0 || _acceptBatch.Count > 0 || (_readWantsRound && Role == Role.Leader));
+    public bool HasReady => !_ready.WritesInFlight
+        && (_ready.HasReady || _forward.Count > 0 || _acceptBatch.Count > 0 || ((_readWantsRound || _announceDecided) && Role == Role.Leader));
 
     public ProtocolReady<Message> TakeReady()
     {
+        var accepts = _acceptBatch.Count > 0;
         FlushAcceptBatch();
         FlushForwards();
-        if (_readWantsRound && Role == Role.Leader) SendHeartbeat();
+        if ((_readWantsRound || (_announceDecided && !accepts)) && Role == Role.Leader) SendHeartbeat();
+        _announceDecided = false;
         return _ready.Take();
     }
 
