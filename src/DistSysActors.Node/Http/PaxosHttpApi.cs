@@ -25,6 +25,16 @@ public static class PaxosHttpApi
             var (value, error) = await KvHttpApi.ReadValueAsync(http.Request, RegisterPaxos.ValueBytesMax);
             if (error is not null) return error;
             if (RegisterRoleActor.Invalid(name, value) is { } invalid) return Results.Json(new ErrorDto(invalid), statusCode: 400);
+            // A register is written once: when this node's learner knows the chosen value, no round is needed.
+            if (Role(host, RegisterPaxos.Role.Learner) is { } learner)
+            {
+                try
+                {
+                    if (await learner.Ask<PaxosProtocol.RegisterKnown>(new PaxosProtocol.GetRegister(name), timeout) is { Chosen: { } known })
+                        return Results.Json(new PaxosChosenDto(known.Value, known.Ballot.ToString(), [$"{host.Runtime!.Self}: already learned '{known.Value}' chosen at {known.Ballot}"]));
+                }
+                catch (AskTimeoutException) { } // the proposer's round finds the value too
+            }
             return await ProposeAsync(proposer, name, value, timeout);
         });
 
