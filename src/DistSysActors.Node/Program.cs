@@ -9,6 +9,7 @@ var root = new RootCommand("distsys: run, watch and break DistSysActors nodes on
     ClockCommand.Create(),
     FaultCommand.Create(),
     KvCliCommand.Create(),
+    PaxosCommand.Create(),
     MembersCommand.Create(),
     MembersCommand.CreateRaft(),
     ReplicasCommand.Create(),

@@ -55,6 +55,10 @@ public sealed class DistSysNetworkKey;
 public sealed class DistSysIncarnationKey;
 public sealed class DistSysPingKey;
 public sealed class DistSysRaftKey;
+public sealed class DistSysMultiPaxosKey;
+public sealed class DistSysPaxosProposerKey;
+public sealed class DistSysPaxosAcceptorKey;
+public sealed class DistSysPaxosLearnerKey;
 public sealed class DistSysFailureDetectorKey;
 public sealed class DistSysClockKey;
 
@@ -130,6 +134,15 @@ public static class DistSysHostingExtensions
 
     /// <summary>Adds ping between every pair of nodes (<see cref="DistSysPingKey"/>).</summary>
     public static AkkaConfigurationBuilder WithDistSysPing(this AkkaConfigurationBuilder builder) => builder.WithDistSysModule(new PingModule());
+
+    /// <summary>
+    /// Adds the Basic Paxos registers: a proposer, an acceptor and a learner actor (<see cref="DistSysPaxosProposerKey"/>,
+    /// <see cref="DistSysPaxosAcceptorKey"/>, <see cref="DistSysPaxosLearnerKey"/>), configured by <c>distsys.paxos</c>.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithDistSysPaxosRegisters(this AkkaConfigurationBuilder builder) => builder
+        .WithDistSysModule(new RegisterRoleModule(Core.Paxos.RegisterPaxos.Role.Acceptor))
+        .WithDistSysModule(new RegisterRoleModule(Core.Paxos.RegisterPaxos.Role.Learner))
+        .WithDistSysModule(new RegisterRoleModule(Core.Paxos.RegisterPaxos.Role.Proposer));
 
     /// <summary>Adds the heartbeat failure detector (<see cref="DistSysFailureDetectorKey"/>).</summary>
     public static AkkaConfigurationBuilder WithDistSysFailureDetector(this AkkaConfigurationBuilder builder) =>

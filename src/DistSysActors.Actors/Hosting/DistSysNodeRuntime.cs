@@ -61,6 +61,10 @@ public sealed class DistSysNodeRuntime
     public KvSettings KvSettings { get; }
     /// <summary>The Raft key-value store of this node; null when distsys.raft.enabled is off.</summary>
     public IActorRef? Raft => Module(new RaftModule().Name);
+    /// <summary>The Multi-Paxos key-value store of this node; null unless distsys.kv.consensus = paxos.</summary>
+    public IActorRef? MultiPaxos => Module(new MultiPaxosModule().Name);
+    /// <summary>The replica serving /kv: the Raft one, or the Multi-Paxos one.</summary>
+    public IActorRef? KvReplica => Raft ?? MultiPaxos;
     public FailureDetectionSettings FailureDetectionSettings { get; }
     /// <summary>The heartbeat failure detector of this node; null when distsys.failure-detector.enabled is off.</summary>
     public IActorRef? Heartbeat => Module(new FailureDetectorModule().Name);
@@ -132,6 +136,8 @@ public sealed class DistSysNodeRuntime
         NetworkSettings.Create(full);
         PingSettings.Create(full);
         RaftSettings.Create(full);
+        Paxos.PaxosSettings.Create(full);
+        Paxos.KvConsensusSettings.Create(full);
         FailureDetectionSettings.Create(full);
         ClockSettings.Create(full).CheckReference(PeersFromPorts(node, AddressProtocol(full)).Keys);
         DeliverySettings.Create(full);

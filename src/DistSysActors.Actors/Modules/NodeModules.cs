@@ -5,7 +5,10 @@ using DistSysActors.Actors.Clocks;
 using DistSysActors.Actors.Configuration;
 using DistSysActors.Actors.FailureDetection;
 using DistSysActors.Actors.Hosting;
+using DistSysActors.Actors.KeyValue;
 using DistSysActors.Actors.Network;
+using DistSysActors.Actors.Paxos;
+using DistSysActors.Core.Paxos;
 using DistSysActors.Actors.Persistence;
 using DistSysActors.Actors.Ping;
 using DistSysActors.Actors.Raft;
@@ -46,7 +49,7 @@ public sealed class RaftModule : DistSysModule
 {
     public override string Name => "raft";
     public override Type RegistryKey => typeof(DistSysRaftKey);
-    public override bool IsEnabled(Config config) => RaftSettings.Create(config).Enabled;
+    public override bool IsEnabled(Config config) => RaftSettings.Create(config).Enabled && !KvConsensusSettings.Create(config).IsPaxos;
 
     public override Props CreateProps(DistSysModuleContext c) =>
         // Supervised with backoff: if the replica stops (e.g. its journal is unavailable), it is started again and recovers.
@@ -80,11 +83,48 @@ public sealed class ClockModule : DistSysModule
             c.Clock ?? throw new InvalidOperationException("the clock module needs the node clock (distsys.clock.enabled = on)"));
 }
 
+/// <summary>The key-value store on Multi-Paxos (<c>distsys.kv.consensus = paxos</c>, <c>distsys.paxos</c>), instead of Raft.</summary>
+public sealed class MultiPaxosModule : DistSysModule
+{
+    public override string Name => "paxos";
+    public override Type RegistryKey => typeof(DistSysMultiPaxosKey);
+    public override bool IsEnabled(Config config) => KvConsensusSettings.Create(config).IsPaxos;
+
+    public override Props CreateProps(DistSysModuleContext c) =>
+        // Supervised with backoff like the Raft replica: if it stops (e.g. its journal is unavailable), it starts again and recovers.
+        BackoffSupervisor.Props(Backoff.OnStop(
+            MultiPaxosActor.Props(c.Self, c.Peers.Keys.ToArray(), PaxosSettings.Create(c.Config), KvSettings.Create(c.Config), c.Network,
+                TimeSpan.FromMilliseconds(c.Host.RequestTimeoutMs)),
+            "replica", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, maxNrOfRetries: -1));
+}
+
+/// <summary>One role of the Basic Paxos registers (<c>/paxos/{name}</c>, <c>distsys.paxos.enabled</c>): its own actor on every node.</summary>
+public sealed class RegisterRoleModule(RegisterPaxos.Role role) : DistSysModule
+{
+    public RegisterPaxos.Role Role { get; } = role;
+    public override string Name => $"paxos-{RegisterRoleActor.RoleName(Role)}";
+    public override Type RegistryKey => Role switch
+    {
+        RegisterPaxos.Role.Proposer => typeof(DistSysPaxosProposerKey),
+        RegisterPaxos.Role.Acceptor => typeof(DistSysPaxosAcceptorKey),
+        _ => typeof(DistSysPaxosLearnerKey),
+    };
+    public override bool IsEnabled(Config config) => PaxosSettings.Create(config).Enabled;
+
+    public override Props CreateProps(DistSysModuleContext c) =>
+        RegisterRoleActor.Props(Role, c.Self, c.Peers.Keys.ToArray(), PaxosSettings.Create(c.Config), c.Network);
+}
+
 /// <summary>The modules a node runs, in start order (the network first: the others send through it).</summary>
 public static class NodeModules
 {
     public static IReadOnlyList<DistSysModule> All { get; } =
-        [new NetworkModule(), new IncarnationModule(), new PingModule(), new RaftModule(), new FailureDetectorModule(), new ClockModule()];
+    [
+        new NetworkModule(), new IncarnationModule(), new PingModule(), new RaftModule(), new MultiPaxosModule(),
+        new RegisterRoleModule(RegisterPaxos.Role.Acceptor), new RegisterRoleModule(RegisterPaxos.Role.Learner),
+        new RegisterRoleModule(RegisterPaxos.Role.Proposer),
+        new FailureDetectorModule(), new ClockModule(),
+    ];
 }
 
 /// <summary>

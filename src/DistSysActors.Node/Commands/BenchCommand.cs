@@ -17,11 +17,12 @@ internal static class BenchCommand
         kills.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 100) r.AddError("--kills must be between 1 and 100"); });
         var basePort = CommonOptions.Port("--base-port", 14050, "Akka.Remote port of node I is base-port + I");
         var httpBasePort = CommonOptions.Port("--http-base-port", 18080, "HTTP port of node I is http-base-port + I");
-        var failover = new Command("failover", "kill -9 the Raft leader repeatedly; measure the time until a write through another node succeeds")
+        var consensus = CommonOptions.Consensus();
+        var failover = new Command("failover", "kill -9 the leader (Raft or Multi-Paxos) repeatedly; measure the time until a write through another node succeeds")
         {
-            nodes, kills, basePort, httpBasePort,
+            nodes, kills, basePort, httpBasePort, consensus,
         };
-        failover.SetAction((p, ct) => FailoverAsync(p.GetValue(nodes), p.GetValue(kills), p.GetValue(basePort), p.GetValue(httpBasePort), ct));
+        failover.SetAction((p, ct) => FailoverAsync(p.GetValue(nodes), p.GetValue(kills), p.GetValue(basePort), p.GetValue(httpBasePort), p.GetValue(consensus)!, ct));
         command.Subcommands.Add(failover);
         command.Subcommands.Add(BenchDetectCommand.Create());
         command.Subcommands.Add(BenchKvCommand.Create());
@@ -29,17 +30,17 @@ internal static class BenchCommand
         return command;
     }
 
-    private static async Task<int> FailoverAsync(int nodes, int kills, int basePort, int httpBasePort, CancellationToken ct)
+    private static async Task<int> FailoverAsync(int nodes, int kills, int basePort, int httpBasePort, string consensus, CancellationToken ct)
     {
         if (nodes < 3) throw new CommandException("failover needs at least 3 nodes");
         var dataDir = Path.Combine(Path.GetTempPath(), $"distsys-bench-{Environment.ProcessId}");
-        var cluster = new LocalCluster(nodes, basePort, httpBasePort, dataDir, []) { Quiet = true };
+        var cluster = new LocalCluster(nodes, basePort, httpBasePort, dataDir, CommonOptions.ConsensusArgs(consensus)) { Quiet = true };
         var samples = new List<double>();
         await using (cluster)
         {
             cluster.Start();
             if (!await cluster.WaitReadyAsync(ct)) throw new CommandException("the cluster did not become ready");
-            Console.WriteLine($"{nodes} nodes ready; {kills} leader kills follow");
+            Console.WriteLine($"{nodes} nodes on {consensus} ready; {kills} leader kills follow");
             for (var round = 1; round <= kills; round++)
             {
                 var leader = await LeaderAsync(nodes, httpBasePort, ct);
@@ -80,13 +81,14 @@ internal static class BenchCommand
                 using var c = new NodeClient(id, httpBasePort + id);
                 try
                 {
-                    if ((await c.StatusAsync(ct)).Raft is { Role: "Leader" }) return id;
+                    var status = await c.StatusAsync(ct);
+                    if (status.Raft is { Role: "Leader" } || status.Paxos is { Role: "Leader" }) return id;
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
             }
             await Task.Delay(100, ct);
         }
-        throw new CommandException("no Raft leader found");
+        throw new CommandException("no leader found");
     }
 
     public static double Percentile(IReadOnlyList<double> sorted, double q) =>

@@ -27,7 +27,7 @@ internal static class BenchKvCommand
 
     public sealed record Options(
         int Nodes, int BasePort, int HttpBasePort, IReadOnlyList<Uri>? Endpoints, int Clients, int Seconds, int WarmupSeconds,
-        int ValueBytes, int Keys, double ReadRatio, string Consistency, int RequestTimeoutMs, bool Verify = false, int MaxLagMs = 500);
+        int ValueBytes, int Keys, double ReadRatio, string Consistency, int RequestTimeoutMs, bool Verify = false, int MaxLagMs = 500, string Consensus = "raft");
 
     public static Command Create()
     {
@@ -66,9 +66,10 @@ internal static class BenchKvCommand
         {
             Description = "Record every write's outcome and, after the run, read every written key back: exit 1 if an acknowledged write was lost",
         };
-        var command = new Command("kv", "Closed-loop key-value load over HTTP: ops/s, latency percentiles, errors and each node's peak memory")
+        var consensus = CommonOptions.Consensus();
+        var command = new Command("kv", "Closed-loop key-value load over HTTP: ops/s, latency percentiles, errors, messages per operation and each node's peak memory")
         {
-            nodes, basePort, httpBasePort, endpoints, clients, seconds, warmup, valueBytes, keys, readRatio, consistency, maxLagMs, timeout, verify,
+            nodes, basePort, httpBasePort, endpoints, clients, seconds, warmup, valueBytes, keys, readRatio, consistency, maxLagMs, timeout, verify, consensus,
         };
         command.Validators.Add(r =>
         {
@@ -80,7 +81,7 @@ internal static class BenchKvCommand
         command.Validators.Add(r =>
         {
             if (r.GetResult(endpoints) is null) return;
-            foreach (var local in new Option[] { nodes, basePort, httpBasePort })
+            foreach (var local in new Option[] { nodes, basePort, httpBasePort, consensus })
                 if (r.GetResult(local) is { Implicit: false })
                     r.AddError($"{local.Name} applies to the local cluster this command starts; with --endpoints the nodes are already running");
         });
@@ -88,7 +89,7 @@ internal static class BenchKvCommand
             p.GetValue(nodes), p.GetValue(basePort), p.GetValue(httpBasePort),
             p.GetValue(endpoints) is { } e ? ParseEndpoints(e, out _) : null,
             p.GetValue(clients), p.GetValue(seconds), p.GetValue(warmup), p.GetValue(valueBytes), p.GetValue(keys),
-            p.GetValue(readRatio), p.GetValue(consistency)!, p.GetValue(timeout), p.GetValue(verify), p.GetValue(maxLagMs)), ct));
+            p.GetValue(readRatio), p.GetValue(consistency)!, p.GetValue(timeout), p.GetValue(verify), p.GetValue(maxLagMs), p.GetValue(consensus)!), ct));
         return command;
     }
 
@@ -136,10 +137,10 @@ internal static class BenchKvCommand
             return await MeasureAsync(http, endpoints, o, ct);
         }
         var dataDir = Path.Combine(Path.GetTempPath(), $"distsys-bench-kv-{Environment.ProcessId}");
-        Console.WriteLine($"bench kv on a local cluster of {o.Nodes} node(s) (durable SQLite journal under {dataDir}): {Describe(o, kind)}");
+        Console.WriteLine($"bench kv on a local cluster of {o.Nodes} node(s) on {o.Consensus} (durable SQLite journal under {dataDir}): {Describe(o, kind)}");
         var local = Enumerable.Range(1, o.Nodes).Select(i => new Uri($"http://127.0.0.1:{o.HttpBasePort + i}")).ToList();
         int code;
-        await using (var cluster = new LocalCluster(o.Nodes, o.BasePort, o.HttpBasePort, dataDir, []) { Quiet = true })
+        await using (var cluster = new LocalCluster(o.Nodes, o.BasePort, o.HttpBasePort, dataDir, CommonOptions.ConsensusArgs(o.Consensus)) { Quiet = true })
         {
             cluster.Start();
             if (!await cluster.WaitReadyAsync(ct)) throw new CommandException($"the cluster did not become ready; node logs under {dataDir}");
@@ -208,15 +209,42 @@ internal static class BenchKvCommand
         using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var lag = new BenchKvLag(http, endpoints);
         var sampling = Task.Run(() => lag.SampleAsync(measureFrom, measureUntil, stopSampling.Token), ct);
+        var sent = Task.Run(() => SentDuringAsync(http, endpoints, measureFrom, measureUntil, ct), ct);
         await Task.WhenAll(loops.Select(l => Task.Run(() => l.RunAsync(ct), ct)));
         await stopSampling.CancelAsync();
         await sampling;
         var result = BenchResult.Merge(loops, o.Seconds);
         Console.WriteLine(result.Format());
         Console.Write(lag.Format());
+        if (await sent is { } messages && result.Writes + result.Reads > 0)
+            Console.WriteLine($"messages: {messages} sent by all nodes while measuring, {(double)messages / (result.Writes + result.Reads):0.0} per operation (background traffic included)");
         var code = o.Verify ? await VerifyAsync(http, endpoints, history, o, ct) : 0;
         await PrintMemoryAsync(http, endpoints, ct);
         return code;
+    }
+
+    /// <summary>
+    /// Network messages every node sent between <paramref name="from"/> and <paramref name="until"/> (Stopwatch
+    /// timestamps), from the counters in /status; null when a node could not be read at either end.
+    /// </summary>
+    private static async Task<long?> SentDuringAsync(HttpClient http, IReadOnlyList<Uri> endpoints, long from, long until, CancellationToken ct)
+    {
+        async Task<long?> SumAsync()
+        {
+            long sum = 0;
+            foreach (var endpoint in endpoints)
+            {
+                try { sum += (await http.GetFromJsonAsync<StatusDto>(new Uri(endpoint, "/status"), Json, ct))!.Network.Counters.Sent; }
+                catch (Exception e) when (e is HttpRequestException or JsonException || (e is OperationCanceledException && !ct.IsCancellationRequested)) { return null; }
+            }
+            return sum;
+        }
+        static TimeSpan Until(long timestamp) => TimeSpan.FromSeconds(Math.Max(0, timestamp - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+        await Task.Delay(Until(from), ct);
+        var before = await SumAsync();
+        await Task.Delay(Until(until), ct);
+        var after = await SumAsync();
+        return before is { } b && after is { } a ? a - b : null;
     }
 
     /// <summary>

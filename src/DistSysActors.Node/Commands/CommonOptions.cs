@@ -62,6 +62,17 @@ internal static class CommonOptions
             ? $"no node answered on http ports {httpBasePort + 1}..{httpBasePort + 9}; is a cluster running (distsys local)?"
             : $"node {node} did not answer: {errors[0]}");
     }
+
+    /// <summary>--consensus raft|paxos: the engine behind /kv on a cluster a command starts (distsys.kv.consensus).</summary>
+    public static Option<string> Consensus()
+    {
+        var option = new Option<string>("--consensus") { Description = "Consensus engine behind /kv on the local cluster: raft (default) or paxos", DefaultValueFactory = _ => "raft" };
+        option.AcceptOnlyFromAmong("raft", "paxos");
+        return option;
+    }
+
+    /// <summary>The node arguments that select <paramref name="consensus"/>.</summary>
+    public static IReadOnlyList<string> ConsensusArgs(string consensus) => ["--set", $"distsys.kv.consensus={consensus}"];
 }
 
 /// <summary>A user-facing failure: printed as one line, exit code 1.</summary>

@@ -11,13 +11,18 @@ public sealed record StatusDto(
     FailureDetectorDto? FailureDetector = null,
     ClockDto? Clock = null,
     ProcessDto? Process = null,
-    ReplicationDto? Replication = null);
+    ReplicationDto? Replication = null,
+    PaxosDto? Paxos = null);
 
 /// <summary>
 /// The Raft view of this node; role is Leader, Follower, Candidate or PreCandidate. <c>snapshotIndex</c> is the last
 /// index the log was compacted into a snapshot at (0: none), <c>firstLogIndex</c> the first index the log still holds;
 /// <c>voters</c>/<c>learners</c> the membership in force here (the latest in its log); <c>group</c> the Raft group.
 /// </summary>
+/// <summary><c>/status.paxos</c>: the Multi-Paxos replica (ballot "round.node"; the slots decided so far).</summary>
+public sealed record PaxosDto(string Role, string Ballot, int? LeaderId, long FirstUnchosenSlot, long LastDecidedSlot, long AppliedSlot = 0,
+    long SnapshotSlot = 0, string Promised = "0.0");
+
 public sealed record RaftDto(string Role, long Term, int? LeaderId, long CommitIndex, long LastApplied, long LastLogIndex,
     long SnapshotIndex = 0, long FirstLogIndex = 1, int[]? Voters = null, int[]? Learners = null, string Group = "default");
 

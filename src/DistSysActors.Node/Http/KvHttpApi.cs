@@ -12,7 +12,7 @@ using static DistSysActors.Actors.KeyValue.KvProtocol;
 
 namespace DistSysActors.Node.Http;
 
-/// <summary>The replicated key-value API (README: HTTP API) over the node's <see cref="KvService"/>, hosted by its Raft replica.</summary>
+/// <summary>The replicated key-value API (README: HTTP API) over the node's <see cref="KvService"/>, hosted by its Raft or Multi-Paxos replica.</summary>
 public static class KvHttpApi
 {
     public static void Map(WebApplication app, NodeHost host)
@@ -23,7 +23,7 @@ public static class KvHttpApi
 
         app.MapPut("/kv/{key}", async (string key, HttpContext http) =>
         {
-            if (host.Runtime?.Raft is not { } raft) return Unavailable();
+            if (host.Runtime?.KvReplica is not { } raft) return Unavailable();
             var (value, error) = await ReadValueAsync(http.Request, host.Runtime.KvSettings.ValueBytesMax);
             if (error is not null) return error;
             var (idem, idemError) = Idempotency(http.Request, value!);
@@ -32,14 +32,14 @@ public static class KvHttpApi
 
         app.MapDelete("/kv/{key}", async (string key, HttpContext http) =>
         {
-            if (host.Runtime?.Raft is not { } raft) return Unavailable();
+            if (host.Runtime?.KvReplica is not { } raft) return Unavailable();
             var (idem, idemError) = Idempotency(http.Request, "");
             return idemError ?? await WriteAsync(http, raft, new Delete(key) { Idempotency = idem }, askTimeout);
         });
 
         app.MapPost("/kv/{key}/cas", async (string key, HttpContext http) =>
         {
-            if (host.Runtime?.Raft is not { } raft) return Unavailable();
+            if (host.Runtime?.KvReplica is not { } raft) return Unavailable();
             var limit = 2 * host.Runtime.KvSettings.ValueBytesMax + 1024;
             var (body, error) = await ReadValueAsync(http.Request, limit);
             if (error is not null) return error;
@@ -51,7 +51,7 @@ public static class KvHttpApi
 
         app.MapGet("/kv/{key}", async (string key, HttpContext http) =>
         {
-            if (host.Runtime?.Raft is not { } raft) return Unavailable();
+            if (host.Runtime?.KvReplica is not { } raft) return Unavailable();
             var (get, error) = ParseRead(key, http.Request.Query);
             if (error is not null) return error;
             try
@@ -112,7 +112,7 @@ public static class KvHttpApi
     }
 
     private static IResult Unavailable() =>
-        Results.Json(new { error = "the Raft key-value store is not running on this node", outcome = "not-applied" }, statusCode: 503);
+        Results.Json(new { error = "the replicated key-value store (Raft or Multi-Paxos) is not running on this node", outcome = "not-applied" }, statusCode: 503);
 
     public const string IdempotencyKeyHeader = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
@@ -168,7 +168,7 @@ public static class KvHttpApi
     /// The bytes go to a pooled buffer sized by Content-Length (a fresh 8 KiB chunk and a growing stream per request
     /// were a third of a node's allocations under write load).
     /// </summary>
-    private static async Task<(string? Value, IResult? Error)> ReadValueAsync(HttpRequest request, int bytesMax)
+    internal static async Task<(string? Value, IResult? Error)> ReadValueAsync(HttpRequest request, int bytesMax)
     {
         if (request.ContentLength > bytesMax) return (null, TooLarge(bytesMax));
         // One byte more than the limit, so a body longer than the limit is seen without reading it all.

@@ -55,6 +55,7 @@ public static class NodeHttpApi
         app.MapDelete("/admin/faults", () => ApplyAsync(host, Core.Network.FaultSpec.None, timeout));
 
         KvHttpApi.Map(app, host);
+        PaxosHttpApi.Map(app, host);
         AdminHttpApi.Map(app, host);
         app.MapFallback(() => Results.Json(new ErrorDto("not found"), statusCode: 404));
         return app;

@@ -4,6 +4,7 @@ using DistSysActors.Actors.Clocks;
 using DistSysActors.Actors.FailureDetection;
 using DistSysActors.Actors.Modules;
 using DistSysActors.Actors.Network;
+using DistSysActors.Actors.Paxos;
 using DistSysActors.Actors.Persistence;
 using DistSysActors.Actors.Ping;
 using DistSysActors.Actors.Raft;
@@ -14,7 +15,7 @@ namespace DistSysActors.Node.Http;
 public static class NodeModuleApis
 {
     public static IReadOnlyList<NodeModuleApi> All { get; } =
-        [new IncarnationApi(), new NetworkApi(), new PingApi(), new RaftApi(), new ReplicationApi(), new FailureDetectorApi(), new ClockApi()];
+        [new IncarnationApi(), new NetworkApi(), new PingApi(), new RaftApi(), new ReplicationApi(), new PaxosApi(), new FailureDetectorApi(), new ClockApi()];
 }
 
 /// <summary><c>incarnation</c>: how many times this node has started, from its journal.</summary>
@@ -96,6 +97,36 @@ public sealed class ReplicationApi : NodeModuleApi
 
     public override async Task<object?> StatusAsync(ModuleAsks asks) =>
         (await RaftApi.NodeStatusAsync(asks))?.Replication is { } r ? ReplicationDto.From(r) : null;
+}
+
+/// <summary>
+/// <c>paxos</c>: the Multi-Paxos replica serving /kv when distsys.kv.consensus = paxos (role, ballot, leader, first
+/// undecided and last decided slot); ready once it knows a leader.
+/// </summary>
+public sealed class PaxosApi : NodeModuleApi
+{
+    public override string ModuleName => new MultiPaxosModule().Name;
+    public override string StatusField => "paxos";
+
+    public static Task<PaxosProtocol.ReplicaStatus?> ReplicaStatusAsync(ModuleAsks asks) =>
+        asks.AskAsync<PaxosProtocol.ReplicaStatus>(new MultiPaxosModule().Name, PaxosProtocol.GetStatus.Instance);
+
+    public override async Task<object?> StatusAsync(ModuleAsks asks) =>
+        await ReplicaStatusAsync(asks) is { Paxos: var p }
+            ? new PaxosDto(p.Role.ToString(), p.Ballot.ToString(), p.LeaderId?.Value, p.FirstUnchosenSlot, p.LastDecidedSlot, p.AppliedSlot, p.SnapshotSlot, p.Promised.ToString())
+            : null;
+
+    public override async Task AddReadinessChecksAsync(ModuleAsks asks, IDictionary<string, string> checks)
+    {
+        try
+        {
+            checks["paxosLeader"] = (await ReplicaStatusAsync(asks))?.Paxos.LeaderId is { } leader ? $"ok ({leader.Value})" : "failed: this node knows no Multi-Paxos leader";
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+        {
+            checks["paxosLeader"] = "failed: the Multi-Paxos actor did not answer in time (recovering?)";
+        }
+    }
 }
 
 /// <summary>

@@ -16,7 +16,27 @@ public sealed record KvHistoryOp(
     long CallMs, long? ReturnMs, KvStatus? Status, string? Output);
 
 /// <summary>
-/// Closed-loop key-value clients on a <see cref="RaftSimCluster"/>: each registers a session through the log first
+/// A simulated replicated key-value cluster the workload drives (Raft's, Multi-Paxos'): it takes
+/// <see cref="RaftClientCommand"/> and <see cref="RaftClientRead"/> on a node and answers through <see cref="ReplyListener"/>.
+/// </summary>
+public interface IKvSimCluster
+{
+    long Seed { get; }
+    long NowMs { get; }
+    IReadOnlyList<NodeId> NodeIds { get; }
+    /// <summary>Whether the node is up and can take a request.</summary>
+    bool IsServing(NodeId id);
+    /// <summary>Hands a client request to a node (lost when the node is down by then).</summary>
+    void Submit(NodeId node, object request);
+    void Schedule(long atMs, Action action, string label);
+    DeterministicRandom ForkRandom();
+    long NextRequestId();
+    long NextNonce();
+    Action<RaftClientReply>? ReplyListener { get; set; }
+}
+
+/// <summary>
+/// Closed-loop key-value clients on an <see cref="IKvSimCluster"/> (<see cref="RaftSimCluster"/> and the Multi-Paxos one): each registers a session through the log first
 /// (resending the registration until answered; a duplicate only registers an unused client), then has one request
 /// in flight, sends it to its leader hint (or a random live node), and retries with the same sequence number on
 /// timeout or rejection, so the session makes every retry safe. Records the history for the checkers.
@@ -25,7 +45,7 @@ public sealed class RaftKvWorkload
 {
     public const int ClientsMax = 64;
 
-    private readonly RaftSimCluster _cluster;
+    private readonly IKvSimCluster _cluster;
     private readonly DeterministicRandom _random;
     private readonly ClientState[] _clients;
     private readonly Dictionary<long, ClientState> _byRequest = [];
@@ -33,12 +53,12 @@ public sealed class RaftKvWorkload
     private long _valueCounter;
 
     /// <param name="staleReads">Serve reads from the receiving node's state machine without any check (not linearizable; for contrast).</param>
-    public RaftKvWorkload(RaftSimCluster cluster, int clients, int keys, bool readsAndCas, long timeoutMs = 300,
+    public RaftKvWorkload(IKvSimCluster cluster, int clients, int keys, bool readsAndCas, long timeoutMs = 300,
         ReadMode readMode = ReadMode.ReadIndex, bool staleReads = false)
     {
         if (clients < 1 || clients > ClientsMax) throw new ArgumentOutOfRangeException(nameof(clients));
         _cluster = cluster;
-        _random = cluster.Sim.ForkRandom();
+        _random = cluster.ForkRandom();
         _keys = Enumerable.Range(0, Math.Max(1, keys)).Select(i => $"k{i}").ToArray();
         ReadsAndCas = readsAndCas;
         TimeoutMs = timeoutMs;
@@ -96,13 +116,13 @@ public sealed class RaftKvWorkload
         string? expected = null;
         if (kind == KvOpKind.Get)
         {
-            c.Op = new KvHistoryOp(c.ClientId, 0, kind, key, null, null, _cluster.Sim.NowMs, null, null, null);
+            c.Op = new KvHistoryOp(c.ClientId, 0, kind, key, null, null, _cluster.NowMs, null, null, null);
         }
         else
         {
             c.Sequence++;
             if (kind == KvOpKind.Cas && !_random.Chance(0.3)) expected = $"v{Math.Max(1, _valueCounter - _random.NextInt(1, 4))}";
-            c.Op = new KvHistoryOp(c.ClientId, c.Sequence, kind, key, kind is KvOpKind.Delete ? null : value, expected, _cluster.Sim.NowMs, null, null, null);
+            c.Op = new KvHistoryOp(c.ClientId, c.Sequence, kind, key, kind is KvOpKind.Delete ? null : value, expected, _cluster.NowMs, null, null, null);
         }
         Send(c);
     }
@@ -114,7 +134,7 @@ public sealed class RaftKvWorkload
         _byRequest.Remove(c.RequestId);
         c.RequestId = requestId;
         _byRequest[requestId] = c;
-        var target = c.LeaderHint is { } hint && _cluster.Node(hint)?.Raft is not null ? hint : RandomLiveNode();
+        var target = c.LeaderHint is { } hint && _cluster.IsServing(hint) ? hint : RandomLiveNode();
         c.LeaderHint = null;
         object request = op is null ? new RaftClientCommand(requestId, new KvRegister(c.Nonce)) : op.Kind switch
         {
@@ -123,8 +143,8 @@ public sealed class RaftKvWorkload
             KvOpKind.Delete => new RaftClientCommand(requestId, new KvDelete(op.ClientId, op.Sequence, op.Key)),
             _ => new RaftClientCommand(requestId, new KvCas(op.ClientId, op.Sequence, op.Key, op.Expected, op.Value!)),
         };
-        if (target is { } node) _cluster.Sim.Inject(node, request);
-        _cluster.Sim.Schedule(_cluster.Sim.NowMs + TimeoutMs, () =>
+        if (target is { } node) _cluster.Submit(node, request);
+        _cluster.Schedule(_cluster.NowMs + TimeoutMs, () =>
         {
             if (c.RequestId == requestId && c.Waiting && Running) Send(c);
         }, $"client {c.Name} timeout");
@@ -132,7 +152,7 @@ public sealed class RaftKvWorkload
 
     private NodeId? RandomLiveNode()
     {
-        var live = _cluster.Ids.Where(id => _cluster.Node(id)?.Raft is not null).ToArray();
+        var live = _cluster.NodeIds.Where(_cluster.IsServing).ToArray();
         return live.Length == 0 ? null : live[_random.NextInt(0, live.Length)];
     }
 
@@ -146,7 +166,7 @@ public sealed class RaftKvWorkload
                 c.LeaderHint = rejected.LeaderHint;
                 // Retry soon, elsewhere; the session keeps a retried command from applying twice.
                 var requestId = c.RequestId;
-                _cluster.Sim.Schedule(_cluster.Sim.NowMs + 10, () =>
+                _cluster.Schedule(_cluster.NowMs + 10, () =>
                 {
                     if (c.RequestId == requestId && c.Waiting && Running) Send(c);
                 }, $"client {c.Name} retry");
@@ -164,7 +184,7 @@ public sealed class RaftKvWorkload
                     throw new InvalidOperationException($"seed={_cluster.Seed}: client {c.ClientId} got {ok.Result.Status} for {op}");
                 History.Add(op with
                 {
-                    ReturnMs = _cluster.Sim.NowMs,
+                    ReturnMs = _cluster.NowMs,
                     Status = ok.Result?.Status ?? (ok.Value is null ? KvStatus.NotFound : KvStatus.Ok),
                     Output = op.Kind == KvOpKind.Get ? ok.Value : ok.Result?.Value,
                 });

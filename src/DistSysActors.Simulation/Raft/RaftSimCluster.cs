@@ -10,7 +10,7 @@ namespace DistSysActors.Simulation.Raft;
 /// scenarios need: find the leader, submit a command until enough nodes applied it, crash and restart, change the
 /// membership and transfer leadership at the current leader.
 /// </summary>
-public sealed class RaftSimCluster
+public sealed class RaftSimCluster : IKvSimCluster
 {
     private readonly Func<RaftConfig, RaftConfig>? _configure;
     private readonly RaftNodeView[] _views;
@@ -164,6 +164,13 @@ public sealed class RaftSimCluster
     public void Restart(NodeId id) => Sim.Restart(id);
 
     public long NextRequestId() => ++_nextRequestId;
+
+    long IKvSimCluster.NowMs => Sim.NowMs;
+    IReadOnlyList<NodeId> IKvSimCluster.NodeIds => Ids;
+    bool IKvSimCluster.IsServing(NodeId id) => Raft(id) is not null;
+    void IKvSimCluster.Submit(NodeId node, object request) => Sim.Inject(node, request);
+    void IKvSimCluster.Schedule(long atMs, Action action, string label) => Sim.Schedule(atMs, action, label);
+    DeterministicRandom IKvSimCluster.ForkRandom() => Sim.ForkRandom();
 
     /// <summary>A nonce for a <see cref="KvRegister"/>: what the answer to it is recognised by.</summary>
     public long NextNonce() => ++_nextNonce;

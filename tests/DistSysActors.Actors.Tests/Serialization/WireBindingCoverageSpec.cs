@@ -17,6 +17,7 @@ using DistSysActors.Actors.Tests.Ping;
 using DistSysActors.Actors.Tests.Raft;
 using DistSysActors.Actors.Tests.ReliableDelivery;
 using DistSysActors.Core;
+using DistSysActors.Core.Paxos;
 using DistSysActors.Core.Clocks;
 using DistSysActors.Core.FailureDetection;
 using DistSysActors.Core.Raft;
@@ -51,7 +52,8 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             typeof(RaftMessage), typeof(RaftEvent), typeof(RaftStateSnapshot), typeof(NetworkProtocol.WireMessage),
             typeof(HeartbeatMessage), typeof(NtpMessage), typeof(BerkeleyMessage), typeof(CristianMessage), typeof(PingProtocol.PingMessage),
             typeof(DeliveryMessage), typeof(OutboxEvent), typeof(OutboxSnapshot), typeof(MessageProcessed), typeof(DeliveryReceiverSnapshot),
-            typeof(IncarnationActor.Started),
+            typeof(IncarnationActor.Started), typeof(MultiPaxos.Message), typeof(MultiPaxos.AcceptedRecord), typeof(MultiPaxos.PersistentState),
+            typeof(RegisterPaxos.RegisterMessage), typeof(RegisterPaxos.AcceptorRecord), typeof(RegisterPaxos.RoleSnapshot),
         ];
         Assert.Empty(expected.Where(t => !typeof(IWireSerialized).IsAssignableFrom(t)).Select(t => t.Name));
         Assert.True(WireTypes.Count >= 35, $"found only {WireTypes.Count} marked types");
@@ -98,6 +100,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             .Concat(PingReferenceBytesSpec.Cases)
             .Concat(DeliveryReferenceBytesSpec.Cases)
             .Concat(IncarnationReferenceBytesSpec.Cases)
+            .Concat(Paxos.PaxosReferenceBytesSpec.Cases)
             .Select(c => (c.SerializerId, c.Value.GetType(), c.Manifest))
             .ToHashSet();
         var serializers = SerializerTypes.Select(t => (BinarySerializer)Activator.CreateInstance(t, (ExtendedActorSystem)Sys)!).ToList();

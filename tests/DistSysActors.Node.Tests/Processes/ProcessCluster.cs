@@ -25,6 +25,10 @@ public sealed class ProcessCluster : IDisposable
     }
 
     public int Nodes { get; }
+
+    /// <summary>Arguments every node gets at each start (e.g. <c>--set distsys.kv.consensus=paxos</c>).</summary>
+    public IReadOnlyList<string> NodeArgs { get; init; } = [];
+
     public int BasePort { get; }
     public int HttpBasePort { get; }
     public string DataDir { get; }
@@ -82,7 +86,7 @@ public sealed class ProcessCluster : IDisposable
     /// <summary>Runs a CLI client command against this cluster (its HTTP ports).</summary>
     public Task<(int Code, string Out)> CliAsync(params string[] args) => RunCliAsync(args.Concat(["--http-base-port", $"{HttpBasePort}"]));
 
-    /// <summary>The node that is Raft leader now (among <paramref name="ids"/>, default 1..N), polling until one is.</summary>
+    /// <summary>The node that is the Raft (or Multi-Paxos) leader now (among <paramref name="ids"/>, default 1..N), polling until one is.</summary>
     public async Task<int> LeaderAsync(IEnumerable<int>? ids = null)
     {
         var leader = 0;
@@ -94,18 +98,19 @@ public sealed class ProcessCluster : IDisposable
                 try
                 {
                     using var c = Client(id);
-                    if ((await c.StatusAsync()).Raft is { Role: "Leader" }) { leader = id; return true; }
+                    var status = await c.StatusAsync();
+                    if (status.Raft is { Role: "Leader" } || status.Paxos is { Role: "Leader" }) { leader = id; return true; }
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
             }
             return false;
-        }, TimeSpan.FromSeconds(30), "some node is the Raft leader");
+        }, TimeSpan.FromSeconds(30), "some node is the leader");
         return leader;
     }
 
     public void Start(int id, params string[] extraArgs) =>
         Launch(id, new[] { "node", "--id", $"{id}", "--nodes", $"{Nodes}", "--base-port", $"{BasePort}",
-            "--http-base-port", $"{HttpBasePort}", "--data-dir", DataDir, "--set", "distsys.ping.interval-ms=200" }.Concat(extraArgs));
+            "--http-base-port", $"{HttpBasePort}", "--data-dir", DataDir, "--set", "distsys.ping.interval-ms=200" }.Concat(NodeArgs).Concat(extraArgs));
 
     /// <summary>Runs `distsys <paramref name="args"/>` as node <paramref name="id"/> (e.g. a command some output told the user to run).</summary>
     public void Launch(int id, IEnumerable<string> args, string? fileName = null, string? workingDirectory = null)

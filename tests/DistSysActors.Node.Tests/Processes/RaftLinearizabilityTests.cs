@@ -11,17 +11,19 @@ namespace DistSysActors.Node.Tests.Processes;
 /// <summary>
 /// Five real `distsys node` processes; concurrent HTTP clients on a few keys while nodes (the leader included) are
 /// killed with SIGKILL and restarted, and the cluster is partitioned and healed. The recorded history must be
-/// linearizable, and every node must end with the same state.
+/// linearizable, and every node must end with the same state. Run on each consensus engine behind /kv: Raft and Multi-Paxos.
 /// </summary>
 public sealed class RaftLinearizabilityTests(ITestOutputHelper output)
 {
     private static readonly string[] Keys = ["a", "b", "c"];
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(3);
 
-    [Fact]
-    public async Task Kv_history_under_crashes_and_partitions_is_linearizable_and_loses_no_acknowledged_write()
+    [Theory]
+    [InlineData("raft")]
+    [InlineData("paxos")]
+    public async Task Kv_history_under_crashes_and_partitions_is_linearizable_and_loses_no_acknowledged_write(string consensus)
     {
-        using var cluster = new ProcessCluster(5);
+        using var cluster = new ProcessCluster(5) { NodeArgs = ["--set", $"distsys.kv.consensus={consensus}"] };
         cluster.StartAll();
         await cluster.AwaitAsync(cluster.AllReadyAsync, TimeSpan.FromSeconds(90), "all five nodes are ready");
 
