@@ -42,11 +42,11 @@ internal static class BenchKvCommand
         {
             if (r.GetValueOrDefault<string?>() is { } text && ParseEndpoints(text, out var error) is null) r.AddError(error!);
         });
-        var clients = IntOption("--clients", 64, 1, ClientsMax, "Concurrent closed-loop clients, spread round robin over the nodes");
-        var seconds = IntOption("--seconds", 10, 1, 3600, "Length of the measured run");
-        var warmup = IntOption("--warmup-seconds", 2, 0, 600, "Load before measuring starts (not counted)");
-        var valueBytes = IntOption("--value-bytes", ValueBytesDefault, 1, 65536, "Size of each written value (at most the node's distsys.raft.value-bytes-max)");
-        var keys = IntOption("--keys", 1000, 1, 10_000_000, "Number of distinct keys, picked uniformly");
+        var clients = CommonOptions.Int("--clients", 64, 1, ClientsMax, "Concurrent closed-loop clients, spread round robin over the nodes");
+        var seconds = CommonOptions.Int("--seconds", 10, 1, 3600, "Length of the measured run");
+        var warmup = CommonOptions.Int("--warmup-seconds", 2, 0, 600, "Load before measuring starts (not counted)");
+        var valueBytes = CommonOptions.Int("--value-bytes", ValueBytesDefault, 1, 65536, "Size of each written value (at most the node's distsys.raft.value-bytes-max)");
+        var keys = CommonOptions.Int("--keys", 1000, 1, 10_000_000, "Number of distinct keys, picked uniformly");
         var readRatio = new Option<double>("--read-ratio") { Description = "Share of operations that are reads, 0.0..1.0", DefaultValueFactory = _ => 0.0 };
         readRatio.Validators.Add(r =>
         {
@@ -60,8 +60,8 @@ internal static class BenchKvCommand
             DefaultValueFactory = _ => "linearizable",
         };
         consistency.AcceptOnlyFromAmong("linearizable", "lease", "stale", "read-your-writes", "monotonic", "bounded");
-        var maxLagMs = IntOption("--max-lag-ms", 500, 0, 3_600_000, "The bound of --consistency bounded reads");
-        var timeout = IntOption("--request-timeout-ms", 5000, 1, 600_000, "A request not answered within this long counts as a timeout error");
+        var maxLagMs = CommonOptions.Int("--max-lag-ms", 500, 0, 3_600_000, "The bound of --consistency bounded reads");
+        var timeout = CommonOptions.Int("--request-timeout-ms", 5000, 1, 600_000, "A request not answered within this long counts as a timeout error");
         var verify = new Option<bool>("--verify")
         {
             Description = "Record every write's outcome and, after the run, read every written key back: exit 1 if an acknowledged write was lost",
@@ -93,16 +93,6 @@ internal static class BenchKvCommand
         return command;
     }
 
-    private static Option<int> IntOption(string name, int defaultValue, int min, int max, string description)
-    {
-        var option = new Option<int>(name) { Description = $"{description} ({min}..{max})", DefaultValueFactory = _ => defaultValue };
-        option.Validators.Add(r =>
-        {
-            var v = r.GetValueOrDefault<int>();
-            if (v < min || v > max) r.AddError($"{name} must be between {min} and {max}, was {v}");
-        });
-        return option;
-    }
 
     /// <summary>The endpoints as absolute http(s) URLs without path, or null with <paramref name="error"/> saying which one is wrong.</summary>
     public static IReadOnlyList<Uri>? ParseEndpoints(string text, out string? error)

@@ -27,21 +27,21 @@ internal static class BenchNemesisCommand
         {
             if (r.GetValueOrDefault<int>() is var v and < 3) r.AddError($"--nodes must be at least 3 for a nemesis (a majority must survive one failure), was {v}");
         });
-        var clients = IntOption("--clients", 8, 1, 256, "Concurrent closed-loop clients");
-        var keys = IntOption("--keys", 5, 1, 1000, "Number of distinct keys, picked uniformly (few keys: many operations conflict)");
-        var seconds = IntOption("--seconds", 40, 1, 3600, "How long the clients and the nemesis run");
+        var clients = CommonOptions.Int("--clients", 8, 1, 256, "Concurrent closed-loop clients");
+        var keys = CommonOptions.Int("--keys", 5, 1, 1000, "Number of distinct keys, picked uniformly (few keys: many operations conflict)");
+        var seconds = CommonOptions.Int("--seconds", 40, 1, 3600, "How long the clients and the nemesis run");
         var readRatio = new Option<double>("--read-ratio") { Description = "Share of operations that are linearizable reads, 0.0..1.0", DefaultValueFactory = _ => 0.5 };
         readRatio.Validators.Add(r =>
         {
             var v = r.GetValueOrDefault<double>();
             if (!(v is >= 0.0 and <= 1.0)) r.AddError($"--read-ratio must be between 0.0 and 1.0, was {v.ToString(CultureInfo.InvariantCulture)}");
         });
-        var timeout = IntOption("--request-timeout-ms", 7000, 100, 600_000, "How long a client waits for each answer; none by then is an unknown outcome");
-        var retries = IntOption("--write-retries", 2, 0, 10,
+        var timeout = CommonOptions.Int("--request-timeout-ms", 7000, 100, 600_000, "How long a client waits for each answer; none by then is an unknown outcome");
+        var retries = CommonOptions.Int("--write-retries", 2, 0, 10,
             "Further attempts ending unknown that a write of unknown outcome may make, sent to the next node under its Idempotency-Key (its attempts are one operation)");
         var seed = new Option<long?>("--seed") { Description = "Seed of the nemesis and the clients (default: random, printed)" };
-        var intervalMin = IntOption("--interval-min-ms", IntervalMinMsDefault, 100, 600_000, "Shortest wait between two nemesis steps");
-        var intervalMax = IntOption("--interval-max-ms", IntervalMaxMsDefault, 100, 600_000, "Longest wait between two nemesis steps");
+        var intervalMin = CommonOptions.Int("--interval-min-ms", IntervalMinMsDefault, 100, 600_000, "Shortest wait between two nemesis steps");
+        var intervalMax = CommonOptions.Int("--interval-max-ms", IntervalMaxMsDefault, 100, 600_000, "Longest wait between two nemesis steps");
         var faults = new Option<string>("--faults") { Description = "Faults the nemesis injects: kill, partition or kill,partition", DefaultValueFactory = _ => "kill,partition" };
         faults.Validators.Add(r =>
         {
@@ -95,14 +95,4 @@ internal static class BenchNemesisCommand
         return faults;
     }
 
-    private static Option<int> IntOption(string name, int defaultValue, int min, int max, string description)
-    {
-        var option = new Option<int>(name) { Description = $"{description} ({min}..{max})", DefaultValueFactory = _ => defaultValue };
-        option.Validators.Add(r =>
-        {
-            var v = r.GetValueOrDefault<int>();
-            if (v < min || v > max) r.AddError($"{name} must be between {min} and {max}, was {v}");
-        });
-        return option;
-    }
 }

@@ -16,6 +16,18 @@ internal static class CommonOptions
         return option;
     }
 
+    /// <summary>An integer option within [<paramref name="min"/>, <paramref name="max"/>], the range shown in its description.</summary>
+    public static Option<int> Int(string name, int defaultValue, int min, int max, string description)
+    {
+        var option = new Option<int>(name) { Description = $"{description} ({min}..{max})", DefaultValueFactory = _ => defaultValue };
+        option.Validators.Add(r =>
+        {
+            var v = r.GetValueOrDefault<int>();
+            if (v < min || v > max) r.AddError($"{name} must be between {min} and {max}, was {v}");
+        });
+        return option;
+    }
+
     public static Option<int> Port(string name, int defaultValue, string description)
     {
         var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
