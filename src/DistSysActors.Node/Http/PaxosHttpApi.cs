@@ -81,4 +81,6 @@ public static class PaxosHttpApi
 }
 
 /// <summary><c>PUT/GET /paxos/{name}</c>: the register's chosen value and the ballot it was seen chosen at ("round.node"); phases: the proposer's steps.</summary>
-public sealed record PaxosChosenDto(string Chosen, string Ballot, IReadOnlyList<string>? Phases = null);
+public sealed record PaxosChosenDto(
+    string Chosen, string Ballot,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Phases = null);
