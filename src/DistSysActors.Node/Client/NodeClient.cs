@@ -4,12 +4,16 @@ using DistSysActors.Node.Http;
 
 namespace DistSysActors.Node.Client;
 
-/// <summary>Talks to one node's HTTP API on loopback.</summary>
+/// <summary>Talks to one node's HTTP API (on loopback unless told another host).</summary>
 /// <param name="timeout">How long one request may take (default 10 s); admin changes wait for a learner to catch up.</param>
 public sealed class NodeClient(int nodeId, int httpPort, string hostname = "127.0.0.1", TimeSpan? timeout = null) : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly HttpClient _http = new() { BaseAddress = new Uri($"http://{hostname}:{httpPort}"), Timeout = timeout ?? TimeSpan.FromSeconds(10) };
+    private readonly HttpClient _http = new(new BearerTokens { InnerHandler = new SocketsHttpHandler() })
+    {
+        BaseAddress = new Uri($"http://{hostname}:{httpPort}"),
+        Timeout = timeout ?? TimeSpan.FromSeconds(10),
+    };
 
     public int NodeId { get; } = nodeId;
     public Uri BaseAddress => _http.BaseAddress!;
@@ -58,4 +62,20 @@ public sealed class NodeClient(int nodeId, int httpPort, string hostname = "127.
     }
 
     public void Dispose() => _http.Dispose();
+
+    /// <summary>
+    /// Presents the tokens a guarded node asks for (README: Security), read from the same environment variables the
+    /// node reads: DISTSYS_ADMIN_TOKEN for /admin/*, DISTSYS_KV_TOKEN for the rest.
+    /// </summary>
+    private sealed class BearerTokens : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+        {
+            var admin = request.RequestUri?.AbsolutePath.StartsWith("/admin", StringComparison.Ordinal) == true;
+            var token = Environment.GetEnvironmentVariable(admin ? HttpSettings.AdminTokenVariable : HttpSettings.KvTokenVariable);
+            if (!string.IsNullOrEmpty(token) && request.Headers.Authorization is null)
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            return base.SendAsync(request, ct);
+        }
+    }
 }

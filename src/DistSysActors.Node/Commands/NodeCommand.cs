@@ -24,14 +24,19 @@ internal static class NodeCommand
         var httpBasePort = CommonOptions.HttpBasePort();
         var dataDir = CommonOptions.DataDir();
         var set = new Option<string[]>("--set") { Description = "Override one configuration key, e.g. --set distsys.ping.interval-ms=500 (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var httpBind = new Option<string?>("--http-bind")
+        {
+            Description = "The address the HTTP API listens on (default 127.0.0.1; 0.0.0.0 for every interface): distsys.http.bind",
+        };
         var command = new Command("node", "Run one node in the foreground: Akka.Cluster on 127.0.0.1:(base-port+id), HTTP on 127.0.0.1:(http-base-port+id)")
         {
-            id, nodes, join, basePort, httpBasePort, dataDir, set,
+            id, nodes, join, basePort, httpBasePort, dataDir, set, httpBind,
         };
         command.SetAction((parse, ct) =>
         {
             var (i, n, b, h, d, s, j) = (parse.GetValue(id), parse.GetValue(nodes), parse.GetValue(basePort), parse.GetValue(httpBasePort),
                 parse.GetValue(dataDir)!, parse.GetValue(set) ?? [], parse.GetValue(join));
+            if (parse.GetValue(httpBind) is { } bind) s = [$"distsys.http.bind={bind}", .. s];
             // How to start this node again as a new server, should it refuse to start: its own arguments with --join, paths absolute.
             string[] rejoin = ["node", "--id", $"{i}", "--nodes", $"{n}", "--base-port", $"{b}", "--http-base-port", $"{h}",
                 "--data-dir", Path.GetFullPath(d), .. s.SelectMany(x => new[] { "--set", x }), "--join"];
@@ -94,7 +99,11 @@ internal static class NodeCommand
             config = one.WithFallback(config);
         }
         // Read every settings section once now, so a bad value fails in one line before anything starts.
-        try { DistSysNodeRuntime.ValidateSettings(config); }
+        try
+        {
+            DistSysNodeRuntime.ValidateSettings(config);
+            Http.HttpSettings.Create(config.WithFallback(DistSysConfig.Reference));
+        }
         catch (ConfigurationException e) { throw new CommandException(e.Message); }
         return config;
     }

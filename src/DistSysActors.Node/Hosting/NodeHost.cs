@@ -36,6 +36,8 @@ public sealed class NodeHost : IAsyncDisposable
     }
 
     public NodeSettings Node { get; }
+    /// <summary>The node's whole distsys configuration (command line, overlay, reference).</summary>
+    public Config Config => _distsys;
     public HostSettings Settings { get; }
 
     /// <summary>The running runtime, or null while the actor system restarts.</summary>

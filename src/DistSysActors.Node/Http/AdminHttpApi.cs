@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.Actor;
@@ -95,38 +94,19 @@ public static class AdminHttpApi
 
     private static IResult Bad(string message) => Results.Json(new ErrorDto(message), statusCode: 400);
 
-    private static async Task<(string? Body, IResult? Error)> ReadBodyAsync(HttpRequest request)
-    {
-        if (request.ContentLength > BodyBytesMax) return (null, Bad($"the body exceeds {BodyBytesMax} bytes"));
-        var buffer = new MemoryStream();
-        var chunk = new byte[1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk)) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > BodyBytesMax) return (null, Bad($"the body exceeds {BodyBytesMax} bytes"));
-        }
-        try { return (new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buffer.ToArray()), null); }
-        catch (DecoderFallbackException) { return (null, Bad("the body must be UTF-8 JSON")); }
-    }
+    private static Task<(string? Text, IResult? Error)> ReadBodyAsync(HttpRequest request) => JsonBody.ReadTextAsync(request, BodyBytesMax);
 
     /// <summary>
     /// A body that is a JSON object whose only field is <paramref name="field"/>, a node id of the port plan; an empty
     /// body, <c>{}</c> and null stand for "none" when the field is optional.
     /// </summary>
-    public static (int? NodeId, IResult? Error) ParseNodeField(string body, string field, bool required)
-    {
-        JsonNode? root;
-        try { root = JsonNode.Parse(string.IsNullOrWhiteSpace(body) ? "{}" : body); }
-        catch (JsonException e) { return (null, Bad($"malformed JSON: {e.Message}")); }
-        if (root is not JsonObject obj) return (null, Bad($"the body must be a JSON object {{\"{field}\": <node id>}}"));
-        foreach (var (name, _) in obj)
-            if (name != field) return (null, Bad($"unknown field '{name}' (allowed: {field})"));
-        var value = obj[field];
-        if (value is null)
-            return required ? (null, Bad($"{field} is required: {{\"{field}\": <node id>}}")) : (null, null);
-        if (value is not JsonValue v || !v.TryGetValue<int>(out var id) || !NodeSettings.InPortPlan(id))
-            return (null, Bad($"{field} must be an integer between 1 and {NodeSettings.NodesMax}, was {value.ToJsonString()}"));
-        return (id, null);
-    }
+    public static (int? NodeId, IResult? Error) ParseNodeField(string body, string field, bool required) =>
+        JsonBody.ParseRequest(body, $"{{\"{field}\": <node id>}}", [field], b =>
+        {
+            if (b.Node(field) is null)
+                return required ? throw new JsonBodyException($"{field} is required: {{\"{field}\": <node id>}}") : (int?)null;
+            return b.Node(field) is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<int>(out var id) && NodeSettings.InPortPlan(id)
+                ? id
+                : throw new JsonBodyException($"{field} must be an integer between 1 and {NodeSettings.NodesMax}, was {JsonBody.Show(b.Node(field))}");
+        }, emptyIsEmptyObject: true);
 }

@@ -13,48 +13,38 @@ namespace DistSysActors.Node.Http;
 /// </summary>
 public static class FaultSpecJson
 {
+    /// <summary>A fault spec is a few hundred bytes; a larger body is refused unread.</summary>
+    public const int BodyBytesMax = 16 * 1024;
+
     private static readonly string[] Fields = ["partitions", "dropRate", "delayMs", "duplicateRate", "reorder", "seed"];
 
     public static (FaultSpec? Spec, string? Error) Parse(string body, int nodes)
     {
-        JsonNode? root;
-        try { root = JsonNode.Parse(string.IsNullOrWhiteSpace(body) ? "{}" : body); }
-        catch (JsonException e) { return (null, $"malformed JSON: {e.Message}"); }
-        if (root is not JsonObject obj) return (null, "the body must be a JSON object");
-        try
+        var (spec, error) = JsonBody.Parse(body, "{\"partitions\": [[1,2],[3]], \"dropRate\": 0.1, ...}", Fields, b =>
         {
-            foreach (var (name, _) in obj)
-                if (!Fields.Contains(name)) return (null, $"unknown field '{name}' (allowed: {string.Join(", ", Fields)})");
             var spec = new FaultSpec
             {
-                Partitions = obj["partitions"] is { } p ? ParsePartitions(p) : ImmutableArray<ImmutableArray<NodeId>>.Empty,
-                DropRate = obj["dropRate"]?.GetValue<double>() ?? 0,
-                DuplicateRate = obj["duplicateRate"]?.GetValue<double>() ?? 0,
-                Reorder = obj["reorder"]?.GetValue<bool>() ?? false,
-                Seed = obj["seed"]?.GetValue<long>(),
+                Partitions = b.Array("partitions", g => g is JsonArray members
+                        ? members.Select(m => new NodeId(JsonBody.IntElement("partitions", m))).ToImmutableArray()
+                        : throw new JsonBodyException("partitions must be an array of arrays of node ids"), "an array of arrays of node ids")
+                    ?.ToImmutableArray() ?? ImmutableArray<ImmutableArray<NodeId>>.Empty,
+                DropRate = b.Double("dropRate") ?? 0,
+                DuplicateRate = b.Double("duplicateRate") ?? 0,
+                Reorder = b.Bool("reorder") ?? false,
+                Seed = b.Long("seed"),
             };
-            if (obj["delayMs"] is { } d)
+            if (b.Has("delayMs"))
             {
-                if (d is not JsonArray { Count: 2 } range) return (null, "delayMs must be an array [min, max]");
-                spec = spec with { DelayMinMs = range[0]!.GetValue<int>(), DelayMaxMs = range[1]!.GetValue<int>() };
+                var range = b.Array("delayMs", m => JsonBody.IntElement("delayMs", m), "an array [min, max]");
+                if (range is not { Count: 2 }) throw new JsonBodyException("delayMs must be an array [min, max]");
+                spec = spec with { DelayMinMs = range[0], DelayMaxMs = range[1] };
             }
-            var errors = spec.Validate().ToList();
-            foreach (var node in spec.Partitions.SelectMany(g => g))
-                if (node.Value > nodes) errors.Add($"partitions: node {node} is not in this cluster (nodes 1..{nodes})");
-            return errors.Count > 0 ? (null, string.Join("; ", errors)) : (spec, null);
-        }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException or JsonException)
-        {
-            return (null, $"invalid fault spec: {e.Message}");
-        }
-    }
-
-    private static ImmutableArray<ImmutableArray<NodeId>> ParsePartitions(JsonNode node)
-    {
-        if (node is not JsonArray groups) throw new FormatException("partitions must be an array of arrays of node ids");
-        return groups.Select(g => g is JsonArray members
-                ? members.Select(m => new NodeId(m!.GetValue<int>())).ToImmutableArray()
-                : throw new FormatException("partitions must be an array of arrays of node ids"))
-            .ToImmutableArray();
+            return spec;
+        }, emptyIsEmptyObject: true);
+        if (spec is null) return (null, error);
+        var errors = spec.Validate().ToList();
+        foreach (var node in spec.Partitions.SelectMany(g => g))
+            if (node.Value > nodes) errors.Add($"partitions: node {node} is not in this cluster (nodes 1..{nodes})");
+        return errors.Count > 0 ? (null, string.Join("; ", errors)) : (spec, null);
     }
 }

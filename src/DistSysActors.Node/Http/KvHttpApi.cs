@@ -1,7 +1,4 @@
-using System.Buffers;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Akka.Actor;
 using DistSysActors.Actors.KeyValue;
 using DistSysActors.Core.KeyValue;
@@ -161,57 +158,14 @@ public static class KvHttpApi
         _ => Results.Json(new ErrorDto($"unexpected answer {answer.GetType().Name}"), statusCode: 500),
     };
 
-    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
-
-    /// <summary>
-    /// Reads the body as UTF-8 text, refusing (413) more than <paramref name="bytesMax"/> bytes without reading them all.
-    /// The bytes go to a pooled buffer sized by Content-Length (a fresh 8 KiB chunk and a growing stream per request
-    /// were a third of a node's allocations under write load).
-    /// </summary>
-    internal static async Task<(string? Value, IResult? Error)> ReadValueAsync(HttpRequest request, int bytesMax)
-    {
-        if (request.ContentLength > bytesMax) return (null, TooLarge(bytesMax));
-        // One byte more than the limit, so a body longer than the limit is seen without reading it all.
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? 4096, bytesMax) + 1);
-        try
-        {
-            var length = 0;
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(2L * buffer.Length, bytesMax + 1L));
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length));
-                if (read == 0) break;
-                length += read;
-                if (length > bytesMax) return (null, TooLarge(bytesMax));
-            }
-            try { return (StrictUtf8.GetString(buffer, 0, length), null); }
-            catch (DecoderFallbackException) { return (null, Results.Json(new ErrorDto("the value must be UTF-8 text"), statusCode: 400)); }
-        }
-        finally { ArrayPool<byte>.Shared.Return(buffer); }
-    }
-
-    private static IResult TooLarge(int bytesMax) => Results.Json(new ErrorDto($"the value exceeds {bytesMax} bytes"), statusCode: 413);
+    /// <summary>Reads the value (the body) as UTF-8 text, refusing (413) more than <paramref name="bytesMax"/> bytes without reading them all.</summary>
+    internal static Task<(string? Text, IResult? Error)> ReadValueAsync(HttpRequest request, int bytesMax) =>
+        JsonBody.ReadTextAsync(request, bytesMax, "the value");
 
     /// <summary><c>{"expected": string or null, "value": string}</c>, strictly.</summary>
-    public static (Cas? Cas, IResult? Error) ParseCas(string key, string body)
-    {
-        static IResult Bad(string message) => Results.Json(new ErrorDto(message), statusCode: 400);
-        JsonNode? root;
-        try { root = JsonNode.Parse(body); }
-        catch (JsonException e) { return (null, Bad($"malformed JSON: {e.Message}")); }
-        if (root is not JsonObject obj) return (null, Bad("the body must be a JSON object {\"expected\": ..., \"value\": ...}"));
-        foreach (var (name, _) in obj)
-            if (name is not ("expected" or "value")) return (null, Bad($"unknown field '{name}' (allowed: expected, value)"));
-        if (obj["value"] is not JsonValue v || !v.TryGetValue<string>(out var value)) return (null, Bad("value must be a string"));
-        string? expected = null;
-        if (obj["expected"] is { } exp && !(exp is JsonValue ev && ev.TryGetValue(out expected)))
-            return (null, Bad("expected must be a string or null"));
-        return (new Cas(key, expected, value), null);
-    }
+    public static (Cas? Cas, IResult? Error) ParseCas(string key, string body) =>
+        JsonBody.ParseRequest(body, "{\"expected\": ..., \"value\": ...}", CasFields,
+            b => new Cas(key, b.StringOrNull("expected"), b.String("value")));
+
+    private static readonly string[] CasFields = ["expected", "value"];
 }

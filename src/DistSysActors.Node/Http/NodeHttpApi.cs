@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 
 namespace DistSysActors.Node.Http;
 
-/// <summary>The HTTP contract every node serves (README: HTTP API), bound to loopback only.</summary>
+/// <summary>The HTTP contract every node serves (README: HTTP API), on loopback unless distsys.http.bind says otherwise.</summary>
 public static class NodeHttpApi
 {
     public static WebApplication Build(NodeHost host)
@@ -25,9 +25,15 @@ public static class NodeHttpApi
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Parse(host.Node.Hostname), host.Node.HttpPortOf(host.Node.Id)));
+        var http = HttpSettings.Create(host.Config);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            HttpGuards.ConfigureKestrel(k);
+            k.Listen(http.Bind, host.Node.HttpPortOf(host.Node.Id));
+        });
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.WriteIndented = false);
         var app = builder.Build();
+        HttpGuards.Use(app, http, message => Console.Error.WriteLine($"node {host.Node.Id}: {message}"));
         var timeout = TimeSpan.FromMilliseconds(host.Settings.RequestTimeoutMs);
 
         app.MapGet("/health/live", () => HealthChecks.LiveAsync(host, timeout));
@@ -46,8 +52,9 @@ public static class NodeHttpApi
 
         app.MapPost("/admin/faults", async (HttpRequest request) =>
         {
-            using var reader = new StreamReader(request.Body);
-            var (spec, error) = FaultSpecJson.Parse(await reader.ReadToEndAsync(), host.Node.Nodes);
+            var (body, readError) = await JsonBody.ReadTextAsync(request, FaultSpecJson.BodyBytesMax);
+            if (readError is not null) return readError;
+            var (spec, error) = FaultSpecJson.Parse(body!, host.Node.Nodes);
             if (spec is null) return Results.Json(new ErrorDto(error!), statusCode: 400);
             return await ApplyAsync(host, spec, timeout);
         });
@@ -57,7 +64,7 @@ public static class NodeHttpApi
         KvHttpApi.Map(app, host);
         PaxosHttpApi.Map(app, host);
         AdminHttpApi.Map(app, host);
-        app.MapFallback(() => Results.Json(new ErrorDto("not found"), statusCode: 404));
+        app.MapFallback(HttpGuards.NotFoundOrMethodNotAllowed);
         return app;
     }
 

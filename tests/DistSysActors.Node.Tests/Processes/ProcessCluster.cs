@@ -187,7 +187,7 @@ public sealed class ProcessCluster : IDisposable
         {
             using var client = Client(id);
             await AwaitAsync(async () => (await client.SendAsync(HttpMethod.Delete, "/admin/faults")).Code == 200,
-                TimeSpan.FromSeconds(30), $"node {id} accepts DELETE /admin/faults");
+                TimeSpan.FromSeconds(60), $"node {id} accepts DELETE /admin/faults");
         }
     }
 
