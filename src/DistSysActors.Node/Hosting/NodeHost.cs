@@ -67,7 +67,7 @@ public sealed class NodeHost : IAsyncDisposable
     {
         var hadState = HasPersistedState;
         StartRuntime(rejoining: hadState || Node.Join);
-        if (hadState && Node.Id == 1 && !Node.Join) _ = SelfJoinIfAloneAsync(_runtime!);
+        if (hadState && DistSysNodeRuntime.IsFirstSeed(_distsys) && !Node.Join) _ = SelfJoinIfAloneAsync(_runtime!);
         if (Settings.DurableJournal) WriteStateMarker();
         _ = RecordMembersAsync();
     }
@@ -121,6 +121,17 @@ public sealed class NodeHost : IAsyncDisposable
     public async Task<LostState?> CheckForLostStateAsync()
     {
         if (!RaftEnabled || HasPersistedState) return null;
+        if (Node.UsesSeeds)
+        {
+            // Across hosts the peers' HTTP addresses are not known before this node joins: only the marker is checked.
+            var dataDir = Path.GetFullPath(Node.NodeDataDir);
+            if (Settings.DurableJournal && File.Exists(StateMarkerPath))
+                return new LostState($"its data directory {dataDir} has {StateMarkerFile}, written when node {Node.Id} first kept its Raft state there, " +
+                                     $"but not its journal {Settings.SqliteFile}: the journal was lost or removed", true,
+                    Enumerable.Range(1, Node.Nodes).FirstOrDefault(i => i != Node.Id));
+            Console.WriteLine($"node {Node.Id}: no Raft state in {dataDir}; seeds given, so the peers are not asked; starting as {(Node.Join ? "a new server" : "a founding voter")}");
+            return null;
+        }
         var peers = Enumerable.Range(1, Node.Nodes).Where(i => i != Node.Id).ToList();
         var answers = await Task.WhenAll(peers.Select(AskSeenAsync));
         var answered = answers.OfType<SeenAnswer>().ToList();
@@ -180,9 +191,7 @@ public sealed class NodeHost : IAsyncDisposable
 
     private readonly HashSet<int> _seen = new();
 
-    private static int IdOf(Akka.Cluster.Member member) =>
-        member.Roles.Select(r => r.StartsWith("node-", StringComparison.Ordinal) && int.TryParse(r.AsSpan(5), out var id) ? id : 0)
-            .FirstOrDefault(NodeSettings.InPortPlan);
+    private static int IdOf(Akka.Cluster.Member member) => NodeRoles.IdOf(member) ?? 0;
 
     private async Task SelfJoinIfAloneAsync(DistSysNodeRuntime runtime)
     {
