@@ -73,11 +73,12 @@ public sealed class DistSysNodeRuntime
     /// <summary>The clock service (<see cref="ClockActor"/>); null when distsys.clock.enabled is off.</summary>
     public IActorRef? ClockService => Module(new ClockModule().Name);
 
-    /// <summary>The protocol scheme of node addresses: the throttler adapter's when it is applied.</summary>
+    /// <summary>The protocol scheme of node addresses: the throttler adapter's when it is applied, and ssl when TLS is on (enable-ssl).</summary>
     public static string AddressProtocol(Config config)
     {
         var adapters = config.GetStringList("akka.remote.dot-netty.tcp.applied-adapters");
-        return adapters is { Count: > 0 } ? $"akka.{string.Join(".", adapters)}.tcp" : "akka.tcp";
+        var ssl = config.HasPath("akka.remote.dot-netty.tcp.enable-ssl") && config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl") ? "ssl." : "";
+        return adapters is { Count: > 0 } ? $"akka.{string.Join(".", adapters)}.{ssl}tcp" : $"akka.{ssl}tcp";
     }
 
     /// <summary>Peer addresses derived from the port plan: node I at hostname:(base-port + I), for the founding nodes 1..N and this node.</summary>
@@ -124,7 +125,7 @@ public sealed class DistSysNodeRuntime
             akka.cluster.seed-nodes = [{{string.Join(", ", seeds)}}]
             akka.cluster.roles = ["{{NodeRoles.Of(node.Id)}}"]
             """);
-        var persistence = SqlitePersistence.ForJournal(host.Journal, Path.Combine(node.NodeDataDir, host.SqliteFile));
+        var persistence = SqlitePersistence.ForJournal(host.Journal, Path.Combine(node.NodeDataDir, host.SqliteFile), distsys);
         return generated.WithFallback(persistence).WithFallback(distsys);
     }
 

@@ -59,6 +59,15 @@ public class MultiHostCommandLineTests
         Assert.Equal(38082, NodeSettings.Create(config).SelfHttpPort);
     }
 
+    [Fact]
+    public void With_tls_the_seeds_take_the_ssl_scheme()
+    {
+        var config = ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp { applied-adapters = [trttl], enable-ssl = on }").WithFallback(Build(1));
+        Assert.Equal("akka.trttl.ssl.tcp", DistSysNodeRuntime.AddressProtocol(config));
+        Assert.All(DistSysNodeRuntime.NodeConfig(config, joinOthersOnly: false).GetStringList("akka.cluster.seed-nodes"),
+            s => Assert.StartsWith("akka.trttl.ssl.tcp://distsys@10.0.0.", s));
+    }
+
     [Theory]
     [InlineData("\"http://10.0.0.1:4051\"", "has the scheme 'http', not akka.tcp")]
     [InlineData("\"akka.tcp://other@10.0.0.1:4051\"", "names the actor system 'other', not distsys")]
