@@ -82,12 +82,10 @@ public class MultiHostCommandLineTests
     }
 
     [Fact]
-    public async Task The_node_command_takes_the_address_options_and_refuses_a_bad_port()
+    public async Task The_node_command_refuses_a_port_outside_0_to_65535()
     {
         var (code, text) = await Processes.ProcessCluster.RunCliAsync(["node", "--id", "1", "--nodes", "1", "--port", "70000"]);
         Assert.NotEqual(0, code);
         Assert.Contains("--port must be between 0 and 65535, was 70000", text);
-        var help = await Processes.ProcessCluster.RunCliAsync(["node", "--help"]);
-        foreach (var option in new[] { "--hostname", "--public-hostname", "--port", "--http-port", "--seed", "--http-bind" }) Assert.Contains(option, help.Out);
     }
 }
