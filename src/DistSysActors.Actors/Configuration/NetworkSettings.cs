@@ -32,8 +32,14 @@ public sealed record PingSettings(int IntervalMs)
 /// <summary>The distsys.http and distsys.persistence sections.</summary>
 public sealed record HostSettings(int RequestTimeoutMs, string Journal, string SqliteFile)
 {
+    /// <summary>The PostgreSQL connection string (configuration, else environment) when the journal is postgresql.</summary>
+    public string? PostgresConnectionString { get; init; }
+
     /// <summary>Whether the journal keeps the node's state in its database file across restarts (every kind but "memory").</summary>
     public bool DurableJournal => Persistence.SqlitePersistence.IsDurable(Journal);
+
+    /// <summary>Whether the journal is the node's own file under its data dir (SQLite), rather than memory or a database server.</summary>
+    public bool FileJournal => Persistence.SqlitePersistence.IsFile(Journal);
 
     public static HostSettings Create(Config config)
     {
@@ -42,6 +48,11 @@ public sealed record HostSettings(int RequestTimeoutMs, string Journal, string S
         return new HostSettings(
             RequestTimeoutMs: ConfigReader.Int(http, "distsys.http", "request-timeout-ms", 1, 600_000),
             Journal: ConfigReader.String(persistence, "distsys.persistence", "journal", Persistence.SqlitePersistence.JournalKinds),
-            SqliteFile: ConfigReader.String(persistence, "distsys.persistence", "sqlite-file"));
+            SqliteFile: ConfigReader.String(persistence, "distsys.persistence", "sqlite-file"))
+        {
+            // A PostgreSQL journal without a connection string fails here, before anything starts.
+            PostgresConnectionString = ConfigReader.String(persistence, "distsys.persistence", "journal") == "postgresql"
+                ? Persistence.PostgresPersistence.ConnectionString(config) : null,
+        };
     }
 }

@@ -73,11 +73,12 @@ public sealed class DistSysNodeRuntime
     /// <summary>The clock service (<see cref="ClockActor"/>); null when distsys.clock.enabled is off.</summary>
     public IActorRef? ClockService => Module(new ClockModule().Name);
 
-    /// <summary>The protocol scheme of node addresses: the throttler adapter's when it is applied.</summary>
+    /// <summary>The protocol scheme of node addresses: the throttler adapter's when it is applied, and ssl when TLS is on (enable-ssl).</summary>
     public static string AddressProtocol(Config config)
     {
         var adapters = config.GetStringList("akka.remote.dot-netty.tcp.applied-adapters");
-        return adapters is { Count: > 0 } ? $"akka.{string.Join(".", adapters)}.tcp" : "akka.tcp";
+        var ssl = config.HasPath("akka.remote.dot-netty.tcp.enable-ssl") && config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl") ? "ssl." : "";
+        return adapters is { Count: > 0 } ? $"akka.{string.Join(".", adapters)}.{ssl}tcp" : $"akka.{ssl}tcp";
     }
 
     /// <summary>Peer addresses derived from the port plan: node I at hostname:(base-port + I), for the founding nodes 1..N and this node.</summary>
@@ -93,33 +94,55 @@ public sealed class DistSysNodeRuntime
         id => NodeSettings.InPortPlan(id.Value) ? AddressFromPorts(node, protocol, id.Value) : null;
 
     private static Address AddressFromPorts(NodeSettings node, string protocol, int id) =>
-        new(protocol, SystemName, node.Hostname, node.RemotePortOf(id));
+        id == node.Id ? SelfAddress(node, protocol) : new(protocol, SystemName, node.Hostname, node.RemotePortOf(id));
 
     /// <summary>
-    /// Builds the akka.* part of a node's configuration from its distsys.node settings: remoting port, seed
-    /// nodes (nodes 1..N; all but this one when <paramref name="joinOthersOnly"/>, e.g. when it rejoins after being
-    /// downed or restarts with persisted state, or when it joins a running cluster, so it never forms an island of its
-    /// own), its role <c>node-I</c>, and the journal. <paramref name="knownMembers"/> (ids of the port plan last seen Up,
-    /// e.g. servers added later) are seeds too, after 1..N, so a restart finds the cluster when the founding nodes are gone.
+    /// Builds the akka.* part of a node's configuration from its distsys.node settings: where remoting binds
+    /// (hostname, public-hostname, port), the seed nodes, its role <c>node-I</c>, and the journal. Seeds are
+    /// distsys.node.seeds when given (a cluster over several hosts), else the localhost port plan: nodes 1..N, then
+    /// <paramref name="knownMembers"/> (ids of the port plan last seen Up, e.g. servers added later, so a restart finds
+    /// the cluster when the founding nodes are gone). This node's own address is left out when
+    /// <paramref name="joinOthersOnly"/> (it rejoins after being downed, restarts with persisted state, or joins a running
+    /// cluster), so it never forms an island of its own.
     /// </summary>
     public static Config NodeConfig(Config distsys, bool joinOthersOnly, IEnumerable<int>? knownMembers = null)
     {
         var node = NodeSettings.Create(distsys);
         var host = HostSettings.Create(distsys);
         var protocol = AddressProtocol(distsys);
-        var seeds = Enumerable.Range(1, node.Nodes)
-            .Concat((knownMembers ?? []).Where(NodeSettings.InPortPlan).Order())
+        var self = SelfAddress(node, protocol);
+        var seeds = (node.UsesSeeds
+                ? node.Seeds.Select(s => NodeSeeds.WithProtocol(s, protocol))
+                : Enumerable.Range(1, node.Nodes).Concat((knownMembers ?? []).Where(NodeSettings.InPortPlan).Order())
+                    .Select(i => AddressFromPorts(node, protocol, i)))
             .Distinct()
-            .Where(i => !((joinOthersOnly || node.Join) && i == node.Id))
-            .Select(i => $"\"{AddressFromPorts(node, protocol, i)}\"");
+            .Where(a => !((joinOthersOnly || node.Join) && a.Equals(self)))
+            .Select(a => $"\"{a}\"");
         var generated = ConfigurationFactory.ParseString($$"""
             akka.remote.dot-netty.tcp.hostname = "{{node.Hostname}}"
-            akka.remote.dot-netty.tcp.port = {{node.RemotePortOf(node.Id)}}
+            akka.remote.dot-netty.tcp.public-hostname = "{{node.AdvertisedHostname}}"
+            akka.remote.dot-netty.tcp.port = {{node.SelfRemotePort}}
             akka.cluster.seed-nodes = [{{string.Join(", ", seeds)}}]
-            akka.cluster.roles = ["node-{{node.Id}}"]
+            akka.cluster.roles = ["{{NodeRoles.Of(node.Id)}}"]
             """);
-        var persistence = SqlitePersistence.ForJournal(host.Journal, Path.Combine(node.NodeDataDir, host.SqliteFile));
+        var persistence = SqlitePersistence.ForJournal(host.Journal, Path.Combine(node.NodeDataDir, host.SqliteFile), distsys);
         return generated.WithFallback(persistence).WithFallback(distsys);
+    }
+
+    /// <summary>The address other nodes reach this one at: public-hostname (else hostname) and its own port.</summary>
+    public static Address SelfAddress(NodeSettings node, string protocol) =>
+        new(protocol, SystemName, node.AdvertisedHostname, node.SelfRemotePort);
+
+    /// <summary>
+    /// Whether this node is the one that forms a new cluster when nobody answers: the first seed (node 1 of the port plan,
+    /// or the first of distsys.node.seeds when that is this node's own address).
+    /// </summary>
+    public static bool IsFirstSeed(Config distsys)
+    {
+        var node = NodeSettings.Create(distsys);
+        if (!node.UsesSeeds) return node.Id == 1;
+        var protocol = AddressProtocol(distsys);
+        return NodeSeeds.WithProtocol(node.Seeds[0], protocol).Equals(SelfAddress(node, protocol));
     }
 
     /// <summary>
@@ -180,13 +203,15 @@ public sealed class DistSysNodeRuntime
     {
         var full = config.WithFallback(DistSysConfig.Reference);
         var node = NodeSettings.Create(full);
-        var resolve = peers is null ? ResolverFromPorts(node, AddressProtocol(full)) : null;
+        var clusterProvider = ((ExtendedActorSystem)system).Provider is Akka.Cluster.ClusterActorRefProvider;
+        // Across hosts (seeds given) a peer is found only through the membership: the port plan's addresses mean nothing there.
+        var addressing = !clusterProvider ? PeerAddressing.Static : node.UsesSeeds ? PeerAddressing.MembershipOnly : PeerAddressing.MembershipFirst;
+        var resolve = peers is null && addressing != PeerAddressing.MembershipOnly ? ResolverFromPorts(node, AddressProtocol(full)) : null;
         peers ??= PeersFromPorts(node, AddressProtocol(full));
         var clockSettings = ClockSettings.Create(full);
         clockSettings.CheckReference(peers.Keys);
         return new DistSysModuleContext(full, node, HostSettings.Create(full), peers, resolve, faults,
-            clockSettings.Enabled ? NodeClock.Create(clockSettings) : null,
-            ((ExtendedActorSystem)system).Provider is Akka.Cluster.ClusterActorRefProvider);
+            clockSettings.Enabled ? NodeClock.Create(clockSettings) : null, clusterProvider, addressing);
     }
 
     /// <summary>Asks <c>/user/distsys</c> to start <paramref name="module"/> and waits for its actor (module starts are quick: no I/O).</summary>

@@ -20,7 +20,8 @@ public sealed record DistSysModuleContext(
     Func<NodeId, Address?>? Resolve,
     FaultSpec? InitialFaults,
     NodeClock? Clock,
-    bool ClusterProvider)
+    bool ClusterProvider,
+    DistSysActors.Actors.Network.PeerAddressing Addressing = DistSysActors.Actors.Network.PeerAddressing.Static)
 {
     public NodeId Self => new(Node.Id);
 

@@ -23,7 +23,7 @@ public sealed class NetworkModule : DistSysModule
     public override Type RegistryKey => typeof(DistSysNetworkKey);
 
     public override Props CreateProps(DistSysModuleContext c) =>
-        NetworkActor.Props(c.Self, NetworkSettings.Create(c.Config), c.Peers, c.InitialFaults, c.Clock, c.Resolve);
+        NetworkActor.Props(c.Self, NetworkSettings.Create(c.Config), c.Peers, c.InitialFaults, c.Clock, c.Resolve, c.Addressing);
 }
 
 /// <summary>The journal of this node's starts (its incarnation number in <c>/status</c>).</summary>

@@ -19,7 +19,7 @@ namespace DistSysActors.Actors.Network;
 /// still cuts both directions. Partitions also blackhole the Akka.Remote link through the throttler
 /// adapter, so Akka.Cluster's own heartbeats and gossip see them too.
 /// </summary>
-public sealed class NetworkActor : ReceiveActor, IWithTimers
+public sealed partial class NetworkActor : ReceiveActor, IWithTimers
 {
     public const string Name = "network";
 
@@ -32,6 +32,7 @@ public sealed class NetworkActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly NodeClock? _clock;
     private readonly Func<NodeId, Address?>? _resolve;
+    private readonly PeerAddressing _addressing;
     private ImmutableSortedDictionary<NodeId, Address> _peers;
     private long _seq, _receivedDelivered, _receivedPartitioned, _unroutable, _overflow;
 
@@ -42,14 +43,19 @@ public sealed class NetworkActor : ReceiveActor, IWithTimers
     /// Finds the address of a node missing from <paramref name="peers"/> (a server added to the cluster later); the answer is
     /// kept, at most one entry per id of the port plan. Null: only <paramref name="peers"/> are reachable.
     /// </param>
+    /// <param name="addressing">
+    /// Whether peers' addresses come from the cluster membership (the role <c>node-I</c> of each member): first, before
+    /// <paramref name="peers"/>, or only, in which case <paramref name="peers"/> give ids and this node's own address only.
+    /// </param>
     public NetworkActor(NodeId self, NetworkSettings settings, ImmutableSortedDictionary<NodeId, Address> peers, FaultSpec? initialFaults,
-        NodeClock? clock = null, Func<NodeId, Address?>? resolve = null)
+        NodeClock? clock = null, Func<NodeId, Address?>? resolve = null, PeerAddressing addressing = PeerAddressing.Static)
     {
         _clock = clock;
         _resolve = resolve;
+        _addressing = addressing;
         _self = self;
         _settings = settings;
-        _peers = peers;
+        _peers = addressing == PeerAddressing.MembershipOnly ? peers.Where(p => p.Key == self).ToImmutableSortedDictionary() : peers;
         var seed = settings.Seed != 0 ? settings.Seed : 0x5EED_0000L + self.Value;
         _planner = new FaultPlanner(seed);
         _log.Info("network component of node {0} uses fault seed {1}", self, seed);
@@ -63,13 +69,14 @@ public sealed class NetworkActor : ReceiveActor, IWithTimers
         Receive<GetStatus>(_ => Sender.Tell(new NetworkStatus(_self, _planner.Spec, _planner.Seed, _planner.Counters,
             _receivedDelivered, _receivedPartitioned, _unroutable, _overflow, _delayed.Count)));
         Receive<ThrottleResult>(r => { if (!r.Ok) _log.Warning("throttle of link to {0} failed: {1}", r.Peer, r.Error); });
+        Receive<Akka.Cluster.ClusterEvent.IMemberEvent>(OnMemberEvent);
 
         if (initialFaults is not null) Apply(initialFaults);
     }
 
     public static Props Props(NodeId self, NetworkSettings settings, ImmutableSortedDictionary<NodeId, Address> peers, FaultSpec? initialFaults = null,
-        NodeClock? clock = null, Func<NodeId, Address?>? resolve = null) =>
-        Akka.Actor.Props.Create(() => new NetworkActor(self, settings, peers, initialFaults, clock, resolve));
+        NodeClock? clock = null, Func<NodeId, Address?>? resolve = null, PeerAddressing addressing = PeerAddressing.Static) =>
+        Akka.Actor.Props.Create(() => new NetworkActor(self, settings, peers, initialFaults, clock, resolve, addressing));
 
     private static long NowMs => Stopwatch.GetTimestamp() * 1000 / Stopwatch.Frequency;
 

@@ -7,17 +7,20 @@ namespace DistSysActors.Actors.Persistence;
 public static class SqlitePersistence
 {
     /// <summary>The values of <c>distsys.persistence.journal</c>.</summary>
-    public static readonly string[] JournalKinds = ["sqlite", "sqlite-direct", "memory"];
+    public static readonly string[] JournalKinds = ["sqlite", "sqlite-direct", "postgresql", "memory"];
 
     /// <summary>
     /// The akka.persistence configuration for a <c>distsys.persistence.journal</c> value: "sqlite" (Akka.Persistence.Sql,
     /// <see cref="Prepare"/>), "sqlite-direct" (this project's journal, <see cref="SqliteDirectPersistence.Prepare"/>),
-    /// both on <paramref name="databasePath"/>, or "memory" (Akka's in-memory journal and snapshot store).
+    /// both on <paramref name="databasePath"/>, "postgresql" (Akka.Persistence.Sql on PostgreSQL, <see cref="PostgresPersistence"/>:
+    /// the connection string comes from <paramref name="distsys"/> or the environment), or "memory" (Akka's in-memory
+    /// journal and snapshot store).
     /// </summary>
-    public static Config ForJournal(string journal, string databasePath) => journal switch
+    public static Config ForJournal(string journal, string databasePath, Config? distsys = null) => journal switch
     {
         "sqlite" => Prepare(databasePath),
         "sqlite-direct" => SqliteDirectPersistence.Prepare(databasePath),
+        "postgresql" => PostgresPersistence.Prepare(PostgresPersistence.ConnectionString(distsys ?? Config.Empty)),
         "memory" => ConfigurationFactory.ParseString("""
             akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
             akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
@@ -25,8 +28,11 @@ public static class SqlitePersistence
         _ => throw new ArgumentException($"unknown journal '{journal}': one of {string.Join(", ", JournalKinds)}", nameof(journal)),
     };
 
-    /// <summary>Whether a journal keeps its state in the node's database file (every kind but "memory").</summary>
+    /// <summary>Whether a journal keeps its state across restarts (every kind but "memory").</summary>
     public static bool IsDurable(string journal) => journal != "memory";
+
+    /// <summary>Whether a journal keeps its state in the node's own database file under its data dir (the SQLite kinds).</summary>
+    public static bool IsFile(string journal) => journal is "sqlite" or "sqlite-direct";
 
     /// <summary>
     /// Creates the database file if needed and switches it to WAL mode (a property of the file, which

@@ -28,15 +28,19 @@ internal static class NodeCommand
         {
             Description = "The address the HTTP API listens on (default 127.0.0.1; 0.0.0.0 for every interface): distsys.http.bind",
         };
-        var command = new Command("node", "Run one node in the foreground: Akka.Cluster on 127.0.0.1:(base-port+id), HTTP on 127.0.0.1:(http-base-port+id)")
+        var addressing = NodeAddressOptions.Create();
+        var command = new Command("node", "Run one node in the foreground: Akka.Cluster on 127.0.0.1:(base-port+id), HTTP on 127.0.0.1:(http-base-port+id), " +
+                                          "or where --hostname, --port, --http-bind and --seed say (a cluster over several hosts)")
         {
             id, nodes, join, basePort, httpBasePort, dataDir, set, httpBind,
         };
+        foreach (var option in addressing.All) command.Options.Add(option);
         command.SetAction((parse, ct) =>
         {
             var (i, n, b, h, d, s, j) = (parse.GetValue(id), parse.GetValue(nodes), parse.GetValue(basePort), parse.GetValue(httpBasePort),
                 parse.GetValue(dataDir)!, parse.GetValue(set) ?? [], parse.GetValue(join));
             if (parse.GetValue(httpBind) is { } bind) s = [$"distsys.http.bind={bind}", .. s];
+            s = [.. addressing.Sets(parse), .. s];
             // How to start this node again as a new server, should it refuse to start: its own arguments with --join, paths absolute.
             string[] rejoin = ["node", "--id", $"{i}", "--nodes", $"{n}", "--base-port", $"{b}", "--http-base-port", $"{h}",
                 "--data-dir", Path.GetFullPath(d), .. s.SelectMany(x => new[] { "--set", x }), "--join"];
@@ -133,12 +137,14 @@ internal static class NodeCommand
         }
         catch (Exception e)
         {
-            await Console.Error.WriteLineAsync($"node {host.Node.Id}: HTTP failed to start on port {host.Node.HttpPortOf(host.Node.Id)}: {e.GetBaseException().Message}");
+            await Console.Error.WriteLineAsync($"node {host.Node.Id}: HTTP failed to start on port {host.Node.SelfHttpPort}: {e.GetBaseException().Message}");
             await host.DisposeAsync();
             return 1;
         }
-        Console.WriteLine($"node {host.Node.Id} {(host.Node.Join ? $"joining the cluster of nodes 1..{host.Node.Nodes} (Raft waits to be added)" : $"of {host.Node.Nodes}")}: remoting 127.0.0.1:{host.Node.RemotePortOf(host.Node.Id)}, " +
-                          $"HTTP http://{host.Node.Hostname}:{host.Node.HttpPortOf(host.Node.Id)}, data {Path.GetFullPath(host.Node.NodeDataDir)}");
+        var http = Http.HttpSettings.Create(host.Config);
+        Console.WriteLine($"node {host.Node.Id} {(host.Node.Join ? $"joining the cluster of nodes 1..{host.Node.Nodes} (Raft waits to be added)" : $"of {host.Node.Nodes}")}: " +
+                          $"remoting {host.Node.Hostname}:{host.Node.SelfRemotePort}{(host.Node.PublicHostname.Length > 0 ? $" (reached as {host.Node.PublicHostname})" : "")}, " +
+                          $"HTTP http://{http.Bind}:{host.Node.SelfHttpPort}, data {Path.GetFullPath(host.Node.NodeDataDir)}");
         // SIGTERM reaches Akka's own hook too, which may start the shutdown first; either way the hand-off of Raft
         // leadership is the first task of CoordinatedShutdown (NodeHost), and the process ends with its actor system.
         var ended = await Task.WhenAny(stop.Task, host.Stopped);

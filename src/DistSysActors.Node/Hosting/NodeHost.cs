@@ -67,7 +67,7 @@ public sealed class NodeHost : IAsyncDisposable
     {
         var hadState = HasPersistedState;
         StartRuntime(rejoining: hadState || Node.Join);
-        if (hadState && Node.Id == 1 && !Node.Join) _ = SelfJoinIfAloneAsync(_runtime!);
+        if (hadState && DistSysNodeRuntime.IsFirstSeed(_distsys) && !Node.Join) _ = SelfJoinIfAloneAsync(_runtime!);
         if (Settings.DurableJournal) WriteStateMarker();
         _ = RecordMembersAsync();
     }
@@ -76,7 +76,8 @@ public sealed class NodeHost : IAsyncDisposable
     public string JournalPath => Path.Combine(Node.NodeDataDir, Settings.SqliteFile);
 
     /// <summary>Whether this node kept durable state before: its journal exists (always false on the in-memory journal).</summary>
-    public bool HasPersistedState => Settings.DurableJournal && File.Exists(JournalPath);
+    /// On PostgreSQL the state lives in the database: the <see cref="StateMarkerFile"/> written at the node's first start says it has some.
+    public bool HasPersistedState => Settings.FileJournal ? File.Exists(JournalPath) : Settings.DurableJournal && File.Exists(StateMarkerPath);
 
     /// <summary>
     /// Written beside the journal at the node's first start: a data directory that has it but not the journal lost its
@@ -91,7 +92,9 @@ public sealed class NodeHost : IAsyncDisposable
         if (File.Exists(StateMarkerPath)) return;
         try
         {
-            WriteAtomically(StateMarkerPath, $"Node {Node.Id} keeps its Raft state (term, vote, log, snapshots) in {Settings.SqliteFile} in this directory. " +
+            WriteAtomically(StateMarkerPath, !Settings.FileJournal
+                ? $"Node {Node.Id} keeps its Raft state (term, vote, log, snapshots) in PostgreSQL (distsys.persistence.journal = {Settings.Journal}).\n"
+                : $"Node {Node.Id} keeps its Raft state (term, vote, log, snapshots) in {Settings.SqliteFile} in this directory. " +
                                              $"A node that finds this file without {Settings.SqliteFile} refuses to start: its journal was lost.\n");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -121,13 +124,24 @@ public sealed class NodeHost : IAsyncDisposable
     public async Task<LostState?> CheckForLostStateAsync()
     {
         if (!RaftEnabled || HasPersistedState) return null;
+        if (Node.UsesSeeds)
+        {
+            // Across hosts the peers' HTTP addresses are not known before this node joins: only the marker is checked.
+            var dataDir = Path.GetFullPath(Node.NodeDataDir);
+            if (Settings.FileJournal && File.Exists(StateMarkerPath))
+                return new LostState($"its data directory {dataDir} has {StateMarkerFile}, written when node {Node.Id} first kept its Raft state there, " +
+                                     $"but not its journal {Settings.SqliteFile}: the journal was lost or removed", true,
+                    Enumerable.Range(1, Node.Nodes).FirstOrDefault(i => i != Node.Id));
+            Console.WriteLine($"node {Node.Id}: no Raft state in {dataDir}; seeds given, so the peers are not asked; starting as {(Node.Join ? "a new server" : "a founding voter")}");
+            return null;
+        }
         var peers = Enumerable.Range(1, Node.Nodes).Where(i => i != Node.Id).ToList();
         var answers = await Task.WhenAll(peers.Select(AskSeenAsync));
         var answered = answers.OfType<SeenAnswer>().ToList();
         var stillMember = answered.Count == 0 || answered.Any(a => a.RaftMember);
         var via = answered.FirstOrDefault(a => a.Term > 0 || a.LastLogIndex > 0)?.NodeId ?? answered.FirstOrDefault()?.NodeId ?? peers.FirstOrDefault();
         var dir = Path.GetFullPath(Node.NodeDataDir);
-        if (Settings.DurableJournal && File.Exists(StateMarkerPath))
+        if (Settings.FileJournal && File.Exists(StateMarkerPath))
             return new LostState($"its data directory {dir} has {StateMarkerFile}, written when node {Node.Id} first kept its Raft state there, " +
                                  $"but not its journal {Settings.SqliteFile}: the journal was lost or removed", stillMember, via);
         var knows = answered.FirstOrDefault(a => (a.Term > 0 || a.LastLogIndex > 0) && (Node.Join ? a.RaftMember : a.Seen));
@@ -180,9 +194,7 @@ public sealed class NodeHost : IAsyncDisposable
 
     private readonly HashSet<int> _seen = new();
 
-    private static int IdOf(Akka.Cluster.Member member) =>
-        member.Roles.Select(r => r.StartsWith("node-", StringComparison.Ordinal) && int.TryParse(r.AsSpan(5), out var id) ? id : 0)
-            .FirstOrDefault(NodeSettings.InPortPlan);
+    private static int IdOf(Akka.Cluster.Member member) => NodeRoles.IdOf(member) ?? 0;
 
     private async Task SelfJoinIfAloneAsync(DistSysNodeRuntime runtime)
     {

@@ -29,7 +29,7 @@ public static class NodeHttpApi
         builder.WebHost.ConfigureKestrel(k =>
         {
             HttpGuards.ConfigureKestrel(k);
-            k.Listen(http.Bind, host.Node.HttpPortOf(host.Node.Id));
+            k.Listen(http.Bind, host.Node.SelfHttpPort);
         });
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.WriteIndented = false);
         var app = builder.Build();
@@ -117,7 +117,5 @@ public static class NodeHttpApi
     }
 
     /// <summary>A member's node id comes from its role <c>node-I</c>.</summary>
-    public static int? NodeIdOf(Member member) =>
-        member.Roles.Select(r => r.StartsWith("node-", StringComparison.Ordinal) && int.TryParse(r.AsSpan(5), out var id) ? id : (int?)null)
-            .FirstOrDefault(id => id is not null);
+    public static int? NodeIdOf(Member member) => Actors.Network.NodeRoles.IdOf(member);
 }
