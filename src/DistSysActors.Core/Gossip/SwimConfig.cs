@@ -21,7 +21,7 @@ public sealed record SwimConfig
     public int PiggybackMax { get; init; } = 8;
 
     /// <summary>α: the shortest suspicion timeout is α·max(1, log10 N) periods (Lifeguard section 3.3).</summary>
-    public int SuspicionMult { get; init; } = 4;
+    public int SuspicionMult { get; init; } = 5;
 
     /// <summary>β: the longest suspicion timeout, with no independent confirmation, is β times the shortest.</summary>
     public int SuspicionMaxMult { get; init; } = 3;

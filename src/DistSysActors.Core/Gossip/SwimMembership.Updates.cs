@@ -24,6 +24,7 @@ public sealed partial class SwimMembership
         {
             if (_members.Count >= Config.MembersMax) return;
             _members[update.Member] = m = new Member(update.State, update.Incarnation, nowMs) { Reporter = update.Reporter };
+            Count(update.State, +1);
             if (update.State == MemberState.Suspect) m.Confirmations.Add(update.Reporter);
             _ready.Answer(new MemberStateChanged(update.Member, update.State, update.Incarnation, null, nowMs));
             Broadcast(update);
@@ -74,6 +75,8 @@ public sealed partial class SwimMembership
     private void Change(NodeId id, Member m, MemberUpdate update, long nowMs)
     {
         var previous = m.State;
+        Count(previous, -1);
+        Count(update.State, +1);
         m.State = update.State;
         m.Incarnation = update.Incarnation;
         m.ChangedAtMs = nowMs;
@@ -82,8 +85,15 @@ public sealed partial class SwimMembership
         _ready.Answer(new MemberStateChanged(id, update.State, update.Incarnation, previous, nowMs));
     }
 
+    private void Count(MemberState state, int delta)
+    {
+        if (state == MemberState.Dead) _deadCount += delta;
+        else if (state == MemberState.Suspect) _suspectCount += delta;
+    }
+
     private void ExpireSuspicions(long nowMs)
     {
+        if (_suspectCount == 0) return;
         List<NodeId>? expired = null;
         var live = LiveCount;
         foreach (var (id, m) in _members)

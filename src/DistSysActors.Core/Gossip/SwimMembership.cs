@@ -24,6 +24,8 @@ public sealed partial class SwimMembership : IProtocolCore<SwimMessage, Protocol
     private long _nextPeriodAtMs = long.MinValue;
     private Probe? _probe;
     private bool _left;
+    // Kept as the states change, so per-message work does not walk the whole view.
+    private int _deadCount, _suspectCount;
 
     public SwimMembership(NodeId self, IEnumerable<NodeId> seeds, SwimConfig config, DeterministicRandom random)
     {
@@ -51,7 +53,7 @@ public sealed partial class SwimMembership : IProtocolCore<SwimMessage, Protocol
     public bool HasLeft => _left;
 
     /// <summary>Members not known dead, this node included: the N of the formulas.</summary>
-    public int LiveCount => _members.Values.Count(m => m.State != MemberState.Dead);
+    public int LiveCount => _members.Count - _deadCount;
 
     public MemberState? StateOf(NodeId member) => _members.TryGetValue(member, out var m) ? m.State : null;
 
@@ -134,6 +136,9 @@ public sealed partial class SwimMembership : IProtocolCore<SwimMessage, Protocol
         if (_broadcasts.Count > _members.Count) violations.Add($"{_broadcasts.Count} broadcasts for {_members.Count} members");
         if (_relays.Count > Config.RelaysMax) violations.Add($"{_relays.Count} relays, limit {Config.RelaysMax}");
         if (_members.Count > Config.MembersMax) violations.Add($"{_members.Count} members, limit {Config.MembersMax}");
+        var dead = _members.Values.Count(m => m.State == MemberState.Dead);
+        var suspect = _members.Values.Count(m => m.State == MemberState.Suspect);
+        if (dead != _deadCount || suspect != _suspectCount) violations.Add($"counted {_deadCount} dead and {_suspectCount} suspect, the view holds {dead} and {suspect}");
         return violations;
     }
 

@@ -6,7 +6,7 @@ namespace DistSysActors.Core.Tests.Gossip;
 /// <summary>The SWIM core, rule by rule (section numbers of Das, Gupta, Motivala 2002; Lifeguard 2018 for the timeout).</summary>
 public class SwimMembershipTests
 {
-    private static readonly NodeId A = new(1), B = new(2), C = new(3), D = new(4), E = new(5);
+    private static readonly NodeId A = new(1), B = new(2), C = new(3), D = new(4), E = new(5), F = new(6);
     private static readonly SwimConfig Config = new() { PeriodMs = 1_000, PingTimeoutMs = 300, IndirectProbes = 2, SyncEveryRounds = 0 };
 
     private static SwimMembership Node(NodeId self, NodeId[]? members = null, SwimConfig? config = null) =>
@@ -123,15 +123,15 @@ public class SwimMembershipTests
     }
 
     [Theory]
-    [InlineData(5, 0, 12_000)]
-    [InlineData(5, 1, 6_952)] // 12 s - 8 s·log 2 / log 3
-    [InlineData(5, 2, 4_000)]
-    [InlineData(5, 5, 4_000)]
-    [InlineData(100, 0, 24_000)]
-    [InlineData(2, 0, 4_000)]
+    [InlineData(5, 0, 15_000)]
+    [InlineData(5, 1, 10_000)] // 15 s - 10 s·log 2 / log 4
+    [InlineData(5, 2, 7_075)]
+    [InlineData(5, 5, 5_000)]
+    [InlineData(100, 0, 30_000)]
+    [InlineData(2, 0, 5_000)]
     public void Lifeguard_3_3_the_suspicion_timeout_shrinks_with_independent_confirmations_down_to_its_minimum(int members, int confirmations, long expectedMs)
     {
-        // α = 4, β = 3, period 1 s: min = 4·max(1, log10 N) s, max = 3·min, K = min(α - 2, N - 2).
+        // α = 5, β = 3, period 1 s: min = 5·max(1, log10 N) s, max = 3·min, K = min(α - 2, N - 2).
         Assert.Equal(expectedMs, Config.SuspicionTimeoutMs(members, confirmations));
     }
 
@@ -146,12 +146,16 @@ public class SwimMembershipTests
         alone.Tick(1_000 + Config.SuspicionTimeoutMs(5, 0));
         Assert.Equal(MemberState.Dead, alone.StateOf(B));
 
-        var confirmed = Node(A, [A, B, C, D, E]);
+        // K = min(α - 2, N - 2) = 3 confirmations beyond the first bring it down to the minimum.
+        var confirmed = Node(A, [A, B, C, D, E, F]);
         confirmed.Step(new SwimAck(C, 1, [new MemberUpdate(B, MemberState.Suspect, 0, C)]), 1_000);
         confirmed.Step(new SwimAck(D, 2, [new MemberUpdate(B, MemberState.Suspect, 0, D)]), 1_100);
         confirmed.Step(new SwimAck(E, 3, [new MemberUpdate(B, MemberState.Suspect, 0, E)]), 1_200);
-        Assert.Equal(3, confirmed.ConfirmationsOf(B));
-        confirmed.Tick(1_000 + Config.SuspicionMinMs(5));
+        confirmed.Step(new SwimAck(F, 4, [new MemberUpdate(B, MemberState.Suspect, 0, F)]), 1_300);
+        Assert.Equal(4, confirmed.ConfirmationsOf(B));
+        confirmed.Tick(1_000 + Config.SuspicionMinMs(6) - 1);
+        Assert.Equal(MemberState.Suspect, confirmed.StateOf(B));
+        confirmed.Tick(1_000 + Config.SuspicionMinMs(6));
         Assert.Equal(MemberState.Dead, confirmed.StateOf(B));
         var announced = confirmed.TakeReady().Answers.OfType<MemberStateChanged>().Where(c => c.Member == B).Select(c => c.State);
         Assert.Equal([MemberState.Suspect, MemberState.Dead], announced);
