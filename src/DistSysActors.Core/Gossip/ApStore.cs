@@ -16,7 +16,7 @@ namespace DistSysActors.Core.Gossip;
 public sealed class ApStore : IProtocolCore<AntiEntropyMessage, ProtocolReady<AntiEntropyMessage>>
 {
     private readonly ReadyBuffer<AntiEntropyMessage> _ready = new();
-    private readonly SortedDictionary<string, ApEntry> _entries = new(StringComparer.Ordinal);
+    private readonly SortedList<string, ApEntry> _entries = new(StringComparer.Ordinal);
     private readonly ImmutableArray<NodeId> _peers;
     private readonly DeterministicRandom _random;
     // Every merged timestamp is accepted, however far ahead: refusing one would leave replicas apart forever. The
@@ -48,7 +48,7 @@ public sealed class ApStore : IProtocolCore<AntiEntropyMessage, ProtocolReady<An
     /// <summary>The key's entry (a tombstone if deleted and not yet purged), or null if this replica never saw it.</summary>
     public ApEntry? Get(string key) => _entries.GetValueOrDefault(key);
 
-    public IReadOnlyCollection<ApEntry> Entries => _entries.Values;
+    public IList<ApEntry> Entries => _entries.Values;
 
     /// <summary>Why <paramref name="key"/> or <paramref name="value"/> cannot be stored, or null if they can.</summary>
     public string? Invalid(string key, string? value)

@@ -6,7 +6,7 @@ namespace DistSysActors.Core.Gossip;
 public sealed partial class SwimMembership
 {
     // The newest update per member, with how many times this node has piggybacked it.
-    private readonly SortedDictionary<NodeId, Pending> _broadcasts = new();
+    private readonly SortedList<NodeId, Pending> _broadcasts = new();
 
     /// <summary>Updates still to be piggybacked.</summary>
     public int PendingBroadcasts => _broadcasts.Count;

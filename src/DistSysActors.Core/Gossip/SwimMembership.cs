@@ -16,7 +16,8 @@ public sealed partial class SwimMembership : IProtocolCore<SwimMessage, Protocol
 {
     private readonly ReadyBuffer<SwimMessage> _ready = new();
     private readonly DeterministicRandom _random;
-    private readonly SortedDictionary<NodeId, Member> _members = new();
+    // Sorted lists, not dictionaries: enumerated after every event, and a tree enumerator costs far more per element.
+    private readonly SortedList<NodeId, Member> _members = new();
     private readonly Dictionary<long, Relay> _relays = new();
     private readonly List<NodeId> _probeOrder = [];
     private int _probeIndex;
@@ -127,18 +128,22 @@ public sealed partial class SwimMembership : IProtocolCore<SwimMessage, Protocol
         var violations = new List<string>();
         var me = _members[Self];
         if (!_left && me.State != MemberState.Alive) violations.Add($"node {Self} sees itself {me.State}");
-        foreach (var (id, m) in _members)
+        int dead = 0, suspect = 0;
+        var ids = _members.Keys;
+        var members = _members.Values;
+        for (var i = 0; i < members.Count; i++)
         {
-            if (m.State == MemberState.Suspect && m.Confirmations.Count == 0) violations.Add($"member {id} suspect without a suspicion");
-            if (m.State != MemberState.Suspect && m.Confirmations.Count > 0) violations.Add($"member {id} {m.State} with confirmations left");
-            if (m.Incarnation < 0) violations.Add($"member {id} at negative incarnation {m.Incarnation}");
+            var m = members[i];
+            if (m.State == MemberState.Dead) dead++;
+            else if (m.State == MemberState.Suspect) suspect++;
+            if (m.State == MemberState.Suspect && m.Confirmations.Count == 0) violations.Add($"member {ids[i]} suspect without a suspicion");
+            if (m.State != MemberState.Suspect && m.Confirmations.Count > 0) violations.Add($"member {ids[i]} {m.State} with confirmations left");
+            if (m.Incarnation < 0) violations.Add($"member {ids[i]} at negative incarnation {m.Incarnation}");
         }
+        if (dead != _deadCount || suspect != _suspectCount) violations.Add($"counted {_deadCount} dead and {_suspectCount} suspect, the view holds {dead} and {suspect}");
         if (_broadcasts.Count > _members.Count) violations.Add($"{_broadcasts.Count} broadcasts for {_members.Count} members");
         if (_relays.Count > Config.RelaysMax) violations.Add($"{_relays.Count} relays, limit {Config.RelaysMax}");
         if (_members.Count > Config.MembersMax) violations.Add($"{_members.Count} members, limit {Config.MembersMax}");
-        var dead = _members.Values.Count(m => m.State == MemberState.Dead);
-        var suspect = _members.Values.Count(m => m.State == MemberState.Suspect);
-        if (dead != _deadCount || suspect != _suspectCount) violations.Add($"counted {_deadCount} dead and {_suspectCount} suspect, the view holds {dead} and {suspect}");
         return violations;
     }
 

@@ -14,7 +14,7 @@ public sealed class SwimFailureTests(ITestOutputHelper output)
     public void A_rumour_still_reaches_everyone_under_20_percent_loss()
     {
         var rounds = new List<double>();
-        SeedRunner.Run(6, seed =>
+        SeedRunner.Run(5, seed =>
         {
             var n = seed <= 1 ? 100 : 10;
             var periods = SwimSpreadTests.SpreadPeriods(n, seed, new FaultSpec { DropRate = 0.2 });
