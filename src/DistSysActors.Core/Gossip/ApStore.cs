@@ -38,9 +38,6 @@ public sealed class ApStore : IProtocolCore<AntiEntropyMessage, ProtocolReady<An
     public NodeId Self { get; }
     public ApStoreConfig Config { get; }
 
-    /// <summary>Peers to exchange with: all configured ones, or (when the host sets it) those its membership thinks alive.</summary>
-    public Func<IReadOnlyList<NodeId>>? LivePeers { get; set; }
-
     public ApWriteResult Put(string key, string value, long nowMs) => Write(key, value, nowMs);
 
     public ApWriteResult Delete(string key, long nowMs) => Write(key, null, nowMs);
@@ -65,9 +62,9 @@ public sealed class ApStore : IProtocolCore<AntiEntropyMessage, ProtocolReady<An
         _nextExchangeAtMs = nowMs + Config.ExchangeIntervalMs;
         _rounds++;
         PurgeTombstones(nowMs);
-        var peers = LivePeers?.Invoke() ?? _peers;
-        if (peers.Count == 0) return;
-        var peer = peers[_random.NextInt(0, peers.Count)];
+        // Every configured peer, reachable or not: an exchange with an unreachable one is simply lost.
+        if (_peers.Length == 0) return;
+        var peer = _peers[_random.NextInt(0, _peers.Length)];
         _exchanges++;
         _ready.Send(peer, new ApDigest(Self, [.. _entries.Values.Select(e => new ApDigestEntry(e.Key, e.Version))]));
     }
