@@ -40,7 +40,7 @@ public sealed partial class TxnCoordinator
         public ImmutableArray<NodeId> Participants { get; } = [.. begin.Branches.Select(b => b.Participant).Distinct()];
         public TxnState State { get; set; } = TxnState.Active;
         public string? Reason { get; set; }
-        public long? RequestId { get; set; }
+        public List<long> Requests { get; } = [];
         public long? StartMs { get; set; }
         public long? PhaseStartMs { get; set; }
         public long LastSendMs { get; set; } = long.MinValue / 2;
@@ -60,28 +60,58 @@ public sealed partial class TxnCoordinator
     /// Starts a transaction for request <paramref name="requestId"/>; its answer comes as a <see cref="TxnAnswer"/>.
     /// The ops must have passed <see cref="TxnOps.Validate"/>.
     /// </summary>
-    public TxnId Begin(long requestId, TxnProtocol protocol, IReadOnlyList<TxnOp> ops, long nowMs)
+    public TxnId Begin(long requestId, TxnProtocol protocol, IReadOnlyList<TxnOp> ops, long nowMs) =>
+        Begin(requestId, protocol, ops, nowMs, null, null) is Started s ? s.Id : throw new InvalidOperationException("a transaction without a key always starts");
+
+    /// <summary>
+    /// Like <see cref="Begin(long,TxnProtocol,IReadOnlyList{TxnOp},long)"/> under a client's Idempotency-Key: a key seen
+    /// before (with the same <paramref name="fingerprint"/>) attaches the request to that transaction, whose outcome it
+    /// then hears, at once if already known; with another fingerprint it is a <see cref="KeyConflict"/>.
+    /// </summary>
+    public BeginResult Begin(long requestId, TxnProtocol protocol, IReadOnlyList<TxnOp> ops, long nowMs, string? idempotencyKey, string? fingerprint)
     {
         if (TxnOps.Validate(ops) is { } error) throw new ArgumentException(error, nameof(ops));
+        if (idempotencyKey is not null && _byKey.TryGetValue(idempotencyKey, out var known))
+        {
+            if (known.Fingerprint != fingerprint) return new KeyConflict($"Idempotency-Key '{idempotencyKey}' was used for another request ({known.Id})");
+            if (_running.TryGetValue(known.Id, out var running)) running.Requests.Add(requestId);
+            else if (_finished.TryGetValue(known.Id, out var view)) _ready.Answer(new TxnAnswer(requestId, known.Id, view.State, view.Reason, Replayed: true));
+            return new FoundByKey(known.Id);
+        }
         var id = new TxnId(_self, ++_lastSeq);
         var groups = ops.GroupBy(o => Partitioner.OwnerOf(o.Key)).Select(g => new Branch(g.Key, [.. g]));
         // A saga runs its steps in the order the ops name their participants (a debit first); 2PC/3PC in node order.
         var branches = protocol == TxnProtocol.Saga ? [.. groups] : groups.OrderBy(b => b.Participant).ToImmutableArray();
-        var begin = new BeginRecord(id, protocol, branches);
-        var txn = new Running(begin) { RequestId = requestId, StartMs = nowMs, PhaseStartMs = nowMs };
+        var begin = new BeginRecord(id, protocol, branches, idempotencyKey, idempotencyKey is null ? null : fingerprint);
+        var txn = new Running(begin) { StartMs = nowMs, PhaseStartMs = nowMs };
+        txn.Requests.Add(requestId);
         _running[id] = txn;
+        RememberKey(begin);
         _ready.Persist(begin);
         Resend(txn, nowMs);
-        return id;
+        return new Started(id);
+    }
+
+    // Idempotency-Keys of the transactions remembered (running or among the finished kept), to their id and fingerprint.
+    private readonly Dictionary<string, (TxnId Id, string? Fingerprint)> _byKey = new(StringComparer.Ordinal);
+
+    private void RememberKey(BeginRecord begin)
+    {
+        if (begin.IdempotencyKey is { } key) _byKey[key] = (begin.Id, begin.Fingerprint);
     }
 
     internal void Recover(object record)
     {
         switch (record)
         {
+            case TxnSnapshot snapshot:
+                _lastSeq = Math.Max(_lastSeq, snapshot.LastSeq);
+                foreach (var r in snapshot.Records) Recover(r);
+                break;
             case BeginRecord b:
                 _lastSeq = Math.Max(_lastSeq, b.Id.Seq);
                 _running[b.Id] = new Running(b) { Recovered = true };
+                RememberKey(b);
                 break;
             case DecisionRecord d when _running.TryGetValue(d.Id, out var t):
                 t.State = d.State;
@@ -218,20 +248,29 @@ public sealed partial class TxnCoordinator
     private void Forget(Running txn)
     {
         _running.Remove(txn.Id);
-        Remember(View(txn) with { Participants = [.. txn.Participants.Select(p => new ParticipantView(p, txn.State))] });
+        Remember(View(txn) with { Participants = [.. txn.Participants.Select(p => new ParticipantView(p, txn.State))] }, txn.Begin);
     }
 
-    private void Remember(TxnView view)
+    // The finished transactions kept (for GET, duplicates and retries under their key): their view and BEGIN.
+    private readonly Dictionary<TxnId, BeginRecord> _finishedBegins = [];
+
+    private void Remember(TxnView view, BeginRecord begin)
     {
         if (_finished.TryAdd(view.Id, view)) _finishedOrder.Enqueue(view.Id);
         else _finished[view.Id] = view;
-        while (_finished.Count > _config.OutcomesMax) _finished.Remove(_finishedOrder.Dequeue());
+        _finishedBegins[view.Id] = begin;
+        while (_finished.Count > _config.OutcomesMax)
+        {
+            var old = _finishedOrder.Dequeue();
+            _finished.Remove(old);
+            if (_finishedBegins.Remove(old, out var b) && b.IdempotencyKey is { } key && _byKey.TryGetValue(key, out var k) && k.Id == old) _byKey.Remove(key);
+        }
     }
 
     private void AnswerClient(Running txn)
     {
-        if (txn.RequestId is { } request) _ready.Answer(new TxnAnswer(request, txn.Id, txn.State, txn.Reason));
-        txn.RequestId = null;
+        foreach (var request in txn.Requests) _ready.Answer(new TxnAnswer(request, txn.Id, txn.State, txn.Reason));
+        txn.Requests.Clear();
     }
 
     /// <summary>The outcome as this coordinator knows it; presumed abort for an id it issued and has no record of.</summary>
@@ -253,6 +292,7 @@ public sealed partial class TxnCoordinator
         txn.Reason = r.State == TxnState.Aborted ? "aborted by the participants' termination protocol" : null;
         _ready.Persist(new DecisionRecord(txn.Id, r.State, txn.Reason));
         End(txn);
+        AnswerClient(txn);
     }
 
     /// <summary>What this coordinator knows of <paramref name="id"/>, or null if it never issued it.</summary>
@@ -279,6 +319,34 @@ public sealed partial class TxnCoordinator
             _ => TxnState.Aborted,
         };
     }
+
+    /// <summary>Records that replay this coordinator's state: the finished transactions kept, then the running ones.</summary>
+    internal IEnumerable<object> SnapshotRecords()
+    {
+        foreach (var id in _finishedOrder)
+        {
+            if (!_finished.TryGetValue(id, out var view) || !_finishedBegins.TryGetValue(id, out var begin)) continue;
+            yield return begin;
+            yield return new DecisionRecord(id, view.State, view.Reason);
+            yield return new EndRecord(id);
+        }
+        foreach (var txn in _running.Values)
+        {
+            yield return txn.Begin;
+            if (txn.Protocol == TxnProtocol.Saga)
+            {
+                if (txn.State == TxnState.Aborted)
+                {
+                    yield return new DecisionRecord(txn.Id, TxnState.Aborted, txn.Reason);
+                    yield return new SagaProgressRecord(txn.Id, txn.Step + 1, true);
+                }
+                else if (txn.Step > 0) yield return new SagaProgressRecord(txn.Id, txn.Step - 1, false);
+            }
+            else if (txn.State != TxnState.Active) yield return new DecisionRecord(txn.Id, txn.State, txn.Reason);
+        }
+    }
+
+    internal long LastSeq => _lastSeq;
 
     public IReadOnlyList<string> CheckInvariants()
     {

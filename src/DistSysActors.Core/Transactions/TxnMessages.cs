@@ -80,7 +80,8 @@ public static class Txn
     // ---- durable records: coordinator ----
 
     /// <summary>The participants and their ops, logged before the first PREPARE (or saga step) leaves.</summary>
-    public sealed record BeginRecord(TxnId Id, TxnProtocol Protocol, ImmutableArray<Branch> Branches) : IWireSerialized;
+    /// <summary>With the client's Idempotency-Key and the request's fingerprint, when given: a retry finds the transaction by its key.</summary>
+    public sealed record BeginRecord(TxnId Id, TxnProtocol Protocol, ImmutableArray<Branch> Branches, string? IdempotencyKey = null, string? Fingerprint = null) : IWireSerialized;
 
     /// <summary>The coordinator's decision (PreCommitted, Committed or Aborted), forced before it is sent.</summary>
     public sealed record DecisionRecord(TxnId Id, TxnState State, string? Reason) : IWireSerialized;
@@ -96,8 +97,17 @@ public static class Txn
 
     // ---- local requests and answers (never leave the node) ----
 
-    /// <summary>The client's answer: Committed, Aborted (with the reason) or, from a host's timeout, Unknown.</summary>
-    public sealed record TxnAnswer(long RequestId, TxnId Id, TxnState Outcome, string? Reason);
+        /// <summary>The client's answer: Committed, Aborted (with the reason) or, from a host's timeout, Unknown; Replayed when an Idempotency-Key found an earlier attempt.</summary>
+    public sealed record TxnAnswer(long RequestId, TxnId Id, TxnState Outcome, string? Reason, bool Replayed = false);
+
+    /// <summary>What <see cref="TxnCoordinator.Begin"/> did: started a transaction, found the one an Idempotency-Key names, or refused a reused key.</summary>
+    public abstract record BeginResult;
+    public sealed record Started(TxnId Id) : BeginResult;
+    public sealed record FoundByKey(TxnId Id) : BeginResult;
+    public sealed record KeyConflict(string Reason) : BeginResult;
+
+    /// <summary>A role's whole state at once (a host's snapshot): the last id issued, the committed values, then records that replay the rest.</summary>
+    public sealed record TxnSnapshot(long LastSeq, ImmutableArray<TxnWrite> Store, ImmutableArray<object> Records) : IWireSerialized;
 
     public sealed record ParticipantView(NodeId Participant, TxnState State);
 

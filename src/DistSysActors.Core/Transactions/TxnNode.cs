@@ -60,5 +60,12 @@ public sealed class TxnNode : IProtocolCore<TxnMessage, ProtocolReady<TxnMessage
     public ProtocolReady<TxnMessage> TakeReady() => _ready.Take();
     public void Advance(ProtocolReady<TxnMessage> ready) => _ready.Advance(ready);
 
+    /// <summary>Both roles' state at once; a node built from it (then later records) is the same node.</summary>
+    public TxnSnapshot Snapshot()
+    {
+        var (store, records) = Participant.SnapshotParts();
+        return new TxnSnapshot(Coordinator.LastSeq, [.. store], [.. records, .. Coordinator.SnapshotRecords()]);
+    }
+
     public IReadOnlyList<string> CheckInvariants() => [.. Participant.CheckInvariants(), .. Coordinator.CheckInvariants()];
 }

@@ -75,6 +75,10 @@ public sealed partial class TxnParticipant
     {
         switch (record)
         {
+            case TxnSnapshot snapshot:
+                ApplyWrites(snapshot.Store);
+                foreach (var r in snapshot.Records) Recover(r);
+                break;
             case PreparedRecord p:
                 _pending[p.Id] = new Pending(p);
                 foreach (var w in p.Writes) _locks[w.Key] = p.Id;
@@ -244,6 +248,24 @@ public sealed partial class TxnParticipant
         p.Poll?.States.TryAdd(m.From, m.State);
     }
 
+    /// <summary>The committed values, and records that replay the rest: outcomes remembered, prepared transactions, saga steps (without re-applying their writes).</summary>
+    internal (IEnumerable<TxnWrite> Store, IEnumerable<object> Records) SnapshotParts()
+    {
+        var records = new List<object>();
+        foreach (var (id, committed) in _outcomes.Entries) records.Add(new OutcomeRecord(id, committed));
+        foreach (var p in _pending.Values)
+        {
+            records.Add(p.Record);
+            if (p.State == TxnState.PreCommitted) records.Add(new PreCommittedRecord(p.Record.Id));
+        }
+        foreach (var ((id, step), state) in _sagaSteps)
+        {
+            if (state.Step is { } s) records.Add(s with { Writes = [] });
+            if (state.Compensated) records.Add(new SagaCompensationRecord(id, step, []));
+        }
+        return (_store.Select(kv => new TxnWrite(kv.Key, kv.Value)), records);
+    }
+
     public IReadOnlyList<string> CheckInvariants()
     {
         var problems = new List<string>();
@@ -271,6 +293,9 @@ internal sealed class OutcomeMemory(int max)
     private readonly Queue<TxnId> _order = new();
 
     public bool? Get(TxnId id) => _outcomes.TryGetValue(id, out var v) ? v : null;
+
+    /// <summary>The outcomes remembered, oldest first.</summary>
+    public IEnumerable<(TxnId Id, bool Committed)> Entries => _order.Where(_outcomes.ContainsKey).Distinct().Select(id => (id, _outcomes[id]));
 
     public void Set(TxnId id, bool committed)
     {

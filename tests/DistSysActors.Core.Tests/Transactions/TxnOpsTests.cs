@@ -51,3 +51,67 @@ public sealed class TxnOpsTests
         Assert.All(owners.Values, c => Assert.InRange(c, 60, 140));
     }
 }
+
+public sealed class TxnRecoveryTests
+{
+    private static readonly string A = TxnTestKit.KeyOn(2, "a"), B = TxnTestKit.KeyOn(3, "b");
+
+    [Fact]
+    public void A_node_rebuilt_from_its_snapshot_holds_the_same_values_outcomes_prepared_transactions_and_finished_views()
+    {
+        var k = new TxnTestKit();
+        var done = k.Begin(1, TxnProtocol.TwoPhase, new PutOp(A, "100"), new PutOp(B, "0"));
+        k.Deliver();
+        var saga = k.Begin(1, TxnProtocol.Saga, new AddOp(A, -10, 0), new AddOp(B, 10, null));
+        k.Deliver();
+        var inDoubt = k.Begin(1, TxnProtocol.TwoPhase, new AddOp(A, -5, 0), new AddOp(B, 5, null));
+        k.Deliver(drop: (_, _, m) => m is Txn.Vote);
+        foreach (var id in TxnTestKit.Ids)
+        {
+            var rebuilt = new TxnNode(id, TxnTestKit.Ids, TxnTestKit.Config, [k.Net[id].Snapshot()]);
+            Assert.Equal(k.Net[id].Participant.Committed, rebuilt.Participant.Committed);
+            Assert.Equal(k.Net[id].Participant.Locks, rebuilt.Participant.Locks);
+            Assert.Equal(k.Net[id].Participant.StateOf(done), rebuilt.Participant.StateOf(done));
+            Assert.Equal(k.Net[id].Participant.StateOf(inDoubt), rebuilt.Participant.StateOf(inDoubt));
+        }
+        var coordinator = new TxnNode(new NodeId(1), TxnTestKit.Ids, TxnTestKit.Config, [k.Net[1].Snapshot()]);
+        Assert.Equal(TxnState.Committed, coordinator.Coordinator.Describe(saga)!.State);
+        Assert.Equal(TxnState.Active, coordinator.Coordinator.Describe(inDoubt)!.State);
+        Assert.Equal(inDoubt.Seq + 1, coordinator.Coordinator.Begin(9, TxnProtocol.TwoPhase, [new PutOp("x", "1")], 0).Seq);
+    }
+
+    [Fact]
+    public void A_retry_under_the_same_Idempotency_Key_gets_the_first_attempts_outcome_and_another_request_under_it_is_refused()
+    {
+        var k = new TxnTestKit();
+        var first = Assert.IsType<Txn.Started>(k.Net[1].Coordinator.Begin(1, TxnProtocol.TwoPhase, [new PutOp(A, "1")], 0, "key-1", "f1"));
+        k.Deliver();
+        var retry = Assert.IsType<Txn.FoundByKey>(k.Net[1].Coordinator.Begin(2, TxnProtocol.TwoPhase, [new PutOp(A, "1")], 0, "key-1", "f1"));
+        Assert.Equal(first.Id, retry.Id);
+        k.Net.Flush();
+        var replay = k.Net.Answers.Select(a => a.Answer).OfType<Txn.TxnAnswer>().Single(a => a.RequestId == 2);
+        Assert.Equal((first.Id, TxnState.Committed, true), (replay.Id, replay.Outcome, replay.Replayed));
+        Assert.IsType<Txn.KeyConflict>(k.Net[1].Coordinator.Begin(3, TxnProtocol.TwoPhase, [new PutOp(A, "2")], 0, "key-1", "f2"));
+        // The key survives a restart (it is in BEGIN).
+        k.Crash(1);
+        var restarted = k.Restart(1);
+        Assert.IsType<Txn.FoundByKey>(restarted.Coordinator.Begin(4, TxnProtocol.TwoPhase, [new PutOp(A, "1")], 0, "key-1", "f1"));
+    }
+
+    [Fact]
+    public void Role_cores_each_take_only_their_own_messages_and_together_commit_like_a_node()
+    {
+        var coordinator = new TxnRoleCore(Txn.Role.Coordinator, new NodeId(1), TxnTestKit.Ids);
+        var participant = new TxnRoleCore(Txn.Role.Participant, new NodeId(2), TxnTestKit.Ids);
+        var id = coordinator.Coordinator!.Begin(1, TxnProtocol.TwoPhase, [new PutOp(A, "7")], 0);
+        var begun = coordinator.TakeReady();
+        coordinator.Advance(begun);
+        var prepare = begun.MessagesAfterPersist.Single().Message;
+        coordinator.Step(prepare, 0); // not the coordinator's: ignored
+        Assert.False(coordinator.HasReady);
+        participant.Step(prepare, 0);
+        var vote = participant.TakeReady();
+        participant.Advance(vote);
+        Assert.Equal(id, Assert.IsType<Txn.Vote>(vote.MessagesAfterPersist.Single().Message).Id);
+    }
+}
