@@ -10,6 +10,7 @@ var root = new RootCommand("distsys: run, watch and break DistSysActors nodes on
     FaultCommand.Create(),
     KvCliCommand.Create(),
     PaxosCommand.Create(),
+    TxnCommand.Create(),
     MembersCommand.Create(),
     MembersCommand.CreateRaft(),
     ReplicasCommand.Create(),

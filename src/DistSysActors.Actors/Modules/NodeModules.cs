@@ -124,6 +124,7 @@ public static class NodeModules
         new RegisterRoleModule(RegisterPaxos.Role.Acceptor), new RegisterRoleModule(RegisterPaxos.Role.Learner),
         new RegisterRoleModule(RegisterPaxos.Role.Proposer),
         new FailureDetectorModule(), new ClockModule(),
+        .. Transactions.TxnRoleModule.Both,
     ];
 }
 
