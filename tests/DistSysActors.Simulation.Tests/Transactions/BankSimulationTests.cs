@@ -53,3 +53,23 @@ public sealed class BankSimulationTests
         return c.Sim.FaultCounters;
     }
 }
+
+/// <summary>3PC under the bank's loss and crashes: message loss looks like a partition to its timeouts, so it diverges.</summary>
+public sealed class ThreePhaseBankTests
+{
+    [Fact]
+    public void ThreePC_under_loss_and_crashes_breaks_the_bank_check_on_some_seeds_where_2PC_never_does()
+    {
+        var broken = new List<long>();
+        for (long seed = 1; seed <= 20; seed++)
+        {
+            try { BankSimulationTests.RunBank(seed, TxnProtocol.ThreePhase); }
+            catch (Xunit.Sdk.XunitException e) when (e.Message.Contains("coordinator decided", StringComparison.Ordinal) || e.Message.Contains("not conserved", StringComparison.Ordinal))
+            {
+                broken.Add(seed);
+            }
+        }
+        Assert.True(broken.Count > 0, "3PC kept atomicity on every seed: the scenario no longer shows its flaw");
+        Assert.All(broken, seed => BankSimulationTests.RunBank(seed, TxnProtocol.TwoPhase));
+    }
+}
