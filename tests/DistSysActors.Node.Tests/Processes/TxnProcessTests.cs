@@ -62,7 +62,7 @@ public sealed class TxnProcessTests(ClusterOfThree fixture, ITestOutputHelper ou
         foreach (var node in new[] { 2, 3 })
         {
             using var client = Cluster.Client(node);
-            Assert.Equal(200, (await client.SendAsync(HttpMethod.Post, "/admin/faults", new StringContent("{\"delayMs\": [3000, 3500]}", Encoding.UTF8, "application/json"))).Code);
+            Assert.Equal(200, (await client.SendAsync(HttpMethod.Post, "/admin/faults", new StringContent("{\"delayMs\": [4000, 5000]}", Encoding.UTF8, "application/json"))).Code);
         }
         var pending = PostAsync(1, Transfer("2pc", a, b, 30));
         string? id = null;
