@@ -11,6 +11,7 @@ var root = new RootCommand("distsys: run, watch and break DistSysActors nodes on
     KvCliCommand.Create(),
     PaxosCommand.Create(),
     ApCommand.Create(),
+    TxnCommand.Create(),
     MembersCommand.Create(),
     MembersCommand.CreateRaft(),
     ReplicasCommand.Create(),

@@ -125,6 +125,7 @@ public static class NodeModules
         new RegisterRoleModule(RegisterPaxos.Role.Proposer),
         new FailureDetectorModule(), new ClockModule(),
         new Gossip.SwimModule(), new Gossip.ApStoreModule(),
+        .. Transactions.TxnRoleModule.Both,
     ];
 }
 

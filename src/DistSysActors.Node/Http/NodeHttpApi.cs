@@ -64,6 +64,7 @@ public static class NodeHttpApi
         KvHttpApi.Map(app, host);
         PaxosHttpApi.Map(app, host);
         ApHttpApi.Map(app, host);
+        TxnHttpApi.Map(app, host);
         AdminHttpApi.Map(app, host);
         app.MapFallback(HttpGuards.NotFoundOrMethodNotAllowed);
         return app;

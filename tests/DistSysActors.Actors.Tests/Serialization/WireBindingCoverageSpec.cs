@@ -55,6 +55,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             typeof(IncarnationActor.Started), typeof(MultiPaxos.Message), typeof(MultiPaxos.AcceptedRecord), typeof(MultiPaxos.PersistentState),
             typeof(RegisterPaxos.RegisterMessage), typeof(RegisterPaxos.AcceptorRecord), typeof(RegisterPaxos.RoleSnapshot),
             typeof(Core.Gossip.SwimMessage), typeof(Core.Gossip.AntiEntropyMessage),
+            typeof(Core.Transactions.Txn.TxnMessage), typeof(Core.Transactions.Txn.PreparedRecord), typeof(Core.Transactions.Txn.BeginRecord), typeof(Core.Transactions.Txn.TxnSnapshot),
         ];
         Assert.Empty(expected.Where(t => !typeof(IWireSerialized).IsAssignableFrom(t)).Select(t => t.Name));
         Assert.True(WireTypes.Count >= 35, $"found only {WireTypes.Count} marked types");
@@ -103,6 +104,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             .Concat(IncarnationReferenceBytesSpec.Cases)
             .Concat(Paxos.PaxosReferenceBytesSpec.Cases)
             .Concat(Gossip.GossipReferenceBytesSpec.Cases)
+            .Concat(Transactions.TxnReferenceBytesSpec.Cases)
             .Select(c => (c.SerializerId, c.Value.GetType(), c.Manifest))
             .ToHashSet();
         var serializers = SerializerTypes.Select(t => (BinarySerializer)Activator.CreateInstance(t, (ExtendedActorSystem)Sys)!).ToList();
