@@ -3,6 +3,7 @@ using Akka.Configuration;
 using Akka.Pattern;
 using DistSysActors.Actors.Clocks;
 using DistSysActors.Actors.Configuration;
+using DistSysActors.Actors.Election;
 using DistSysActors.Actors.FailureDetection;
 using DistSysActors.Actors.Hosting;
 using DistSysActors.Actors.KeyValue;
@@ -124,6 +125,7 @@ public static class NodeModules
         new RegisterRoleModule(RegisterPaxos.Role.Acceptor), new RegisterRoleModule(RegisterPaxos.Role.Learner),
         new RegisterRoleModule(RegisterPaxos.Role.Proposer),
         new FailureDetectorModule(), new ClockModule(),
+        new BullyModule(),
     ];
 }
 

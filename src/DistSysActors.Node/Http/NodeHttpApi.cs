@@ -56,6 +56,7 @@ public static class NodeHttpApi
 
         KvHttpApi.Map(app, host);
         PaxosHttpApi.Map(app, host);
+        ElectionHttpApi.Map(app, host);
         AdminHttpApi.Map(app, host);
         app.MapFallback(() => Results.Json(new ErrorDto("not found"), statusCode: 404));
         return app;

@@ -54,6 +54,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             typeof(DeliveryMessage), typeof(OutboxEvent), typeof(OutboxSnapshot), typeof(MessageProcessed), typeof(DeliveryReceiverSnapshot),
             typeof(IncarnationActor.Started), typeof(MultiPaxos.Message), typeof(MultiPaxos.AcceptedRecord), typeof(MultiPaxos.PersistentState),
             typeof(RegisterPaxos.RegisterMessage), typeof(RegisterPaxos.AcceptorRecord), typeof(RegisterPaxos.RoleSnapshot),
+            typeof(DistSysActors.Core.Election.BullyProtocol.BullyMessage),
         ];
         Assert.Empty(expected.Where(t => !typeof(IWireSerialized).IsAssignableFrom(t)).Select(t => t.Name));
         Assert.True(WireTypes.Count >= 35, $"found only {WireTypes.Count} marked types");
@@ -87,7 +88,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
         }
         var ids = configured.Values.Select(s => s.Identifier).ToList();
         Assert.Equal(ids.Count, ids.Distinct().Count());
-        Assert.All(ids, id => Assert.InRange(id, 4170, 4179));
+        Assert.All(ids, id => Assert.InRange(id, 4170, 4189));
     }
 
     [Fact]
@@ -101,6 +102,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             .Concat(DeliveryReferenceBytesSpec.Cases)
             .Concat(IncarnationReferenceBytesSpec.Cases)
             .Concat(Paxos.PaxosReferenceBytesSpec.Cases)
+            .Concat(Election.BullyReferenceBytesSpec.Cases)
             .Select(c => (c.SerializerId, c.Value.GetType(), c.Manifest))
             .ToHashSet();
         var serializers = SerializerTypes.Select(t => (BinarySerializer)Activator.CreateInstance(t, (ExtendedActorSystem)Sys)!).ToList();
