@@ -88,8 +88,9 @@ public sealed partial class KeyValueStore(
     /// <remarks>
     /// Layout (little-endian, strings as BinaryWriter writes them): magic, version, AppliedIndex, LeaderTimeMs,
     /// ConfigVersion and, when it is above 0, the limits (sessions-max int32, TTL int64, records-max int32); the data
-    /// in ordinal key order; the sessions in client id order; the idempotency records in ordinal key order. The by-age
-    /// order of the records is not stored: it is rebuilt from each record's (MadeAtMs, Index, Key).
+    /// in ordinal key order; the sessions in client id order; the idempotency records in ordinal key order; then the
+    /// leases and the fenced registers, each in ordinal name order (version 3). The by-age order of the records is not
+    /// stored: it is rebuilt from each record's (MadeAtMs, Index, Key).
     /// </remarks>
     public byte[] Snapshot()
     {

@@ -147,6 +147,21 @@ public sealed class LeaseElectionTests
     }
 
     [Fact]
+    public void A_version_2_snapshot_written_before_leases_existed_restores_with_none()
+    {
+        Clock(10_000);
+        Apply(new KvPut(Client(), 1, "k", "v"));
+        var v3 = _kv.Snapshot();
+        var v2 = v3[..^8]; // without the two empty tables (two int32 counts)
+        v2[4] = 2;
+        var old = new KeyValueStore();
+        old.Restore(v2);
+        Assert.Equal("v", old.Get("k"));
+        Assert.Empty(old.Leases);
+        Assert.Equal(v3, old.Snapshot()); // written back as version 3
+    }
+
+    [Fact]
     public void Election_commands_round_trip_through_the_codec()
     {
         KvCommand[] commands = [new KvCampaign(3, 4, "e", "\"a\"", 2_000), new KvRenew(3, 5, "e", "7", 12), new KvResign(3, 6, "e", "x", 12), new KvFencedPut(3, 7, "r", 12, "value")];
