@@ -85,6 +85,30 @@ public sealed class ElectionProcessTests(ClusterOfThree fixture, ITestOutputHelp
     }
 
     [Fact]
+    public async Task The_cli_campaigns_is_refused_while_another_holds_the_lease_resigns_and_prints_every_nodes_leaders()
+    {
+        await fixture.EnsureRunningAsync();
+        var (code, won) = await Cluster.CliAsync("election", "campaign", "cli-lock", "--candidate", "7", "--ttl-ms", "60000");
+        output.WriteLine(won);
+        Assert.Equal(0, code);
+        var token = JsonNode.Parse(won)!["token"]!.GetValue<long>();
+        Assert.Equal(7, JsonNode.Parse(won)!["leader"]!.GetValue<int>()); // an integer candidate is answered as one
+
+        var (refusedCode, refused) = await Cluster.CliAsync("election", "campaign", "cli-lock", "--candidate", "other");
+        Assert.Equal(3, refusedCode);
+        Assert.Equal(token, JsonNode.Parse(refused)!["token"]!.GetValue<long>());
+        Assert.Equal(0, (await Cluster.CliAsync("election", "resign", "cli-lock", "--candidate", "7", "--token", $"{token}")).Code);
+        Assert.Equal(2, (await Cluster.CliAsync("election", "status", "cli-lock")).Code); // no holder
+
+        var (bullyCode, bully) = await Cluster.CliAsync("bully", "status");
+        output.WriteLine(bully);
+        Assert.Equal(0, bullyCode);
+        Assert.Equal(3, bully.Split('\n').Count(l => l.StartsWith("node ", StringComparison.Ordinal) && l.Contains("bully", StringComparison.Ordinal)));
+        var (_, views) = await Cluster.CliAsync("election", "status");
+        Assert.Contains("akka leader", views);
+    }
+
+    [Fact]
     public async Task Under_a_partition_Bully_and_Akka_Cluster_each_name_a_leader_on_both_sides_until_the_split_brain_resolver_downs_the_minority()
     {
         await fixture.EnsureRunningAsync();
