@@ -24,8 +24,16 @@ public sealed class ElectionProcessTests(ClusterOfThree fixture, ITestOutputHelp
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    private async Task<JsonObject> ElectionStatusAsync(int node) =>
-        (JsonNode.Parse((await SendAsync(node, HttpMethod.Get, "/status")).Body)!["election"] as JsonObject)!;
+    /// <summary>The node's /status election object; empty while the node cannot answer (e.g. restarting after it was downed).</summary>
+    private async Task<JsonObject> ElectionStatusAsync(int node)
+    {
+        var (code, body) = await SendAsync(node, HttpMethod.Get, "/status");
+        return code == 200 && JsonNode.Parse(body)?["election"] is JsonObject e ? e : new JsonObject();
+    }
+
+    private static string? StateOf(JsonObject election) => election["bully"]?["state"]?.GetValue<string>();
+
+    private static int? IdOf(JsonObject election, string mechanism, string field) => election[mechanism]?[field]?.GetValue<int?>();
 
     /// <summary>Campaigns as <paramref name="candidate"/> through node 1 until it wins (the previous holder's lease must run out first); returns its token.</summary>
     private async Task<long> WinAsync(string name, string candidate)
@@ -115,7 +123,7 @@ public sealed class ElectionProcessTests(ClusterOfThree fixture, ITestOutputHelp
         await Cluster.AwaitAsync(async () =>
         {
             foreach (var id in new[] { 1, 2, 3 })
-                if ((await ElectionStatusAsync(id))["bully"]?["leaderId"]?.GetValue<int>() != 3) return false;
+                if (IdOf(await ElectionStatusAsync(id), "bully", "leaderId") != 3) return false;
             return true;
         }, TimeSpan.FromSeconds(30), "every node follows Bully coordinator 3");
 
@@ -126,9 +134,8 @@ public sealed class ElectionProcessTests(ClusterOfThree fixture, ITestOutputHelp
 
             // Bully: node 3 keeps leading its side, nodes 1 and 2 elect node 2: two coordinators at once.
             await Cluster.AwaitAsync(async () =>
-                (await ElectionStatusAsync(3))["bully"]!["state"]!.GetValue<string>() == "Leader"
-                && (await ElectionStatusAsync(2))["bully"]!["state"]!.GetValue<string>() == "Leader"
-                && (await ElectionStatusAsync(1))["bully"]!["leaderId"]?.GetValue<int>() == 2,
+                StateOf(await ElectionStatusAsync(3)) == "Leader" && StateOf(await ElectionStatusAsync(2)) == "Leader"
+                && IdOf(await ElectionStatusAsync(1), "bully", "leaderId") == 2,
                 TimeSpan.FromSeconds(30), "Bully has a coordinator on each side (2 and 3)");
 
             // Akka.Cluster: the leader is a function of each side's view, so node 3 names itself once it sees 1 and 2 unreachable.
@@ -136,24 +143,25 @@ public sealed class ElectionProcessTests(ClusterOfThree fixture, ITestOutputHelp
             int? singletonDuringPartition = null;
             await Cluster.AwaitAsync(async () =>
             {
-                var (minority, majority) = ((await ElectionStatusAsync(3))["akka"]!, (await ElectionStatusAsync(1))["akka"]!);
-                singletonDuringPartition = majority["singletonNodeId"]?.GetValue<int>();
-                return minority["leaderId"]?.GetValue<int>() == 3 && majority["leaderId"]?.GetValue<int>() is 1 or 2
-                    && minority["singletonNodeId"]?.GetValue<int>() == singletonDuringPartition;
+                var (minority, majority) = (await ElectionStatusAsync(3), await ElectionStatusAsync(1));
+                singletonDuringPartition = IdOf(majority, "akka", "singletonNodeId");
+                return IdOf(minority, "akka", "leaderId") == 3 && IdOf(majority, "akka", "leaderId") is 1 or 2
+                    && singletonDuringPartition is not null && IdOf(minority, "akka", "singletonNodeId") == singletonDuringPartition;
             }, TimeSpan.FromSeconds(30), "Akka.Cluster has a leader on each side before the Split Brain Resolver acts");
             output.WriteLine($"during the partition: Akka leaders 3 and 1/2, one singleton host {singletonDuringPartition}");
 
             // Keep-majority downs node 3: the majority's view no longer holds it, and its leader and singleton host are one of its own.
             await Cluster.AwaitAsync(async () =>
             {
-                var status = JsonNode.Parse((await SendAsync(1, HttpMethod.Get, "/status")).Body)!;
-                var three = status["members"]!.AsArray().FirstOrDefault(m => m!["nodeId"]?.GetValue<int>() == 3);
-                return three is null || three["status"]!.GetValue<string>() is "Down" or "Removed";
+                var (code, body) = await SendAsync(1, HttpMethod.Get, "/status");
+                if (code != 200 || JsonNode.Parse(body)?["members"] is not JsonArray members) return false;
+                var three = members.FirstOrDefault(m => m?["nodeId"]?.GetValue<int?>() == 3);
+                return three is null || three["status"]?.GetValue<string>() is "Down" or "Removed";
             }, TimeSpan.FromSeconds(60), "the Split Brain Resolver downs the minority (node 3)");
             await Cluster.AwaitAsync(async () =>
             {
-                var akka = (await ElectionStatusAsync(1))["akka"]!;
-                return akka["leaderId"]?.GetValue<int>() is 1 or 2 && akka["singletonNodeId"]?.GetValue<int>() is 1 or 2;
+                var majority = await ElectionStatusAsync(1);
+                return IdOf(majority, "akka", "leaderId") is 1 or 2 && IdOf(majority, "akka", "singletonNodeId") is 1 or 2;
             }, TimeSpan.FromSeconds(30), "after the downing, the majority's leader and singleton host are on its side");
         }
         finally
