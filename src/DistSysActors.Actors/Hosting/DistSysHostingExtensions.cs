@@ -61,6 +61,7 @@ public sealed class DistSysPaxosAcceptorKey;
 public sealed class DistSysPaxosLearnerKey;
 public sealed class DistSysFailureDetectorKey;
 public sealed class DistSysClockKey;
+public sealed class DistSysBullyKey;
 
 /// <summary>Options of <see cref="DistSysHostingExtensions.WithDistSysRaft"/>; they become <c>distsys.raft.*</c> HOCON.</summary>
 public sealed class DistSysRaftOptions
@@ -147,6 +148,9 @@ public static class DistSysHostingExtensions
     /// <summary>Adds the heartbeat failure detector (<see cref="DistSysFailureDetectorKey"/>).</summary>
     public static AkkaConfigurationBuilder WithDistSysFailureDetector(this AkkaConfigurationBuilder builder) =>
         builder.WithDistSysModule(new FailureDetectorModule());
+
+    /// <summary>Adds the Bully election (<see cref="DistSysBullyKey"/>), configured by <c>distsys.bully</c>.</summary>
+    public static AkkaConfigurationBuilder WithDistSysBully(this AkkaConfigurationBuilder builder) => builder.WithDistSysModule(new Election.BullyModule());
 
     /// <summary>Adds the clock service (<see cref="DistSysClockKey"/>).</summary>
     public static AkkaConfigurationBuilder WithDistSysClock(this AkkaConfigurationBuilder builder) => builder.WithDistSysModule(new ClockModule());

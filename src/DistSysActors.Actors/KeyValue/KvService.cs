@@ -58,7 +58,8 @@ public sealed partial class KvService : IReplicatedService
         _store = new KeyValueStore(settings.SessionsMax, settings.Idempotency.TtlMs, settings.Idempotency.RecordsMax);
         _machine = _store;
         Timers = [(LeaderClock.Instance, TimeSpan.FromMilliseconds(settings.Idempotency.LeaderClockIntervalMs)), (Repropose.Instance, ReproposeAfter / 2),
-            (SessionSweep.Instance, SessionSweepInterval(settings))];
+            (SessionSweep.Instance, SessionSweepInterval(settings)),
+            (LeaseClock.Instance, TimeSpan.FromMilliseconds(settings.Election.LeaseClockIntervalMs))];
     }
 
     public long AppliedIndex => _machine.AppliedIndex;
@@ -109,6 +110,15 @@ public sealed partial class KvService : IReplicatedService
                 ProposeLimits();
                 ProposeLeaderClock();
                 return true;
+            case ElectionProtocol.ElectionRead read:
+                OnElectionRead(read, sender);
+                return true;
+            case LeaseClock:
+                OnLeaseClock();
+                return true;
+            case ElectionProtocol.GetLeases:
+                sender.Tell(HeldLeases());
+                return true;
             default:
                 return false;
         }
@@ -154,7 +164,7 @@ public sealed partial class KvService : IReplicatedService
     public void ReadConfirmed(long requestId)
     {
         if (_reads.Remove(requestId, out var pending))
-            pending.Client.Tell(new ReadResult(_store.Get(pending.Key), _store.AppliedIndex));
+            pending.Client.Tell(ServeElectionRead(pending.Request) ?? new ReadResult(_store.Get(pending.Key), _store.AppliedIndex));
     }
 
     public void ReadDropped(long requestId)
@@ -165,7 +175,7 @@ public sealed partial class KvService : IReplicatedService
 
     private void OnWrite(KvWrite write, IActorRef client)
     {
-        if (Validate(write.Key, write switch { Put p => p.Value, Cas c => c.Value, _ => null }, (write as Cas)?.Expected) is { } rejected)
+        if ((ValidateElection(write) ?? Validate(write.Key, write switch { Put p => p.Value, Cas c => c.Value, ElectionProtocol.FencedPut f => f.Value, _ => null }, (write as Cas)?.Expected)) is { } rejected)
         {
             client.Tell(rejected);
             return;
@@ -250,9 +260,11 @@ public sealed partial class KvService : IReplicatedService
             Put p => (KvCommand)new KvPut(s.ClientId, s.Sequence, p.Key, p.Value),
             Delete d => new KvDelete(s.ClientId, s.Sequence, d.Key),
             Cas c => new KvCas(s.ClientId, s.Sequence, c.Key, c.Expected, c.Value),
+            ElectionProtocol.ElectionWrite e => ElectionCommand(e, s),
             _ => throw new InvalidOperationException($"unknown write {pending.Request.GetType().Name}"),
         } with { Idempotency = pending.Request.Idempotency };
         var encoded = KvCodec.Encode(command);
+        if (command is KvElectionCommand) ProposeLeaderClock(); // judged by the leader clock: a fresh reading just before it
         if (_log.Propose(encoded) is { } dropped)
         {
             // Never handed to the log: the session's sequence number is unused and the slot can go back as it is.
@@ -402,7 +414,8 @@ public sealed partial class KvService : IReplicatedService
         public DateTime ProposedAt { get; set; }
     }
 
-    private sealed record PendingRead(string Key, IActorRef Client, DateTime Deadline);
+    /// <summary>A read waiting for its confirmation; Request is set for reads other than a key's value (<see cref="ElectionProtocol.ElectionRead"/>).</summary>
+    private sealed record PendingRead(string Key, IActorRef Client, DateTime Deadline, KvRequest? Request = null);
 
     /// <summary>A registered client session: its id (the index of its registration) and the next sequence number.</summary>
     private sealed record ClientSession(long ClientId, long Sequence)

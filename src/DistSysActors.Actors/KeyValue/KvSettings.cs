@@ -16,6 +16,9 @@ public sealed record KvSettings(int ValueBytesMax, int KeyBytesMax, int Sessions
     /// <summary>The distsys.idempotency section: Idempotency-Key records in the replicated state.</summary>
     public IdempotencySettings Idempotency { get; init; } = IdempotencySettings.Default;
 
+    /// <summary>The distsys.election section: the leader clock kept fresh while leases are held.</summary>
+    public Election.ElectionSettings Election { get; init; } = Actors.Election.ElectionSettings.Default;
+
     /// <summary>distsys.kv.session-wait-ms: how long a read-your-writes or monotonic read waits for a replica behind its min-index.</summary>
     public int SessionWaitMs { get; init; } = 1_000;
 
@@ -34,6 +37,7 @@ public sealed record KvSettings(int ValueBytesMax, int KeyBytesMax, int Sessions
             PendingRequestsMax: ConfigReader.Int(c, Section, "pending-requests-max", 1, 10_000_000))
         {
             Idempotency = IdempotencySettings.Create(config),
+            Election = Actors.Election.ElectionSettings.Create(config),
             SessionWaitMs = ConfigReader.Int(config.GetConfig(SessionSection) ?? throw new ConfigurationException($"{SessionSection} is missing"),
                 SessionSection, "session-wait-ms", 0, 600_000),
         };

@@ -3,6 +3,7 @@ using Akka.Configuration;
 using Akka.Pattern;
 using DistSysActors.Actors.Clocks;
 using DistSysActors.Actors.Configuration;
+using DistSysActors.Actors.Election;
 using DistSysActors.Actors.FailureDetection;
 using DistSysActors.Actors.Hosting;
 using DistSysActors.Actors.KeyValue;
@@ -126,6 +127,7 @@ public static class NodeModules
         new FailureDetectorModule(), new ClockModule(),
         new Gossip.SwimModule(), new Gossip.ApStoreModule(),
         .. Transactions.TxnRoleModule.Both,
+        new BullyModule(),
     ];
 }
 

@@ -1,4 +1,5 @@
 using System.Text;
+using DistSysActors.Core.Election;
 using DistSysActors.Core.StateMachine;
 
 namespace DistSysActors.Core.KeyValue;
@@ -34,7 +35,7 @@ namespace DistSysActors.Core.KeyValue;
 /// <param name="sessionsMax">This replica's configured sessions-max (<see cref="LocalLimits"/>); the cluster's applies.</param>
 /// <param name="idempotencyTtlMs">This replica's configured idempotency TTL; the cluster's applies.</param>
 /// <param name="idempotencyRecordsMax">This replica's configured idempotency records-max; the cluster's applies.</param>
-public sealed class KeyValueStore(
+public sealed partial class KeyValueStore(
     int sessionsMax = KeyValueStore.DefaultSessionsMax,
     long idempotencyTtlMs = KeyValueStore.DefaultIdempotencyTtlMs,
     int idempotencyRecordsMax = KeyValueStore.DefaultIdempotencyRecordsMax) : IReplicatedStateMachine<KvApplied>
@@ -87,8 +88,9 @@ public sealed class KeyValueStore(
     /// <remarks>
     /// Layout (little-endian, strings as BinaryWriter writes them): magic, version, AppliedIndex, LeaderTimeMs,
     /// ConfigVersion and, when it is above 0, the limits (sessions-max int32, TTL int64, records-max int32); the data
-    /// in ordinal key order; the sessions in client id order; the idempotency records in ordinal key order. The by-age
-    /// order of the records is not stored: it is rebuilt from each record's (MadeAtMs, Index, Key).
+    /// in ordinal key order; the sessions in client id order; the idempotency records in ordinal key order; then the
+    /// leases and the fenced registers, each in ordinal name order (version 3). The by-age order of the records is not
+    /// stored: it is rebuilt from each record's (MadeAtMs, Index, Key).
     /// </remarks>
     public byte[] Snapshot()
     {
@@ -131,6 +133,7 @@ public sealed class KeyValueStore(
                 w.Write(r.MadeAtMs);
                 WriteResult(w, r.Result);
             }
+            WriteElection(w);
         }
         return stream.ToArray();
     }
@@ -152,17 +155,18 @@ public sealed class KeyValueStore(
         var sessions = new List<(long Client, Session Session)>();
         var records = new List<(string Key, IdempotencyRecord Record)>();
         long appliedIndex, leaderTimeMs, configVersion = 0;
+        (LeaseTable Leases, FencedRegisters Fenced) election;
         var limits = KvLimits.Default;
         try
         {
             using var r = new BinaryReader(new MemoryStream(snapshot, writable: false), StrictUtf8);
             if (r.ReadUInt32() != SnapshotMagic) throw new FormatException("not a key-value store snapshot (magic)");
             var version = r.ReadByte();
-            if (version is not (SnapshotVersion1 or SnapshotVersion)) throw new FormatException($"unknown key-value snapshot version {version}");
+            if (version is not (SnapshotVersion1 or SnapshotVersion2 or SnapshotVersion)) throw new FormatException($"unknown key-value snapshot version {version}");
             appliedIndex = r.ReadInt64();
             leaderTimeMs = r.ReadInt64();
             if (appliedIndex < 0 || leaderTimeMs < 0) throw new FormatException("negative applied index or leader time");
-            if (version == SnapshotVersion)
+            if (version >= SnapshotVersion2)
             {
                 configVersion = r.ReadInt64();
                 if (configVersion < 0) throw new FormatException("negative configuration version");
@@ -206,6 +210,7 @@ public sealed class KeyValueStore(
                 if (index < 1 || index > appliedIndex || madeAtMs < 0 || madeAtMs > leaderTimeMs) throw new FormatException($"invalid idempotency record {key}");
                 records.Add((key, new IdempotencyRecord(fingerprint, result, index, madeAtMs)));
             }
+            election = version >= SnapshotVersion ? ReadElection(r) : (new LeaseTable(), new FencedRegisters());
             if (r.BaseStream.Position != snapshot.Length) throw new FormatException("trailing bytes after the key-value snapshot");
         }
         catch (EndOfStreamException e) { throw new FormatException("truncated key-value store snapshot", e); }
@@ -226,11 +231,13 @@ public sealed class KeyValueStore(
         LeaderTimeMs = leaderTimeMs;
         ConfigVersion = configVersion;
         Limits = limits;
+        (_leases, _fenced) = election;
     }
 
     private const uint SnapshotMagic = 0x5356_4B44; // "DKVS" read little-endian
     // Version 1 (no configuration) is still read, so snapshots taken before the limits were replicated restore.
-    private const byte SnapshotVersion1 = 1, SnapshotVersion = 2;
+    // Version 2 (no leases or fenced registers) is still read; version 3 appends them.
+    private const byte SnapshotVersion1 = 1, SnapshotVersion2 = 2, SnapshotVersion = 3;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static void WriteResult(BinaryWriter w, KvResult result)
@@ -277,6 +284,7 @@ public sealed class KeyValueStore(
         {
             LeaderTimeMs = Math.Max(LeaderTimeMs, clock.LeaderTimeMs);
             ExpireIdempotencyRecords();
+            _leases.Sweep(LeaderTimeMs);
             return null;
         }
         if (command is KvConfigure configure)
@@ -321,7 +329,7 @@ public sealed class KeyValueStore(
                 : new KvApplied(index, command.ClientId, command.Sequence, answer, false);
         }
 
-        var result = Execute(command);
+        var result = command is KvElectionCommand election ? ExecuteElection(election, index) : Execute(command);
         _sessions[command.ClientId] = new Session(command.Sequence, result, index);
         if (command.Idempotency is { } key) Remember(key, result, index);
         return new KvApplied(index, command.ClientId, command.Sequence, result, false);

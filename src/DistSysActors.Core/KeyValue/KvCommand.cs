@@ -100,6 +100,10 @@ public enum KvStatus
     Invalid,
     /// <summary>The Idempotency-Key was first used with a different request; nothing is applied.</summary>
     IdempotencyMismatch,
+    /// <summary>A lease command refused: another candidate holds the lease (the result's value is it, <see cref="LeaseAnswer"/>), or the caller does not.</summary>
+    LeaseRefused,
+    /// <summary>A fenced write refused: its token is below the highest seen for the key (the result's value is that token).</summary>
+    Fenced,
 }
 
 /// <summary>Outcome of a command; Value is the current value after a CasMismatch.</summary>
@@ -188,6 +192,9 @@ public static class KvCodec
                     if (c.Expected is not null) w.Write(c.Expected);
                     w.Write(c.Value);
                     break;
+                case KvElectionCommand e:
+                    KvElectionCodec.Encode(w, e);
+                    break;
                 default:
                     throw new ArgumentException($"unknown command {command.GetType().Name}", nameof(command));
             }
@@ -239,7 +246,7 @@ public static class KvCodec
                 PutTag => new KvPut(client, seq, key, r.ReadString()),
                 DeleteTag => new KvDelete(client, seq, key),
                 CasTag => r.ReadBoolean() ? new KvCas(client, seq, key, r.ReadString(), r.ReadString()) : new KvCas(client, seq, key, null, r.ReadString()),
-                _ => null,
+                _ => KvElectionCodec.Decode(tag, client, seq, key, r),
             };
             return r.BaseStream.Position == data.Length && command is not null
                 ? command with { Idempotency = idempotency, LegacyImplicitSession = version != FormatVersion }
@@ -250,14 +257,14 @@ public static class KvCodec
         catch (DecoderFallbackException) { return null; }
     }
 
-    private static void Header(BinaryWriter w, KvCommand c)
+    internal static void Header(BinaryWriter w, KvCommand c)
     {
         w.Write(c.ClientId);
         w.Write(c.Sequence);
         w.Write(c.Key);
     }
 
-    private static void Check(string s, int bytesMax, string what)
+    internal static void Check(string s, int bytesMax, string what)
     {
         ArgumentNullException.ThrowIfNull(s, what);
         if (Encoding.UTF8.GetByteCount(s) > bytesMax) throw new ArgumentException($"{what} exceeds {bytesMax} bytes");

@@ -25,6 +25,7 @@ internal static class BenchCommand
         failover.SetAction((p, ct) => FailoverAsync(p.GetValue(nodes), p.GetValue(kills), p.GetValue(basePort), p.GetValue(httpBasePort), p.GetValue(consensus)!, ct));
         command.Subcommands.Add(failover);
         command.Subcommands.Add(BenchDetectCommand.Create());
+        command.Subcommands.Add(BenchElectionCommand.Create());
         command.Subcommands.Add(BenchKvCommand.Create());
         command.Subcommands.Add(BenchNemesisCommand.Create());
         return command;

@@ -149,7 +149,7 @@ public static class KvHttpApi
         }
     }
 
-    private static IResult Failure(object answer) => answer switch
+    internal static IResult Failure(object answer) => answer switch
     {
         Unavailable u => Results.Json(new { error = u.Reason, outcome = u.Unknown ? "unknown" : "not-applied" }, statusCode: 503),
         IdempotencyConflict c => Results.Json(new ErrorDto(c.Reason), statusCode: 422),

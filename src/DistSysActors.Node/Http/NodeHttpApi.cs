@@ -65,6 +65,7 @@ public static class NodeHttpApi
         PaxosHttpApi.Map(app, host);
         ApHttpApi.Map(app, host);
         TxnHttpApi.Map(app, host);
+        ElectionHttpApi.Map(app, host);
         AdminHttpApi.Map(app, host);
         app.MapFallback(HttpGuards.NotFoundOrMethodNotAllowed);
         return app;

@@ -19,6 +19,7 @@ public static class NodeModuleApis
             new IncarnationApi(), new NetworkApi(), new PingApi(), new RaftApi(), new ReplicationApi(), new PaxosApi(), new FailureDetectorApi(), new ClockApi(),
             new GossipApi(), new ApStoreApi(),
             new TxnApi(),
+            new ElectionApi(),
         ];
 }
 

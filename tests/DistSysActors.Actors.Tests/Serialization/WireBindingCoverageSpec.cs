@@ -56,6 +56,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             typeof(RegisterPaxos.RegisterMessage), typeof(RegisterPaxos.AcceptorRecord), typeof(RegisterPaxos.RoleSnapshot),
             typeof(Core.Gossip.SwimMessage), typeof(Core.Gossip.AntiEntropyMessage),
             typeof(Core.Transactions.Txn.TxnMessage), typeof(Core.Transactions.Txn.PreparedRecord), typeof(Core.Transactions.Txn.BeginRecord), typeof(Core.Transactions.Txn.TxnSnapshot),
+            typeof(DistSysActors.Core.Election.BullyProtocol.BullyMessage),
         ];
         Assert.Empty(expected.Where(t => !typeof(IWireSerialized).IsAssignableFrom(t)).Select(t => t.Name));
         Assert.True(WireTypes.Count >= 35, $"found only {WireTypes.Count} marked types");
@@ -105,6 +106,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             .Concat(Paxos.PaxosReferenceBytesSpec.Cases)
             .Concat(Gossip.GossipReferenceBytesSpec.Cases)
             .Concat(Transactions.TxnReferenceBytesSpec.Cases)
+            .Concat(Election.BullyReferenceBytesSpec.Cases)
             .Select(c => (c.SerializerId, c.Value.GetType(), c.Manifest))
             .ToHashSet();
         var serializers = SerializerTypes.Select(t => (BinarySerializer)Activator.CreateInstance(t, (ExtendedActorSystem)Sys)!).ToList();
