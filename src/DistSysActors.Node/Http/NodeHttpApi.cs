@@ -33,6 +33,8 @@ public static class NodeHttpApi
         });
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.WriteIndented = false);
         var app = builder.Build();
+        // First, so every answer (refusals by the guards included) carries a traceparent.
+        LogsHttpApi.UseTraceContext(app, host);
         HttpGuards.Use(app, http, message => Console.Error.WriteLine($"node {host.Node.Id}: {message}"));
         var timeout = TimeSpan.FromMilliseconds(host.Settings.RequestTimeoutMs);
 
@@ -64,6 +66,7 @@ public static class NodeHttpApi
         KvHttpApi.Map(app, host);
         PaxosHttpApi.Map(app, host);
         AdminHttpApi.Map(app, host);
+        LogsHttpApi.Map(app, host);
         app.MapFallback(HttpGuards.NotFoundOrMethodNotAllowed);
         return app;
     }

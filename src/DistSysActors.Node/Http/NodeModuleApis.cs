@@ -15,7 +15,7 @@ namespace DistSysActors.Node.Http;
 public static class NodeModuleApis
 {
     public static IReadOnlyList<NodeModuleApi> All { get; } =
-        [new IncarnationApi(), new NetworkApi(), new PingApi(), new RaftApi(), new ReplicationApi(), new PaxosApi(), new FailureDetectorApi(), new ClockApi()];
+        [new IncarnationApi(), new NetworkApi(), new PingApi(), new RaftApi(), new ReplicationApi(), new PaxosApi(), new FailureDetectorApi(), new ClockApi(), new LoggingApi()];
 }
 
 /// <summary><c>incarnation</c>: how many times this node has started, from its journal.</summary>
