@@ -25,6 +25,8 @@ public static class NodeHttpApi
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Logging.ClearProviders();
+        // The host's own log entries (warnings and above) go to the node's log pipeline (README "Distributed logging").
+        builder.Logging.AddProvider(new NodeLogLoggerProvider(host));
         var http = HttpSettings.Create(host.Config);
         builder.WebHost.ConfigureKestrel(k =>
         {
