@@ -18,6 +18,7 @@ var root = new RootCommand("distsys: run, watch and break DistSysActors nodes on
     MembersCommand.Create(),
     MembersCommand.CreateRaft(),
     ReplicasCommand.Create(),
+    LogsCommand.Create(),
     BenchCommand.Create(),
 };
 try

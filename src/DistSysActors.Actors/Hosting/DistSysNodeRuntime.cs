@@ -5,6 +5,7 @@ using DistSysActors.Actors.Clocks;
 using DistSysActors.Actors.Configuration;
 using DistSysActors.Actors.FailureDetection;
 using DistSysActors.Actors.KeyValue;
+using DistSysActors.Actors.LogPipeline;
 using DistSysActors.Actors.Network;
 using DistSysActors.Actors.Modules;
 using DistSysActors.Actors.Persistence;
@@ -164,6 +165,7 @@ public sealed class DistSysNodeRuntime
         FailureDetectionSettings.Create(full);
         ClockSettings.Create(full).CheckReference(PeersFromPorts(node, AddressProtocol(full)).Keys);
         DeliverySettings.Create(full);
+        LoggingSettings.Create(full);
     }
 
     /// <summary>Starts an actor system for a node from a complete configuration (see <see cref="NodeConfig"/>).</summary>
@@ -210,8 +212,9 @@ public sealed class DistSysNodeRuntime
         peers ??= PeersFromPorts(node, AddressProtocol(full));
         var clockSettings = ClockSettings.Create(full);
         clockSettings.CheckReference(peers.Keys);
-        return new DistSysModuleContext(full, node, HostSettings.Create(full), peers, resolve, faults,
-            clockSettings.Enabled ? NodeClock.Create(clockSettings) : null, clusterProvider, addressing);
+        var clock = clockSettings.Enabled ? NodeClock.Create(clockSettings) : null;
+        NodeLog.Install(system, new NodeLog(new NodeId(node.Id), clock, LoggingSettings.Create(full), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        return new DistSysModuleContext(full, node, HostSettings.Create(full), peers, resolve, faults, clock, clusterProvider, addressing);
     }
 
     /// <summary>Asks <c>/user/distsys</c> to start <paramref name="module"/> and waits for its actor (module starts are quick: no I/O).</summary>

@@ -7,6 +7,7 @@ using DistSysActors.Actors.Election;
 using DistSysActors.Actors.FailureDetection;
 using DistSysActors.Actors.Hosting;
 using DistSysActors.Actors.KeyValue;
+using DistSysActors.Actors.LogPipeline;
 using DistSysActors.Actors.Network;
 using DistSysActors.Actors.Paxos;
 using DistSysActors.Core.Paxos;
@@ -124,7 +125,7 @@ public static class NodeModules
         new NetworkModule(), new IncarnationModule(), new PingModule(), new RaftModule(), new MultiPaxosModule(),
         new RegisterRoleModule(RegisterPaxos.Role.Acceptor), new RegisterRoleModule(RegisterPaxos.Role.Learner),
         new RegisterRoleModule(RegisterPaxos.Role.Proposer),
-        new FailureDetectorModule(), new ClockModule(),
+        new FailureDetectorModule(), new ClockModule(), new LoggingModule(),
         new Gossip.SwimModule(), new Gossip.ApStoreModule(),
         .. Transactions.TxnRoleModule.Both,
         new BullyModule(),

@@ -8,6 +8,9 @@ using DistSysActors.Actors.Clocks;
 using DistSysActors.Actors.Configuration;
 using DistSysActors.Core;
 using DistSysActors.Core.Network;
+using DistSysActors.Actors.LogPipeline;
+using DistSysActors.Core.Clocks;
+using DistSysActors.Core.Logging;
 using static DistSysActors.Actors.Network.NetworkProtocol;
 
 namespace DistSysActors.Actors.Network;
@@ -31,6 +34,7 @@ public sealed partial class NetworkActor : ReceiveActor, IWithTimers
     private readonly Dictionary<NodeId, IActorRef> _peerRefs = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly NodeClock? _clock;
+    private readonly NodeLog? _nodeLog;
     private readonly Func<NodeId, Address?>? _resolve;
     private readonly PeerAddressing _addressing;
     private ImmutableSortedDictionary<NodeId, Address> _peers;
@@ -51,6 +55,7 @@ public sealed partial class NetworkActor : ReceiveActor, IWithTimers
         NodeClock? clock = null, Func<NodeId, Address?>? resolve = null, PeerAddressing addressing = PeerAddressing.Static)
     {
         _clock = clock;
+        _nodeLog = NodeLog.Of(Context.System);
         _resolve = resolve;
         _addressing = addressing;
         _self = self;
@@ -93,7 +98,8 @@ public sealed partial class NetworkActor : ReceiveActor, IWithTimers
 
     private void OnSend(Send send)
     {
-        var message = new WireMessage(_self, send.To, send.Service, send.Payload, _clock?.Stamp());
+        var message = new WireMessage(_self, send.To, send.Service, send.Payload, _clock?.Stamp(), _nodeLog?.LamportSend() ?? 0, send.Trace);
+        if (message.Trace is not null) LogTraced(message, LogAttributes.SendEvent, message.Hlc, message.Lamport);
         if (send.To == _self) { Deliver(message); return; }
         var now = NowMs;
         foreach (var delivery in _planner.Plan(_self, send.To, now))
@@ -148,14 +154,33 @@ public sealed partial class NetworkActor : ReceiveActor, IWithTimers
         if (!_planner.Spec.Connected(message.From, _self)) { _receivedPartitioned++; return; }
         _receivedDelivered++;
         // A timestamp too far ahead is counted by the clock and not merged, but the message is still delivered (README, Clocks).
-        if (message.Hlc is { } hlc) _clock?.Receive(hlc);
+        var received = message.Hlc is { } hlc && _clock?.Receive(hlc) is HlcReceiveResult.Accepted accepted ? accepted.Timestamp : (HlcTimestamp?)null;
+        var lamport = _nodeLog?.LamportReceive(message.Lamport) ?? 0;
+        if (message.Trace is not null) LogTraced(message, LogAttributes.ReceiveEvent, received ?? _clock?.Stamp(), lamport);
         Deliver(message);
     }
 
     private void Deliver(WireMessage message)
     {
-        if (_services.TryGetValue(message.Service, out var actor)) actor.Tell(message.Payload, Self);
+        if (_services.TryGetValue(message.Service, out var actor)) actor.Tell(TraceScope.Attach(message.Payload, message.Trace), Self);
         else _unroutable++;
+    }
+
+    /// <summary>
+    /// One record per send and per receive of a traced message, stamped with the send's own HLC and Lamport values (the
+    /// receive's after merging), and both naming the message by its sender and send stamp, so a merged view can check
+    /// that every receive comes after its send.
+    /// </summary>
+    private void LogTraced(WireMessage message, string kind, HlcTimestamp? hlc, long lamport)
+    {
+        if (_nodeLog is null) return;
+        var type = message.Payload.GetType().Name;
+        var messageId = message.Hlc is { } sent ? $"{message.From.Value}@{sent}" : $"{message.From.Value}#{message.Lamport}";
+        var attributes = NodeLog.Attributes((LogAttributes.Event, kind), (LogAttributes.MessageId, messageId), (LogAttributes.Service, message.Service),
+            (LogAttributes.MessageType, type), (LogAttributes.Peer, (kind == LogAttributes.SendEvent ? message.To : message.From).Value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var body = kind == LogAttributes.SendEvent ? $"send {type} to node {message.To} ({message.Service})" : $"receive {type} from node {message.From} ({message.Service})";
+        if (hlc is { } stamp) _nodeLog.WriteStamped(Severity.Debug, body, message.Trace, attributes, stamp, lamport);
+        else _nodeLog.Write(Severity.Debug, body, message.Trace, attributes);
     }
 
     private void ApplyThrottles(FaultSpec spec, NodeId? only = null)

@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using DistSysActors.Core;
+using DistSysActors.Actors.LogPipeline;
 using DistSysActors.Core.Clocks;
+using DistSysActors.Core.Logging;
 using DistSysActors.Core.Network;
 
 namespace DistSysActors.Actors.Network;
@@ -13,10 +15,19 @@ public static class NetworkProtocol
     public sealed record Register(string Service, IActorRef Actor);
 
     /// <summary>Local: send <paramref name="Payload"/> to the actor registered as <paramref name="Service"/> on node <paramref name="To"/>, through the faults.</summary>
-    public sealed record Send(NodeId To, string Service, object Payload);
+    public sealed record Send(NodeId To, string Service, object Payload)
+    {
+        /// <summary>The trace the send is made under: by default the one the sending actor is handling a message of (<see cref="TraceScope"/>).</summary>
+        public TraceContext? Trace { get; init; } = TraceScope.Current;
+    }
 
-    /// <summary>Wire: what one network component hands to another; <paramref name="Hlc"/> is the sender's hybrid logical clock at the send, when the node runs a clock service.</summary>
-    public sealed record WireMessage(NodeId From, NodeId To, string Service, object Payload, HlcTimestamp? Hlc = null) : IWireSerialized;
+    /// <summary>
+    /// Wire: what one network component hands to another; <paramref name="Hlc"/> is the sender's hybrid logical clock at the
+    /// send, when the node runs a clock service; <paramref name="Lamport"/> its Lamport counter at the send (0: none);
+    /// <paramref name="Trace"/> the W3C trace context the message was sent under.
+    /// </summary>
+    public sealed record WireMessage(NodeId From, NodeId To, string Service, object Payload, HlcTimestamp? Hlc = null, long Lamport = 0,
+        TraceContext? Trace = null) : IWireSerialized;
 
     /// <summary>Local: install a fault spec; answered with <see cref="FaultsApplied"/> or <see cref="FaultsRejected"/> (nothing changed).</summary>
     public sealed record SetFaults(FaultSpec Spec);

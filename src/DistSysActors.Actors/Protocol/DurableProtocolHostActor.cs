@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using DistSysActors.Actors.LogPipeline;
 using DistSysActors.Core;
 using DistSysActors.Core.Protocol;
 
@@ -49,6 +50,7 @@ public abstract partial class DurableProtocolHostActor<TMessage, TReady> : Recei
     {
         if (snapshotEveryEvents < 1) throw new ArgumentOutOfRangeException(nameof(snapshotEveryEvents), snapshotEveryEvents, "must be at least 1");
         Host = new ProtocolHost<TMessage, TReady>(self, settings, network, clockMs);
+        _tracing = new HostTracing(settings.Service);
         SnapshotEveryEvents = snapshotEveryEvents;
         _journalWrites = journalWrites;
         _afterAdvance = AfterAdvance;
@@ -81,7 +83,16 @@ public abstract partial class DurableProtocolHostActor<TMessage, TReady> : Recei
         Command<DeleteSnapshotsFailure>(f => Log.Warning("{0}: could not delete old snapshots: {1}", PersistenceId, f.Cause.Message));
     }
 
+    private readonly HostTracing _tracing;
+
     public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Handles each message under its trace (<see cref="HostTracing"/>), so the steps it logs and the messages it sends carry it.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        using var scope = TraceScope.Enter(_tracing.Enter(message, Context.System));
+        return base.AroundReceive(receive, message);
+    }
 
     public int SnapshotEveryEvents { get; }
 

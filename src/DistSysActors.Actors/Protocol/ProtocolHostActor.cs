@@ -1,4 +1,5 @@
 using Akka.Actor;
+using DistSysActors.Actors.LogPipeline;
 using DistSysActors.Core;
 using DistSysActors.Core.Protocol;
 
@@ -16,11 +17,21 @@ public abstract class ProtocolHostActor<TMessage, TReady> : ReceiveActor, IWithT
     protected ProtocolHostActor(NodeId self, ProtocolHostSettings settings, IActorRef network, Func<long>? clockMs)
     {
         Host = new ProtocolHost<TMessage, TReady>(self, settings, network, clockMs);
+        _tracing = new HostTracing(settings.Service);
         Receive<ProtocolTick>(_ => OnTick());
         Receive<ProtocolFlush>(_ => Host.FlushNow(Core, this));
     }
 
+    private readonly HostTracing _tracing;
+
     public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Handles each message under its trace (<see cref="HostTracing"/>), so the steps it logs and the messages it sends carry it.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        using var scope = TraceScope.Enter(_tracing.Enter(message, Context.System));
+        return base.AroundReceive(receive, message);
+    }
 
     protected ProtocolHost<TMessage, TReady> Host { get; }
 

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using DistSysActors.Actors.LogPipeline;
 using Akka.Event;
 using DistSysActors.Actors.Protocol;
 using DistSysActors.Core;
@@ -81,6 +82,7 @@ public sealed partial class RaftActor
                 }
                 // Only a normal entry carries a command for the service; no-ops and membership changes just advance its index.
                 _service.Apply(committed.Index, committed.Type == EntryType.Normal ? committed.Data : null);
+                if (TraceScope.Current is not null) NodeLog.Of(Context.System)?.Step("raft", $"applied entry {committed.Index} (term {committed.Term})");
                 break;
         }
     }

@@ -1,13 +1,15 @@
 using Akka.Actor;
 using DistSysActors.Core;
 using DistSysActors.Core.Clocks;
+using DistSysActors.Core.Logging;
 using static DistSysActors.Actors.Network.NetworkProtocol;
 
 namespace DistSysActors.Actors.Serialization;
 
 /// <summary>
 /// Binary form of the envelope one network component hands to another (<see cref="WireMessage"/>): version, from, to,
-/// service, the optional HLC stamp, then the payload through whatever serializer Akka binds to it (id, manifest,
+/// service, the optional HLC stamp, the Lamport counter, the optional W3C trace context (16-byte trace id, 8-byte span
+/// id, flags; format version 2), then the payload through whatever serializer Akka binds to it (id, manifest,
 /// bytes), so any protocol's payload travels. Payloads of a <see cref="BinarySerializer"/> are written in place,
 /// without an intermediate array.
 /// </summary>
@@ -16,7 +18,7 @@ public sealed class WireMessageSerializer(ExtendedActorSystem system) : BinarySe
     /// <summary>Registered under this id in akka.actor.serialization-identifiers.</summary>
     public const int Id = 4171;
 
-    internal static readonly ManifestTable Format = new(Id, nameof(WireMessageSerializer), version: 1,
+    internal static readonly ManifestTable Format = new(Id, nameof(WireMessageSerializer), version: 2,
         ManifestEntry.Of<WireMessage>("W", static (m, ref w) =>
         {
             w.Int32(m.From.Value);
@@ -28,12 +30,23 @@ public sealed class WireMessageSerializer(ExtendedActorSystem system) : BinarySe
                 w.Int64(hlc.WallMs);
                 w.Int64(hlc.Logical);
             }
+            w.Int64(m.Lamport);
+            w.Bool(m.Trace is not null);
+            if (m.Trace is { } trace)
+            {
+                var (traceId, spanId) = trace.ToBytes();
+                w.Raw(traceId);
+                w.Raw(spanId);
+                w.Byte(trace.Flags);
+            }
             w.Payload(m.Payload);
         }, static (ref r) =>
         {
             var (from, to, service) = (new NodeId(r.Int32()), new NodeId(r.Int32()), r.String());
             HlcTimestamp? hlc = r.Bool() ? new HlcTimestamp(r.Int64(), r.Int64()) : null;
-            return new WireMessage(from, to, service, r.Payload(), hlc);
+            var lamport = r.Int64();
+            TraceContext? trace = r.Bool() ? TraceContext.FromBytes(r.Take(16), r.Take(8), r.Byte()) : null;
+            return new WireMessage(from, to, service, r.Payload(), hlc, lamport, trace);
         }));
 
     public override int Identifier => Id;

@@ -1,6 +1,7 @@
 using System.Text;
 using Akka.Actor;
 using DistSysActors.Actors.KeyValue;
+using DistSysActors.Actors.LogPipeline;
 using DistSysActors.Core.KeyValue;
 using DistSysActors.Node.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -53,7 +54,7 @@ public static class KvHttpApi
             if (error is not null) return error;
             try
             {
-                var answer = await raft.Ask<object>(get!, askTimeout);
+                var answer = await raft.Ask<object>(TraceScope.Attach(get!, LogsHttpApi.TraceOf(http)), askTimeout);
                 long? applied = answer switch { ReadResult r => r.AppliedIndex, Behind b => b.AppliedIndex, _ => null };
                 if (applied is { } index) http.Response.Headers[AppliedIndexHeader] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return answer switch
@@ -132,7 +133,7 @@ public static class KvHttpApi
     {
         try
         {
-            var answer = await raft.Ask<object>(write, askTimeout);
+            var answer = await raft.Ask<object>(TraceScope.Attach(write, LogsHttpApi.TraceOf(http)), askTimeout);
             if (answer is WriteResult { Replayed: true }) http.Response.Headers[ReplayedHeader] = "true";
             return answer switch
             {

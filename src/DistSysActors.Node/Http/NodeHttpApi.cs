@@ -25,6 +25,8 @@ public static class NodeHttpApi
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Logging.ClearProviders();
+        // The host's own log entries (warnings and above) go to the node's log pipeline (README "Distributed logging").
+        builder.Logging.AddProvider(new NodeLogLoggerProvider(host));
         var http = HttpSettings.Create(host.Config);
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -33,6 +35,8 @@ public static class NodeHttpApi
         });
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.WriteIndented = false);
         var app = builder.Build();
+        // First, so every answer (refusals by the guards included) carries a traceparent.
+        LogsHttpApi.UseTraceContext(app, host);
         HttpGuards.Use(app, http, message => Console.Error.WriteLine($"node {host.Node.Id}: {message}"));
         var timeout = TimeSpan.FromMilliseconds(host.Settings.RequestTimeoutMs);
 
@@ -67,6 +71,7 @@ public static class NodeHttpApi
         TxnHttpApi.Map(app, host);
         ElectionHttpApi.Map(app, host);
         AdminHttpApi.Map(app, host);
+        LogsHttpApi.Map(app, host);
         app.MapFallback(HttpGuards.NotFoundOrMethodNotAllowed);
         return app;
     }

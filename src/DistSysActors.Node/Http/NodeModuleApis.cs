@@ -20,6 +20,7 @@ public static class NodeModuleApis
             new GossipApi(), new ApStoreApi(),
             new TxnApi(),
             new ElectionApi(),
+            new LoggingApi(),
         ];
 }
 

@@ -1,0 +1,109 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using DistSysActors.Core.Logging;
+using DistSysActors.Node.Http;
+using Xunit.Abstractions;
+
+namespace DistSysActors.Node.Tests.Processes;
+
+/// <summary>
+/// One 3-process cluster whose wall clocks are skewed by -500, 0 and +500 ms, shared by every step of the distributed
+/// logging checks: one PUT's records on all three nodes share its trace id; the merged view puts every receive after
+/// its send while wall-clock order does not; a node killed with -9 keeps every record it acknowledged as written.
+/// </summary>
+public sealed class DistributedLoggingProcessTests(ITestOutputHelper output)
+{
+    private const string Trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    private static readonly Dictionary<int, long> SkewsMs = new() { [1] = -500, [2] = 0, [3] = 500 };
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static void StartNode(ProcessCluster cluster, int id) =>
+        // Raw clocks up to 1 s apart: the HLC must accept remote stamps that far ahead before synchronization removes the skew.
+        cluster.Start(id, "--set", $"distsys.clock.skew-ms={SkewsMs[id]}", "--set", "distsys.clock.hlc-max-offset-ms=2000");
+
+    [Fact]
+    public async Task One_put_is_traced_across_three_skewed_nodes_in_causal_order_and_survives_a_kill()
+    {
+        using var cluster = new ProcessCluster(3);
+        foreach (var id in SkewsMs.Keys) StartNode(cluster, id);
+        try
+        {
+            await cluster.AwaitAsync(cluster.AllReadyAsync, TestTime.Scaled(TimeSpan.FromSeconds(90)), "every node is ready");
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            string Url(int node, string path) => $"http://127.0.0.1:{cluster.HttpBasePort + node}{path}";
+
+            // The PUT joins the caller's trace and answers with a traceparent of the same trace.
+            using var put = new HttpRequestMessage(HttpMethod.Put, Url(2, "/kv/traced")) { Content = new StringContent("v1") };
+            put.Headers.Add("traceparent", $"00-{Trace}-00f067aa0ba902b7-01");
+            using var answer = await http.SendAsync(put);
+            Assert.Equal(200, (int)answer.StatusCode);
+            Assert.Equal(Trace, TraceContext.TryParse(answer.Headers.GetValues("traceparent").Single())!.TraceId);
+            // Every answer carries one, refusals included; a request without one starts a new trace.
+            using var missing = await http.GetAsync(Url(1, "/no/such/path"));
+            Assert.Equal(404, (int)missing.StatusCode);
+            Assert.NotNull(TraceContext.TryParse(missing.Headers.GetValues("traceparent").Single()));
+
+            // Asked on any node, the records of the trace come from all three nodes, in causal order.
+            List<LogRecord> records = [];
+            await cluster.AwaitAsync(async () =>
+            {
+                records = await LogsAsync(http, Url(1, $"/logs?trace={Trace}"));
+                return records.Select(r => r.Node.Value).Distinct().Count() == 3
+                    && records.Any(r => r.Attribute(LogAttributes.Event) == LogAttributes.ReceiveEvent);
+            }, TestTime.Scaled(TimeSpan.FromSeconds(30)), "the trace's records from all three nodes");
+            foreach (var r in records) output.WriteLine($"node {r.Node} hlc {r.Hlc} lamport {r.Lamport} wall {r.TimestampMs} {r.Body}");
+            Assert.All(records, r => Assert.Equal(Trace, r.TraceId));
+            Assert.Contains(records, r => r.Attribute(LogAttributes.Protocol) == "raft");
+            Assert.Equal(records.Select(r => r.Id), LogOrder.Merge([records], LogOrderKind.Hlc).Select(r => r.Id));
+            Assert.Empty(LogOrder.ReceivesBeforeSends(records));
+            Assert.Empty(LogOrder.ReceivesBeforeSends(await LogsAsync(http, Url(3, $"/logs?trace={Trace}&order=lamport"))));
+            // The same records by each node's wall clock put some receive before its send: the skew shows.
+            Assert.NotEmpty(LogOrder.ReceivesBeforeSends(await LogsAsync(http, Url(2, $"/logs?trace={Trace}&order=wall"))));
+
+            // The CLI shows the same: marks in wall order, none in HLC order.
+            var (wallCode, wallOut) = await cluster.CliAsync("logs", "--trace", Trace, "--order", "wall");
+            Assert.Equal(0, wallCode);
+            Assert.Contains("shown before its send", wallOut);
+            var (hlcCode, hlcOut) = await cluster.CliAsync("logs", "--trace", Trace);
+            Assert.Equal(0, hlcCode);
+            Assert.DoesNotContain("shown before its send", hlcOut);
+            Assert.Contains("node 3", hlcOut);
+
+            // Filters are checked: a bad one answers 400 naming it.
+            using var bad = await http.GetAsync(Url(1, "/logs?severity=LOUD"));
+            Assert.Equal(400, (int)bad.StatusCode);
+            Assert.Contains("severity", await bad.Content.ReadAsStringAsync());
+
+            using (var client = cluster.Client(3))
+            {
+                var status = JsonDocument.Parse((await client.SendAsync(HttpMethod.Get, "/status")).Body).RootElement.GetProperty("logging");
+                Assert.True(status.GetProperty("shipped").GetInt64() > 0);
+                Assert.Equal(0, status.GetProperty("dropped").GetInt64());
+            }
+
+            // kill -9 node 3: the query still answers with the others and names the missing node; once node 3 is back,
+            // every record of the trace it had written is there again.
+            var before = records.Where(r => r.Node.Value == 3).Select(r => r.Id).ToHashSet();
+            cluster.Kill(3);
+            using (var partial = await http.GetAsync(Url(1, $"/logs?trace={Trace}")))
+            {
+                Assert.Equal(200, (int)partial.StatusCode);
+                Assert.Equal("3", partial.Headers.GetValues(LogsHttpApi.MissingNodesHeader).Single());
+            }
+            StartNode(cluster, 3);
+            await cluster.AwaitAsync(async () =>
+            {
+                try { return (await LogsAsync(http, Url(1, $"/logs?trace={Trace}&node=3"))).Select(r => r.Id).ToHashSet().IsSupersetOf(before); }
+                catch (HttpRequestException) { return false; }
+            }, TestTime.Scaled(TimeSpan.FromSeconds(60)), "node 3's records of the trace after its restart");
+        }
+        catch
+        {
+            for (var id = 1; id <= 3; id++) output.WriteLine($"--- node {id}\n{cluster.Logs(id)}");
+            throw;
+        }
+    }
+
+    private static async Task<List<LogRecord>> LogsAsync(HttpClient http, string url) =>
+        (await http.GetFromJsonAsync<List<LogRecordDto>>(url, Json))!.Select(r => r.ToRecord()).ToList();
+}
