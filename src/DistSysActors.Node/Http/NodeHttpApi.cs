@@ -57,6 +57,7 @@ public static class NodeHttpApi
         KvHttpApi.Map(app, host);
         PaxosHttpApi.Map(app, host);
         AdminHttpApi.Map(app, host);
+        Dashboard.DashboardHttpApi.MapNode(app, host);
         app.MapFallback(() => Results.Json(new ErrorDto("not found"), statusCode: 404));
         return app;
     }

@@ -12,7 +12,7 @@ namespace DistSysActors.Node.Local;
 /// them all (SIGTERM, so they leave the cluster gracefully) when asked. The data directory is made absolute at once,
 /// so the children, the log paths and the restart commands it prints name the same folder from anywhere.
 /// </summary>
-public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, string dataDir, IReadOnlyList<string> extraArgs) : IAsyncDisposable
+public sealed partial class LocalCluster(int nodes, int basePort, int httpBasePort, string dataDir, IReadOnlyList<string> extraArgs) : IAsyncDisposable
 {
     /// <summary>The absolute data directory; node I keeps its data under DataDir/node-I.</summary>
     public string DataDir { get; } = Path.GetFullPath(dataDir);
@@ -57,6 +57,7 @@ public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, stri
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in prefix.Concat(NodeArgs(id))) info.ArgumentList.Add(a);
+        if (LauncherUrl is not null) info.Environment[Dashboard.Launchers.EnvironmentVariable] = LauncherUrl;
         var child = Process.Start(info) ?? throw new InvalidOperationException($"could not start node {id}");
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         child.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
