@@ -19,7 +19,7 @@ public sealed record MessageSample(long Seq, long AtMs, NodeId From, NodeId To, 
 public sealed class MessageSampler(int capacity = MessageSampler.CapacityDefault, long intervalMs = MessageSampler.IntervalMsDefault)
 {
     public const int CapacityDefault = 256;
-    public const long IntervalMsDefault = 250;
+    public const long IntervalMsDefault = 1000;
 
     /// <summary>Bound on the per-kind table; past it the table restarts (a burst of new kinds only loses thinning).</summary>
     public const int KindsMax = 1024;

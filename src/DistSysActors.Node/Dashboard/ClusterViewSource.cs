@@ -15,7 +15,7 @@ public sealed class ClusterViewSource : IAsyncDisposable
     public const int PollIntervalMs = 400;
     public const int RequestTimeoutMs = 1500;
     public const int IdleStopMs = 60_000;
-    public const int TimelineMax = 300;
+    public const int TimelineMax = 600;
 
     private readonly DashboardTopology _topology;
     private readonly Func<CancellationToken, Task<JsonNode>> _launcher;
@@ -66,9 +66,10 @@ public sealed class ClusterViewSource : IAsyncDisposable
         try
         {
             await first;
-            while (!ct.IsCancellationRequested)
+            // A fixed rate: a slow round (a hung node's timeout) shortens the wait before the next, never adds to it.
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(PollIntervalMs));
+            while (await timer.WaitForNextTickAsync(ct))
             {
-                await Task.Delay(PollIntervalMs, ct);
                 if (Environment.TickCount64 - Interlocked.Read(ref _lastAskedTicks) > IdleStopMs) break;
                 await PollOnceAsync(ct);
             }
