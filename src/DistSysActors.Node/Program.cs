@@ -14,6 +14,7 @@ var root = new RootCommand("distsys: run, watch and break DistSysActors nodes on
     MembersCommand.CreateRaft(),
     ReplicasCommand.Create(),
     BenchCommand.Create(),
+    DistSysActors.Node.Tour.TourCommand.Create(),
 };
 try
 {

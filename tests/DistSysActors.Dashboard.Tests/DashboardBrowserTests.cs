@@ -14,7 +14,8 @@ namespace DistSysActors.Dashboard.Tests;
 /// in the folder the test prints. Without chromium the test says why and passes, unless DISTSYS_REQUIRE_BROWSER=1
 /// (CI installs chromium and sets it), where it fails.
 /// </summary>
-public sealed class DashboardBrowserTests(ITestOutputHelper output)
+[Collection(LocalClusterCollection.Name)]
+public sealed class DashboardBrowserTests(LocalClusterFixture cluster, ITestOutputHelper output)
 {
     public const string Chromium = "/usr/bin/chromium";
 
@@ -38,8 +39,8 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         output.WriteLine($"screenshots: {shots}");
         var watch = Stopwatch.StartNew();
 
-        await using var local = new LocalLauncherProcess(3);
-        var url = (await local.AwaitLineAsync(l => l.StartsWith("dashboard: ", StringComparison.Ordinal), TimeSpan.FromSeconds(120), "the dashboard URL"))["dashboard: ".Length..];
+        var local = cluster.Local;
+        var url = cluster.DashboardUrl;
         Assert.Equal($"http://127.0.0.1:{local.HttpBasePort}/", url);
         output.WriteLine($"cluster ready, dashboard {url} after {watch.ElapsedMilliseconds} ms");
 
