@@ -39,6 +39,7 @@ public sealed class DashboardBrowserTests(LocalClusterFixture cluster, ITestOutp
         output.WriteLine($"screenshots: {shots}");
         var watch = Stopwatch.StartNew();
 
+        await cluster.AwaitWholeAsync();
         var local = cluster.Local;
         var url = cluster.DashboardUrl;
         Assert.Equal($"http://127.0.0.1:{local.HttpBasePort}/", url);

@@ -35,6 +35,7 @@ public sealed partial class ReadmeTranscriptTests(LocalClusterFixture cluster, I
     [Fact]
     public async Task Every_plain_curl_transcript_of_the_readme_prints_what_the_readme_shows_numbers_aside()
     {
+        await cluster.AwaitWholeAsync();
         var lines = Readme().Split('\n');
         var replayed = 0;
         for (var i = 0; i < lines.Length; i++)

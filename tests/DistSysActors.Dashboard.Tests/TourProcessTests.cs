@@ -15,6 +15,7 @@ public sealed class TourProcessTests(LocalClusterFixture cluster, ITestOutputHel
     {
         foreach (var topic in new[] { "raft", "partition" })
         {
+            await cluster.AwaitWholeAsync();
             var (code, stdout, stderr) = await RunAsync(["tour", topic, "--http-base-port", $"{cluster.Local.HttpBasePort}", "--base-port", $"{cluster.Local.BasePort}"],
                 TimeSpan.FromMinutes(3));
             output.WriteLine(stdout + stderr);

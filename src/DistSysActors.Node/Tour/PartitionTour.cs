@@ -18,7 +18,7 @@ internal static class PartitionTour
 
         await t.StepAsync($"write {key}=before; it commits on every node", async () =>
         {
-            var (code, body) = await t.SendAsync(leader, HttpMethod.Put, $"/kv/{key}", "before");
+            var (code, body) = await t.SucceedAsync(leader, HttpMethod.Put, $"/kv/{key}", "before");
             if (code != 200) throw new TourFailure($"PUT answered {code}: {body}");
             var index = JsonDocument.Parse(body).RootElement.GetProperty("index").GetInt64();
             await t.UntilAsync<bool>("all applied", s => s.Values.All(x => x?.Raft?.LastApplied >= index) ? (true, "") : (null, TourRun.Roles(s)));
@@ -41,7 +41,7 @@ internal static class PartitionTour
 
         await t.StepAsync($"the majority stays available: write {key}=after through node {newLeader} commits", async () =>
         {
-            var (code, body) = await t.SendAsync(newLeader, HttpMethod.Put, $"/kv/{key}", "after");
+            var (code, body) = await t.SucceedAsync(newLeader, HttpMethod.Put, $"/kv/{key}", "after");
             return code == 200 ? $"committed ({body})" : throw new TourFailure($"PUT answered {code}: {body}");
         });
 

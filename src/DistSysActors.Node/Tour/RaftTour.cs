@@ -22,7 +22,7 @@ internal static class RaftTour
         var index = await t.StepAsync($"write {key}=1 through follower node {follower}: it forwards to leader {leader}, which commits it on a quorum",
             async () =>
             {
-                var (code, body) = await t.SendAsync(follower, HttpMethod.Put, $"/kv/{key}", "1");
+                var (code, body) = await t.SucceedAsync(follower, HttpMethod.Put, $"/kv/{key}", "1");
                 if (code != 200) throw new TourFailure($"PUT answered {code}: {body}");
                 return JsonDocument.Parse(body).RootElement.GetProperty("index").GetInt64();
             }, i => $"committed at log index {i}");
@@ -43,13 +43,13 @@ internal static class RaftTour
 
         await t.StepAsync($"the write survived: a linearizable read of {key} through new leader {newLeader} answers 1", async () =>
         {
-            var (code, body) = await t.SendAsync(newLeader, HttpMethod.Get, $"/kv/{key}?consistency=linearizable");
+            var (code, body) = await t.SucceedAsync(newLeader, HttpMethod.Get, $"/kv/{key}?consistency=linearizable");
             return code == 200 && body == "1" ? $"read {body}" : throw new TourFailure($"GET answered {code}: {body}");
         });
 
         var index2 = await t.StepAsync($"with node {leader} down, 2 of 3 is still a quorum: write {key}=2 commits", async () =>
         {
-            var (code, body) = await t.SendAsync(newLeader, HttpMethod.Put, $"/kv/{key}", "2");
+            var (code, body) = await t.SucceedAsync(newLeader, HttpMethod.Put, $"/kv/{key}", "2");
             if (code != 200) throw new TourFailure($"PUT answered {code}: {body}");
             return JsonDocument.Parse(body).RootElement.GetProperty("index").GetInt64();
         }, i => $"committed at log index {i}");

@@ -111,6 +111,22 @@ public sealed class TourRun(string topic, int nodes, int httpBasePort, Uri launc
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return (0, e.GetBaseException().Message); }
     }
 
+    /// <summary>
+    /// A request that should succeed, retried while a node answers 503 "not-applied" (certainly no effect: e.g. a new
+    /// leader that cannot confirm reads until it commits in its term) or does not answer, until the claim timeout.
+    /// </summary>
+    public async Task<(int Code, string Body)> SucceedAsync(int id, HttpMethod method, string path, string? body = null)
+    {
+        var deadline = DateTime.UtcNow + ClaimTimeout;
+        while (true)
+        {
+            var (code, text) = await SendAsync(id, method, path, body);
+            var retry = code == 0 || (code == 503 && text.Contains("\"not-applied\"", StringComparison.Ordinal));
+            if (!retry || DateTime.UtcNow > deadline) return (code, text);
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>kill -9 or restart a node through the `distsys local` launcher that owns the processes.</summary>
     public async Task<string> LauncherAsync(int id, string action)
     {

@@ -84,8 +84,11 @@ const Dashboard = (() => {
 
   function renderNarration(steps) {
     const box = $('narration');
-    if (!steps?.length) { box.hidden = true; return; }
-    const recent = steps.slice(-4);
+    // The newest state of each step of the tour seen in the last minute (a finished tour fades from the page).
+    const byStep = new Map();
+    for (const s of (steps ?? []).filter((s) => view.atMs - s.atMs < 60000)) byStep.set(`${s.topic}/${s.step}`, s);
+    const recent = [...byStep.values()].slice(-4);
+    if (!recent.length) { box.hidden = true; return; }
     box.hidden = false;
     box.innerHTML = recent.map((s) => `<div class="${esc(s.state ?? '')}"><b>${esc(s.topic ?? 'tour')}${s.step ? ' · step ' + esc(s.step) : ''}</b> ${esc(s.text)}${s.state && s.state !== 'running' ? ' — ' + esc(s.state) : ''}</div>`).join('');
   }
