@@ -47,16 +47,23 @@ public sealed class RemoteLauncher(Uri url) : ILauncher
     {
         try
         {
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            cts.CancelAfter(ClusterViewSource.RequestTimeoutMs);
-            var state = JsonNode.Parse(await Http.GetStringAsync(new Uri(url, "/dashboard/launcher"), cts.Token))!;
-            state["url"] = url.ToString();
-            return state;
+            // A pooled connection the launcher closed fails once; a second attempt opens a new one.
+            try { return await AskStateAsync(ct); }
+            catch (HttpRequestException) { return await AskStateAsync(ct); }
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
         {
             return new JsonObject { ["available"] = false, ["url"] = url.ToString(), ["reason"] = $"the `distsys local` launcher at {url} does not answer ({e.GetBaseException().Message})" };
         }
+    }
+
+    private async Task<JsonNode> AskStateAsync(CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(ClusterViewSource.RequestTimeoutMs);
+        var state = JsonNode.Parse(await Http.GetStringAsync(new Uri(url, "/dashboard/launcher"), cts.Token))!;
+        state["url"] = url.ToString();
+        return state;
     }
 
     public Task<IResult> ControlAsync(int id, string action, CancellationToken ct) => PostAsync($"/dashboard/nodes/{id}/{action}", "", $"{action} node {id}", ct);

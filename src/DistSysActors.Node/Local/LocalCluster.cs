@@ -71,8 +71,11 @@ public sealed partial class LocalCluster(int nodes, int basePort, int httpBasePo
             _out.WriteLine($"[{DateTime.Now:HH:mm:ss}] node {id} (pid {child.Id}) EXITED with code {child.ExitCode}; its log: {logPath}");
             _out.WriteLine($"           restart it with: {RestartCommand(id)}");
         };
-        if (_children.TryGetValue(id, out var old)) old.Dispose();
-        _children[id] = child;
+        lock (_control)
+        {
+            if (_children.TryGetValue(id, out var old)) old.Dispose();
+            _children[id] = child;
+        }
         if (!Quiet) _out.WriteLine($"started node {id} (pid {child.Id}), log {logPath}");
     }
 
