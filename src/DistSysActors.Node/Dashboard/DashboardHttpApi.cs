@@ -58,8 +58,11 @@ public static class DashboardHttpApi
         app.MapGet("/", () => Asset("index.html"));
         app.MapGet("/dashboard/{**file}", (string file) => Asset(file));
         app.MapGet("/dashboard/view", async (CancellationToken ct) => Results.Content((await view.LatestAsync(ct)).Json, "application/json"));
-        app.MapGet("/dashboard/events", async (HttpContext http, CancellationToken ct) =>
+        app.MapGet("/dashboard/events", async (HttpContext http, CancellationToken aborted) =>
         {
+            // An open page must not hold up the server's shutdown (a graceful stop waits for requests in flight).
+            using var stream = CancellationTokenSource.CreateLinkedTokenSource(aborted, app.Lifetime.ApplicationStopping);
+            var ct = stream.Token;
             http.Response.ContentType = "text/event-stream";
             http.Response.Headers.CacheControl = "no-cache";
             long sent = -1;
