@@ -62,6 +62,12 @@ internal static class TourCommand
     {
         var launcherUrl = new Uri($"http://127.0.0.1:{httpBasePort}/");
         var existing = await ExistingLauncherNodesAsync(launcherUrl);
+        // Nodes answer but the launcher did not: on a busy machine it may only be slow; ask it again before refusing.
+        for (var retry = 0; existing is null && retry < 5 && await AnswersAsync($"http://127.0.0.1:{httpBasePort + 1}/health/live"); retry++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2), ct);
+            existing = await ExistingLauncherNodesAsync(launcherUrl);
+        }
         if (existing is { } n)
         {
             Console.WriteLine($"using the cluster of {n} nodes `distsys local` runs; watch it on {launcherUrl}");
@@ -116,7 +122,7 @@ internal static class TourCommand
     /// <summary>How many nodes the `distsys local` launcher on <paramref name="url"/> runs, or null when there is none.</summary>
     private static async Task<int?> ExistingLauncherNodesAsync(Uri url)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         try
         {
             var state = JsonDocument.Parse(await http.GetStringAsync(new Uri(url, "/dashboard/launcher"))).RootElement;
