@@ -20,6 +20,7 @@ var root = new RootCommand("distsys: run, watch and break DistSysActors nodes on
     ReplicasCommand.Create(),
     LogsCommand.Create(),
     BenchCommand.Create(),
+    DistSysActors.Node.Tour.TourCommand.Create(),
 };
 try
 {

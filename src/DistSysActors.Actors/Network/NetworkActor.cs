@@ -35,6 +35,7 @@ public sealed partial class NetworkActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly NodeClock? _clock;
     private readonly NodeLog? _nodeLog;
+    private readonly MessageSampler _samples = new();
     private readonly Func<NodeId, Address?>? _resolve;
     private readonly PeerAddressing _addressing;
     private ImmutableSortedDictionary<NodeId, Address> _peers;
@@ -73,6 +74,7 @@ public sealed partial class NetworkActor : ReceiveActor, IWithTimers
         Receive<FlushDue>(_ => Flush());
         Receive<GetStatus>(_ => Sender.Tell(new NetworkStatus(_self, _planner.Spec, _planner.Seed, _planner.Counters,
             _receivedDelivered, _receivedPartitioned, _unroutable, _overflow, _delayed.Count)));
+        Receive<GetRecentMessages>(g => Sender.Tell(new RecentMessages(NowMs, _samples.Since(g.AfterSeq))));
         Receive<ThrottleResult>(r => { if (!r.Ok) _log.Warning("throttle of link to {0} failed: {1}", r.Peer, r.Error); });
         Receive<Akka.Cluster.ClusterEvent.IMemberEvent>(OnMemberEvent);
 
@@ -102,7 +104,9 @@ public sealed partial class NetworkActor : ReceiveActor, IWithTimers
         if (message.Trace is not null) LogTraced(message, LogAttributes.SendEvent, message.Hlc, message.Lamport);
         if (send.To == _self) { Deliver(message); return; }
         var now = NowMs;
-        foreach (var delivery in _planner.Plan(_self, send.To, now))
+        var deliveries = _planner.Plan(_self, send.To, now);
+        _samples.Offer(now, _self, send.To, send.Service, send.Payload.GetType().Name, OutcomeOf(deliveries, send.To, now));
+        foreach (var delivery in deliveries)
         {
             if (delivery.DeliverAtMs <= now && _delayed.Count == 0) { Transmit(message); continue; }
             if (_delayed.Count >= _settings.DelayedMessagesMax) { _overflow++; continue; }
@@ -110,6 +114,13 @@ public sealed partial class NetworkActor : ReceiveActor, IWithTimers
         }
         Flush();
     }
+
+    private MessageOutcome OutcomeOf(IReadOnlyList<Delivery> deliveries, NodeId to, long now) => deliveries.Count switch
+    {
+        0 => _planner.Spec.Connected(_self, to) ? MessageOutcome.Dropped : MessageOutcome.Partitioned,
+        > 1 => MessageOutcome.Duplicated,
+        _ => deliveries[0].DeliverAtMs > now ? MessageOutcome.Delayed : MessageOutcome.Sent,
+    };
 
     private void Flush()
     {

@@ -46,4 +46,10 @@ public static class NetworkProtocol
     public sealed record NetworkStatus(
         NodeId Self, FaultSpec Spec, long Seed, NetworkCounters Sent,
         long ReceivedDelivered, long ReceivedDroppedByPartition, long Unroutable, long OverflowDropped, int DelayedNow);
+
+    /// <summary>Local: the sampled recent messages this node sent with a sequence number above <paramref name="AfterSeq"/> (the dashboard's timeline).</summary>
+    public sealed record GetRecentMessages(long AfterSeq);
+
+    /// <summary>The samples, oldest first; <paramref name="NowMs"/> is the component's clock when answering (samples' AtMs share its base).</summary>
+    public sealed record RecentMessages(long NowMs, IReadOnlyList<MessageSample> Samples);
 }

@@ -82,6 +82,9 @@ internal static class KvCliCommand
         var order = new[] { first }.Concat(Enumerable.Range(1, status.Nodes).Where(i => i != first)).ToArray();
         var idempotencyKey = method == HttpMethod.Get ? null : Guid.NewGuid().ToString("N");
         (int Code, string Body, bool Replayed, long? AppliedIndex) last = (0, "", false, null);
+        // A node's answer says why a request failed (no leader, no quorum); a later socket error from a down node must not hide it.
+        (int Code, string Body, bool Replayed, long? AppliedIndex)? answered = null;
+        var silent = new SortedSet<int>();
         for (var attempt = 0; attempt < AttemptsMax; attempt++)
         {
             if (attempt > 0)
@@ -100,10 +103,15 @@ internal static class KvCliCommand
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
             {
                 last = (0, $"node {id} did not answer: {e.Message}", false, null);
+                silent.Add(id);
                 continue;
             }
+            answered = last;
+            silent.Remove(id);
             if (last.Code != 503) break;
         }
+        var down = silent.Count == 0 ? "" : $" (node{(silent.Count > 1 ? "s" : "")} {string.Join(",", silent)} did not answer)";
+        if (last.Code == 0 && answered is { } cause) last = cause with { Body = cause.Body + down };
         if (SessionToken.IndexOf(method, last.Code, last.Body, last.AppliedIndex) is { } seen)
             SessionToken.Advance(SessionToken.PathOf(parse.GetValue(sessionFile), basePort), seen);
         switch (last.Code)

@@ -23,10 +23,18 @@ internal static class LocalCommand
             var v = r.GetValueOrDefault<int>();
             if (v < 1 || v > 3600) r.AddError($"--ready-timeout must be between 1 and 3600 seconds, was {v}");
         });
+        var dashboardPort = new Option<int?>("--dashboard-port")
+        {
+            Description = "Port of the dashboard this launcher serves (default: the HTTP base port, just below node 1's; 0: none, use a node's page)",
+        };
+        dashboardPort.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is { } v && (v < 0 || v > 65535)) r.AddError($"--dashboard-port must be between 0 and 65535, was {v}");
+        });
         var set = new Option<string[]>("--set") { Description = "Passed to every node: override one configuration key (repeatable)" };
         var command = new Command("local", "Start N nodes as child processes on localhost, wait until the cluster is ready, and watch it; Ctrl+C stops them all")
         {
-            nodes, basePort, httpBasePort, dataDir, readyTimeout, set,
+            nodes, basePort, httpBasePort, dataDir, readyTimeout, dashboardPort, set,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -42,6 +50,7 @@ internal static class LocalCommand
             await using (cluster)
             {
                 Console.WriteLine($"data directory {cluster.DataDir} (node I under node-I)");
+                await using var dashboard = await LocalDashboard.StartAsync(cluster, parse.GetValue(dashboardPort) ?? parse.GetValue(httpBasePort));
                 cluster.Start();
                 Console.WriteLine($"waiting for {n} nodes to be Up (at most {cluster.ReadyTimeout.TotalSeconds:0} s)...");
                 var started = DateTime.UtcNow;
@@ -52,6 +61,7 @@ internal static class LocalCommand
                     return 1;
                 }
                 Console.WriteLine($"cluster ready in {(DateTime.UtcNow - started).TotalSeconds:0.0} s");
+                Console.WriteLine($"dashboard: {dashboard.Url}");
                 for (var i = 1; i <= n; i++)
                     Console.WriteLine($"  node {i}: http://127.0.0.1:{parse.GetValue(httpBasePort) + i}   (status: curl http://127.0.0.1:{parse.GetValue(httpBasePort) + i}/status)");
                 Console.WriteLine("try: distsys status | distsys fault partition 1,2/3 | distsys fault heal | kill -9 <pid>. Ctrl+C stops all nodes.");

@@ -72,6 +72,7 @@ public static class NodeHttpApi
         ElectionHttpApi.Map(app, host);
         AdminHttpApi.Map(app, host);
         LogsHttpApi.Map(app, host);
+        Dashboard.DashboardHttpApi.MapNode(app, host);
         app.MapFallback(HttpGuards.NotFoundOrMethodNotAllowed);
         return app;
     }

@@ -12,7 +12,7 @@ namespace DistSysActors.Node.Local;
 /// them all (SIGTERM, so they leave the cluster gracefully) when asked. The data directory is made absolute at once,
 /// so the children, the log paths and the restart commands it prints name the same folder from anywhere.
 /// </summary>
-public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, string dataDir, IReadOnlyList<string> extraArgs) : IAsyncDisposable
+public sealed partial class LocalCluster(int nodes, int basePort, int httpBasePort, string dataDir, IReadOnlyList<string> extraArgs) : IAsyncDisposable
 {
     /// <summary>The absolute data directory; node I keeps its data under DataDir/node-I.</summary>
     public string DataDir { get; } = Path.GetFullPath(dataDir);
@@ -57,6 +57,7 @@ public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, stri
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in prefix.Concat(NodeArgs(id))) info.ArgumentList.Add(a);
+        if (LauncherUrl is not null) info.Environment[Dashboard.Launchers.EnvironmentVariable] = LauncherUrl;
         var child = Process.Start(info) ?? throw new InvalidOperationException($"could not start node {id}");
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         child.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
@@ -70,8 +71,11 @@ public sealed class LocalCluster(int nodes, int basePort, int httpBasePort, stri
             _out.WriteLine($"[{DateTime.Now:HH:mm:ss}] node {id} (pid {child.Id}) EXITED with code {child.ExitCode}; its log: {logPath}");
             _out.WriteLine($"           restart it with: {RestartCommand(id)}");
         };
-        if (_children.TryGetValue(id, out var old)) old.Dispose();
-        _children[id] = child;
+        lock (_control)
+        {
+            if (_children.TryGetValue(id, out var old)) old.Dispose();
+            _children[id] = child;
+        }
         if (!Quiet) _out.WriteLine($"started node {id} (pid {child.Id}), log {logPath}");
     }
 
