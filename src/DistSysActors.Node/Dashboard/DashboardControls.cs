@@ -23,6 +23,7 @@ public sealed class DashboardControls(DashboardTopology topology) : IDisposable
         var body = extra ?? new JsonObject();
         body["ok"] = ok;
         body["message"] = message;
+        if (!ok) body["error"] = message; // the one error shape every endpoint answers with
         return Results.Json(body, statusCode: status ?? (ok ? 200 : 502));
     }
 
@@ -33,7 +34,7 @@ public sealed class DashboardControls(DashboardTopology topology) : IDisposable
     public async Task<IResult> FaultsAsync(string body, CancellationToken ct)
     {
         JsonObject obj;
-        try { obj = JsonNode.Parse(string.IsNullOrWhiteSpace(body) ? "{}" : body) as JsonObject ?? throw new FormatException("the body must be a JSON object"); }
+        try { obj = JsonBody.ParseStrict(string.IsNullOrWhiteSpace(body) ? "{}" : body) as JsonObject ?? throw new FormatException("the body must be a JSON object"); }
         catch (Exception e) when (e is System.Text.Json.JsonException or FormatException) { return Answer(false, $"bad fault spec: {e.Message}", 400); }
         var described = new List<string>();
         if (obj["partition"] is { } text)

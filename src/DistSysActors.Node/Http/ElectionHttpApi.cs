@@ -73,22 +73,18 @@ public static class ElectionHttpApi
     /// <summary><c>{"candidate": ID, "ttlMs": T}</c> for a campaign, <c>{"candidate": ID, "token": N}</c> for renew and resign, strictly.</summary>
     public static (ElectionWrite? Write, IResult? Error) Parse(string name, string action, string body)
     {
-        static IResult Bad(string message) => Results.Json(new ErrorDto(message), statusCode: 400);
-        JsonNode? root;
-        try { root = JsonNode.Parse(body); }
-        catch (JsonException e) { return (null, Bad($"malformed JSON: {e.Message}")); }
         var number = action == "campaign" ? "ttlMs" : "token";
-        if (root is not JsonObject obj) return (null, Bad($"the body must be a JSON object {{\"candidate\": ..., \"{number}\": ...}}"));
-        foreach (var (field, _) in obj)
-            if (field != "candidate" && field != number) return (null, Bad($"unknown field '{field}' (allowed: candidate, {number})"));
-        if (CandidateOf(obj["candidate"]) is not { } candidate) return (null, Bad("candidate must be a non-empty string or an integer"));
-        if (obj[number] is not JsonValue v || !v.TryGetValue<long>(out var n) || n < 1) return (null, Bad($"{number} must be a positive integer"));
-        return (action switch
+        return JsonBody.ParseRequest<ElectionWrite>(body, $"{{\"candidate\": ..., \"{number}\": ...}}", ["candidate", number], b =>
         {
-            "campaign" => new Campaign(name, candidate, n),
-            "renew" => new Renew(name, candidate, n),
-            _ => new Resign(name, candidate, n),
-        }, null);
+            if (CandidateOf(b.Node("candidate")) is not { } candidate) throw new JsonBodyException("candidate must be a non-empty string or an integer");
+            if (b.Long(number) is not { } n || n < 1) throw new JsonBodyException($"{number} must be a positive integer");
+            return action switch
+            {
+                "campaign" => new Campaign(name, candidate, n),
+                "renew" => new Renew(name, candidate, n),
+                _ => new Resign(name, candidate, n),
+            };
+        });
     }
 
     /// <summary>The candidate's canonical JSON text (<c>"a"</c> or <c>7</c>), so it is answered in the type it was given.</summary>

@@ -77,7 +77,9 @@ public static class HttpGuards
     {
         var path = request.Path;
         if (path.StartsWithSegments("/health") || path.StartsWithSegments("/status")) return null;
-        if (path.StartsWithSegments("/admin"))
+        // The dashboard's controls (kill, restart, faults, writes, transfer) act on the whole cluster through the nodes'
+        // admin endpoints on loopback: they are admin endpoints themselves.
+        if (path.StartsWithSegments("/admin") || (path.StartsWithSegments("/dashboard") && !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)))
         {
             if (IsLoopback(request.HttpContext.Connection.RemoteIpAddress)) return null;
             if (settings.AdminToken is { } admin)

@@ -48,6 +48,21 @@ public sealed class JsonBody
         catch (JsonBodyException e) { return (default, e.Message); }
     }
 
+    /// <summary>
+    /// Reads <paramref name="node"/> as an object with only <paramref name="allowed"/> fields (an element of an array
+    /// in a body, say); <paramref name="what"/> names it in errors.
+    /// </summary>
+    public static JsonBody Object(JsonNode? node, string what, IReadOnlyCollection<string> allowed)
+    {
+        if (node is not JsonObject obj) throw new JsonBodyException($"{what} must be a JSON object, was {Show(node)}");
+        foreach (var (name, _) in obj)
+            if (!allowed.Contains(name)) throw new JsonBodyException($"{what}: unknown field '{name}' (allowed: {string.Join(", ", allowed)})");
+        return new JsonBody(obj);
+    }
+
+    /// <summary>Parses JSON text strictly (a repeated field name is malformed), for bodies read as a whole node.</summary>
+    public static JsonNode? ParseStrict(string text) => JsonNode.Parse(text, documentOptions: Strict);
+
     /// <summary><see cref="Parse{T}"/> answering an HTTP error: 400 <c>{"error"}</c>.</summary>
     public static (T? Value, IResult? Error) ParseRequest<T>(string body, string shape, IReadOnlyCollection<string> allowed,
         Func<JsonBody, T> read, bool emptyIsEmptyObject = false)

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Collections.Immutable;
 using System.Text.Json;
 using Akka.Actor;
@@ -109,56 +110,47 @@ public static class TxnHttpApi
 /// <summary>The body of <c>POST /txn</c>, read strictly: every problem is named, nothing is guessed.</summary>
 public static class TxnRequestJson
 {
+    private static readonly string[] Fields = ["protocol", "ops"];
+    private static readonly string[] PutFields = ["op", "key", "value"], DeleteFields = ["op", "key"], AddFields = ["op", "key", "delta", "min"];
+
     public static ((TxnProtocol Protocol, ImmutableArray<TxnOp> Ops)? Request, string? Error) Parse(string body)
     {
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(body); }
-        catch (JsonException e) { return (null, $"the body is not JSON: {e.Message}"); }
-        using (doc)
+        var (request, error) = JsonBody.Parse(body, "{\"protocol\": ..., \"ops\": [...]}", Fields, b =>
         {
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) return (null, "the body must be a JSON object {\"protocol\": ..., \"ops\": [...]}");
-            if (!root.TryGetProperty("protocol", out var p) || p.ValueKind != JsonValueKind.String || TxnNames.ParseProtocol(p.GetString()) is not { } protocol)
-                return (null, "protocol must be \"2pc\", \"3pc\" or \"saga\"");
-            if (!root.TryGetProperty("ops", out var opsElement) || opsElement.ValueKind != JsonValueKind.Array) return (null, "ops must be an array of ops");
-            var ops = ImmutableArray.CreateBuilder<TxnOp>();
-            var i = 0;
-            foreach (var o in opsElement.EnumerateArray())
-            {
-                var (op, error) = ParseOp(o, i++);
-                if (error is not null) return (null, error);
-                ops.Add(op!);
-            }
-            var result = ops.ToImmutable();
-            return TxnOps.Validate(result) is { } invalid ? (null, invalid) : ((protocol, result), null);
-        }
+            if (TxnNames.ParseProtocol(b.StringOrNull("protocol")) is not { } protocol)
+                throw new JsonBodyException("protocol must be \"2pc\", \"3pc\" or \"saga\"");
+            var ops = b.Array("ops", static n => n, "an array of ops") ?? throw new JsonBodyException("ops must be an array of ops");
+            return ((TxnProtocol, ImmutableArray<TxnOp>)?)(protocol, [.. ops.Select(ParseOp)]);
+        });
+        if (request is not { } r) return (null, error);
+        return TxnOps.Validate(r.Item2) is { } invalid ? (null, invalid) : (r, null);
     }
 
-    private static (TxnOp? Op, string? Error) ParseOp(JsonElement o, int i)
+    private static TxnOp ParseOp(JsonNode? node, int i)
     {
-        if (o.ValueKind != JsonValueKind.Object) return (null, $"ops[{i}] must be an object");
-        if (!o.TryGetProperty("key", out var k) || k.ValueKind != JsonValueKind.String) return (null, $"ops[{i}].key must be a string");
-        var key = k.GetString()!;
-        var kind = o.TryGetProperty("op", out var kindElement) && kindElement.ValueKind == JsonValueKind.String ? kindElement.GetString() : null;
+        var kind = node is JsonObject o && o["op"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+        var what = $"ops[{i}]";
         switch (kind)
         {
             case "put":
-                return o.TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.String ? (new PutOp(key, v.GetString()!), null) : (null, $"ops[{i}].value must be a string");
+            {
+                var op = JsonBody.Object(node, what, PutFields);
+                return new PutOp(Key(op, what), op.StringOrNull("value") ?? throw new JsonBodyException($"{what}.value must be a string"));
+            }
             case "delete":
-                return (new DeleteOp(key), null);
+                return new DeleteOp(Key(JsonBody.Object(node, what, DeleteFields), what));
             case "add":
-                if (!o.TryGetProperty("delta", out var d) || d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out var delta)) return (null, $"ops[{i}].delta must be an integer");
-                long? min = null;
-                if (o.TryGetProperty("min", out var m) && m.ValueKind != JsonValueKind.Null)
-                {
-                    if (m.ValueKind != JsonValueKind.Number || !m.TryGetInt64(out var minValue)) return (null, $"ops[{i}].min must be an integer");
-                    min = minValue;
-                }
-                return (new AddOp(key, delta, min), null);
+            {
+                var op = JsonBody.Object(node, what, AddFields);
+                return new AddOp(Key(op, what), op.Long("delta") ?? throw new JsonBodyException($"{what}.delta must be an integer"), op.Long("min"));
+            }
             default:
-                return (null, $"ops[{i}].op must be \"put\", \"delete\" or \"add\"");
+                throw new JsonBodyException($"{what}.op must be \"put\", \"delete\" or \"add\"");
         }
     }
+
+    private static string Key(JsonBody op, string what) =>
+        op.StringOrNull("key") ?? throw new JsonBodyException($"{what}.key must be a string");
 }
 
 /// <summary>The answer of <c>POST /txn</c>: the id and the outcome (committed, aborted with its reason, unknown).</summary>

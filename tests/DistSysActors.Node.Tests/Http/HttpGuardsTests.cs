@@ -11,10 +11,11 @@ public class HttpGuardsTests
     private const string KvToken = "kv-token-0123456789ab";
     private static readonly IPAddress Remote = IPAddress.Parse("10.1.2.3");
 
-    private static int? Status(string path, IPAddress from, HttpSettings settings, string? bearer = null)
+    private static int? Status(string path, IPAddress from, HttpSettings settings, string? bearer = null, string method = "GET")
     {
         var http = new DefaultHttpContext();
         http.Request.Path = path;
+        http.Request.Method = method;
         http.Connection.RemoteIpAddress = from;
         if (bearer is not null) http.Request.Headers.Authorization = $"Bearer {bearer}";
         return (HttpGuards.Refuse(http.Request, settings) as IStatusCodeHttpResult)?.StatusCode;
@@ -34,6 +35,22 @@ public class HttpGuardsTests
         Assert.Null(Status(path, IPAddress.Loopback.MapToIPv6(), Open));
         Assert.Null(Status("/kv/a", Remote, Open));
         Assert.Null(Status("/status", Remote, Open));
+    }
+
+    [Theory]
+    [InlineData("POST", "/dashboard/nodes/1/kill")]
+    [InlineData("POST", "/dashboard/faults")]
+    [InlineData("DELETE", "/dashboard/faults")]
+    [InlineData("PUT", "/dashboard/kv/a")]
+    [InlineData("POST", "/dashboard/transfer")]
+    public void The_dashboards_controls_are_admin_endpoints(string method, string path)
+    {
+        Assert.Equal(403, Status(path, Remote, Open, method: method));
+        Assert.Null(Status(path, IPAddress.Loopback, Open, method: method));
+        Assert.Null(Status(path, Remote, Open with { AdminToken = AdminToken }, bearer: AdminToken, method: method));
+        // Watching stays open: the page, its view and its event stream.
+        Assert.Null(Status("/dashboard/view", Remote, Open));
+        Assert.Null(Status("/", Remote, Open));
     }
 
     [Fact]
