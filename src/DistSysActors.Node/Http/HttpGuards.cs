@@ -111,17 +111,20 @@ public static class HttpGuards
     public static IResult NotFoundOrMethodNotAllowed(HttpContext http)
     {
         var methods = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var endpoint in http.RequestServices.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
-        {
-            if (endpoint.Metadata.GetMetadata<IHttpMethodMetadata>() is not { HttpMethods.Count: > 0 } allowed) continue;
-            if (endpoint.RoutePattern.RawText is not { } raw || raw.Contains("*", StringComparison.Ordinal)) continue;
-            var matcher = new TemplateMatcher(TemplateParser.Parse(raw), new RouteValueDictionary());
-            if (matcher.TryMatch(http.Request.Path, new RouteValueDictionary())) methods.UnionWith(allowed.HttpMethods);
-        }
+        foreach (var (matcher, allowed) in Routes.GetValue(http.RequestServices.GetRequiredService<EndpointDataSource>(), ParseRoutes))
+            if (matcher.TryMatch(http.Request.Path, new RouteValueDictionary())) methods.UnionWith(allowed);
         if (methods.Count == 0) return Error(404, "not found");
         http.Response.Headers.Allow = string.Join(", ", methods);
         return Error(405, $"{http.Request.Method} is not allowed here (allowed: {string.Join(", ", methods)})");
     }
+
+    /// <summary>Each endpoint's route template, parsed once per application (not on every unmatched request).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<EndpointDataSource, List<(TemplateMatcher Matcher, IReadOnlyList<string> Methods)>> Routes = new();
+
+    private static List<(TemplateMatcher Matcher, IReadOnlyList<string> Methods)> ParseRoutes(EndpointDataSource source) =>
+        [.. source.Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<IHttpMethodMetadata>() is { HttpMethods.Count: > 0 } && e.RoutePattern.RawText is { } raw && !raw.Contains('*'))
+            .Select(e => (new TemplateMatcher(TemplateParser.Parse(e.RoutePattern.RawText!), new RouteValueDictionary()), e.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods))];
 
     private sealed class WithHeader(IResult inner, string name, string value) : IResult, IStatusCodeHttpResult
     {
