@@ -48,5 +48,27 @@ public sealed class PaxosRegisterProcessTests
         var (backCode, back) = await SendAsync(cluster, 2, HttpMethod.Get, "/paxos/late");
         Assert.Equal(200, backCode);
         Assert.Equal("v1", back.GetProperty("chosen").GetString());
+
+        // The CLI over the same registers: propose, read (exit 2 when nothing is chosen), and a duel of two proposers
+        // that ends with one value chosen, read alike on the third node.
+        var (cliCode, cliOut) = await cluster.CliAsync("paxos", "propose", "cli-reg", "first", "--node", "1");
+        Assert.True(cliCode == 0, cliOut);
+        Assert.Contains("node 1: chosen 'first' at ballot", cliOut);
+        (cliCode, cliOut) = await cluster.CliAsync("paxos", "propose", "cli-reg", "second", "--node", "3");
+        Assert.True(cliCode == 0, cliOut);
+        Assert.Contains("node 3: chosen 'first'", cliOut);
+        (cliCode, cliOut) = await cluster.CliAsync("paxos", "get", "cli-never", "--node", "2");
+        Assert.True(cliCode == 2, cliOut);
+        Assert.Contains("nothing chosen", cliOut);
+        (cliCode, cliOut) = await cluster.CliAsync("paxos", "duel", "cli-duel", "--between", "1", "2");
+        Assert.True(cliCode == 0, cliOut);
+        var winner = System.Text.RegularExpressions.Regex.Match(cliOut, "one value chosen: '(from-node-[12])'");
+        Assert.True(winner.Success, cliOut);
+        var (duelCode, duelRead) = await SendAsync(cluster, 3, HttpMethod.Get, "/paxos/cli-duel");
+        Assert.Equal(200, duelCode);
+        Assert.Equal(winner.Groups[1].Value, duelRead.GetProperty("chosen").GetString());
+        (cliCode, cliOut) = await cluster.CliAsync("paxos", "duel", "cli-duel", "--between", "2", "2");
+        Assert.NotEqual(0, cliCode);
+        Assert.Contains("--between needs two different nodes", cliOut);
     }
 }
