@@ -10,7 +10,7 @@ namespace DistSysActors.Actors.Election.Singleton;
 public static class SingletonProtocol
 {
     /// <summary>Base of the messages that cross nodes.</summary>
-    public abstract record SingletonMessage;
+    public abstract record SingletonMessage : DistSysActors.Core.IWireSerialized;
 
     /// <summary>Asks the singleton, wherever it runs, who and where it is.</summary>
     public sealed record GetInstance : SingletonMessage
