@@ -7,7 +7,9 @@ namespace DistSysActors.Actors.Configuration;
 public static class DistSysConfig
 {
     /// <summary>Every distsys.* key with its default; the fallback of every configuration.</summary>
-    public static Config Reference { get; } = Load("DistSysActors.reference.conf");
+    /// Akka.Cluster.Tools' singleton defaults are part of it, so their serializer is bound before the system starts.
+    public static Config Reference { get; } = Load("DistSysActors.reference.conf")
+        .WithFallback(Akka.Cluster.Tools.Singleton.ClusterSingleton.DefaultConfig());
 
     /// <summary>Overlay for a `distsys node` host: cluster on loopback, throttler adapter, Split Brain Resolver.</summary>
     public static Config NodeOverlay { get; } = Load("DistSysActors.node.conf");

@@ -166,6 +166,7 @@ public sealed class DistSysNodeRuntime
         ClockSettings.Create(full).CheckReference(PeersFromPorts(node, AddressProtocol(full)).Keys);
         DeliverySettings.Create(full);
         LoggingSettings.Create(full);
+        Election.Singleton.SingletonSettings.Create(full);
     }
 
     /// <summary>Starts an actor system for a node from a complete configuration (see <see cref="NodeConfig"/>).</summary>

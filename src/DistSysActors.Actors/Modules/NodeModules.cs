@@ -128,7 +128,7 @@ public static class NodeModules
         new FailureDetectorModule(), new ClockModule(), new LoggingModule(),
         new Gossip.SwimModule(), new Gossip.ApStoreModule(),
         .. Transactions.TxnRoleModule.Both,
-        new BullyModule(),
+        new BullyModule(), new Election.Singleton.SingletonModule(),
     ];
 }
 

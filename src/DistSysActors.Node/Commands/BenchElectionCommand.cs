@@ -10,13 +10,17 @@ namespace DistSysActors.Node.Commands;
 /// <summary>
 /// `distsys bench election`: kill -9 the leader of each election mechanism in turn on a local cluster and time how long
 /// until the survivors name a new one: Raft (a survivor leads in a higher term), Bully (every survivor follows a new
-/// coordinator), Akka.Cluster (every survivor names another leader) and the lease (a `distsys election hold` client
-/// process is killed; another candidate campaigns until it wins).
+/// coordinator), Akka.Cluster (every survivor names another leader), Akka's Cluster Singleton (its host is killed; every
+/// survivor reaches it on another node, which the resolver allows only after downing the dead one) and the lease (a
+/// `distsys election hold` client process is killed; another candidate campaigns until it wins).
 /// </summary>
 internal static class BenchElectionCommand
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan ElectTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>The mechanisms whose leader is a node, killed in this order each round.</summary>
+    private static readonly string[] Mechanisms = ["raft", "bully", "akka", "singleton"];
 
     public static Command Create()
     {
@@ -25,7 +29,7 @@ internal static class BenchElectionCommand
         var ttl = new Option<long>("--ttl-ms") { Description = "The lease holder's TTL", DefaultValueFactory = _ => 2_000 };
         var basePort = CommonOptions.Port("--base-port", 16050, "Akka.Remote port of node I is base-port + I");
         var httpBasePort = CommonOptions.Port("--http-base-port", 20080, "HTTP port of node I is http-base-port + I");
-        var command = new Command("election", "kill -9 the Raft leader, the Bully coordinator, Akka.Cluster's leader and a lease holder in turn; measure the time until a new leader is named")
+        var command = new Command("election", "kill -9 the Raft leader, the Bully coordinator, Akka.Cluster's leader, the Cluster Singleton's host and a lease holder in turn; measure the time until a new leader is named")
         {
             nodes, rounds, ttl, basePort, httpBasePort,
         };
@@ -38,7 +42,7 @@ internal static class BenchElectionCommand
         if (nodes < 3) throw new CommandException("election needs at least 3 nodes, so the survivors keep a majority");
         var dataDir = Path.Combine(Path.GetTempPath(), $"distsys-bench-election-{Environment.ProcessId}");
         var cluster = new LocalCluster(nodes, basePort, httpBasePort, dataDir, []) { Quiet = true };
-        var samples = new Dictionary<string, List<double>> { ["raft"] = [], ["bully"] = [], ["akka"] = [], ["lease"] = [] };
+        var samples = new Dictionary<string, List<double>> { ["raft"] = [], ["bully"] = [], ["akka"] = [], ["singleton"] = [], ["lease"] = [] };
         await using (cluster)
         {
             cluster.Start();
@@ -46,7 +50,7 @@ internal static class BenchElectionCommand
             Console.WriteLine($"{nodes} nodes ready; {rounds} kills per mechanism follow");
             for (var round = 1; round <= rounds; round++)
             {
-                foreach (var mechanism in new[] { "raft", "bully", "akka" })
+                foreach (var mechanism in Mechanisms)
                 {
                     await SettleAsync(nodes, httpBasePort, ct);
                     var (victim, ms) = await KillLeaderAsync(cluster, nodes, httpBasePort, mechanism, ct);
@@ -87,6 +91,7 @@ internal static class BenchElectionCommand
     {
         "raft" => status?["raft"]?["role"]?.GetValue<string>() == "Leader" ? status["nodeId"]!.GetValue<int>() : status?["raft"]?["leaderId"]?.GetValue<int?>(),
         "bully" => status?["election"]?["bully"]?["state"]?.GetValue<string>() is "Leader" or "Follower" ? status["election"]!["bully"]!["leaderId"]?.GetValue<int?>() : null,
+        "singleton" => status?["election"]?["akka"]?["singletonNodeId"]?.GetValue<int?>(),
         _ => status?["election"]?["akka"]?["leaderId"]?.GetValue<int?>(),
     };
 
@@ -98,7 +103,7 @@ internal static class BenchElectionCommand
         {
             var statuses = await Task.WhenAll(Enumerable.Range(1, nodes).Select(id => StatusAsync(id, httpBasePort, ct)));
             if (statuses.All(s => s?["members"]?.AsArray().Count(m => m!["status"]!.GetValue<string>() == "Up" && m["reachable"]!.GetValue<bool>()) == nodes)
-                && new[] { "raft", "bully", "akka" }.All(m => statuses.Select(s => LeaderOf(s, m)).Distinct().Count() == 1 && LeaderOf(statuses[0], m) is not null))
+                && Mechanisms.All(m => statuses.Select(s => LeaderOf(s, m)).Distinct().Count() == 1 && LeaderOf(statuses[0], m) is not null))
                 return;
             await Task.Delay(200, ct);
         }
@@ -115,7 +120,7 @@ internal static class BenchElectionCommand
         {
             var statuses = await Task.WhenAll(survivors.Select(id => StatusAsync(id, httpBasePort, ct)));
             var named = statuses.Select(s => LeaderOf(s, mechanism)).ToList();
-            // Raft: one survivor leads; Bully and Akka: every survivor names the same new leader.
+            // Raft: one survivor leads; Bully, Akka and the singleton: every survivor names the same new leader (host).
             var done = mechanism == "raft"
                 ? statuses.Any(s => s?["raft"]?["role"]?.GetValue<string>() == "Leader")
                 : named.All(l => l is { } id && id != victim) && named.Distinct().Count() == 1;

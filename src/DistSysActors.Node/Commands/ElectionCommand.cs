@@ -179,7 +179,7 @@ internal static partial class ElectionCommand
                 }
                 var akka = e["akka"] as JsonObject;
                 var leases = e["leases"] is JsonArray l ? string.Join(", ", l.Select(x => $"{x!["name"]}={x["leader"]?.ToJsonString()}#{x["token"]} ({x["expiresInMs"]} ms)")) : "-";
-                Console.WriteLine($"node {id}: {bully}; akka leader {akka?["leaderId"]?.ToJsonString() ?? "-"} singleton {akka?["singletonNodeId"]?.ToJsonString() ?? "-"}; leases {(leases.Length == 0 ? "none" : leases)}");
+                Console.WriteLine($"node {id}: {bully}; akka leader {akka?["leaderId"]?.ToJsonString() ?? "-"} singleton on {akka?["singletonNodeId"]?.ToJsonString() ?? "?"} (hosted here: {akka?["singletonInstances"]?.ToJsonString() ?? "-"}{(akka?["localSingletonIncarnation"] is { } inc ? $" {inc}" : "")}); leases {(leases.Length == 0 ? "none" : leases)}");
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException)
             {

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using DistSysActors.Actors.Election;
+using DistSysActors.Actors.Election.Singleton;
 using DistSysActors.Actors.KeyValue;
 using DistSysActors.Core.Election;
 
@@ -9,9 +10,9 @@ namespace DistSysActors.Node.Http;
 /// <summary>
 /// <c>election</c> in <c>/status</c>: the three leaders a node can name. <c>bully</c>: this node's Bully state and the
 /// coordinator it follows; <c>leases</c>: the live leases of the replicated key-value store as this replica has applied
-/// them; <c>akka</c>: Akka.Cluster's leader and the node that would host a Cluster Singleton (the oldest Up member),
-/// both a deterministic function of the membership this node sees: not consensus, so each side of a partition names
-/// its own until the Split Brain Resolver downs one side.
+/// them; <c>akka</c>: Akka.Cluster's leader, a deterministic function of the membership this node sees (not consensus,
+/// so each side of a partition names its own until the Split Brain Resolver downs one side), and the Cluster Singleton
+/// as this node's proxy reaches it, with the instance this node hosts.
 /// </summary>
 public sealed class ElectionApi : NodeModuleApi
 {
@@ -20,6 +21,8 @@ public sealed class ElectionApi : NodeModuleApi
 
     public override async Task<object?> StatusAsync(ModuleAsks asks)
     {
+        // Asked first: its answer may wait up to distsys.singleton.ask-timeout-ms for the proxy while the others answer.
+        var singletonAsk = SingletonAsync(asks);
         var bully = await asks.AskAsync<BullyProtocol.Status>(ModuleName, BullyProtocol.GetStatus.Instance);
         List<LeaseHolderDto>? leases = null;
         if (asks.Runtime.KvReplica is { } kv)
@@ -31,23 +34,39 @@ public sealed class ElectionApi : NodeModuleApi
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException) { }
         }
+        var singleton = await singletonAsk;
         return new ElectionStatusDto(
             bully is null ? null : new BullyStatusDto(bully.State.ToString(), bully.LeaderId?.Value, bully.ElectionsStarted),
             leases,
-            AkkaLeader(asks.Runtime.System));
+            AkkaLeader(asks.Runtime.System, singleton));
     }
 
-    /// <summary>Akka.Cluster's leader and singleton host in this node's view of the membership.</summary>
-    public static AkkaLeaderDto AkkaLeader(ActorSystem system)
+    private static readonly string SingletonModuleName = new SingletonModule().Name;
+
+    private static async Task<SingletonProtocol.Status?> SingletonAsync(ModuleAsks asks)
+    {
+        try { return await asks.AskAsync<SingletonProtocol.Status>(SingletonModuleName, SingletonProtocol.GetStatus.Default); }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException) { return null; }
+    }
+
+    /// <summary>
+    /// Akka.Cluster's leader in this node's view of the membership, and the Cluster Singleton: the node the proxy reached
+    /// it on (null while unknown: none answered within distsys.singleton.ask-timeout-ms) and whether this node hosts one.
+    /// </summary>
+    public static AkkaLeaderDto AkkaLeader(ActorSystem system, SingletonProtocol.Status? singleton)
     {
         var state = Cluster.Get(system).State;
         var leader = state.Leader is { } address ? state.Members.FirstOrDefault(m => m.Address == address) : null;
-        var oldest = state.Members.Where(m => m.Status == MemberStatus.Up).OrderBy(m => m, Member.AgeOrdering).FirstOrDefault();
         return new AkkaLeaderDto(
             leader is null ? null : NodeHttpApi.NodeIdOf(leader),
             state.Leader?.ToString(),
-            oldest is null ? null : NodeHttpApi.NodeIdOf(oldest),
-            state.Unreachable.Select(NodeHttpApi.NodeIdOf).Where(id => id is not null).Select(id => id!.Value).Order().ToList());
+            singleton?.Reached?.NodeId,
+            state.Unreachable.Select(NodeHttpApi.NodeIdOf).Where(id => id is not null).Select(id => id!.Value).Order().ToList())
+        {
+            SingletonIncarnation = singleton?.Reached?.Incarnation,
+            SingletonInstances = singleton?.LocalInstances ?? 0,
+            LocalSingletonIncarnation = singleton?.LocalIncarnation,
+        };
     }
 }
 
@@ -59,5 +78,14 @@ public sealed record BullyStatusDto(string State, int? LeaderId, long ElectionsS
 /// <summary>A live lease: its election's name, holder (as the candidate gave it), fencing token and TTL left.</summary>
 public sealed record LeaseHolderDto(string Name, System.Text.Json.Nodes.JsonNode? Leader, long Token, long ExpiresInMs);
 
-/// <summary>Akka.Cluster's leader and the Cluster Singleton's host (oldest Up member) in this node's view, and the members it sees unreachable.</summary>
-public sealed record AkkaLeaderDto(int? LeaderId, string? LeaderAddress, int? SingletonNodeId, List<int> Unreachable);
+/// <summary>
+/// Akka.Cluster's leader in this node's view and the members it sees unreachable; the Cluster Singleton's host and
+/// incarnation as the proxy reached it (null while unknown), how many instances this node hosts now (0 or 1) and the
+/// incarnation of its own.
+/// </summary>
+public sealed record AkkaLeaderDto(int? LeaderId, string? LeaderAddress, int? SingletonNodeId, List<int> Unreachable)
+{
+    public string? SingletonIncarnation { get; init; }
+    public int SingletonInstances { get; init; }
+    public string? LocalSingletonIncarnation { get; init; }
+}

@@ -57,6 +57,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             typeof(Core.Gossip.SwimMessage), typeof(Core.Gossip.AntiEntropyMessage),
             typeof(Core.Transactions.Txn.TxnMessage), typeof(Core.Transactions.Txn.PreparedRecord), typeof(Core.Transactions.Txn.BeginRecord), typeof(Core.Transactions.Txn.TxnSnapshot),
             typeof(DistSysActors.Core.Election.BullyProtocol.BullyMessage),
+            typeof(DistSysActors.Actors.Election.Singleton.SingletonProtocol.SingletonMessage),
         ];
         Assert.Empty(expected.Where(t => !typeof(IWireSerialized).IsAssignableFrom(t)).Select(t => t.Name));
         Assert.True(WireTypes.Count >= 35, $"found only {WireTypes.Count} marked types");
@@ -107,6 +108,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             .Concat(Gossip.GossipReferenceBytesSpec.Cases)
             .Concat(Transactions.TxnReferenceBytesSpec.Cases)
             .Concat(Election.BullyReferenceBytesSpec.Cases)
+            .Concat(Election.SingletonReferenceBytesSpec.Cases)
             .Select(c => (c.SerializerId, c.Value.GetType(), c.Manifest))
             .ToHashSet();
         var serializers = SerializerTypes.Select(t => (BinarySerializer)Activator.CreateInstance(t, (ExtendedActorSystem)Sys)!).ToList();

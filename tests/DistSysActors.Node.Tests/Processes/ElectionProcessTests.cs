@@ -8,7 +8,7 @@ namespace DistSysActors.Node.Tests.Processes;
 /// <summary>
 /// Leader election on three real processes: a lease holder (a real `distsys election hold` client process) paused past
 /// its TTL with SIGSTOP, whose late write the fenced register refuses and the plain key-value store takes; Bully's and
-/// Akka.Cluster's leaders on both sides of a partition.
+/// Akka.Cluster's leaders on both sides of a partition, with the Cluster Singleton on one side only.
 /// </summary>
 [Collection(SharedClusterCollection.Name)]
 public sealed class ElectionProcessTests(ClusterOfThree fixture, ITestOutputHelper output)
@@ -117,56 +117,72 @@ public sealed class ElectionProcessTests(ClusterOfThree fixture, ITestOutputHelp
     }
 
     [Fact]
-    public async Task Under_a_partition_Bully_and_Akka_Cluster_each_name_a_leader_on_both_sides_until_the_split_brain_resolver_downs_the_minority()
+    public async Task Under_a_2_1_partition_Bully_and_Akka_Cluster_each_name_a_leader_on_both_sides_while_the_singleton_runs_on_one_side_only()
     {
         await fixture.EnsureRunningAsync();
+        // The minority is the singleton's host: the singleton must leave it, and only once the resolver has downed it.
+        var (minority, incarnation) = await SingletonProcessTests.SettledSingletonAsync(Cluster);
+        int[] majority = [.. new[] { 1, 2, 3 }.Where(id => id != minority)];
         await Cluster.AwaitAsync(async () =>
         {
             foreach (var id in new[] { 1, 2, 3 })
                 if (IdOf(await ElectionStatusAsync(id), "bully", "leaderId") != 3) return false;
             return true;
         }, TimeSpan.FromSeconds(30), "every node follows Bully coordinator 3");
+        var ledger = new SingletonLedger(Cluster);
+        var from = ledger.Incarnations().Count;
+        output.WriteLine($"partition {{{string.Join(",", majority)}}} | {{{minority}}}; singleton {incarnation} on node {minority}");
 
         try
         {
             foreach (var id in new[] { 1, 2, 3 })
-                Assert.Equal(200, (await SendAsync(id, HttpMethod.Post, "/admin/faults", """{"partitions": [[1, 2], [3]]}""")).Code);
+                Assert.Equal(200, (await SendAsync(id, HttpMethod.Post, "/admin/faults", $$"""{"partitions": [[{{majority[0]}}, {{majority[1]}}], [{{minority}}]]}""")).Code);
 
-            // Bully: node 3 keeps leading its side, nodes 1 and 2 elect node 2: two coordinators at once.
+            // Bully: each side's highest id coordinates it: two coordinators at once.
             await Cluster.AwaitAsync(async () =>
-                StateOf(await ElectionStatusAsync(3)) == "Leader" && StateOf(await ElectionStatusAsync(2)) == "Leader"
-                && IdOf(await ElectionStatusAsync(1), "bully", "leaderId") == 2,
-                TimeSpan.FromSeconds(30), "Bully has a coordinator on each side (2 and 3)");
+                StateOf(await ElectionStatusAsync(minority)) == "Leader" && StateOf(await ElectionStatusAsync(majority[1])) == "Leader"
+                && IdOf(await ElectionStatusAsync(majority[0]), "bully", "leaderId") == majority[1],
+                TimeSpan.FromSeconds(30), $"Bully has a coordinator on each side ({majority[1]} and {minority})");
 
-            // Akka.Cluster: the leader is a function of each side's view, so node 3 names itself once it sees 1 and 2 unreachable.
-            // The singleton's host (the oldest member) does not move on unreachability alone: both sides still name the same one.
-            int? singletonDuringPartition = null;
+            // Akka.Cluster: the leader is a function of each side's view, so each side names one of its own once it sees the other
+            // unreachable, before the Split Brain Resolver acts. The singleton stays where it was meanwhile: the minority still hosts it.
             await Cluster.AwaitAsync(async () =>
             {
-                var (minority, majority) = (await ElectionStatusAsync(3), await ElectionStatusAsync(1));
-                singletonDuringPartition = IdOf(majority, "akka", "singletonNodeId");
-                return IdOf(minority, "akka", "leaderId") == 3 && IdOf(majority, "akka", "leaderId") is 1 or 2
-                    && singletonDuringPartition is not null && IdOf(minority, "akka", "singletonNodeId") == singletonDuringPartition;
+                var (alone, many) = (await ElectionStatusAsync(minority), await ElectionStatusAsync(majority[0]));
+                return IdOf(alone, "akka", "leaderId") == minority && majority.Contains(IdOf(many, "akka", "leaderId") ?? 0)
+                    && MemberStatusOf(await StatusAsync(majority[0]), minority) == "Up";
             }, TimeSpan.FromSeconds(30), "Akka.Cluster has a leader on each side before the Split Brain Resolver acts");
-            output.WriteLine($"during the partition: Akka leaders 3 and 1/2, one singleton host {singletonDuringPartition}");
+            Assert.Equal(1, IdOf(await ElectionStatusAsync(minority), "akka", "singletonInstances"));
+            output.WriteLine($"before the resolver acts: Akka leaders {minority} and one of {string.Join(",", majority)}; the singleton still on {minority}");
 
-            // Keep-majority downs node 3: the majority's view no longer holds it, and its leader and singleton host are one of its own.
+            // Keep-majority downs the minority; only then does the majority start the singleton, on one of its own.
             await Cluster.AwaitAsync(async () =>
             {
-                var (code, body) = await SendAsync(1, HttpMethod.Get, "/status");
-                if (code != 200 || JsonNode.Parse(body)?["members"] is not JsonArray members) return false;
-                var three = members.FirstOrDefault(m => m?["nodeId"]?.GetValue<int?>() == 3);
-                return three is null || three["status"]?.GetValue<string>() is "Down" or "Removed";
-            }, TimeSpan.FromSeconds(60), "the Split Brain Resolver downs the minority (node 3)");
+                var status = await StatusAsync(majority[0]);
+                var seen = MemberStatusOf(status, minority);
+                return seen is "Down" or "Removed" or "absent";
+            }, TimeSpan.FromSeconds(60), $"the Split Brain Resolver downs the minority (node {minority})");
             await Cluster.AwaitAsync(async () =>
             {
-                var majority = await ElectionStatusAsync(1);
-                return IdOf(majority, "akka", "leaderId") is 1 or 2 && IdOf(majority, "akka", "singletonNodeId") is 1 or 2;
-            }, TimeSpan.FromSeconds(30), "after the downing, the majority's leader and singleton host are on its side");
+                var e = await ElectionStatusAsync(majority[0]);
+                return majority.Contains(IdOf(e, "akka", "leaderId") ?? 0) && majority.Contains(IdOf(e, "akka", "singletonNodeId") ?? 0);
+            }, TimeSpan.FromSeconds(60), "after the downing, the majority's leader and singleton host are on its side");
+            var written = ledger.Incarnations();
+            Assert.False(SingletonLedger.AnyOverlap(written, from), "two singleton instances wrote the ledger at once: " +
+                string.Join(" ", written.Skip(from).Distinct()));
+            Assert.Contains(written.Skip(from), i => i != incarnation); // the new instance has written: the check above saw both
         }
         finally
         {
             await Cluster.HealAllAsync();
         }
     }
+
+    private async Task<JsonNode?> StatusAsync(int node)
+    {
+        var (code, body) = await SendAsync(node, HttpMethod.Get, "/status");
+        return code == 200 ? JsonNode.Parse(body) : null;
+    }
+
+    private static string MemberStatusOf(JsonNode? status, int id) => SingletonProcessTests.MemberStatus(status, id);
 }

@@ -170,6 +170,12 @@ public sealed class ProcessCluster : IDisposable
 
     public bool HasExited(int id) => _processes[id].HasExited;
 
+    /// <summary>SIGSTOP: node <paramref name="id"/> freezes (as in a long GC pause) until <see cref="Resume"/>; its sockets stay open.</summary>
+    public void Pause(int id) => Assert.Equal(0, SendSignal(_processes[id].Id, 19));
+
+    /// <summary>SIGCONT: a paused node runs on from where it stopped.</summary>
+    public void Resume(int id) => Assert.Equal(0, SendSignal(_processes[id].Id, 18));
+
     /// <summary>The exit code of node <paramref name="id"/>'s process, which has exited.</summary>
     public int ExitCode(int id) => _processes[id].ExitCode;
 
