@@ -107,13 +107,17 @@ public static class LogsHttpApi
 /// <summary>One record of <c>GET /logs</c>: the OpenTelemetry log data model's fields, the node and its causal stamps.</summary>
 public sealed record LogRecordDto(
     string Id, int Node, HlcDto Hlc, long Lamport, string? TraceId, string? SpanId, string Severity, int SeverityNumber, string Body,
-    IReadOnlyDictionary<string, string> Attributes, long Timestamp, long ObservedTimestamp)
+    IReadOnlyDictionary<string, string> Attributes, long Timestamp, long ObservedTimestamp,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    IReadOnlyDictionary<string, long>? Vector = null)
 {
     public static LogRecordDto From(LogRecord r) => new(r.Id, r.Node.Value, new HlcDto(r.Hlc.WallMs, r.Hlc.Logical), r.Lamport, r.TraceId, r.SpanId,
-        SeverityText.Of(r.Severity), (int)r.Severity, r.Body, r.AttributesOrEmpty, r.TimestampMs, r.ObservedTimestampMs);
+        SeverityText.Of(r.Severity), (int)r.Severity, r.Body, r.AttributesOrEmpty, r.TimestampMs, r.ObservedTimestampMs,
+        r.Vector?.Entries.ToDictionary(e => e.Node.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), e => e.Counter));
 
     public LogRecord ToRecord() => new(Id, new NodeId(Node), Timestamp, ObservedTimestamp, new HlcTimestamp(Hlc.WallMs, Hlc.Logical), Lamport,
-        (Severity)SeverityNumber, Body, TraceId, SpanId, Attributes.ToImmutableSortedDictionary(StringComparer.Ordinal));
+        (Severity)SeverityNumber, Body, TraceId, SpanId, Attributes.ToImmutableSortedDictionary(StringComparer.Ordinal),
+        Vector is null ? null : VectorClock.From(Vector.Select(e => new VectorClockEntry(new NodeId(int.Parse(e.Key, System.Globalization.CultureInfo.InvariantCulture)), e.Value))));
 }
 
 /// <summary><c>logging</c> in <c>/status</c>: the node's log pipeline counters.</summary>

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using DistSysActors.Core.Clocks;
 using DistSysActors.Core.Logging;
 using DistSysActors.Node.Http;
 using Xunit.Abstractions;
@@ -32,11 +33,12 @@ public sealed class DistributedLoggingProcessTests(ITestOutputHelper output)
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             string Url(int node, string path) => $"http://127.0.0.1:{cluster.HttpBasePort + node}{path}";
 
-            // The PUT joins the caller's trace and answers with a traceparent of the same trace. It goes to the leader: a
-            // follower hands a write to the leader's replica directly, outside the network envelope, so the trace does
-            // not follow that hop yet.
+            // The PUT joins the caller's trace and answers with a traceparent of the same trace. It goes to a follower,
+            // which hands it to the leader: the trace follows the command through that hop, the leader's entry, each
+            // follower's copy and every node's apply.
             var leader = await cluster.LeaderAsync();
-            using var put = new HttpRequestMessage(HttpMethod.Put, Url(leader, "/kv/traced")) { Content = new StringContent("v1") };
+            var follower = SkewsMs.Keys.First(id => id != leader);
+            using var put = new HttpRequestMessage(HttpMethod.Put, Url(follower, "/kv/traced")) { Content = new StringContent("v1") };
             put.Headers.Add("traceparent", $"00-{Trace}-00f067aa0ba902b7-01");
             using var answer = await http.SendAsync(put);
             Assert.Equal(200, (int)answer.StatusCode);
@@ -52,13 +54,23 @@ public sealed class DistributedLoggingProcessTests(ITestOutputHelper output)
             {
                 records = await LogsAsync(http, Url(1, $"/logs?trace={Trace}"));
                 return records.Select(r => r.Node.Value).Distinct().Count() == 3
-                    && records.Any(r => r.Attribute(LogAttributes.Event) == LogAttributes.ReceiveEvent);
+                    && records.Any(r => r.Attribute(LogAttributes.Event) == LogAttributes.ReceiveEvent)
+                    && records.Where(r => r.Attribute(LogAttributes.Protocol) == "raft" && r.Body.StartsWith("applied entry", StringComparison.Ordinal)).Select(r => r.Node.Value).Distinct().Count() == 3;
             }, TestTime.Scaled(TimeSpan.FromSeconds(30)), "the trace's records from all three nodes");
             foreach (var r in records) output.WriteLine($"node {r.Node} hlc {r.Hlc} lamport {r.Lamport} wall {r.TimestampMs} {r.Body}");
             Assert.All(records, r => Assert.Equal(Trace, r.TraceId));
             Assert.Contains(records, r => r.Attribute(LogAttributes.Protocol) == "raft");
+            // The follower's hand-off reached the leader under the trace.
+            Assert.Contains(records, r => r.Node.Value == leader && r.Body == "raft: step Propose");
             Assert.Equal(records.Select(r => r.Id), LogOrder.Merge([records], LogOrderKind.Hlc).Select(r => r.Id));
             Assert.Empty(LogOrder.ReceivesBeforeSends(records));
+            // Three nodes: every record carries the node's vector clock, and each receive's dominates its send's.
+            Assert.All(records, r => Assert.NotNull(r.Vector));
+            var sends = records.Where(r => r.Attribute(LogAttributes.Event) == LogAttributes.SendEvent).ToLookup(r => r.Attribute(LogAttributes.MessageId));
+            var pairs = records.Where(r => r.Attribute(LogAttributes.Event) == LogAttributes.ReceiveEvent)
+                .SelectMany(receive => sends[receive.Attribute(LogAttributes.MessageId)].Select(send => (send, receive))).ToList();
+            Assert.NotEmpty(pairs);
+            Assert.All(pairs, p => Assert.Equal(VectorOrder.Before, p.send.Vector!.Compare(p.receive.Vector!)));
             Assert.Empty(LogOrder.ReceivesBeforeSends(await LogsAsync(http, Url(3, $"/logs?trace={Trace}&order=lamport"))));
             // The same records by each node's wall clock put some receive before its send: the skew shows.
             Assert.NotEmpty(LogOrder.ReceivesBeforeSends(await LogsAsync(http, Url(2, $"/logs?trace={Trace}&order=wall"))));
