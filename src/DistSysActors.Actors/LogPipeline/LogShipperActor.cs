@@ -18,6 +18,7 @@ public sealed partial class LogShipperActor : ReceiveActor, IWithTimers
     private readonly string _path;
     private readonly ILoggingAdapter _akkaLog = Context.GetLogger();
     private LogStore? _store;
+    private OtlpLogExport? _otlp;
     private List<LogRecord> _pending = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -75,6 +76,7 @@ public sealed partial class LogShipperActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _store = new LogStore(_path, _log.Settings.StoreRecordsMax);
+        if (_log.Settings.OtlpEndpoint is { } endpoint) _otlp = OtlpLogExport.ToCollector(_log.Self, endpoint);
         var interval = TimeSpan.FromMilliseconds(_log.Settings.FlushIntervalMs);
         Timers.StartPeriodicTimer(FlushDue.Instance, FlushDue.Instance, interval);
         StartShipping();
@@ -87,6 +89,7 @@ public sealed partial class LogShipperActor : ReceiveActor, IWithTimers
         {
             _store?.Dispose();
             _aggregateStore?.Dispose();
+            _otlp?.Dispose();
         }
     }
 
@@ -103,6 +106,8 @@ public sealed partial class LogShipperActor : ReceiveActor, IWithTimers
                 var (inserted, evicted) = _store.Append(_pending);
                 // Shipping to an aggregator, only records evicted before they were shipped are lost.
                 _log.Stored(inserted, _shipping is null ? evicted : _store.EvictedUnshipped - unshippedBefore);
+                // Once written here, also out to the OpenTelemetry collector, when one is configured.
+                _otlp?.Export(_pending);
                 _pending = [];
             }
             catch (Exception e)
