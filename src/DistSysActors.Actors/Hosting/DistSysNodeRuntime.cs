@@ -214,7 +214,8 @@ public sealed class DistSysNodeRuntime
         var clockSettings = ClockSettings.Create(full);
         clockSettings.CheckReference(peers.Keys);
         var clock = clockSettings.Enabled ? NodeClock.Create(clockSettings) : null;
-        NodeLog.Install(system, new NodeLog(new NodeId(node.Id), clock, LoggingSettings.Create(full), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        NodeLog.Install(system, new NodeLog(new NodeId(node.Id), clock, LoggingSettings.Create(full), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            clusterNodes: Math.Max(node.Nodes, peers.Count)));
         return new DistSysModuleContext(full, node, HostSettings.Create(full), peers, resolve, faults, clock, clusterProvider, addressing);
     }
 

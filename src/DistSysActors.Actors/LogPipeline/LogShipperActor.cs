@@ -10,7 +10,7 @@ namespace DistSysActors.Actors.LogPipeline;
 /// queue's bound then decides what is dropped, and counts it); a record is acknowledged as written once its transaction
 /// commits. The store is opened in <see cref="PreStart"/>, so a restart after a failure reopens it.
 /// </summary>
-public sealed class LogShipperActor : ReceiveActor, IWithTimers
+public sealed partial class LogShipperActor : ReceiveActor, IWithTimers
 {
     public const string Name = "logging";
 
@@ -18,12 +18,16 @@ public sealed class LogShipperActor : ReceiveActor, IWithTimers
     private readonly string _path;
     private readonly ILoggingAdapter _akkaLog = Context.GetLogger();
     private LogStore? _store;
+    private OtlpLogExport? _otlp;
     private List<LogRecord> _pending = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>Ask: the records of the store matching the query, answered with <see cref="Records"/>.</summary>
-    public sealed record Query(LogQuery Filter);
+    /// <summary>
+    /// Ask: the records of the store matching the query, answered with <see cref="Records"/>; with <paramref name="Aggregate"/>,
+    /// of the aggregate store of every node's records (only on the aggregator: elsewhere the answer is empty).
+    /// </summary>
+    public sealed record Query(LogQuery Filter, bool Aggregate = false);
     public sealed record Records(IReadOnlyList<LogRecord> Items);
 
     /// <summary>Ask: the pipeline's counters, answered with <see cref="Status"/>.</summary>
@@ -43,34 +47,50 @@ public sealed class LogShipperActor : ReceiveActor, IWithTimers
         public static readonly FlushDue Instance = new();
     }
 
-    public LogShipperActor(string path)
+    public LogShipperActor(string path, ShippingPlan? shipping = null)
     {
+        _shipping = shipping;
         _log = NodeLog.Of(Context.System)
             ?? throw new InvalidOperationException("the log shipper needs the node's log pipeline (DistSysNodeRuntime.CreateContext installs it)");
         _path = path;
-        Receive<FlushDue>(_ => Flush());
+        Receive<FlushDue>(_ =>
+        {
+            Flush();
+            Ship();
+        });
         Receive<Query>(q =>
         {
             Flush();
-            Sender.Tell(new Records(_store?.Query(q.Filter) ?? []));
+            Sender.Tell(new Records((q.Aggregate ? _aggregateStore?.Query(q.Filter) : _store?.Query(q.Filter)) ?? []));
         });
-        Receive<GetStatus>(_ => Sender.Tell(new Status(_log.Buffered + _pending.Count, _log.Shipped, _log.Dropped, _store?.Count ?? 0)));
+        Receive<GetStatus>(_ => Sender.Tell(CurrentStatus()));
+        ReceiveShipping();
     }
 
     /// <summary>A shipper into the SQLite file at <paramref name="path"/>, for the <see cref="NodeLog"/> installed in its actor system.</summary>
-    public static Props Props(string path) => Akka.Actor.Props.Create(() => new LogShipperActor(path));
+    public static Props Props(string path) => Akka.Actor.Props.Create(() => new LogShipperActor(path, null));
+
+    /// <summary>A shipper that also ships every record to the aggregator (<paramref name="shipping"/>; null: local store only).</summary>
+    public static Props Props(string path, ShippingPlan? shipping) => Akka.Actor.Props.Create(() => new LogShipperActor(path, shipping));
 
     protected override void PreStart()
     {
         _store = new LogStore(_path, _log.Settings.StoreRecordsMax);
+        if (_log.Settings.OtlpEndpoint is { } endpoint) _otlp = OtlpLogExport.ToCollector(_log.Self, endpoint);
         var interval = TimeSpan.FromMilliseconds(_log.Settings.FlushIntervalMs);
         Timers.StartPeriodicTimer(FlushDue.Instance, FlushDue.Instance, interval);
+        StartShipping();
     }
 
     protected override void PostStop()
     {
         try { Flush(); }
-        finally { _store?.Dispose(); }
+        finally
+        {
+            _store?.Dispose();
+            _aggregateStore?.Dispose();
+            _otlp?.Dispose();
+        }
     }
 
     private void Flush()
@@ -82,8 +102,12 @@ public sealed class LogShipperActor : ReceiveActor, IWithTimers
             if (_pending.Count == 0) return;
             try
             {
+                var unshippedBefore = _store.EvictedUnshipped;
                 var (inserted, evicted) = _store.Append(_pending);
-                _log.Stored(inserted, evicted);
+                // Shipping to an aggregator, only records evicted before they were shipped are lost.
+                _log.Stored(inserted, _shipping is null ? evicted : _store.EvictedUnshipped - unshippedBefore);
+                // Once written here, also out to the OpenTelemetry collector, when one is configured.
+                _otlp?.Export(_pending);
                 _pending = [];
             }
             catch (Exception e)

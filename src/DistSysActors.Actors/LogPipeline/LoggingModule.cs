@@ -14,6 +14,12 @@ public sealed class LoggingModule : DistSysModule
     public override Type RegistryKey => typeof(DistSysLoggingKey);
     public override bool IsEnabled(Config config) => LoggingSettings.Create(config).Enabled;
 
-    public override Props CreateProps(DistSysModuleContext c) =>
-        LogShipperActor.Props(Path.Combine(c.Node.NodeDataDir, LoggingSettings.Create(c.Config).StoreFile));
+    public override Props CreateProps(DistSysModuleContext c)
+    {
+        var settings = LoggingSettings.Create(c.Config);
+        var shipping = settings.Aggregated
+            ? new ShippingPlan(c.Network, ReliableDelivery.DeliverySettings.Create(c.Config), Path.Combine(c.Node.NodeDataDir, settings.AggregateStoreFile))
+            : null;
+        return LogShipperActor.Props(Path.Combine(c.Node.NodeDataDir, settings.StoreFile), shipping);
+    }
 }

@@ -7,8 +7,11 @@ namespace DistSysActors.Actors.LogPipeline;
 /// <summary>The distsys.logging section (hocon/distsys.reference.conf documents every key).</summary>
 public sealed record LoggingSettings(
     bool Enabled, int QueueRecordsMax, int StoreRecordsMax, int FlushIntervalMs, int FlushBatchMax, Severity MinSeverity, Severity AkkaMinSeverity,
-    string StoreFile, string? OtlpEndpoint, int QueryTimeoutMs)
+    string StoreFile, string? OtlpEndpoint, int QueryTimeoutMs, int Aggregator = 0, int ShipBatchMax = 200, string AggregateStoreFile = "logs-aggregate.db")
 {
+    /// <summary>Whether records are shipped to one aggregator node (else each node keeps its own and queries fan out).</summary>
+    public bool Aggregated => Aggregator > 0;
+
     public const string Section = "distsys.logging";
 
     public static LoggingSettings Create(Config config)
@@ -28,7 +31,10 @@ public sealed record LoggingSettings(
             AkkaMinSeverity: ParseSeverity(c, "akka-min-severity"),
             StoreFile: file,
             OtlpEndpoint: otlp != "off" ? otlp : null,
-            QueryTimeoutMs: ConfigReader.Int(c, Section, "query-timeout-ms", 1, 600_000));
+            QueryTimeoutMs: ConfigReader.Int(c, Section, "query-timeout-ms", 1, 600_000),
+            Aggregator: ConfigReader.Int(c, Section, "aggregator", 0, Configuration.NodeSettings.NodesMax),
+            ShipBatchMax: ConfigReader.Int(c, Section, "ship-batch-max", 1, 10_000),
+            AggregateStoreFile: ConfigReader.String(c, Section, "aggregate-store-file"));
     }
 
     private static Severity ParseSeverity(Config c, string key)

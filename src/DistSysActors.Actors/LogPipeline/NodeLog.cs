@@ -16,7 +16,8 @@ namespace DistSysActors.Actors.LogPipeline;
 /// with the node's wall clock, HLC and Lamport counter and queues it for the <see cref="LogShipperActor"/>, which writes
 /// it to the node's store. The queue is bounded: a record that finds it full is dropped and counted
 /// (<see cref="Dropped"/>), never blocks the writer. The node's Lamport clock lives here, ticked by the network
-/// component on every send and merged on every receive. Thread-safe.
+/// component on every send and merged on every receive, and so does its vector clock when the cluster has at most
+/// <see cref="LogRecord.VectorEntriesMax"/> nodes (above that, or once a merge would exceed it, records carry none). Thread-safe.
 /// </summary>
 public sealed class NodeLog
 {
@@ -27,15 +28,18 @@ public sealed class NodeLog
     private readonly string _idPrefix;
     private readonly HybridLogicalClock? _ownHlc;
     private LamportClock _lamport;
+    private VectorClock? _vector;
     private long _seq, _queued, _dropped, _shipped, _evicted;
 
     /// <param name="clock">The node's clock (HLC and skewed wall clock); null: a private HLC over the system clock, not merged with other nodes.</param>
-    public NodeLog(NodeId self, NodeClock? clock, LoggingSettings settings, long startMs)
+    /// <param name="clusterNodes">Nodes in the cluster: a vector clock is kept only for at most <see cref="LogRecord.VectorEntriesMax"/>.</param>
+    public NodeLog(NodeId self, NodeClock? clock, LoggingSettings settings, long startMs, int clusterNodes = 1)
     {
         Self = self;
         Clock = clock;
         Settings = settings;
         _lamport = LamportClock.Start(self);
+        _vector = clusterNodes <= LogRecord.VectorEntriesMax ? VectorClock.Empty : null;
         _ownHlc = clock is null ? new HybridLogicalClock() : null;
         // Unique across restarts: the start time, then a counter.
         _idPrefix = $"{self.Value}.{startMs.ToString("x", CultureInfo.InvariantCulture)}.";
@@ -63,16 +67,41 @@ public sealed class NodeLog
     /// <summary>The pipeline of <paramref name="system"/>; null when none is installed (then logging steps do nothing).</summary>
     public static NodeLog? Of(ActorSystem system) => BySystem.TryGetValue(system, out var log) ? log : null;
 
-    /// <summary>A send event: ticks the Lamport clock and returns the counter the envelope carries (Lamport 1978, IR1).</summary>
-    public long LamportSend()
+    /// <summary>The node's vector clock now; null when the cluster is too large to carry one.</summary>
+    public VectorClock? Vector
     {
-        lock (_gate) return (_lamport = _lamport.Tick()).Counter;
+        get { lock (_gate) return _vector; }
     }
 
+    /// <summary>A send event: ticks the Lamport clock and returns the counter the envelope carries (Lamport 1978, IR1).</summary>
+    public long LamportSend() => Send().Lamport;
+
     /// <summary>A receive event of a message stamped <paramref name="remote"/>: max(local, remote) + 1 (IR2).</summary>
-    public long LamportReceive(long remote)
+    public long LamportReceive(long remote) => Receive(remote, null).Lamport;
+
+    /// <summary>A send event: ticks the Lamport counter and this node's vector entry; returns what the envelope carries.</summary>
+    public (long Lamport, VectorClock? Vector) Send()
     {
-        lock (_gate) return (_lamport = _lamport.Receive(new LamportTimestamp(remote, default))).Counter;
+        lock (_gate) return ((_lamport = _lamport.Tick()).Counter, _vector = _vector?.Increment(Self));
+    }
+
+    /// <summary>
+    /// A receive event of a message stamped <paramref name="remoteLamport"/> and <paramref name="remoteVector"/>: Lamport
+    /// max + 1, the vector's pointwise maximum then this node's entry + 1 (Mattern 1989), so it dominates the send's.
+    /// </summary>
+    public (long Lamport, VectorClock? Vector) Receive(long remoteLamport, VectorClock? remoteVector)
+    {
+        lock (_gate)
+        {
+            _lamport = _lamport.Receive(new LamportTimestamp(remoteLamport, default));
+            if (_vector is not null)
+            {
+                var next = (remoteVector is null ? _vector : _vector.Merge(remoteVector)).Increment(Self);
+                // More nodes than announced: stop carrying vectors rather than let them grow without bound.
+                _vector = next.Entries.Length <= LogRecord.VectorEntriesMax ? next : null;
+            }
+            return (_lamport.Counter, _vector);
+        }
     }
 
     /// <summary>
@@ -89,19 +118,22 @@ public sealed class NodeLog
         if (!Settings.Enabled || severity < Settings.MinSeverity) return;
         HlcTimestamp hlc;
         long lamport;
+        VectorClock? vector;
         lock (_gate)
         {
             hlc = Clock?.Stamp() ?? _ownHlc!.Now(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             lamport = (_lamport = _lamport.Tick()).Counter;
+            vector = _vector = _vector?.Increment(Self);
         }
-        Enqueue(severity, body, trace, attributes, hlc, lamport, timestampMs);
+        Enqueue(severity, body, trace, attributes, hlc, lamport, vector, timestampMs);
     }
 
     /// <summary>Logs a record with stamps taken by the caller (the network component logs a send with the envelope's own stamps).</summary>
-    public void WriteStamped(Severity severity, string body, TraceContext? trace, ImmutableSortedDictionary<string, string>? attributes, HlcTimestamp hlc, long lamport)
+    public void WriteStamped(Severity severity, string body, TraceContext? trace, ImmutableSortedDictionary<string, string>? attributes, HlcTimestamp hlc, long lamport,
+        VectorClock? vector = null)
     {
         if (!Settings.Enabled || severity < Settings.MinSeverity) return;
-        Enqueue(severity, body, trace, attributes, hlc, lamport, null);
+        Enqueue(severity, body, trace, attributes, hlc, lamport, vector, null);
     }
 
     /// <summary>Takes up to <paramref name="max"/> queued records, oldest first (the shipper's side).</summary>
@@ -131,7 +163,7 @@ public sealed class NodeLog
     }
 
     private void Enqueue(Severity severity, string body, TraceContext? trace, ImmutableSortedDictionary<string, string>? attributes, HlcTimestamp hlc,
-        long lamport, long? timestampMs)
+        long lamport, VectorClock? vector, long? timestampMs)
     {
         if (Interlocked.Increment(ref _queued) > Settings.QueueRecordsMax)
         {
@@ -141,6 +173,6 @@ public sealed class NodeLog
         }
         var now = Clock?.RawMs() ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var id = _idPrefix + Interlocked.Increment(ref _seq).ToString(CultureInfo.InvariantCulture);
-        _queue.Enqueue(new LogRecord(id, Self, timestampMs ?? now, now, hlc, lamport, severity, body, trace?.TraceId, trace?.SpanId, attributes));
+        _queue.Enqueue(new LogRecord(id, Self, timestampMs ?? now, now, hlc, lamport, severity, body, trace?.TraceId, trace?.SpanId, attributes, vector));
     }
 }

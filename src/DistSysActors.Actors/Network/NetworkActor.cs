@@ -100,8 +100,9 @@ public sealed partial class NetworkActor : ReceiveActor, IWithTimers
 
     private void OnSend(Send send)
     {
-        var message = new WireMessage(_self, send.To, send.Service, send.Payload, _clock?.Stamp(), _nodeLog?.LamportSend() ?? 0, send.Trace);
-        if (message.Trace is not null) LogTraced(message, LogAttributes.SendEvent, message.Hlc, message.Lamport);
+        var (lamport, vector) = _nodeLog?.Send() ?? (0, null);
+        var message = new WireMessage(_self, send.To, send.Service, send.Payload, _clock?.Stamp(), lamport, send.Trace, vector);
+        if (message.Trace is not null) LogTraced(message, LogAttributes.SendEvent, message.Hlc, message.Lamport, message.Vector);
         if (send.To == _self) { Deliver(message); return; }
         var now = NowMs;
         var deliveries = _planner.Plan(_self, send.To, now);
@@ -166,8 +167,8 @@ public sealed partial class NetworkActor : ReceiveActor, IWithTimers
         _receivedDelivered++;
         // A timestamp too far ahead is counted by the clock and not merged, but the message is still delivered (README, Clocks).
         var received = message.Hlc is { } hlc && _clock?.Receive(hlc) is HlcReceiveResult.Accepted accepted ? accepted.Timestamp : (HlcTimestamp?)null;
-        var lamport = _nodeLog?.LamportReceive(message.Lamport) ?? 0;
-        if (message.Trace is not null) LogTraced(message, LogAttributes.ReceiveEvent, received ?? _clock?.Stamp(), lamport);
+        var (lamport, vector) = _nodeLog?.Receive(message.Lamport, message.Vector) ?? (0, null);
+        if (message.Trace is not null) LogTraced(message, LogAttributes.ReceiveEvent, received ?? _clock?.Stamp(), lamport, vector);
         Deliver(message);
     }
 
@@ -182,7 +183,7 @@ public sealed partial class NetworkActor : ReceiveActor, IWithTimers
     /// receive's after merging), and both naming the message by its sender and send stamp, so a merged view can check
     /// that every receive comes after its send.
     /// </summary>
-    private void LogTraced(WireMessage message, string kind, HlcTimestamp? hlc, long lamport)
+    private void LogTraced(WireMessage message, string kind, HlcTimestamp? hlc, long lamport, VectorClock? vector)
     {
         if (_nodeLog is null) return;
         var type = message.Payload.GetType().Name;
@@ -190,7 +191,7 @@ public sealed partial class NetworkActor : ReceiveActor, IWithTimers
         var attributes = NodeLog.Attributes((LogAttributes.Event, kind), (LogAttributes.MessageId, messageId), (LogAttributes.Service, message.Service),
             (LogAttributes.MessageType, type), (LogAttributes.Peer, (kind == LogAttributes.SendEvent ? message.To : message.From).Value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         var body = kind == LogAttributes.SendEvent ? $"send {type} to node {message.To} ({message.Service})" : $"receive {type} from node {message.From} ({message.Service})";
-        if (hlc is { } stamp) _nodeLog.WriteStamped(Severity.Debug, body, message.Trace, attributes, stamp, lamport);
+        if (hlc is { } stamp) _nodeLog.WriteStamped(Severity.Debug, body, message.Trace, attributes, stamp, lamport, vector);
         else _nodeLog.Write(Severity.Debug, body, message.Trace, attributes);
     }
 

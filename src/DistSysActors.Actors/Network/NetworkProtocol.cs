@@ -24,10 +24,11 @@ public static class NetworkProtocol
     /// <summary>
     /// Wire: what one network component hands to another; <paramref name="Hlc"/> is the sender's hybrid logical clock at the
     /// send, when the node runs a clock service; <paramref name="Lamport"/> its Lamport counter at the send (0: none);
-    /// <paramref name="Trace"/> the W3C trace context the message was sent under.
+    /// <paramref name="Trace"/> the W3C trace context the message was sent under; <paramref name="Vector"/> the sender's vector
+    /// clock at the send (null in clusters above <see cref="LogRecord.VectorEntriesMax"/> nodes).
     /// </summary>
     public sealed record WireMessage(NodeId From, NodeId To, string Service, object Payload, HlcTimestamp? Hlc = null, long Lamport = 0,
-        TraceContext? Trace = null) : IWireSerialized;
+        TraceContext? Trace = null, VectorClock? Vector = null) : IWireSerialized;
 
     /// <summary>Local: install a fault spec; answered with <see cref="FaultsApplied"/> or <see cref="FaultsRejected"/> (nothing changed).</summary>
     public sealed record SetFaults(FaultSpec Spec);

@@ -25,6 +25,7 @@ public sealed partial class RaftActor
     protected override JournalPlan PlanWrite(object write)
     {
         var w = write as RaftWrite ?? throw new InvalidOperationException($"a Raft Ready writes a {nameof(RaftWrite)}, not a {write.GetType().Name}");
+        NoteEntries(w.Entries);
         if (w.Snapshot is { } snapshot)
         {
             // A snapshot from the leader replaces the log through its index: durable before anything that depends on it.
@@ -81,8 +82,12 @@ public sealed partial class RaftActor
                         ?? (_appliedMembership.Check(change) is null ? _appliedMembership.Apply(change) : _appliedMembership);
                 }
                 // Only a normal entry carries a command for the service; no-ops and membership changes just advance its index.
-                _service.Apply(committed.Index, committed.Type == EntryType.Normal ? committed.Data : null);
-                if (TraceScope.Current is not null) NodeLog.Of(Context.System)?.Step("raft", $"applied entry {committed.Index} (term {committed.Term})");
+                // Applied under its command's trace, so the answer and anything the service proposes next carry it on.
+                using (TraceScope.Enter(TakeEntryTrace(committed.Index)))
+                {
+                    _service.Apply(committed.Index, committed.Type == EntryType.Normal ? committed.Data : null);
+                    if (TraceScope.Current is not null) NodeLog.Of(Context.System)?.Step("raft", $"applied entry {committed.Index} (term {committed.Term})");
+                }
                 break;
         }
     }

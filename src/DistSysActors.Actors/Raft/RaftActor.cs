@@ -58,7 +58,7 @@ public sealed partial class RaftActor : DurableProtocolHostActor<RaftMessage, Re
         _who = group == DefaultGroup ? $"raft node {self}" : $"raft group {group} node {self}";
         PersistenceId = PersistenceIdOf(group, self);
 
-        Command<RaftMessage>(StepCore);
+        Command<RaftMessage>(StepTraced);
         Command<AwaitReady>(_ => OnAwaitReady());
         Command<RaftProtocol.GetStatus>(_ => Sender.Tell(Status()));
         Command<Sweep>(_ =>
@@ -195,6 +195,7 @@ public sealed partial class RaftActor : DurableProtocolHostActor<RaftMessage, Re
     string? IConsensusLog.Propose(byte[] command)
     {
         var node = _node!;
+        NoteCommand(command, LogPipeline.TraceScope.Current);
         var result = node.Propose(command, NowMs);
         Flush();
         return result.Status == ProposeStatus.Dropped ? DropReason(node, result) : null;

@@ -1,3 +1,4 @@
+using DistSysActors.Actors.LogPipeline;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -33,7 +34,7 @@ public static class ElectionHttpApi
             var (body, error) = await KvHttpApi.ReadValueAsync(http.Request, BodyBytesMax);
             if (error is not null) return error;
             var (write, parseError) = Parse(name, action, body!);
-            return parseError ?? await WriteAsync(kv, write!, askTimeout);
+            return parseError ?? await WriteAsync(kv, TraceScope.Attach(write!, LogsHttpApi.TraceOf(http)), askTimeout);
         });
 
         app.MapGet("/election/{name}", async (string name) =>
@@ -54,7 +55,7 @@ public static class ElectionHttpApi
             if (raw.Count != 1 || !long.TryParse(raw.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var token))
                 return Results.Json(new ErrorDto($"the {FencingTokenHeader} header must be one non-negative integer"), statusCode: 400);
             var (value, error) = await KvHttpApi.ReadValueAsync(http.Request, host.Runtime.KvSettings.ValueBytesMax);
-            return error ?? await WriteAsync(kv, new FencedPut(key, token, value!), askTimeout);
+            return error ?? await WriteAsync(kv, TraceScope.Attach(new FencedPut(key, token, value!), LogsHttpApi.TraceOf(http)), askTimeout);
         });
 
         app.MapGet("/fenced/{key}", async (string key, HttpContext http) =>

@@ -1,3 +1,4 @@
+using DistSysActors.Actors.LogPipeline;
 using System.Globalization;
 using System.Text;
 using Akka.Actor;
@@ -54,7 +55,7 @@ public static class ApHttpApi
     {
         try
         {
-            switch (await store.Ask<ApWriteResult>(write, timeout))
+            switch (await store.Ask<ApWriteResult>(TraceScope.Attach(write, LogsHttpApi.TraceOf(http)), timeout))
             {
                 case ApWriteResult.Written { Entry: var e }:
                     SetVersion(http, e.Version);

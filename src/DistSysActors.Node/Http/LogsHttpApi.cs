@@ -64,7 +64,7 @@ public static class LogsHttpApi
             var order = LogOrder.TryParse(q["order"].FirstOrDefault() ?? "hlc");
             if (order is null) error = (error is null ? "" : error + "; ") + $"order must be hlc, lamport or wall, was '{q["order"]}'";
             var scope = q["scope"].FirstOrDefault() ?? "cluster";
-            if (scope is not ("cluster" or "local")) error = (error is null ? "" : error + "; ") + $"scope must be cluster or local, was '{scope}'";
+            if (scope is not ("cluster" or "local" or "aggregate")) error = (error is null ? "" : error + "; ") + $"scope must be cluster, local or aggregate, was '{scope}'";
             if (error is not null) return Results.Json(new ErrorDto(error), statusCode: 400);
             if (host.Runtime?.Module(LogShipperActor.Name) is not { } shipper)
                 return Results.Json(new ErrorDto("unavailable", "this node records no logs (distsys.logging.enabled = off, or restarting)"), statusCode: 503);
@@ -72,12 +72,20 @@ public static class LogsHttpApi
             var timeout = TimeSpan.FromMilliseconds(settings.QueryTimeoutMs);
             if (scope == "local")
                 return Results.Json((await LocalAsync(shipper, query!, timeout)).Select(LogRecordDto.From));
+            if (scope == "aggregate")
+            {
+                if (settings.Aggregator != host.Node.Id)
+                    return Results.Json(new ErrorDto($"scope=aggregate: node {host.Node.Id} is not the aggregator (distsys.logging.aggregator = {settings.Aggregator})"), statusCode: 400);
+                return Results.Json((await LocalAsync(shipper, query!, timeout, aggregate: true)).Select(LogRecordDto.From));
+            }
+            if (settings.Aggregated && await FromAggregatorAsync(host, shipper, query!, http.Request, timeout) is { } aggregated)
+                return Results.Json(query!.Apply(aggregated, order!.Value).Select(LogRecordDto.From));
 
             var self = host.Node.Id;
             var nodes = query!.Node is { } only ? [only.Value] : Enumerable.Range(1, host.Node.Nodes).ToArray();
             var asks = nodes.Select(async n =>
             {
-                try { return (Node: n, Records: n == self ? await LocalAsync(shipper, query, timeout) : await RemoteAsync(host, n, http.Request.QueryString.Value, timeout)); }
+                try { return (Node: n, Records: n == self ? await LocalAsync(shipper, query, timeout) : await RemoteAsync(host, n, http.Request, "local", timeout)); }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException or OperationCanceledException or Akka.Actor.AskTimeoutException or System.Text.Json.JsonException)
                 {
                     return (Node: n, Records: (List<LogRecord>?)null);
@@ -91,14 +99,33 @@ public static class LogsHttpApi
         });
     }
 
-    private static async Task<List<LogRecord>> LocalAsync(Akka.Actor.IActorRef shipper, LogQuery query, TimeSpan timeout) =>
-        (await shipper.Ask<LogShipperActor.Records>(new LogShipperActor.Query(query), timeout)).Items.ToList();
+    private static async Task<List<LogRecord>> LocalAsync(Akka.Actor.IActorRef shipper, LogQuery query, TimeSpan timeout, bool aggregate = false) =>
+        (await shipper.Ask<LogShipperActor.Records>(new LogShipperActor.Query(query, aggregate), timeout)).Items.ToList();
 
-    private static async Task<List<LogRecord>?> RemoteAsync(NodeHost host, int node, string? queryString, TimeSpan timeout)
+    /// <summary>
+    /// With an aggregator: its store of every node's records, with this node's own (the ones not shipped yet show at once);
+    /// null when the aggregator does not answer, and the query then asks every node.
+    /// </summary>
+    private static async Task<List<LogRecord>?> FromAggregatorAsync(NodeHost host, Akka.Actor.IActorRef shipper, LogQuery query, HttpRequest request, TimeSpan timeout)
+    {
+        var aggregator = NodeLog.Of(host.Runtime!.System)!.Settings.Aggregator;
+        try
+        {
+            var all = aggregator == host.Node.Id ? await LocalAsync(shipper, query, timeout, aggregate: true) : await RemoteAsync(host, aggregator, request, "aggregate", timeout);
+            return all is null ? null : [.. all, .. await LocalAsync(shipper, query, timeout)];
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or OperationCanceledException or Akka.Actor.AskTimeoutException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<List<LogRecord>?> RemoteAsync(NodeHost host, int node, HttpRequest request, string scope, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
-        var separator = string.IsNullOrEmpty(queryString) ? "?" : "&";
-        var url = $"http://{host.Node.Hostname}:{host.Node.HttpPortOf(node)}/logs{queryString}{separator}scope=local";
+        var forwarded = request.Query.Where(p => p.Key != "scope").Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value.ToString())}")
+            .Append($"scope={scope}");
+        var url = $"http://{host.Node.Hostname}:{host.Node.HttpPortOf(node)}/logs?{string.Join('&', forwarded)}";
         var records = await Peers.GetFromJsonAsync<List<LogRecordDto>>(url, cts.Token);
         return records?.Select(r => r.ToRecord()).ToList();
     }
@@ -107,13 +134,17 @@ public static class LogsHttpApi
 /// <summary>One record of <c>GET /logs</c>: the OpenTelemetry log data model's fields, the node and its causal stamps.</summary>
 public sealed record LogRecordDto(
     string Id, int Node, HlcDto Hlc, long Lamport, string? TraceId, string? SpanId, string Severity, int SeverityNumber, string Body,
-    IReadOnlyDictionary<string, string> Attributes, long Timestamp, long ObservedTimestamp)
+    IReadOnlyDictionary<string, string> Attributes, long Timestamp, long ObservedTimestamp,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    IReadOnlyDictionary<string, long>? Vector = null)
 {
     public static LogRecordDto From(LogRecord r) => new(r.Id, r.Node.Value, new HlcDto(r.Hlc.WallMs, r.Hlc.Logical), r.Lamport, r.TraceId, r.SpanId,
-        SeverityText.Of(r.Severity), (int)r.Severity, r.Body, r.AttributesOrEmpty, r.TimestampMs, r.ObservedTimestampMs);
+        SeverityText.Of(r.Severity), (int)r.Severity, r.Body, r.AttributesOrEmpty, r.TimestampMs, r.ObservedTimestampMs,
+        r.Vector?.Entries.ToDictionary(e => e.Node.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), e => e.Counter));
 
     public LogRecord ToRecord() => new(Id, new NodeId(Node), Timestamp, ObservedTimestamp, new HlcTimestamp(Hlc.WallMs, Hlc.Logical), Lamport,
-        (Severity)SeverityNumber, Body, TraceId, SpanId, Attributes.ToImmutableSortedDictionary(StringComparer.Ordinal));
+        (Severity)SeverityNumber, Body, TraceId, SpanId, Attributes.ToImmutableSortedDictionary(StringComparer.Ordinal),
+        Vector is null ? null : VectorClock.From(Vector.Select(e => new VectorClockEntry(new NodeId(int.Parse(e.Key, System.Globalization.CultureInfo.InvariantCulture)), e.Value))));
 }
 
 /// <summary><c>logging</c> in <c>/status</c>: the node's log pipeline counters.</summary>

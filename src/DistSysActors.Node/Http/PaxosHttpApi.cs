@@ -1,3 +1,4 @@
+using DistSysActors.Actors.LogPipeline;
 using Akka.Actor;
 using DistSysActors.Actors.Modules;
 using DistSysActors.Actors.Paxos;
@@ -35,10 +36,10 @@ public static class PaxosHttpApi
                 }
                 catch (AskTimeoutException) { } // the proposer's round finds the value too
             }
-            return await ProposeAsync(proposer, name, value, timeout);
+            return await ProposeAsync(proposer, name, value, timeout, LogsHttpApi.TraceOf(http));
         });
 
-        app.MapGet("/paxos/{name}", async (string name) =>
+        app.MapGet("/paxos/{name}", async (string name, HttpContext http) =>
         {
             if (Role(host, RegisterPaxos.Role.Learner) is not { } learner || Role(host, RegisterPaxos.Role.Proposer) is not { } proposer) return Unavailable();
             if (RegisterRoleActor.Invalid(name, null) is { } invalid) return Results.Json(new ErrorDto(invalid), statusCode: 400);
@@ -49,17 +50,17 @@ public static class PaxosHttpApi
             }
             catch (AskTimeoutException) { return Results.Json(new { error = "the learner did not answer in time", outcome = "unknown" }, statusCode: 503); }
             // This learner knows nothing: a read round finds the chosen value if there is one (and teaches the learners).
-            return await ProposeAsync(proposer, name, null, timeout);
+            return await ProposeAsync(proposer, name, null, timeout, LogsHttpApi.TraceOf(http));
         });
     }
 
     private static IActorRef? Role(NodeHost host, RegisterPaxos.Role role) => host.Runtime?.Module(new RegisterRoleModule(role).Name);
 
-    private static async Task<IResult> ProposeAsync(IActorRef proposer, string name, string? value, TimeSpan timeout)
+    private static async Task<IResult> ProposeAsync(IActorRef proposer, string name, string? value, TimeSpan timeout, Core.Logging.TraceContext? trace)
     {
         try
         {
-            return await proposer.Ask<object>(new PaxosProtocol.ProposeRegister(name, value), timeout) switch
+            return await proposer.Ask<object>(TraceScope.Attach(new PaxosProtocol.ProposeRegister(name, value), trace), timeout) switch
             {
                 RegisterPaxos.Outcome { Value: { } chosen } o => Results.Json(new PaxosChosenDto(chosen, o.Ballot.ToString(), o.Phases)),
                 RegisterPaxos.Outcome o => Results.Json(new { error = $"nothing is chosen for register {name}", ballot = o.Ballot.ToString(), phases = o.Phases }, statusCode: 404),

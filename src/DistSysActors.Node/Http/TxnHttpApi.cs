@@ -1,3 +1,4 @@
+using DistSysActors.Actors.LogPipeline;
 using System.Text.Json.Nodes;
 using System.Collections.Immutable;
 using System.Text.Json;
@@ -37,8 +38,8 @@ public static class TxnHttpApi
             if (idemError is not null) return idemError;
             try
             {
-                var answer = await coordinator.Ask<object>(new TxnLocal.Submit(request!.Value.Protocol, request.Value.Ops, idem?.Key, idem?.Fingerprint,
-                    host.Settings.RequestTimeoutMs), askTimeout);
+                var answer = await coordinator.Ask<object>(TraceScope.Attach(new TxnLocal.Submit(request!.Value.Protocol, request.Value.Ops, idem?.Key, idem?.Fingerprint,
+                    host.Settings.RequestTimeoutMs), LogsHttpApi.TraceOf(http)), askTimeout);
                 if (answer is Txn.TxnAnswer { Replayed: true }) http.Response.Headers[KvHttpApi.ReplayedHeader] = "true";
                 return answer switch
                 {

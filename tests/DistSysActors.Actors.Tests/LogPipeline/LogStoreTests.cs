@@ -36,6 +36,17 @@ public sealed class LogStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_records_vector_clock_reads_back_equal_and_a_record_without_one_has_none()
+    {
+        using var store = new LogStore(File, 100);
+        var vector = VectorClock.From([new VectorClockEntry(new NodeId(1), 4), new VectorClockEntry(new NodeId(3), 9)]);
+        store.Append([Record(0) with { Vector = vector }, Record(1)]);
+        var back = store.Query(new LogQuery());
+        Assert.Equal(vector, back[0].Vector);
+        Assert.Null(back[1].Vector);
+    }
+
+    [Fact]
     public void Beyond_its_bound_the_store_evicts_the_oldest_and_counts_them()
     {
         using var store = new LogStore(File, 25);

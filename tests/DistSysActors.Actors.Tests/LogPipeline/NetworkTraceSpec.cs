@@ -42,8 +42,8 @@ public sealed class NetworkTraceSpec : TestKit
         var settings = NetworkSettings.Create(Remote);
         var clock1 = new NodeClock(new InjectedSkew(+500, 0, HostStartMs), 2_000, _host.NowMs);
         var clock2 = new NodeClock(new InjectedSkew(-500, 0, HostStartMs), 2_000, _host.NowMs);
-        var log1 = new NodeLog(N1, clock1, LogPipelineTestSettings.Create(), 1);
-        var log2 = new NodeLog(N2, clock2, LogPipelineTestSettings.Create(), 2);
+        var log1 = new NodeLog(N1, clock1, LogPipelineTestSettings.Create(), 1, clusterNodes: 2);
+        var log2 = new NodeLog(N2, clock2, LogPipelineTestSettings.Create(), 2, clusterNodes: 2);
         NodeLog.Install(Sys, log1);
         NodeLog.Install(_other, log2);
         var net1 = Sys.ActorOf(NetworkActor.Props(N1, settings, peers, clock: clock1), NetworkActor.Name);
@@ -69,6 +69,8 @@ public sealed class NetworkTraceSpec : TestKit
         Assert.Equal(43, send.Lamport);
         Assert.Equal(44, receive.Lamport);
         Assert.True(receive.Hlc > send.Hlc, $"{receive.Hlc} !> {send.Hlc}");
+        // The envelope carried the sender's vector clock: the receive's dominates it.
+        Assert.Equal(VectorOrder.Before, send.Vector!.Compare(receive.Vector!));
         // Wall clocks 1 s apart: by wall time the receive would come first.
         Assert.True(receive.TimestampMs < send.TimestampMs);
         Assert.Empty(LogOrder.ReceivesBeforeSends(LogOrder.Merge([[send], [receive]], LogOrderKind.Hlc)));

@@ -23,6 +23,40 @@ public sealed class NodeLogTests
     }
 
     [Fact]
+    public void A_receives_vector_clock_dominates_its_sends_and_records_carry_the_nodes_vector()
+    {
+        static VectorClock V(params (int Node, long Counter)[] entries) => VectorClock.From(entries.Select(e => new VectorClockEntry(new NodeId(e.Node), e.Counter)));
+        var sender = new NodeLog(new NodeId(1), null, LogPipelineTestSettings.Create(), startMs: 1, clusterNodes: 3);
+        var receiver = new NodeLog(new NodeId(3), null, LogPipelineTestSettings.Create(), startMs: 1, clusterNodes: 3);
+        receiver.Write(Severity.Info, "a local event first");
+        sender.Write(Severity.Info, "before the send");
+        var (lamport, sent) = sender.Send();
+        var (_, received) = receiver.Receive(lamport, sent);
+        receiver.Write(Severity.Info, "after the receive");
+        Assert.Equal(V((1, 2)), sent);
+        Assert.Equal(V((1, 2), (3, 2)), received);
+        Assert.Equal(VectorOrder.Before, sent!.Compare(received!));
+        var records = receiver.Take(10);
+        Assert.Equal([V((3, 1)), V((1, 2), (3, 3))], records.Select(r => r.Vector));
+        // The receiver's event before the receive and the send are concurrent; the one after it follows the send.
+        Assert.Equal(VectorOrder.Concurrent, sent.Compare(records[0].Vector!));
+        Assert.Equal(VectorOrder.Before, sent.Compare(records[1].Vector!));
+    }
+
+    [Fact]
+    public void Above_the_documented_cluster_size_records_carry_no_vector_clock()
+    {
+        var log = new NodeLog(new NodeId(1), null, LogPipelineTestSettings.Create(), startMs: 1, clusterNodes: LogRecord.VectorEntriesMax + 1);
+        log.Write(Severity.Info, "large cluster");
+        Assert.Null(log.Take(1).Single().Vector);
+        Assert.Null(log.Send().Vector);
+        // At the bound, a peer beyond it (more nodes than announced) switches vectors off rather than growing them.
+        var small = new NodeLog(new NodeId(1), null, LogPipelineTestSettings.Create(), startMs: 1, clusterNodes: LogRecord.VectorEntriesMax);
+        var wide = VectorClock.From(Enumerable.Range(2, LogRecord.VectorEntriesMax).Select(n => new VectorClockEntry(new NodeId(n), 1)));
+        Assert.Null(small.Receive(1, wide).Vector);
+    }
+
+    [Fact]
     public void A_record_carries_the_nodes_stamps_the_skewed_wall_clock_and_the_current_trace()
     {
         var host = 1_700_000_000_000L;
