@@ -125,10 +125,14 @@ public sealed class ThreePCProcessTests(ClusterOfThree fixture, ITestOutputHelpe
         }
     }
 
-    /// <summary>The ids and states of node <paramref name="node"/>'s in-doubt transactions.</summary>
+    /// <summary>
+    /// The ids and states of node <paramref name="node"/>'s in-doubt transactions. A /status without them (the module
+    /// did not answer in time on a loaded machine) throws a JsonException, which <see cref="ProcessCluster.AwaitAsync"/> polls past.
+    /// </summary>
     private async Task<(string Id, string State)[]> InDoubtAsync(int node)
     {
-        var status = JsonDocument.Parse(await GetAsync(node, "/status")).RootElement.GetProperty("txn");
+        if (!JsonDocument.Parse(await GetAsync(node, "/status")).RootElement.TryGetProperty("txn", out var status) || status.ValueKind != JsonValueKind.Object)
+            throw new JsonException($"node {node}'s /status has no txn object yet");
         return [.. status.GetProperty("inDoubt").EnumerateArray().Select(d => (d.GetProperty("id").GetString()!, d.GetProperty("state").GetString()!))];
     }
 
