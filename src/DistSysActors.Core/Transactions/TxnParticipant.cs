@@ -78,6 +78,7 @@ public sealed partial class TxnParticipant
             case TxnSnapshot snapshot:
                 ApplyWrites(snapshot.Store);
                 foreach (var r in snapshot.Records) Recover(r);
+                _outcomes.MarkForgottenBeforeSnapshot();
                 break;
             case PreparedRecord p:
                 _pending[p.Id] = new Pending(p);
@@ -225,7 +226,9 @@ public sealed partial class TxnParticipant
     internal void OnStateRequest(StateRequest m, long nowMs)
     {
         var state = StateOf(m.Id);
-        if (state == TxnState.Unknown)
+        // An outcome forgotten (beyond outcomes-max) may have been a commit: "uncertain", never a presumed abort.
+        if (state == TxnState.Unknown && _outcomes.MayHaveForgotten(m.Id)) state = TxnState.Active;
+        else if (state == TxnState.Unknown)
         {
             // Not voted: refuse for good (a later PREPARE gets NO), then say aborted.
             _waiters.RemoveAll(w => w.Prepare.Id == m.Id);
@@ -286,13 +289,33 @@ public sealed class TxnIdOrder : IComparer<TxnId>
     public int Compare(TxnId x, TxnId y) => x.Coordinator != y.Coordinator ? x.Coordinator.CompareTo(y.Coordinator) : x.Seq.CompareTo(y.Seq);
 }
 
-/// <summary>Outcomes remembered in memory, at most a limit, oldest forgotten first.</summary>
+/// <summary>
+/// Outcomes remembered in memory, at most a limit, oldest forgotten first. Per coordinator it keeps the highest
+/// sequence forgotten, so that an id it does not know can be told apart: above that mark it never had an outcome here
+/// (presumed abort holds), at or below it the outcome may have been forgotten (a commit, possibly).
+/// </summary>
 internal sealed class OutcomeMemory(int max)
 {
     private readonly Dictionary<TxnId, bool> _outcomes = [];
     private readonly Queue<TxnId> _order = new();
+    private readonly Dictionary<NodeId, long> _forgottenSeqMax = [];
 
     public bool? Get(TxnId id) => _outcomes.TryGetValue(id, out var v) ? v : null;
+
+    /// <summary>Whether <paramref name="id"/>'s outcome may have been here and been forgotten.</summary>
+    public bool MayHaveForgotten(TxnId id) => !_outcomes.ContainsKey(id) && _forgottenSeqMax.TryGetValue(id.Coordinator, out var seq) && id.Seq <= seq;
+
+    /// <summary>
+    /// After a recovery from a snapshot taken with the memory full, outcomes were forgotten before it without a mark:
+    /// every id up to the highest remembered of each coordinator counts as possibly forgotten.
+    /// </summary>
+    public void MarkForgottenBeforeSnapshot()
+    {
+        if (_outcomes.Count < max) return;
+        foreach (var id in _outcomes.Keys) Forgot(id);
+    }
+
+    private void Forgot(TxnId id) => _forgottenSeqMax[id.Coordinator] = Math.Max(id.Seq, _forgottenSeqMax.GetValueOrDefault(id.Coordinator));
 
     /// <summary>The outcomes remembered, oldest first.</summary>
     public IEnumerable<(TxnId Id, bool Committed)> Entries => _order.Where(_outcomes.ContainsKey).Distinct().Select(id => (id, _outcomes[id]));
@@ -301,6 +324,10 @@ internal sealed class OutcomeMemory(int max)
     {
         if (_outcomes.TryAdd(id, committed)) _order.Enqueue(id);
         else _outcomes[id] = committed;
-        while (_outcomes.Count > max) _outcomes.Remove(_order.Dequeue());
+        while (_outcomes.Count > max)
+        {
+            var old = _order.Dequeue();
+            if (_outcomes.Remove(old)) Forgot(old);
+        }
     }
 }

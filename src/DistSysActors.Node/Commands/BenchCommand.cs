@@ -28,6 +28,7 @@ internal static class BenchCommand
         command.Subcommands.Add(BenchElectionCommand.Create());
         command.Subcommands.Add(BenchKvCommand.Create());
         command.Subcommands.Add(BenchNemesisCommand.Create());
+        command.Subcommands.Add(BenchBankCommand.Create());
         return command;
     }
 

@@ -36,9 +36,19 @@ internal static class TxnCommand
             var (client, _) = await CommonOptions.ConnectAsync(p.GetValue(node), p.GetValue(httpBasePort), ct);
             using (client)
             {
-                var (code, answer, replayed) = await client.SendAsync(HttpMethod.Post, "/txn", new StringContent(body, Encoding.UTF8, "application/json"), p.GetValue(key), ct);
-                Console.WriteLine($"node {client.NodeId}: HTTP {code}{(replayed ? " (replayed)" : "")}: {answer}");
-                return code switch { 200 => 0, 409 => 2, _ => 1 };
+                try
+                {
+                    var (code, answer, replayed) = await client.SendAsync(HttpMethod.Post, "/txn", new StringContent(body, Encoding.UTF8, "application/json"), p.GetValue(key), ct);
+                    Console.WriteLine($"node {client.NodeId}: HTTP {code}{(replayed ? " (replayed)" : "")}: {answer}");
+                    return code switch { 200 => 0, 409 => 2, _ => 1 };
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+                {
+                    // The node took the request and died (or went silent) before answering: the transaction may go on.
+                    Console.WriteLine($"node {client.NodeId}: no answer ({e.Message}): the outcome is unknown; "
+                                      + "send it again with the same --idempotency-key to the same node to learn it");
+                    return 1;
+                }
             }
         });
 

@@ -10,7 +10,7 @@ internal sealed class TxnTestKit
     public static readonly NodeId[] Ids = [new(1), new(2), new(3)];
     public static readonly TxnConfig Config = new() { VoteTimeoutMs = 2_000, RetryMs = 100, DecisionTimeoutMs = 500, PreCommitTimeoutMs = 500, LockTimeoutMs = 300, TerminationPollMs = 100 };
 
-    public TxnTestKit() => Net = new PaxosTestNet<TxnNode, TxnMessage>(Ids, (id, journal) => new TxnNode(id, Ids, Config, journal));
+    public TxnTestKit(TxnConfig? config = null) => Net = new PaxosTestNet<TxnNode, TxnMessage>(Ids, (id, journal) => new TxnNode(id, Ids, config ?? Config, journal));
 
     public PaxosTestNet<TxnNode, TxnMessage> Net { get; }
 
