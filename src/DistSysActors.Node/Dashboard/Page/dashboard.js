@@ -4,6 +4,7 @@
 
 const Dashboard = (() => {
   const panels = [];
+  const viewListeners = [];
   let view = null;
   let launcher = { available: false, reason: 'unknown yet' };
 
@@ -14,6 +15,9 @@ const Dashboard = (() => {
   // A panel: { field, title, render(rows) } where rows are [{ id, value }] for the nodes that answered and whose
   // /status carries the field. No row with a value: the panel is absent (its protocol is not running or not built).
   function panel(p) { panels.push(p); if (view) render(view); }
+
+  // Called with each new view, after the page is drawn: for controls shown only while a protocol runs.
+  function onView(f) { viewListeners.push(f); if (view) f(view); }
 
   async function control(what, method, url, body) {
     const entry = logEntry(`${what}…`, 'pending');
@@ -114,6 +118,7 @@ const Dashboard = (() => {
     }
     setHtml($('panels'), html.join(''));
     renderTimeline(v);
+    for (const f of viewListeners) { try { f(v); } catch (e) { console.error(e); } }
   }
 
   function renderTimeline(v) {
@@ -180,5 +185,5 @@ const Dashboard = (() => {
   }
 
   document.addEventListener('DOMContentLoaded', () => { wire(); connect(); });
-  return { panel, esc, num };
+  return { panel, esc, num, control, logEntry, onView };
 })();
