@@ -20,13 +20,13 @@ internal static class TourCommand
     [
         new("raft", "Raft election, a write, the leader killed with kill -9, a new leader, the old one catches up", RaftTour.RunAsync),
         new("partition", "the leader cut off: the majority goes on (CP), the minority refuses writes, stale reads stay available, heal", PartitionTour.RunAsync),
-        new("paxos", "a Paxos duel of two proposers", null, "not scripted yet (Paxos itself is in this build: distsys paxos, --set distsys.kv.consensus=paxos)"),
-        new("transactions", "2PC blocking vs 3PC progress vs 3PC divergence", null, "absent: this build has no 2PC/3PC yet"),
-        new("idempotency", "an idempotent retry", null, "not scripted yet (Idempotency-Key works on every mutating request)"),
-        new("clocks", "clock skew with Lamport/HLC ordering", null, "not scripted yet (distsys clock shows skew and HLC)"),
-        new("replication-lag", "replication-lag anomalies and session guarantees", null, "not scripted yet (distsys replicas, bench kv --lag)"),
-        new("gossip", "gossip spread", null, "absent: this build has no gossip (SWIM) yet"),
-        new("failure-detection", "failure detection with phi", null, "not scripted yet (distsys bench detect)"),
+        new("paxos", "a Paxos duel: two proposers, one register, one value chosen; a proposer without a majority decides nothing", PaxosTour.RunAsync),
+        new("2pc", "2PC blocking on a killed coordinator vs 3PC going on without it", TransactionsTour.RunAsync),
+        new("idempotency", "a retried write with an Idempotency-Key: answered from the stored record, even after a leader kill", IdempotencyTour.RunAsync),
+        new("clocks", "clock skew with Lamport/HLC ordering", null, "not scripted: skew is a per-node start setting (distsys.clock.skew-ms) and `distsys local` starts every node alike; README \"Lamport vs HLC vs wall clock\" runs it by hand"),
+        new("lag", "replication lag: a slowed follower's stale reads vs read-your-writes and monotonic session reads", LagTour.RunAsync),
+        new("gossip", "SWIM membership and the AP store: a write spreads; a killed node turns dead, comes back and is refilled", GossipTour.RunAsync),
+        new("detection", "failure detection with phi: a killed node's phi climbs past 8, Akka.Cluster follows, a restart brings it back", DetectionTour.RunAsync),
     ];
 
     public static Command Create()
