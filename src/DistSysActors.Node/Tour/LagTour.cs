@@ -54,8 +54,8 @@ internal static class LagTour
         var counter = $"{key}-n";
         await t.StepAsync($"reads alternating between node {fast} and slow node {slow} while the value counts up: stale reads may go back in time, monotonic ones never", async () =>
         {
-            var staleBack = await AlternateAsync(t, leader, fast, slow, counter, monotonic: false);
-            var monotonicBack = await AlternateAsync(t, leader, fast, slow, counter, monotonic: true);
+            var staleBack = await AlternateAsync(t, leader, fast, slow, $"{counter}-stale", monotonic: false);
+            var monotonicBack = await AlternateAsync(t, leader, fast, slow, $"{counter}-monotonic", monotonic: true);
             if (monotonicBack > 0) throw new TourFailure($"monotonic reads went back in time {monotonicBack} times");
             return $"stale: back in time {staleBack} of {2 * Rounds} reads; monotonic (min-index = the last X-Applied-Index): 0";
         });
@@ -67,7 +67,7 @@ internal static class LagTour
             "lag 0", TimeSpan.FromSeconds(60));
     }
 
-    /// <summary>Writes <paramref name="key"/>=1,2,... and reads after each from the fast then the slow replica; counts reads older than the one before.</summary>
+    /// <summary>Writes a fresh <paramref name="key"/>=1,2,... and reads after each from the fast then the slow replica; counts reads older than the one before.</summary>
     private static async Task<int> AlternateAsync(TourRun t, int leader, int fast, int slow, string key, bool monotonic)
     {
         var back = 0;

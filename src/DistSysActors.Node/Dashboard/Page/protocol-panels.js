@@ -56,12 +56,15 @@
   // The last merged records of the whole cluster, from one node's GET /logs; a click on a trace id shows that trace only.
   const logs = { records: null, error: null, via: null, trace: null, busy: false, field: false };
   const time = (ms) => { const d = new Date(ms); return `${d.toLocaleTimeString()}.${String(d.getMilliseconds()).padStart(3, '0')}`; };
-  async function fetchLogs() {
-    if (logs.busy || !logs.field) return;
+  // An answer is kept only if the filter did not change while it was on the way (a click starts a fresh request).
+  async function fetchLogs(now) {
+    if ((logs.busy && !now) || !logs.field) return;
     logs.busy = true;
+    const trace = logs.trace;
     try {
-      const response = await fetch(`/dashboard/logs?limit=${logs.trace ? 40 : 15}${logs.trace ? `&trace=${logs.trace}` : ''}`);
+      const response = await fetch(`/dashboard/logs?limit=${trace ? 40 : 15}${trace ? `&trace=${trace}` : ''}`);
       const answer = await response.json();
+      if (trace !== logs.trace) return;
       if (answer.ok) { logs.records = list(answer.records); logs.via = answer.message; logs.error = null; } else logs.error = answer.message;
     } catch (e) { logs.error = `the page's server did not answer (${e.message})`; }
     finally { logs.busy = false; }
@@ -92,14 +95,15 @@
   const node = (id) => encodeURIComponent($(id).value.trim());
 
   function wire() {
-    $('panels').addEventListener('click', (e) => {
+    // On mouse down, not click: a click whose element is redrawn between press and release would be lost.
+    $('panels').addEventListener('mousedown', (e) => {
       const a = e.target.closest('[data-trace], [data-trace-clear]');
-      if (!a) return;
-      e.preventDefault();
+      if (!a || e.button !== 0) return;
       logs.trace = a.dataset.trace ?? null;
       logs.records = null;
-      fetchLogs();
+      fetchLogs(true);
     });
+    $('panels').addEventListener('click', (e) => { if (e.target.closest('a[data-trace]')) e.preventDefault(); });
     $('txn-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const body = txnOps(false);
