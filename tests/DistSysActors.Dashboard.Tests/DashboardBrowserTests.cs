@@ -67,12 +67,13 @@ public sealed class DashboardBrowserTests(LocalClusterFixture cluster, ITestOutp
 
             // The protocol panels appear with data: transactions, SWIM views (every node alive in every view), elections,
             // the merged logs; a click on a trace id shows that trace only; the transfer control answers what it did.
-            await Until(page, "the transaction, gossip, election and logs panels with data", StepWindow,
+            await Until(page, "the transaction, gossip, election and AP store panels with data and the transfer form", StepWindow,
                 "['txn', 'gossip', 'election', 'apStore'].every(f => document.querySelector(`.panel[data-panel=${f}] td`))"
-                + " && document.querySelectorAll('.panel[data-panel=gossip] [data-swim=alive]').length === 9"
-                + " && document.querySelectorAll('.panel[data-panel=logging] a[data-trace]').length > 0");
+                + " && document.querySelectorAll('.panel[data-panel=gossip] [data-swim=alive]').length === 9 && !document.getElementById('txn-form').hidden");
             await page.ClickAsync("#txn-fund");
             await AssertLogAsync(page, "committed");
+            // The transaction's requests are traced: the logs panel shows trace ids.
+            await Until(page, "trace ids in the logs panel", StepWindow, "document.querySelectorAll('.panel[data-panel=logging] a[data-trace]').length > 0");
             var trace = await page.EvaluateAsync<string>("document.querySelector('.panel[data-panel=logging] a[data-trace]').dataset.trace");
             await page.ClickAsync($".panel[data-panel=logging] a[data-trace='{trace}']");
             await Until(page, $"the logs panel shows trace {trace} only", StepWindow,

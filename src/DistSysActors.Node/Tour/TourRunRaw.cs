@@ -61,6 +61,12 @@ public sealed partial class TourRun
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return (0, e.GetBaseException().Message, []); }
     }
 
+    /// <summary>Removes the faults of the given nodes, whatever happens: a tour's clean-up after a failed step.</summary>
+    public async Task HealQuietlyAsync(params int[] ids)
+    {
+        foreach (var id in ids) await SendWithHeadersAsync(id, HttpMethod.Delete, "/admin/faults", null);
+    }
+
     /// <summary>Installs a fault spec (the /admin/faults JSON) on one node only, e.g. a delay on its links; null heals it.</summary>
     public async Task<string> NodeFaultsAsync(int id, string? json)
     {

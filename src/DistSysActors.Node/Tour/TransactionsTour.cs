@@ -31,7 +31,18 @@ internal static class TransactionsTour
             return code == 200 ? $"200 {body}" : throw new TourFailure($"POST /txn answered {code}: {body}");
         });
 
-        foreach (var protocol in new[] { "2pc", "3pc" })
+        try
+        {
+            foreach (var protocol in new[] { "2pc", "3pc" }) await ProtocolAsync(t, protocol, coordinator, p1, p2, from, to);
+        }
+        finally
+        {
+            await t.HealQuietlyAsync(p1, p2); // a failed step leaves no slowed participant behind
+        }
+    }
+
+    private static async Task ProtocolAsync(TourRun t, string protocol, int coordinator, int p1, int p2, string from, string to)
+    {
         {
             await t.StepAsync($"{protocol}: slow every protocol message of nodes {p1} and {p2} by {VoteDelayMs} ms, so that their YES votes are still on the way when the coordinator dies",
                 async () => $"{await t.NodeFaultsAsync(p1, $"{{\"delayMs\": [{VoteDelayMs}, {VoteDelayMs}]}}")}; {await t.NodeFaultsAsync(p2, $"{{\"delayMs\": [{VoteDelayMs}, {VoteDelayMs}]}}")}");
