@@ -43,57 +43,55 @@ internal static class TransactionsTour
 
     private static async Task ProtocolAsync(TourRun t, string protocol, int coordinator, int p1, int p2, string from, string to)
     {
+        await t.StepAsync($"{protocol}: slow every protocol message of nodes {p1} and {p2} by {VoteDelayMs} ms, so that their YES votes are still on the way when the coordinator dies",
+            async () => $"{await t.NodeFaultsAsync(p1, $"{{\"delayMs\": [{VoteDelayMs}, {VoteDelayMs}]}}")}; {await t.NodeFaultsAsync(p2, $"{{\"delayMs\": [{VoteDelayMs}, {VoteDelayMs}]}}")}");
+
+        var transfer = PostTxnAsync(t, coordinator, protocol, [new { op = "add", key = from, delta = -10, min = 0 }, new { op = "add", key = to, delta = 10 }]);
+
+        await t.ClaimRawAsync($"{protocol}: transfer 10 {from}→{to} through node {coordinator}; both participants prepare (locks taken) and vote YES", s =>
+            (InDoubt(s[p1]).Count == 1 && InDoubt(s[p2]).Count == 1, Doubts(s)), "both prepared, in doubt");
+
+        await t.StepAsync($"{protocol}: kill -9 the coordinator, node {coordinator}, before their votes reach it", () => t.LauncherAsync(coordinator, "kill"));
+        _ = transfer.ContinueWith(_ => { }, TaskScheduler.Default); // its client sees the connection drop
+        await t.StepAsync($"{protocol}: heal nodes {p1} and {p2}'s links", async () => $"{await t.NodeFaultsAsync(p1, null)}; {await t.NodeFaultsAsync(p2, null)}");
+
+        if (protocol == "2pc")
         {
-            await t.StepAsync($"{protocol}: slow every protocol message of nodes {p1} and {p2} by {VoteDelayMs} ms, so that their YES votes are still on the way when the coordinator dies",
-                async () => $"{await t.NodeFaultsAsync(p1, $"{{\"delayMs\": [{VoteDelayMs}, {VoteDelayMs}]}}")}; {await t.NodeFaultsAsync(p2, $"{{\"delayMs\": [{VoteDelayMs}, {VoteDelayMs}]}}")}");
-
-            var transfer = PostTxnAsync(t, coordinator, protocol, [new { op = "add", key = from, delta = -10, min = 0 }, new { op = "add", key = to, delta = 10 }]);
-
-            await t.ClaimRawAsync($"{protocol}: transfer 10 {from}→{to} through node {coordinator}; both participants prepare (locks taken) and vote YES", s =>
-                (InDoubt(s[p1]).Count == 1 && InDoubt(s[p2]).Count == 1, Doubts(s)), "both prepared, in doubt");
-
-            await t.StepAsync($"{protocol}: kill -9 the coordinator, node {coordinator}, before their votes reach it", () => t.LauncherAsync(coordinator, "kill"));
-            _ = transfer.ContinueWith(_ => { }, TaskScheduler.Default); // its client sees the connection drop
-            await t.StepAsync($"{protocol}: heal nodes {p1} and {p2}'s links", async () => $"{await t.NodeFaultsAsync(p1, null)}; {await t.NodeFaultsAsync(p2, null)}");
-
-            if (protocol == "2pc")
+            await t.StepAsync("2pc: the participants voted YES and cannot decide alone: they stay in doubt, locks held, while the coordinator is down", async () =>
             {
-                await t.StepAsync("2pc: the participants voted YES and cannot decide alone: they stay in doubt, locks held, while the coordinator is down", async () =>
-                {
-                    var before = await t.RawStatusesAsync();
-                    await Task.Delay(TimeSpan.FromSeconds(4)); // an observation window: well past the decision timeout (1.5 s)
-                    var after = await t.RawStatusesAsync();
-                    if (InDoubt(after[p1]).Count != 1 || InDoubt(after[p2]).Count != 1) throw new TourFailure($"no longer in doubt: {Doubts(after)}");
-                    return $"still in doubt 4 s later: {Doubts(after)}";
-                });
-                await t.StepAsync($"2pc: another transfer through node {p1} needs {from}'s lock: it waits, then is refused (409)", async () =>
-                {
-                    var (code, body) = await PostTxnAsync(t, p1, "2pc", [new { op = "add", key = from, delta = -1, min = 0 }, new { op = "add", key = to, delta = 1 }]);
-                    return code == 409 ? $"409 {body}" : throw new TourFailure($"answered {code}: {body} (expected 409: the lock is held)");
-                });
-                await t.StepAsync($"2pc: restart node {coordinator}: it finds BEGIN without a decision in its log and aborts (presumed abort)", () => t.LauncherAsync(coordinator, "restart"));
-                await t.ClaimRawAsync("2pc: nobody is in doubt any more; the locks are free", s => (s.Values.All(x => x is not null && InDoubt(x).Count == 0), Doubts(s)),
-                    "0 in doubt", TimeSpan.FromSeconds(60));
-            }
-            else
-            {
-                await t.ClaimRawAsync($"3pc: after the decision timeout the participants ask each other, find nobody pre-committed and abort, with node {coordinator} still down",
-                    s => (s[coordinator] is null && InDoubt(s[p1]).Count == 0 && InDoubt(s[p2]).Count == 0,
-                        s[coordinator] is null ? Doubts(s) : $"node {coordinator} answers: it is not down; {Doubts(s)}"),
-                    "0 in doubt without the coordinator");
-            }
-
-            await t.StepAsync($"{protocol}: the transfer never happened: {from}=100 and {to}=0", async () =>
-            {
-                var (a, b) = (await ReadAsync(t, p1, from), await ReadAsync(t, p2, to));
-                return a == "100" && b == "0" ? $"{from}={a}, {to}={b}" : throw new TourFailure($"{from}={a}, {to}={b}");
+                var before = await t.RawStatusesAsync();
+                await Task.Delay(TimeSpan.FromSeconds(4)); // an observation window: well past the decision timeout (1.5 s)
+                var after = await t.RawStatusesAsync();
+                if (InDoubt(after[p1]).Count != 1 || InDoubt(after[p2]).Count != 1) throw new TourFailure($"no longer in doubt: {Doubts(after)}");
+                return $"still in doubt 4 s later: {Doubts(after)}";
             });
-
-            if (protocol == "3pc")
+            await t.StepAsync($"2pc: another transfer through node {p1} needs {from}'s lock: it waits, then is refused (409)", async () =>
             {
-                await t.StepAsync($"restart node {coordinator}", () => t.LauncherAsync(coordinator, "restart"));
-                await t.ClaimAsync($"node {coordinator} answers again", s => (s.Values.All(x => x is not null), TourRun.Roles(s)), "all up", TimeSpan.FromSeconds(60));
-            }
+                var (code, body) = await PostTxnAsync(t, p1, "2pc", [new { op = "add", key = from, delta = -1, min = 0 }, new { op = "add", key = to, delta = 1 }]);
+                return code == 409 ? $"409 {body}" : throw new TourFailure($"answered {code}: {body} (expected 409: the lock is held)");
+            });
+            await t.StepAsync($"2pc: restart node {coordinator}: it finds BEGIN without a decision in its log and aborts (presumed abort)", () => t.LauncherAsync(coordinator, "restart"));
+            await t.ClaimRawAsync("2pc: nobody is in doubt any more; the locks are free", s => (s.Values.All(x => x is not null && InDoubt(x).Count == 0), Doubts(s)),
+                "0 in doubt", TimeSpan.FromSeconds(60));
+        }
+        else
+        {
+            await t.ClaimRawAsync($"3pc: after the decision timeout the participants ask each other, find nobody pre-committed and abort, with node {coordinator} still down",
+                s => (s[coordinator] is null && InDoubt(s[p1]).Count == 0 && InDoubt(s[p2]).Count == 0,
+                    s[coordinator] is null ? Doubts(s) : $"node {coordinator} answers: it is not down; {Doubts(s)}"),
+                "0 in doubt without the coordinator");
+        }
+
+        await t.StepAsync($"{protocol}: the transfer never happened: {from}=100 and {to}=0", async () =>
+        {
+            var (a, b) = (await ReadAsync(t, p1, from), await ReadAsync(t, p2, to));
+            return a == "100" && b == "0" ? $"{from}={a}, {to}={b}" : throw new TourFailure($"{from}={a}, {to}={b}");
+        });
+
+        if (protocol == "3pc")
+        {
+            await t.StepAsync($"restart node {coordinator}", () => t.LauncherAsync(coordinator, "restart"));
+            await t.ClaimAsync($"node {coordinator} answers again", s => (s.Values.All(x => x is not null), TourRun.Roles(s)), "all up", TimeSpan.FromSeconds(60));
         }
     }
 
