@@ -64,6 +64,22 @@ public sealed class DashboardBrowserTests(LocalClusterFixture cluster, ITestOutp
             await Until(page, "3 nodes up and one Raft leader", StepWindow,
                 "document.querySelectorAll('.node[data-up=true]').length === 3 && document.querySelectorAll('.node[data-role=Leader]').length === 1");
             await Shot("three-nodes");
+
+            // The protocol panels appear with data: transactions, SWIM views (every node alive in every view), elections,
+            // the merged logs; a click on a trace id shows that trace only; the transfer control answers what it did.
+            await Until(page, "the transaction, gossip, election and AP store panels with data and the transfer form", StepWindow,
+                "['txn', 'gossip', 'election', 'apStore'].every(f => document.querySelector(`.panel[data-panel=${f}] td`))"
+                + " && document.querySelectorAll('.panel[data-panel=gossip] [data-swim=alive]').length === 9 && !document.getElementById('txn-form').hidden");
+            await page.ClickAsync("#txn-fund");
+            await AssertLogAsync(page, "committed");
+            // The transaction's requests are traced: the logs panel shows trace ids.
+            await Until(page, "trace ids in the logs panel", StepWindow, "document.querySelectorAll('.panel[data-panel=logging] a[data-trace]').length > 0");
+            var trace = await page.EvaluateAsync<string>("document.querySelector('.panel[data-panel=logging] a[data-trace]').dataset.trace");
+            await page.ClickAsync($".panel[data-panel=logging] a[data-trace='{trace}']");
+            await Until(page, $"the logs panel shows trace {trace} only", StepWindow,
+                $"(() => {{ const links = [...document.querySelectorAll('.panel[data-panel=logging] a[data-trace]')]; return !!document.querySelector('[data-trace-clear]') && links.length > 0 && links.every(a => a.dataset.trace === '{trace}'); }})()");
+            await Shot("protocol-panels");
+            await page.ClickAsync("[data-trace-clear]");
             var leader = await LeaderAsync(page);
             var follower = leader == 1 ? 2 : 1;
             var other = 6 - leader - follower;

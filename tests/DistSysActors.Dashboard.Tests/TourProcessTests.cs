@@ -4,16 +4,16 @@ using Xunit.Abstractions;
 namespace DistSysActors.Dashboard.Tests;
 
 /// <summary>
-/// `distsys tour raft` and `distsys tour partition` end to end, as a user runs them beside `distsys local`: every step
+/// `distsys tour raft`, `distsys tour partition` and `distsys tour lag` end to end, as a user runs them beside `distsys local`: every step
 /// printed and checked, exit 0; the steps show on the dashboard as narration. An unknown or absent topic exits 1 and says why.
 /// </summary>
 [Collection(LocalClusterCollection.Name)]
 public sealed class TourProcessTests(LocalClusterFixture cluster, ITestOutputHelper output)
 {
     [Fact]
-    public async Task Tour_raft_and_tour_partition_run_every_step_against_the_local_cluster_and_narrate_on_the_dashboard()
+    public async Task Tour_raft_partition_and_lag_run_every_step_against_the_local_cluster_and_narrate_on_the_dashboard()
     {
-        foreach (var topic in new[] { "raft", "partition" })
+        foreach (var topic in new[] { "raft", "partition", "lag" })
         {
             await cluster.AwaitWholeAsync();
             var (code, stdout, stderr) = await RunAsync(["tour", topic, "--http-base-port", $"{cluster.Local.HttpBasePort}", "--base-port", $"{cluster.Local.BasePort}"],
@@ -31,17 +31,19 @@ public sealed class TourProcessTests(LocalClusterFixture cluster, ITestOutputHel
     }
 
     [Fact]
-    public async Task An_unknown_or_absent_tour_exits_1_and_says_why_and_the_list_names_every_topic()
+    public async Task An_unknown_tour_or_clocks_beside_a_running_cluster_exits_1_and_says_why_and_the_list_names_every_topic()
     {
         var (list, listOut, _) = await RunAsync(["tour"], TimeSpan.FromMinutes(1));
         Assert.Equal(0, list);
-        foreach (var t in new[] { "raft", "partition", "transactions", "gossip" }) Assert.Contains($"  {t} ", listOut);
+        foreach (var t in new[] { "raft", "partition", "paxos", "2pc", "idempotency", "clocks", "lag", "gossip", "detection" }) Assert.Contains($"  {t} ", listOut);
         var (unknown, _, unknownErr) = await RunAsync(["tour", "nope"], TimeSpan.FromMinutes(1));
         Assert.Equal(1, unknown);
         Assert.Contains("unknown tour 'nope'", unknownErr);
-        var (absent, _, absentErr) = await RunAsync(["tour", "gossip"], TimeSpan.FromMinutes(1));
-        Assert.Equal(1, absent);
-        Assert.Contains("this build has no gossip", absentErr);
+        // The clocks tour starts its own skewed nodes: beside a running `distsys local` it refuses at once, saying why.
+        var (clocks, _, clocksErr) = await RunAsync(["tour", "clocks", "--http-base-port", $"{cluster.Local.HttpBasePort}", "--base-port", $"{cluster.Local.BasePort}"],
+            TimeSpan.FromMinutes(1));
+        Assert.Equal(1, clocks);
+        Assert.Contains("starts its own nodes", clocksErr);
     }
 
     private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string[] args, TimeSpan timeout)

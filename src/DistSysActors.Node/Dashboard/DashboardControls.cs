@@ -95,7 +95,7 @@ public sealed class DashboardControls(DashboardTopology topology) : IDisposable
             try
             {
                 using var request = new HttpRequestMessage(method, $"{topology.NodeUrl(id)}{pathAndQuery}");
-                if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, pathAndQuery.StartsWith("/kv/") ? "text/plain" : "application/json");
+                if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, pathAndQuery.StartsWith("/kv/") || pathAndQuery.StartsWith("/ap/") ? "text/plain" : "application/json");
                 using var response = await _http.SendAsync(request, ct);
                 var text = await response.Content.ReadAsStringAsync(ct);
                 var code = (int)response.StatusCode;

@@ -94,6 +94,7 @@ public static class DashboardHttpApi
                 null, $"read {key}" + (consistency is { Length: > 0 } ? $" ({consistency})" : ""), null, ct));
         app.MapPost("/dashboard/transfer", async (HttpRequest request, CancellationToken ct) =>
             await controls.ForwardAsync(HttpMethod.Post, "/admin/raft/transfer", await ReadAsync(request), "leadership transfer", null, ct));
+        DashboardProtocolApi.Map(app, topology, controls);
     }
 
     private static async Task<string> ReadAsync(HttpRequest request)

@@ -43,9 +43,10 @@ public static class LogsHttpApi
             http.Response.Headers[TraceContext.HeaderName] = trace.TraceParent;
             var log = host.Runtime is { } runtime ? NodeLog.Of(runtime.System) : null;
             var path = http.Request.Path.Value ?? "/";
-            // Reading the logs is not itself logged, or every follow poll would add records.
+            // Reading the logs is not itself logged, or every follow poll would add records; nor is the dashboard's polling
+            // (its controls reach the node's own API, which is logged).
             var quiet = path.StartsWith("/logs", StringComparison.Ordinal) || path.StartsWith("/status", StringComparison.Ordinal)
-                || path.StartsWith("/health", StringComparison.Ordinal);
+                || path.StartsWith("/health", StringComparison.Ordinal) || path.StartsWith("/dashboard/", StringComparison.Ordinal);
             if (!quiet) log?.Write(Severity.Info, $"http {http.Request.Method} {path}", trace,
                 NodeLog.Attributes((LogAttributes.Event, "http"), ("http.method", http.Request.Method), ("http.path", path)));
             await next(http);

@@ -37,8 +37,11 @@ public sealed partial class LocalCluster(int nodes, int basePort, int httpBasePo
     public IReadOnlyList<string> NodeArgs(int id) =>
     [
         "node", "--id", id.ToString(), "--nodes", nodes.ToString(), "--base-port", basePort.ToString(),
-        "--http-base-port", httpBasePort.ToString(), "--data-dir", DataDir, .. extraArgs,
+        "--http-base-port", httpBasePort.ToString(), "--data-dir", DataDir, .. extraArgs, .. NodeExtraArgs?.Invoke(id) ?? [],
     ];
+
+    /// <summary>Arguments for one node only (e.g. a clock skew per node), after those every node gets.</summary>
+    public Func<int, IReadOnlyList<string>>? NodeExtraArgs { get; init; }
 
     /// <summary>The shell command that starts node <paramref name="id"/> again as this cluster started it, from any folder.</summary>
     public string RestartCommand(int id) => ShellCommand.Self(NodeArgs(id));

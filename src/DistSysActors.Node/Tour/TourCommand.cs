@@ -13,20 +13,21 @@ namespace DistSysActors.Node.Tour;
 /// </summary>
 internal static class TourCommand
 {
-    private sealed record Topic(string Name, string What, Func<TourRun, Task>? Run, string? Absent = null);
+    /// <param name="NodeArgs">Arguments per node for a cluster the tour starts itself (the clocks tour's skews).</param>
+    private sealed record Topic(string Name, string What, Func<TourRun, Task>? Run, string? Absent = null, Func<int, IReadOnlyList<string>>? NodeArgs = null);
 
     /// <summary>The topics; one without <c>Run</c> says why it is absent (its protocol or its script is not in this build).</summary>
     private static readonly Topic[] Topics =
     [
         new("raft", "Raft election, a write, the leader killed with kill -9, a new leader, the old one catches up", RaftTour.RunAsync),
         new("partition", "the leader cut off: the majority goes on (CP), the minority refuses writes, stale reads stay available, heal", PartitionTour.RunAsync),
-        new("paxos", "a Paxos duel of two proposers", null, "not scripted yet (Paxos itself is in this build: distsys paxos, --set distsys.kv.consensus=paxos)"),
-        new("transactions", "2PC blocking vs 3PC progress vs 3PC divergence", null, "absent: this build has no 2PC/3PC yet"),
-        new("idempotency", "an idempotent retry", null, "not scripted yet (Idempotency-Key works on every mutating request)"),
-        new("clocks", "clock skew with Lamport/HLC ordering", null, "not scripted yet (distsys clock shows skew and HLC)"),
-        new("replication-lag", "replication-lag anomalies and session guarantees", null, "not scripted yet (distsys replicas, bench kv --lag)"),
-        new("gossip", "gossip spread", null, "absent: this build has no gossip (SWIM) yet"),
-        new("failure-detection", "failure detection with phi", null, "not scripted yet (distsys bench detect)"),
+        new("paxos", "a Paxos duel: two proposers, one register, one value chosen; a proposer without a majority decides nothing", PaxosTour.RunAsync),
+        new("2pc", "2PC blocking on a killed coordinator vs 3PC going on without it", TransactionsTour.RunAsync),
+        new("idempotency", "a retried write with an Idempotency-Key: answered from the stored record, even after a leader kill", IdempotencyTour.RunAsync),
+        new("clocks", "clock skew (-500/0/+500 ms) with Lamport/HLC ordering vs wall clock; starts its own skewed nodes (on free ports)", ClocksTour.RunAsync, NodeArgs: ClocksTour.NodeArgs),
+        new("lag", "replication lag: a slowed follower's stale reads vs read-your-writes and monotonic session reads", LagTour.RunAsync),
+        new("gossip", "SWIM membership and the AP store: a write spreads; a killed node turns dead, comes back and is refilled", GossipTour.RunAsync),
+        new("detection", "failure detection with phi: a killed node's phi climbs past 8, Akka.Cluster follows, a restart brings it back", DetectionTour.RunAsync),
     ];
 
     public static Command Create()
@@ -68,6 +69,9 @@ internal static class TourCommand
             await Task.Delay(TimeSpan.FromSeconds(2), ct);
             existing = await ExistingLauncherNodesAsync(launcherUrl);
         }
+        if (existing is not null && topic.NodeArgs is not null)
+            throw new CommandException($"the {topic.Name} tour starts its own nodes with their own settings, but a `distsys local` cluster runs on these ports: "
+                                       + "stop it, or give the tour free ports (--http-base-port, --base-port)");
         if (existing is { } n)
         {
             Console.WriteLine($"using the cluster of {n} nodes `distsys local` runs; watch it on {launcherUrl}");
@@ -81,7 +85,7 @@ internal static class TourCommand
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        await using var cluster = new LocalCluster(nodes, basePort, httpBasePort, dataDir, []);
+        await using var cluster = new LocalCluster(nodes, basePort, httpBasePort, dataDir, []) { NodeExtraArgs = topic.NodeArgs };
         await using var dashboard = await LocalDashboard.StartAsync(cluster, httpBasePort);
         if (cluster.LauncherUrl is null) throw new CommandException($"the tour needs port {httpBasePort} for its dashboard and launcher; it is taken");
         Console.WriteLine($"starting {nodes} nodes (data under {cluster.DataDir}); watch the tour on {dashboard.Url}");

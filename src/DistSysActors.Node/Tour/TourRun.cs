@@ -14,7 +14,7 @@ public sealed class TourFailure(string message) : Exception(message);
 /// What a tour scenario works with: the nodes' HTTP API, the launcher's kill and restart, and the narration — each step
 /// printed in the terminal and shown on the dashboard, then checked against <c>/status</c> (never assumed).
 /// </summary>
-public sealed class TourRun(string topic, int nodes, int httpBasePort, Uri launcher, TextWriter output) : IDisposable
+public sealed partial class TourRun(string topic, int nodes, int httpBasePort, Uri launcher, TextWriter output) : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(15) };

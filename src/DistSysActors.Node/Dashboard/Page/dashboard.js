@@ -4,6 +4,7 @@
 
 const Dashboard = (() => {
   const panels = [];
+  const viewListeners = [];
   let view = null;
   let launcher = { available: false, reason: 'unknown yet' };
 
@@ -14,6 +15,9 @@ const Dashboard = (() => {
   // A panel: { field, title, render(rows) } where rows are [{ id, value }] for the nodes that answered and whose
   // /status carries the field. No row with a value: the panel is absent (its protocol is not running or not built).
   function panel(p) { panels.push(p); if (view) render(view); }
+
+  // Called with each new view, after the page is drawn: for controls shown only while a protocol runs.
+  function onView(f) { viewListeners.push(f); if (view) f(view); }
 
   async function control(what, method, url, body) {
     const entry = logEntry(`${what}…`, 'pending');
@@ -103,17 +107,29 @@ const Dashboard = (() => {
     note.hidden = !!launcher.available;
     note.textContent = launcher.available ? '' : `kill and restart are disabled: ${launcher.reason}`;
     renderNarration(launcher.narration);
-    const html = [];
+    renderPanels(v);
+    renderTimeline(v);
+    for (const f of viewListeners) { try { f(v); } catch (e) { console.error(e); } }
+  }
+
+  // One element per panel, each replaced only when its own content changed: a panel that changes every view (phi,
+  // counters) does not replace another one under the pointer.
+  function renderPanels(v) {
+    const container = $('panels');
+    const shown = [];
     for (const p of panels) {
       const rows = v.cluster.filter((n) => n.up && n.status && n.status[p.field] !== null && n.status[p.field] !== undefined)
         .map((n) => ({ id: n.id, value: n.status[p.field], status: n.status }));
       if (rows.length === 0) continue;
       let body;
       try { body = p.render(rows, v); } catch (e) { body = `<p class="bad">cannot show ${esc(p.field)}: ${esc(e.message)}</p>`; }
-      html.push(`<div class="panel" data-panel="${esc(p.field)}"><h2>${esc(p.title)} <small>/status.${esc(p.field)}</small></h2>${body}</div>`);
+      let div = [...container.children].find((d) => d.dataset.panel === p.field);
+      if (!div) { div = document.createElement('div'); div.className = 'panel'; div.dataset.panel = p.field; container.appendChild(div); }
+      setHtml(div, `<h2>${esc(p.title)} <small>/status.${esc(p.field)}</small></h2>${body}`);
+      shown.push(div);
     }
-    setHtml($('panels'), html.join(''));
-    renderTimeline(v);
+    for (const d of [...container.children]) if (!shown.includes(d)) d.remove();
+    if (shown.some((d, i) => container.children[i] !== d)) for (const d of shown) container.appendChild(d);
   }
 
   function renderTimeline(v) {
@@ -180,5 +196,5 @@ const Dashboard = (() => {
   }
 
   document.addEventListener('DOMContentLoaded', () => { wire(); connect(); });
-  return { panel, esc, num };
+  return { panel, esc, num, control, logEntry, onView };
 })();
