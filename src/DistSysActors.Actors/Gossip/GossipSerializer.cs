@@ -9,7 +9,8 @@ namespace DistSysActors.Actors.Gossip;
 
 /// <summary>
 /// Binary form of the gossip wire messages: SWIM's (<see cref="SwimMessage"/>) and the anti-entropy store's
-/// (<see cref="AntiEntropyMessage"/>); bound in the reference configuration.
+/// (<see cref="AntiEntropyMessage"/>), and the durable AP store's journal events (<see cref="ApEntry"/>) and snapshots
+/// (<see cref="ApSnapshot"/>); bound in the reference configuration.
 /// </summary>
 public sealed class GossipSerializer(ExtendedActorSystem system) : BinarySerializer(system, Format)
 {
@@ -69,13 +70,7 @@ public sealed class GossipSerializer(ExtendedActorSystem system) : BinarySeriali
             w.Int32(m.From.Value);
             w.Bool(m.IsReply);
             w.Int32(m.Entries.Length);
-            foreach (var e in m.Entries)
-            {
-                w.String(e.Key);
-                WriteVersion(e.Version, ref w);
-                w.Bool(e.Value is not null);
-                if (e.Value is not null) w.String(e.Value);
-            }
+            foreach (var e in m.Entries) WriteEntry(e, ref w);
             w.Int32(m.Wanted.Length);
             foreach (var key in m.Wanted) w.String(key);
         }, static (ref r) =>
@@ -84,16 +79,23 @@ public sealed class GossipSerializer(ExtendedActorSystem system) : BinarySeriali
             var isReply = r.Bool();
             var count = r.Count(VersionBytesMin + 1);
             var entries = ImmutableArray.CreateBuilder<ApEntry>(count);
-            for (var i = 0; i < count; i++)
-            {
-                var key = r.String();
-                var version = ReadVersion(ref r);
-                entries.Add(new ApEntry(key, r.Bool() ? r.String() : null, version));
-            }
+            for (var i = 0; i < count; i++) entries.Add(ReadEntry(ref r));
             var wantedCount = r.Count(4);
             var wanted = ImmutableArray.CreateBuilder<string>(wantedCount);
             for (var i = 0; i < wantedCount; i++) wanted.Add(r.String());
             return new ApDelta(from, isReply, entries.MoveToImmutable(), wanted.MoveToImmutable());
+        }),
+        ManifestEntry.Of<ApEntry>("AJ", static (m, ref w) => WriteEntry(m, ref w), static (ref r) => ReadEntry(ref r)),
+        ManifestEntry.Of<ApSnapshot>("AN", static (m, ref w) =>
+        {
+            w.Int32(m.Entries.Length);
+            foreach (var e in m.Entries) WriteEntry(e, ref w);
+        }, static (ref r) =>
+        {
+            var count = r.Count(VersionBytesMin + 1);
+            var entries = ImmutableArray.CreateBuilder<ApEntry>(count);
+            for (var i = 0; i < count; i++) entries.Add(ReadEntry(ref r));
+            return new ApSnapshot(entries.MoveToImmutable());
         }));
 
     public override int Identifier => Id;
@@ -123,6 +125,21 @@ public sealed class GossipSerializer(ExtendedActorSystem system) : BinarySeriali
             updates.Add(new MemberUpdate(member, (MemberState)state, r.Int64(), new NodeId(r.Int32())));
         }
         return updates.MoveToImmutable();
+    }
+
+    private static void WriteEntry(ApEntry e, ref FieldWriter w)
+    {
+        w.String(e.Key);
+        WriteVersion(e.Version, ref w);
+        w.Bool(e.Value is not null);
+        if (e.Value is not null) w.String(e.Value);
+    }
+
+    private static ApEntry ReadEntry(ref FieldReader r)
+    {
+        var key = r.String();
+        var version = ReadVersion(ref r);
+        return new ApEntry(key, r.Bool() ? r.String() : null, version);
     }
 
     private static void WriteVersion(ApVersion v, ref FieldWriter w)

@@ -21,8 +21,8 @@ public readonly record struct ApVersion(HlcTimestamp Hlc, NodeId Writer) : IComp
     public override string ToString() => $"{Hlc}@{Writer}";
 }
 
-/// <summary>One key's value at a version; a null <paramref name="Value"/> is a tombstone (the key was deleted).</summary>
-public sealed record ApEntry(string Key, string? Value, ApVersion Version)
+/// <summary>One key's value at a version; a null <paramref name="Value"/> is a tombstone (the key was deleted). Also the durable store's journal event.</summary>
+public sealed record ApEntry(string Key, string? Value, ApVersion Version) : IWireSerialized
 {
     public bool IsTombstone => Value is null;
 }
@@ -51,6 +51,12 @@ public abstract record ApWriteResult
 
     public sealed record Refused(string Reason, bool TooLarge = false) : ApWriteResult;
 }
+
+/// <summary>The answer to a local write made with a request id: its entry is durable now.</summary>
+public sealed record ApWriteDurable(long RequestId, ApEntry Entry);
+
+/// <summary>A replica's whole content, its tombstones included: the durable store's snapshot.</summary>
+public sealed record ApSnapshot(ImmutableArray<ApEntry> Entries) : IWireSerialized;
 
 /// <summary>The store's counters and sizes.</summary>
 public sealed record ApStoreStatus(long Rounds, long ExchangesStarted, long EntriesSent, long EntriesApplied, int Keys, int Tombstones, long TombstonesPurged, HlcTimestamp Hlc);

@@ -12,6 +12,9 @@ namespace DistSysActors.Core.Gossip;
 /// sender lacks and the keys it wants, and the sender answers those. Conflicts resolve last-writer-wins by
 /// (HLC, writer id); a delete is a tombstone, kept <see cref="ApStoreConfig.TombstoneTtlMs"/> so an old value cannot
 /// come back through a replica that missed the delete.
+/// Durable: every entry the replica takes, written here or merged from a peer, is a journal write (an
+/// <see cref="ApEntry"/>), so a replica rebuilt by <see cref="Recover"/> from its snapshot and journal holds what it
+/// held; a local write is answered (<see cref="ApWriteDurable"/>) only once its entry is durable.
 /// </summary>
 public sealed class ApStore : IProtocolCore<AntiEntropyMessage, ProtocolReady<AntiEntropyMessage>>
 {
@@ -38,9 +41,30 @@ public sealed class ApStore : IProtocolCore<AntiEntropyMessage, ProtocolReady<An
     public NodeId Self { get; }
     public ApStoreConfig Config { get; }
 
-    public ApWriteResult Put(string key, string value, long nowMs) => Write(key, value, nowMs);
+    /// <summary>
+    /// Stores <paramref name="value"/> under <paramref name="key"/> at once. A non-zero <paramref name="requestId"/> asks
+    /// for an <see cref="ApWriteDurable"/> answer once the entry is durable (the Ready's writes are persisted).
+    /// </summary>
+    public ApWriteResult Put(string key, string value, long nowMs, long requestId = 0) => Write(key, value, nowMs, requestId);
 
-    public ApWriteResult Delete(string key, long nowMs) => Write(key, null, nowMs);
+    public ApWriteResult Delete(string key, long nowMs, long requestId = 0) => Write(key, null, nowMs, requestId);
+
+    /// <summary>
+    /// Takes back entries from this replica's snapshot and journal (in journal order) before it runs: an entry replaces
+    /// an older version of its key, and the clock merges every version, so later writes are ordered after them all.
+    /// </summary>
+    public void Recover(IEnumerable<ApEntry> entries, long nowMs)
+    {
+        foreach (var entry in entries)
+        {
+            _hlc.Receive(entry.Version.Hlc, nowMs);
+            if (_entries.TryGetValue(entry.Key, out var mine) && mine.Version.CompareTo(entry.Version) >= 0) continue;
+            _entries[entry.Key] = entry;
+        }
+    }
+
+    /// <summary>Everything the replica holds, tombstones included: with <see cref="Recover"/>, it replaces the journal before it.</summary>
+    public ApSnapshot Snapshot() => new([.. _entries.Values]);
 
     /// <summary>The key's entry (a tombstone if deleted and not yet purged), or null if this replica never saw it.</summary>
     public ApEntry? Get(string key) => _entries.GetValueOrDefault(key);
@@ -103,13 +127,15 @@ public sealed class ApStore : IProtocolCore<AntiEntropyMessage, ProtocolReady<An
     public ApStoreStatus Status() =>
         new(_rounds, _exchanges, _entriesSent, _entriesApplied, _entries.Count, _entries.Values.Count(e => e.IsTombstone), _purged, _hlc.Last);
 
-    private ApWriteResult Write(string key, string? value, long nowMs)
+    private ApWriteResult Write(string key, string? value, long nowMs, long requestId)
     {
         if (Invalid(key, value) is { } reason) return new ApWriteResult.Refused(reason, TooLarge: reason.StartsWith("value larger", StringComparison.Ordinal));
         if (!_entries.ContainsKey(key) && _entries.Count >= Config.KeysMax) return new ApWriteResult.Refused($"the store holds its limit of {Config.KeysMax} keys");
         // The clock has merged every version this replica holds, so the new version is later than what it replaces.
         var entry = new ApEntry(key, value, new ApVersion(_hlc.Now(nowMs), Self));
         _entries[key] = entry;
+        _ready.Persist(entry);
+        if (requestId != 0) _ready.Answer(new ApWriteDurable(requestId, entry));
         return new ApWriteResult.Written(entry);
     }
 
@@ -138,6 +164,7 @@ public sealed class ApStore : IProtocolCore<AntiEntropyMessage, ProtocolReady<An
         // A tombstone past its expiry is not taken in: it would only be purged again (and bounce between replicas).
         if (mine is null && incoming.IsTombstone && nowMs - incoming.Version.Hlc.WallMs > Config.TombstoneTtlMs) return;
         _entries[incoming.Key] = incoming;
+        _ready.Persist(incoming);
         _entriesApplied++;
     }
 

@@ -26,6 +26,7 @@ internal static class BenchCommand
         command.Subcommands.Add(failover);
         command.Subcommands.Add(BenchDetectCommand.Create());
         command.Subcommands.Add(BenchElectionCommand.Create());
+        command.Subcommands.Add(BenchGossipCommand.Create());
         command.Subcommands.Add(BenchKvCommand.Create());
         command.Subcommands.Add(BenchNemesisCommand.Create());
         command.Subcommands.Add(BenchBankCommand.Create());

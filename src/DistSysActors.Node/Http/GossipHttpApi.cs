@@ -11,8 +11,8 @@ using Microsoft.AspNetCore.Http;
 namespace DistSysActors.Node.Http;
 
 /// <summary>
-/// The anti-entropy AP store (README: CP vs AP): <c>PUT /ap/{key}</c> (body = value) is answered 200 at once by any node
-/// that is up, partitioned or not; <c>GET /ap/{key}</c> answers this node's replica (404 if absent or deleted) with its
+/// The anti-entropy AP store (README: CP vs AP): <c>PUT /ap/{key}</c> (body = value) is answered 200 by any node that is
+/// up, partitioned or not, as soon as the local replica has it on disk; <c>GET /ap/{key}</c> answers this node's replica (404 if absent or deleted) with its
 /// version in <c>X-Hlc</c> (<c>wallMs.logical</c>) and <c>X-Hlc-Writer</c>; <c>DELETE /ap/{key}</c> writes a tombstone.
 /// </summary>
 public static class ApHttpApi
@@ -62,6 +62,8 @@ public static class ApHttpApi
                     return Results.Json(new ApWrittenDto(e.Key, e.Version.Hlc.ToString(), e.Version.Writer.Value, e.IsTombstone));
                 case ApWriteResult.Refused { TooLarge: true } r:
                     return Results.Json(new ErrorDto(r.Reason), statusCode: 413);
+                case ApWriteResult.Refused r when r.Reason.StartsWith("overloaded", StringComparison.Ordinal):
+                    return Results.Json(new { error = r.Reason, outcome = "not-applied" }, statusCode: 503);
                 case ApWriteResult.Refused r when r.Reason.Contains("limit of", StringComparison.Ordinal):
                     return Results.Json(new ErrorDto(r.Reason), statusCode: 507);
                 case ApWriteResult.Refused r:

@@ -32,6 +32,11 @@ public sealed class GossipReferenceBytesSpec : ReferenceBytesSpec
             "01000000", "6B", "00E897B69A010000", "0300000000000000", "07000000", "01", "01000000", "76", // "k" = "v"
             "01000000", "64", "00E897B69A010000", "0300000000000000", "07000000", "00", // "d": tombstone
             "01000000", "01000000", "77"), // wanted: "w"
+        Case("ApEntry", new ApEntry("k", "v", Version), 4181, "AJ",
+            "01", "01000000", "6B", "00E897B69A010000", "0300000000000000", "07000000", "01", "01000000", "76"), // version, "k" = "v"
+        Case("ApSnapshot", new ApSnapshot([new ApEntry("d", null, Version)]), 4181, "AN",
+            "01", "01000000", // version, 1 entry
+            "01000000", "64", "00E897B69A010000", "0300000000000000", "07000000", "00"), // "d": tombstone
     ];
 
     public static TheoryData<string> Names() => NamesOf(Cases);

@@ -54,7 +54,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             typeof(DeliveryMessage), typeof(OutboxEvent), typeof(OutboxSnapshot), typeof(MessageProcessed), typeof(DeliveryReceiverSnapshot),
             typeof(IncarnationActor.Started), typeof(MultiPaxos.Message), typeof(MultiPaxos.AcceptedRecord), typeof(MultiPaxos.PersistentState),
             typeof(RegisterPaxos.RegisterMessage), typeof(RegisterPaxos.AcceptorRecord), typeof(RegisterPaxos.RoleSnapshot),
-            typeof(Core.Gossip.SwimMessage), typeof(Core.Gossip.AntiEntropyMessage),
+            typeof(Core.Gossip.SwimMessage), typeof(Core.Gossip.AntiEntropyMessage), typeof(Core.Gossip.ApEntry), typeof(Core.Gossip.ApSnapshot),
             typeof(Core.Transactions.Txn.TxnMessage), typeof(Core.Transactions.Txn.PreparedRecord), typeof(Core.Transactions.Txn.BeginRecord), typeof(Core.Transactions.Txn.TxnSnapshot),
             typeof(DistSysActors.Core.Election.BullyProtocol.BullyMessage),
             typeof(DistSysActors.Actors.Election.Singleton.SingletonProtocol.SingletonMessage),
