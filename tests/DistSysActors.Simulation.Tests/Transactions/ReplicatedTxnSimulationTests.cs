@@ -114,4 +114,27 @@ public sealed class ReplicatedTxnSimulationTests
         Assert.False(b.C.Sim.IsUp(leader) || b.C.Sim.IsUp(shardLeader));
         b.AssertFinishedConsistently(seed, b.C.IdOf(request)!.Value);
     });
+
+    [Fact]
+    public void A_coordinating_leader_cut_off_from_its_group_sends_no_PREPARE_its_BEGIN_is_never_committed() => SeedRunner.Run(4, seed =>
+    {
+        var b = new Bank(seed);
+        var leader = b.C.ActingFor(Coordinator)!.Value;
+        var prepares = 0;
+        b.C.Sim.TraceListener = e =>
+        {
+            if (e.Kind == SimTraceKind.Sent && e.Detail is ReplTxn.TxnEnvelope { Message: Prepare }) prepares++;
+        };
+        b.C.Sim.Partition([leader], [.. b.C.Ids.Where(id => id != leader)]);
+        var request = b.Transfer(leader);
+        b.C.Sim.RunFor(2_000);
+        // Replicate before send: BEGIN needs a majority of the coordinating group, so nothing left the cut-off leader.
+        Assert.Equal(0, prepares);
+        Assert.Null(b.C.IdOf(request));
+        b.C.Sim.Heal();
+        Assert.True(b.C.Sim.RunUntil(b.C.Settled, 10_000), $"seed={seed}: not settled after the heal");
+        Assert.Equal(0, prepares);
+        Assert.DoesNotContain(b.C.CommittedRecords(TxnGroups.Shard(1)), r => r is PreparedRecord p && p.Id.Seq > 1);
+        Assert.Equal(("100", "0"), (b.C.Value(b.A), b.C.Value(b.B)));
+    });
 }
