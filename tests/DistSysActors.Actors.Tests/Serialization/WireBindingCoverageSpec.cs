@@ -56,6 +56,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             typeof(RegisterPaxos.RegisterMessage), typeof(RegisterPaxos.AcceptorRecord), typeof(RegisterPaxos.RoleSnapshot),
             typeof(Core.Gossip.SwimMessage), typeof(Core.Gossip.AntiEntropyMessage),
             typeof(Core.Transactions.Txn.TxnMessage), typeof(Core.Transactions.Txn.PreparedRecord), typeof(Core.Transactions.Txn.BeginRecord), typeof(Core.Transactions.Txn.TxnSnapshot),
+            typeof(Core.Transactions.Replicated.ReplTxn.ReplTxnMessage), typeof(Core.Transactions.Replicated.ReplTxn.GroupRaftWrite), typeof(Core.Transactions.Replicated.ReplTxn.RecordBatch),
             typeof(DistSysActors.Core.Election.BullyProtocol.BullyMessage),
         ];
         Assert.Empty(expected.Where(t => !typeof(IWireSerialized).IsAssignableFrom(t)).Select(t => t.Name));
@@ -106,6 +107,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             .Concat(Paxos.PaxosReferenceBytesSpec.Cases)
             .Concat(Gossip.GossipReferenceBytesSpec.Cases)
             .Concat(Transactions.TxnReferenceBytesSpec.Cases)
+            .Concat(Transactions.ReplTxnReferenceBytesSpec.Cases)
             .Concat(Election.BullyReferenceBytesSpec.Cases)
             .Select(c => (c.SerializerId, c.Value.GetType(), c.Manifest))
             .ToHashSet();

@@ -44,6 +44,9 @@ public static class ReplTxn
     /// <summary>A durable write of one group's Raft replica on this node (the node's journal holds every group's).</summary>
     public sealed record GroupRaftWrite(NodeId Group, RaftWrite Write) : IWireSerialized;
 
+    /// <summary>The records of one role Ready, the data of one Raft entry of its group.</summary>
+    public sealed record RecordBatch(ImmutableArray<object> Records) : IWireSerialized;
+
     /// <summary>One shard (or the coordinating group) as this node sees it.</summary>
     public sealed record GroupStatus(NodeId Group, string Name, NodeId? LeaderId, long Term, long AppliedIndex, bool Acting, IReadOnlyList<InDoubt> InDoubt);
 }
