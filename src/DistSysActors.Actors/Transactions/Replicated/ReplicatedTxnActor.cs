@@ -21,6 +21,7 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
     private readonly NodeId _self;
     private readonly ImmutableArray<NodeId> _nodes;
     private readonly TxnSettings _settings;
+    private readonly (int ElectionTimeoutMs, int HeartbeatMs) _raftTiming;
     private readonly List<object> _recovered = [];
     private readonly Dictionary<long, (IActorRef Asker, TxnId? Id)> _waiting = [];
     private ReplicatedTxnNode? _core;
@@ -42,13 +43,14 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
     /// <summary>A transaction as this node's replica of the coordinating group knows it, whether this node acts for it, and its leader.</summary>
     public sealed record ReplView(Txn.TxnView? Txn, bool Acting, NodeId? Leader);
 
-    public ReplicatedTxnActor(NodeId self, IReadOnlyCollection<NodeId> nodes, TxnSettings settings, IActorRef network)
+    public ReplicatedTxnActor(NodeId self, IReadOnlyCollection<NodeId> nodes, TxnSettings settings, (int ElectionTimeoutMs, int HeartbeatMs) raftTiming, IActorRef network)
         : base(self, new ProtocolHostSettings(Service, TickInterval: TimeSpan.FromMilliseconds(settings.TickMs)), network, clockMs: null,
             snapshotEveryEvents: int.MaxValue, journalWrites: JournalWrites.Pipelined)
     {
         _self = self;
         _nodes = [.. nodes.Append(self).Distinct().Order()];
         _settings = settings;
+        _raftTiming = raftTiming;
         PersistenceId = $"txn-replicated-node-{self}";
 
         Command<ReplTxnMessage>(StepCore);
@@ -71,21 +73,21 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
             _core.Acts(TxnGroups.Coordinator) ? _core.Coordinator.RunningCount : 0)));
     }
 
-    public static Props Props(NodeId self, IReadOnlyCollection<NodeId> nodes, TxnSettings settings, IActorRef network) =>
-        Akka.Actor.Props.Create(() => new ReplicatedTxnActor(self, nodes, settings, network));
+    public static Props Props(NodeId self, IReadOnlyCollection<NodeId> nodes, TxnSettings settings, (int ElectionTimeoutMs, int HeartbeatMs) raftTiming, IActorRef network) =>
+        Akka.Actor.Props.Create(() => new ReplicatedTxnActor(self, nodes, settings, raftTiming, network));
 
     public override string PersistenceId { get; }
 
     protected override IProtocolCore<ReplTxnMessage, ProtocolReady<ReplTxnMessage>> Core => _core!;
 
-    /// <summary>Raft's timing on the transaction actor's timer: heartbeats about every 100 ms, elections after about 0.5–1 s.</summary>
-    public static RaftConfig RaftConfigOf(NodeId self, ImmutableArray<NodeId> nodes, int tickMs) => new()
+    /// <summary>Raft's timing counted in ticks of the transaction actor's timer (distsys.txn.tick-ms).</summary>
+    public static RaftConfig RaftConfigOf(NodeId self, ImmutableArray<NodeId> nodes, int tickMs, int electionTimeoutMs, int heartbeatMs) => new()
     {
         Id = self,
         Voters = nodes,
         TickMs = tickMs,
-        HeartbeatTicks = Math.Max(1, 100 / tickMs),
-        ElectionTicks = Math.Max(10, 500 / tickMs),
+        HeartbeatTicks = Math.Max(1, heartbeatMs / tickMs),
+        ElectionTicks = Math.Max(Math.Max(1, heartbeatMs / tickMs) + 1, electionTimeoutMs / tickMs),
     };
 
     private void OnSubmit(TxnLocal.Submit request)
@@ -130,7 +132,7 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
     {
         // The host's seeded random source (logged by the host): election timeouts of the groups differ per node.
         _core = new ReplicatedTxnNode(_self, _nodes, _settings.Shards, new ReplTxnRecordCodec(Context.System), (long)Host.Random.NextUInt64(), _settings.Config,
-            _ => RaftConfigOf(_self, _nodes, _settings.TickMs), _recovered);
+            _ => RaftConfigOf(_self, _nodes, _settings.TickMs, _raftTiming.ElectionTimeoutMs, _raftTiming.HeartbeatMs), _recovered);
         _recovered.Clear();
     }
 }

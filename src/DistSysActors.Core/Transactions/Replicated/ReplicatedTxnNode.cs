@@ -119,7 +119,8 @@ public sealed partial class ReplicatedTxnNode : IProtocolCore<ReplTxnMessage, Pr
 
     // ---- the Ready: the acting roles' effects (gated on their group's commit), then each group's Raft Ready ----
 
-    public bool HasReady => _ready.HasReady || _replicas.Values.Any(r => r.Raft.HasReady || r.ActiveHasReady);
+    /// <summary>Nothing is handed out while a Ready is outstanding (its Raft Readies are applied and advanced with it).</summary>
+    public bool HasReady => _raftTaken.Count == 0 && (_ready.HasReady || _replicas.Values.Any(r => r.Raft.HasReady || r.ActiveHasReady));
 
     public ProtocolReady<ReplTxnMessage> TakeReady()
     {
