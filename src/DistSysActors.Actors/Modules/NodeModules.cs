@@ -128,6 +128,7 @@ public static class NodeModules
         new FailureDetectorModule(), new ClockModule(), new LoggingModule(),
         new Gossip.SwimModule(), new Gossip.ApStoreModule(),
         .. Transactions.TxnRoleModule.Both,
+        new Transactions.Replicated.ReplicatedTxnModule(),
         new BullyModule(), new Election.Singleton.SingletonModule(),
     ];
 }

@@ -12,7 +12,7 @@ public sealed class TxnRoleModule(Txn.Role role) : DistSysModule
     public Txn.Role Role { get; } = role;
     public override string Name => $"txn-{TxnRoleActor.RoleName(Role)}";
     public override Type RegistryKey => Role == Txn.Role.Coordinator ? typeof(DistSysTxnCoordinatorKey) : typeof(DistSysTxnParticipantKey);
-    public override bool IsEnabled(Config config) => TxnSettings.Create(config).Enabled;
+    public override bool IsEnabled(Config config) => TxnSettings.Create(config) is { Enabled: true, Mode: TxnSettings.Classic };
 
     public override Props CreateProps(DistSysModuleContext c) =>
         TxnRoleActor.Props(Role, c.Self, c.Peers.Keys.ToArray(), TxnSettings.Create(c.Config), c.Network);

@@ -17,21 +17,21 @@ public sealed class TxnSerializer(ExtendedActorSystem system) : BinarySerializer
     /// <summary>Registered under this id in akka.actor.serialization-identifiers.</summary>
     public const int Id = 4180;
 
-    private static void TxnId(ref FieldWriter w, TxnId id)
+    internal static void TxnId(ref FieldWriter w, TxnId id)
     {
         w.Int32(id.Coordinator.Value);
         w.Int64(id.Seq);
     }
 
-    private static TxnId TxnId(ref FieldReader r) => new(new NodeId(r.Int32()), r.Int64());
+    internal static TxnId TxnId(ref FieldReader r) => new(new NodeId(r.Int32()), r.Int64());
 
-    private static void Text(ref FieldWriter w, string? text)
+    internal static void Text(ref FieldWriter w, string? text)
     {
         w.Bool(text is not null);
         if (text is not null) w.String(text);
     }
 
-    private static string? Text(ref FieldReader r) => r.Bool() ? r.String() : null;
+    internal static string? Text(ref FieldReader r) => r.Bool() ? r.String() : null;
 
     private static void Nodes(ref FieldWriter w, ImmutableArray<NodeId> nodes)
     {
@@ -47,7 +47,7 @@ public sealed class TxnSerializer(ExtendedActorSystem system) : BinarySerializer
         return nodes.MoveToImmutable();
     }
 
-    private static void Ops(ref FieldWriter w, ImmutableArray<TxnOp> ops)
+    internal static void Ops(ref FieldWriter w, ImmutableArray<TxnOp> ops)
     {
         w.Int32(ops.Length);
         foreach (var op in ops)
@@ -68,7 +68,7 @@ public sealed class TxnSerializer(ExtendedActorSystem system) : BinarySerializer
         }
     }
 
-    private static ImmutableArray<TxnOp> Ops(ref FieldReader r)
+    internal static ImmutableArray<TxnOp> Ops(ref FieldReader r)
     {
         var count = r.Count(5);
         var ops = ImmutableArray.CreateBuilder<TxnOp>(count);

@@ -15,7 +15,6 @@ public sealed record TxnSettings(bool Enabled, string Mode, int Shards, int Tick
     {
         var c = config.GetConfig(Section) ?? throw new ConfigurationException($"{Section} is missing");
         var mode = ConfigReader.String(c, Section, "mode", Classic, Replicated);
-        if (mode == Replicated) throw new ConfigurationException($"{Section}.mode = {Replicated} is not available in this version; use {Classic}");
         return new TxnSettings(
             Enabled: ConfigReader.Bool(c, Section, "enabled"),
             Mode: mode,

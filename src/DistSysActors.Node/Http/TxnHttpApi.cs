@@ -29,7 +29,8 @@ public static class TxnHttpApi
 
         app.MapPost("/txn", async (HttpContext http) =>
         {
-            if (Role(host, Txn.Role.Coordinator) is not { } coordinator) return Unavailable();
+            // Replicated mode: the same request to this node's replicated actor, which hands it to the coordinating group's leader.
+            if ((Role(host, Txn.Role.Coordinator) ?? ReplicatedTxnHttpApi.Actor(host)) is not { } coordinator) return Unavailable();
             var (body, bodyError) = await KvHttpApi.ReadValueAsync(http.Request, BodyBytesMax);
             if (bodyError is not null) return bodyError;
             var (request, error) = TxnRequestJson.Parse(body!);
@@ -59,6 +60,7 @@ public static class TxnHttpApi
         app.MapGet("/txn/kv/{key}", async (string key) =>
         {
             if (string.IsNullOrEmpty(key) || System.Text.Encoding.UTF8.GetByteCount(key) > TxnOps.KeyBytesMax) return Results.Json(new ErrorDto($"a key is 1 to {TxnOps.KeyBytesMax} bytes"), statusCode: 400);
+            if (ReplicatedTxnHttpApi.Actor(host) is { } replicated) return await ReplicatedTxnHttpApi.ReadKeyAsync(host, replicated, key, timeout);
             var owner = Partitioner(host).OwnerOf(key);
             if (owner.Value != host.Node.Id) return await ProxyAsync(host, owner.Value, $"/txn/kv/{Uri.EscapeDataString(key)}", timeout);
             if (Role(host, Txn.Role.Participant) is not { } participant) return Unavailable();
@@ -73,6 +75,7 @@ public static class TxnHttpApi
         app.MapGet("/txn/{id}", async (string id) =>
         {
             if (!TxnId.TryParse(id, out var txnId)) return Results.Json(new ErrorDto($"'{id}' is not a transaction id (node-sequence, e.g. 2-17)"), statusCode: 404);
+            if (ReplicatedTxnHttpApi.Actor(host) is { } replicated) return await ReplicatedTxnHttpApi.ViewAsync(host, replicated, txnId, timeout);
             if (txnId.Coordinator.Value > host.Node.Nodes) return Results.Json(new ErrorDto($"no node {txnId.Coordinator} coordinates transactions"), statusCode: 404);
             if (txnId.Coordinator.Value != host.Node.Id) return await ProxyAsync(host, txnId.Coordinator.Value, $"/txn/{txnId}", timeout);
             if (Role(host, Txn.Role.Coordinator) is not { } coordinator) return Unavailable();
@@ -90,7 +93,7 @@ public static class TxnHttpApi
     private static IActorRef? Role(NodeHost host, Txn.Role role) => host.Runtime?.Module(new TxnRoleModule(role).Name);
 
     /// <summary>Asks node <paramref name="node"/>'s own HTTP API and passes its answer on.</summary>
-    private static async Task<IResult> ProxyAsync(NodeHost host, int node, string path, TimeSpan timeout)
+    internal static async Task<IResult> ProxyAsync(NodeHost host, int node, string path, TimeSpan timeout)
     {
         using var client = new Client.NodeClient(node, host.Node.HttpPortOf(node), host.Node.Hostname, timeout);
         try
@@ -183,6 +186,7 @@ public sealed class TxnApi : NodeModuleApi
 
     public override async Task<object?> StatusAsync(ModuleAsks asks)
     {
+        if (await ReplicatedTxnHttpApi.StatusAsync(asks) is { } replicated) return replicated;
         if (await asks.AskAsync<TxnLocal.RoleStatus>(ModuleName, TxnLocal.GetStatus.Instance) is not { } p) return null;
         var c = await asks.AskAsync<TxnLocal.RoleStatus>(new TxnRoleModule(Txn.Role.Coordinator).Name, TxnLocal.GetStatus.Instance);
         return new TxnStatusDto([.. p.InDoubt.Select(d => new TxnInDoubtDto(d.Id.ToString(), TxnNames.Of(d.Protocol), TxnNames.Of(d.State), d.AgeMs, d.Locks))], p.LocksHeld, c?.Running ?? 0);

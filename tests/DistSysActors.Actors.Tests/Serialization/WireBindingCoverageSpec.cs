@@ -56,6 +56,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             typeof(RegisterPaxos.RegisterMessage), typeof(RegisterPaxos.AcceptorRecord), typeof(RegisterPaxos.RoleSnapshot),
             typeof(Core.Gossip.SwimMessage), typeof(Core.Gossip.AntiEntropyMessage), typeof(Core.Gossip.ApEntry), typeof(Core.Gossip.ApSnapshot),
             typeof(Core.Transactions.Txn.TxnMessage), typeof(Core.Transactions.Txn.PreparedRecord), typeof(Core.Transactions.Txn.BeginRecord), typeof(Core.Transactions.Txn.TxnSnapshot),
+            typeof(Core.Transactions.Replicated.ReplTxn.ReplTxnMessage), typeof(Core.Transactions.Replicated.ReplTxn.GroupRaftWrite), typeof(Core.Transactions.Replicated.ReplTxn.RecordBatch),
             typeof(DistSysActors.Core.Election.BullyProtocol.BullyMessage),
             typeof(DistSysActors.Actors.Election.Singleton.SingletonProtocol.SingletonMessage),
         ];
@@ -107,6 +108,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             .Concat(Paxos.PaxosReferenceBytesSpec.Cases)
             .Concat(Gossip.GossipReferenceBytesSpec.Cases)
             .Concat(Transactions.TxnReferenceBytesSpec.Cases)
+            .Concat(Transactions.ReplTxnReferenceBytesSpec.Cases)
             .Concat(Election.BullyReferenceBytesSpec.Cases)
             .Concat(Election.SingletonReferenceBytesSpec.Cases)
             .Select(c => (c.SerializerId, c.Value.GetType(), c.Manifest))

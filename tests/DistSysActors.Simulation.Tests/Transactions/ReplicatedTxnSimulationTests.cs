@@ -1,0 +1,140 @@
+using DistSysActors.Core;
+using DistSysActors.Core.Network;
+using DistSysActors.Core.Transactions;
+using DistSysActors.Core.Transactions.Replicated;
+using DistSysActors.Simulation.Transactions;
+using static DistSysActors.Core.Transactions.Txn;
+
+namespace DistSysActors.Simulation.Tests.Transactions;
+
+/// <summary>
+/// Replicated mode on the simulator: the coordinator's log and each shard's log are Raft groups over every node, so
+/// killing the node that leads a group mid-2PC blocks nobody: another replica takes over from the committed log and the
+/// transaction finishes, consistently on every shard, while the killed node stays down.
+/// </summary>
+public sealed class ReplicatedTxnSimulationTests
+{
+    private static readonly NodeId Coordinator = TxnGroups.Coordinator;
+
+    private sealed class Bank
+    {
+        public Bank(long seed, int nodes = 3)
+        {
+            C = new ReplicatedTxnSimCluster(new SimulatorOptions { Seed = seed, TickIntervalMs = 10 }, nodes, 3, BankSimulationTests.SimConfig);
+            A = C.KeyOn(1, "a");
+            B = C.KeyOn(2, "b");
+            Assert.True(C.Sim.RunUntil(C.Settled, 10_000), $"seed={seed}: no leaders");
+            var fund = C.Begin(C.Ids[0], TxnProtocol.TwoPhase, new PutOp(A, "100"), new PutOp(B, "0"))!.Value;
+            Assert.True(C.Sim.RunUntil(() => C.OutcomeOf(fund) is not null && C.Settled(), 10_000), $"seed={seed}: funding did not settle");
+            Assert.Equal(TxnState.Committed, C.OutcomeOf(fund)!.Outcome);
+        }
+
+        public ReplicatedTxnSimCluster C { get; }
+        public string A { get; }
+        public string B { get; }
+
+        /// <summary>A transfer of 30 from A to B, taken at a node that leads no group touched (when there is one), so its client outlives the kills.</summary>
+        public long Transfer(NodeId at) => C.Begin(at, TxnProtocol.TwoPhase, new AddOp(A, -30, 0), new AddOp(B, 30, null))!.Value;
+
+        /// <summary>Runs the action when the coordinating group's leader has received the YES votes of both shards.</summary>
+        public void AfterAllYesVotes(Action action)
+        {
+            var voters = new HashSet<NodeId>();
+            C.OnFirstDelivery((_, group, m) => group == Coordinator && m is Vote { Yes: true } v && voters.Add(v.From) && voters.Count == 2, action);
+        }
+
+        /// <summary>The transaction finished consistently: decided in the coordinating group's log, the same outcome on both shards, locks released, money where the outcome says.</summary>
+        public TxnState AssertFinishedConsistently(long seed, TxnId id)
+        {
+            var decision = C.CommittedRecords(Coordinator).OfType<DecisionRecord>().LastOrDefault(d => d.Id == id && d.State is TxnState.Committed or TxnState.Aborted);
+            Assert.True(decision is not null, $"seed={seed}: {id} has no decision in the coordinating group's log");
+            var committed = decision!.State == TxnState.Committed;
+            foreach (var shard in new[] { TxnGroups.Shard(1), TxnGroups.Shard(2) })
+            {
+                var outcome = C.CommittedRecords(shard).OfType<OutcomeRecord>().LastOrDefault(o => o.Id == id);
+                Assert.True(outcome is not null && outcome.Committed == committed, $"seed={seed}: {TxnGroups.Name(shard)} has {outcome?.Committed.ToString() ?? "no outcome"}, the decision is {decision.State} ({decision.Reason}); its log: {string.Join(", ", C.CommittedRecords(shard))}");
+                var acting = C.Core(C.ActingFor(shard)!.Value)!.Participant(shard);
+                Assert.Empty(acting.Locks);
+                Assert.Empty(acting.InDoubtTransactions(C.Sim.NowMs));
+            }
+            Assert.Equal((committed ? "70" : "100", committed ? "30" : "0"), (C.Value(A), C.Value(B)));
+            return decision.State;
+        }
+    }
+
+    [Fact]
+    public void Killing_the_coordinating_groups_leader_after_all_YES_votes_blocks_nobody_another_replica_finishes_it() => SeedRunner.Run(6, seed =>
+    {
+        var b = new Bank(seed);
+        var leader = b.C.ActingFor(Coordinator)!.Value;
+        var client = b.C.Ids.First(id => id != leader);
+        var request = b.Transfer(client);
+        b.AfterAllYesVotes(() => b.C.Sim.Crash(leader));
+        Assert.True(b.C.Sim.RunUntil(() => b.C.IdOf(request) is not null && !b.C.Sim.IsUp(leader) && b.C.Settled(), 20_000),
+            $"seed={seed}: not settled without node {leader}: acting {string.Join(", ", b.C.Groups.All.Select(g => $"{TxnGroups.Name(g)}={b.C.ActingFor(g)}"))}");
+        Assert.False(b.C.Sim.IsUp(leader));
+        Assert.NotEqual(leader, b.C.ActingFor(Coordinator));
+        b.AssertFinishedConsistently(seed, b.C.IdOf(request)!.Value);
+    });
+
+    [Fact]
+    public void Killing_a_shards_leader_after_its_YES_vote_blocks_nobody_and_the_transaction_commits() => SeedRunner.Run(6, seed =>
+    {
+        var b = new Bank(seed);
+        var shard = TxnGroups.Shard(1);
+        var shardLeader = b.C.ActingFor(shard)!.Value;
+        var client = b.C.Ids.First(id => id != shardLeader);
+        var request = b.Transfer(client);
+        var coordinatorLeader = b.C.ActingFor(Coordinator)!.Value;
+        b.C.OnFirstDelivery((_, group, m) => group == Coordinator && m is Vote { Yes: true } v && v.From == shard, () => b.C.Sim.Crash(shardLeader));
+        Assert.True(b.C.Sim.RunUntil(() => b.C.IdOf(request) is not null && !b.C.Sim.IsUp(shardLeader) && b.C.Settled(), 20_000), $"seed={seed}: not settled without node {shardLeader}");
+        var state = b.AssertFinishedConsistently(seed, b.C.IdOf(request)!.Value);
+        // The vote was in and PREPARED committed in the shard's log: unless the coordinator's leader died too, the transfer commits and the client hears it.
+        if (coordinatorLeader != shardLeader)
+        {
+            Assert.True(b.C.Sim.RunUntil(() => b.C.OutcomeOf(request) is not null, 5_000), $"seed={seed}: the client heard no outcome");
+            Assert.Equal((TxnState.Committed, TxnState.Committed), (state, b.C.OutcomeOf(request)!.Outcome));
+        }
+    });
+
+    [Fact]
+    public void On_five_nodes_killing_the_coordinating_groups_leader_and_a_shards_leader_mid_2PC_blocks_nobody() => SeedRunner.Run(4, seed =>
+    {
+        var b = new Bank(seed, nodes: 5);
+        var leader = b.C.ActingFor(Coordinator)!.Value;
+        var shardLeader = b.C.ActingFor(TxnGroups.Shard(2))!.Value;
+        var client = b.C.Ids.First(id => id != leader && id != shardLeader);
+        var request = b.Transfer(client);
+        b.AfterAllYesVotes(() =>
+        {
+            b.C.Sim.Crash(leader);
+            if (b.C.Sim.IsUp(shardLeader)) b.C.Sim.Crash(shardLeader);
+        });
+        Assert.True(b.C.Sim.RunUntil(() => b.C.IdOf(request) is not null && !b.C.Sim.IsUp(leader) && b.C.Settled(), 20_000), $"seed={seed}: not settled");
+        Assert.False(b.C.Sim.IsUp(leader) || b.C.Sim.IsUp(shardLeader));
+        b.AssertFinishedConsistently(seed, b.C.IdOf(request)!.Value);
+    });
+
+    [Fact]
+    public void A_coordinating_leader_cut_off_from_its_group_sends_no_PREPARE_its_BEGIN_is_never_committed() => SeedRunner.Run(4, seed =>
+    {
+        var b = new Bank(seed);
+        var leader = b.C.ActingFor(Coordinator)!.Value;
+        var prepares = 0;
+        b.C.Sim.TraceListener = e =>
+        {
+            if (e.Kind == SimTraceKind.Sent && e.Detail is ReplTxn.TxnEnvelope { Message: Prepare }) prepares++;
+        };
+        b.C.Sim.Partition([leader], [.. b.C.Ids.Where(id => id != leader)]);
+        var request = b.Transfer(leader);
+        b.C.Sim.RunFor(2_000);
+        // Replicate before send: BEGIN needs a majority of the coordinating group, so nothing left the cut-off leader.
+        Assert.Equal(0, prepares);
+        Assert.Null(b.C.IdOf(request));
+        b.C.Sim.Heal();
+        Assert.True(b.C.Sim.RunUntil(b.C.Settled, 10_000), $"seed={seed}: not settled after the heal");
+        Assert.Equal(0, prepares);
+        Assert.DoesNotContain(b.C.CommittedRecords(TxnGroups.Shard(1)), r => r is PreparedRecord p && p.Id.Seq > 1);
+        Assert.Equal(("100", "0"), (b.C.Value(b.A), b.C.Value(b.B)));
+    });
+}
