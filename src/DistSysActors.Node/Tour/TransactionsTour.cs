@@ -9,11 +9,13 @@ namespace DistSysActors.Node.Tour;
 /// owned by two participants, coordinated by a third node that is killed after the participants voted YES and before
 /// its decision reached them. Under 2PC the participants block, holding their locks, until the coordinator restarts
 /// and aborts (presumed abort); under 3PC they time out, run the termination protocol among themselves and abort
-/// without it. Each claim is read from the participants' <c>/status.txn</c> and the keys' committed values.
+/// without it. Then 3PC under a partition: one participant commits, the other aborts. Each claim is read from the
+/// participants' <c>/status.txn</c> and the keys' committed values.
 /// </summary>
 internal static class TransactionsTour
 {
     private const int VoteDelayMs = 4000;
+    private const int PreCommitDelayMs = 1800;
 
     public static async Task RunAsync(TourRun t)
     {
@@ -34,10 +36,53 @@ internal static class TransactionsTour
         try
         {
             foreach (var protocol in new[] { "2pc", "3pc" }) await ProtocolAsync(t, protocol, coordinator, p1, p2, from, to);
+            await DivergenceAsync(t, partitioner, coordinator, p1, p2, stamp);
         }
         finally
         {
-            await t.HealQuietlyAsync(p1, p2); // a failed step leaves no slowed participant behind
+            await t.HealQuietlyAsync(coordinator, p1, p2); // a failed step leaves no slowed or cut-off node behind
+        }
+    }
+
+    /// <summary>
+    /// README "Watch 3PC diverge under a partition": the coordinator's traffic slowed, so PreCommit follows the votes
+    /// by <see cref="PreCommitDelayMs"/>; the second participant is cut off in between. The first pre-commits and commits,
+    /// the second, uncertain and alone, terminates with abort: the debit happened, the credit never will. A run whose
+    /// partition misses the window ends alike on both sides and is tried again on fresh keys (at most 3 times).
+    /// </summary>
+    private static async Task DivergenceAsync(TourRun t, TxnPartitioner partitioner, int coordinator, int p1, int p2, string stamp)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var from = KeyOwnedBy(partitioner, $"tour-div{attempt}-dave-{stamp}", p1);
+            var to = KeyOwnedBy(partitioner, $"tour-div{attempt}-alice-{stamp}", p2);
+            await t.StepAsync($"3pc under a partition (attempt {attempt}): {from}=100 on node {p1}, {to}=0 on node {p2}; slow node {coordinator}'s messages by {PreCommitDelayMs} ms", async () =>
+            {
+                var (code, body) = await PostTxnAsync(t, coordinator, "2pc", [new { op = "put", key = from, value = "100" }, new { op = "put", key = to, value = "0" }]);
+                if (code != 200) throw new TourFailure($"POST /txn answered {code}: {body}");
+                return await t.NodeFaultsAsync(coordinator, $"{{\"delayMs\": [{PreCommitDelayMs}, {PreCommitDelayMs}]}}");
+            });
+            var transfer = PostTxnAsync(t, coordinator, "3pc", [new { op = "add", key = from, delta = -30, min = 0 }, new { op = "add", key = to, delta = 30 }]);
+            await t.ClaimRawAsync($"3pc: transfer 30 {from}→{to} through node {coordinator}; node {p2} prepared and voted YES", s =>
+                (InDoubt(s[p2]).Any(d => d.State == "prepared"), Doubts(s)), $"node {p2} prepared");
+            const string cut = "{\"partitions\": [[1, 2], [3]]}";
+            await t.StepAsync($"3pc: partition {coordinator},{p1}/{p2} before node {p2}'s PreCommit arrives", async () =>
+                $"{await t.NodeFaultsAsync(p2, cut)}; {await t.NodeFaultsAsync(coordinator, cut)}; {await t.NodeFaultsAsync(p1, cut)}");
+            var (answer, answerBody) = await transfer;
+            await t.ClaimRawAsync("3pc: each side terminates on its own: nobody is in doubt any more", s =>
+                (s[p1] is not null && s[p2] is not null && InDoubt(s[p1]).Count == 0 && InDoubt(s[p2]).Count == 0, Doubts(s)), "0 in doubt", TimeSpan.FromSeconds(60));
+            await t.StepAsync("heal every node (healing repairs nothing: each side keeps what it decided)", async () =>
+                $"{await t.NodeFaultsAsync(coordinator, null)}; {await t.NodeFaultsAsync(p1, null)}; {await t.NodeFaultsAsync(p2, null)}");
+            var (a, b) = (await ReadAsync(t, p1, from), await ReadAsync(t, p2, to));
+            if (a == "70" && b == "0")
+            {
+                await t.StepAsync($"3pc diverged: {from} was debited on node {p1}'s side and {to} never credited on node {p2}'s; the client heard {answer}",
+                    () => Task.FromResult($"{from}={a}, {to}={b}; the client's answer: {answer} {answerBody}"));
+                return;
+            }
+            if ((a, b) is not (("100", "0") or ("70", "30"))) throw new TourFailure($"neither consistent nor the known divergence: {from}={a}, {to}={b}");
+            if (attempt == 3) throw new TourFailure($"the partition never fell between node {p2}'s vote and its PreCommit in 3 attempts (last: {from}={a}, {to}={b}, consistent)");
+            await t.StepAsync($"the partition missed the window (both sides agree: {from}={a}, {to}={b}); again on fresh keys", () => Task.FromResult("retrying"));
         }
     }
 

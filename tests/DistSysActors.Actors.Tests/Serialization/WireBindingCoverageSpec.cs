@@ -111,6 +111,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             .Concat(Transactions.ReplTxnReferenceBytesSpec.Cases)
             .Concat(Election.BullyReferenceBytesSpec.Cases)
             .Concat(Election.SingletonReferenceBytesSpec.Cases)
+            .Concat(LogPipeline.LogReferenceBytesSpec.Cases)
             .Select(c => (c.SerializerId, c.Value.GetType(), c.Manifest))
             .ToHashSet();
         var serializers = SerializerTypes.Select(t => (BinarySerializer)Activator.CreateInstance(t, (ExtendedActorSystem)Sys)!).ToList();

@@ -13,7 +13,7 @@ public sealed class ReplicatedTxnCluster : IDisposable
     public ProcessCluster Cluster { get; } = new(3) { NodeArgs = ["--set", "distsys.txn.mode=replicated", "--set", $"distsys.txn.replicated-election-timeout-ms={ElectionTimeoutMs}"] };
 
     /// <summary>Long enough for Raft to stay stable while one node's traffic is delayed by <see cref="ReplicatedTxnProcessTests.DelayMs"/>.</summary>
-    public const int ElectionTimeoutMs = 3_000;
+    public const int ElectionTimeoutMs = 5_000;
     private bool _started;
 
     public async Task EnsureRunningAsync()
@@ -36,8 +36,11 @@ public sealed class ReplicatedTxnCluster : IDisposable
 /// </summary>
 public sealed class ReplicatedTxnProcessTests(ReplicatedTxnCluster fixture, ITestOutputHelper output) : IClassFixture<ReplicatedTxnCluster>
 {
-    /// <summary>The coordinating leader's delay: each Raft commit it needs takes two of them, so the YES votes wait a few hundred ms for its decision.</summary>
-    public const int DelayMs = 500;
+    /// <summary>
+    /// The coordinating leader's delay: each Raft commit it needs waits for it, so the YES votes wait at least this long for
+    /// its decision, a window the test's polling of three nodes' /status must fall into even on a quiet, fast machine.
+    /// </summary>
+    public const int DelayMs = 1_500;
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
     private static readonly TxnGroups Groups = new(3);
     private ProcessCluster Cluster => fixture.Cluster;
