@@ -58,7 +58,13 @@ internal static class TransactionsTour
             var to = KeyOwnedBy(partitioner, $"tour-div{attempt}-alice-{stamp}", p2);
             await t.StepAsync($"3pc under a partition (attempt {attempt}): {from}=100 on node {p1}, {to}=0 on node {p2}; slow node {coordinator}'s messages by {PreCommitDelayMs} ms", async () =>
             {
-                var (code, body) = await PostTxnAsync(t, coordinator, "2pc", [new { op = "put", key = from, value = "100" }, new { op = "put", key = to, value = "0" }]);
+                // Node 1 has just restarted: its links to the participants may still be connecting, so a first try can time out.
+                var (code, body) = (0, "");
+                for (var i = 0; i < 10 && code != 200; i++)
+                {
+                    if (i > 0) await Task.Delay(1000);
+                    (code, body) = await PostTxnAsync(t, coordinator, "2pc", [new { op = "put", key = from, value = "100" }, new { op = "put", key = to, value = "0" }]);
+                }
                 if (code != 200) throw new TourFailure($"POST /txn answered {code}: {body}");
                 return await t.NodeFaultsAsync(coordinator, $"{{\"delayMs\": [{PreCommitDelayMs}, {PreCommitDelayMs}]}}");
             });
