@@ -95,7 +95,7 @@ public sealed class LeaderShutdownProcessTests(ITestOutputHelper output)
     /// SIGTERM of the leader, twice in a row (the stopped node restarted in between). Akka's own SIGTERM hook starts
     /// CoordinatedShutdown at the same moment as the node's handler; the hand-off is a task of its first phase, so the
     /// node leaves the cluster only after it, and a shutdown the process asked for never takes the "downed, restart to
-    /// rejoin" path. In round 1 the leader's outgoing protocol messages are delayed by <see cref="SlowMs"/>, so the
+    /// rejoin" path. In round 2 the leader's outgoing protocol messages are delayed by <see cref="SlowMs"/>, so the
     /// hand-off outlasts Akka's own leave (about 2 s): had the leave not waited for it, the actor system would have
     /// stopped mid-transfer and the node would have started a new one.
     /// </summary>
@@ -112,7 +112,7 @@ public sealed class LeaderShutdownProcessTests(ITestOutputHelper output)
             var leader = await cluster.LeaderAsync();
             long oldTerm;
             using (var c = cluster.Client(leader)) oldTerm = (await c.StatusAsync()).Raft!.Term;
-            var slow = round == 1;
+            var slow = round == 2;
             if (slow)
             {
                 using var c = cluster.Client(leader);
