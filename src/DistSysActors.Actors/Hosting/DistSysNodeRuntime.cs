@@ -99,7 +99,7 @@ public sealed class DistSysNodeRuntime
 
     /// <summary>
     /// Builds the akka.* part of a node's configuration from its distsys.node settings: where remoting binds
-    /// (hostname, public-hostname, port), the seed nodes, its role <c>node-I</c>, and the journal. Seeds are
+    /// (hostname, public-hostname, port), the seed nodes, its roles <c>node-I</c> and <c>http=URL</c>, and the journal. Seeds are
     /// distsys.node.seeds when given (a cluster over several hosts), else the localhost port plan: nodes 1..N, then
     /// <paramref name="knownMembers"/> (ids of the port plan last seen Up, e.g. servers added later, so a restart finds
     /// the cluster when the founding nodes are gone). This node's own address is left out when
@@ -124,7 +124,7 @@ public sealed class DistSysNodeRuntime
             akka.remote.dot-netty.tcp.public-hostname = "{{node.AdvertisedHostname}}"
             akka.remote.dot-netty.tcp.port = {{node.SelfRemotePort}}
             akka.cluster.seed-nodes = [{{string.Join(", ", seeds)}}]
-            akka.cluster.roles = ["{{NodeRoles.Of(node.Id)}}"]
+            akka.cluster.roles = ["{{NodeRoles.Of(node.Id)}}", "{{NodeRoles.Http(NodeRoles.HttpUrl(node, distsys.GetString("distsys.http.bind", "127.0.0.1")))}}"]
             """);
         var persistence = SqlitePersistence.ForJournal(host.Journal, Path.Combine(node.NodeDataDir, host.SqliteFile), distsys);
         return generated.WithFallback(persistence).WithFallback(distsys);

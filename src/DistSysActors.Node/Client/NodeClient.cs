@@ -6,16 +6,23 @@ namespace DistSysActors.Node.Client;
 
 /// <summary>Talks to one node's HTTP API (on loopback unless told another host).</summary>
 /// <param name="timeout">How long one request may take (default 10 s); admin changes wait for a learner to catch up.</param>
-public sealed class NodeClient(int nodeId, int httpPort, string hostname = "127.0.0.1", TimeSpan? timeout = null) : IDisposable
+public sealed class NodeClient : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly HttpClient _http = new(new BearerTokens { InnerHandler = new SocketsHttpHandler() })
-    {
-        BaseAddress = new Uri($"http://{hostname}:{httpPort}"),
-        Timeout = timeout ?? TimeSpan.FromSeconds(10),
-    };
+    private readonly HttpClient _http;
 
-    public int NodeId { get; } = nodeId;
+    public NodeClient(int nodeId, int httpPort, string hostname = "127.0.0.1", TimeSpan? timeout = null)
+        : this(nodeId, new Uri($"http://{hostname}:{httpPort}"), timeout) { }
+
+    /// <param name="baseAddress">The node's HTTP base address, e.g. http://10.0.0.2:8081.</param>
+    /// <param name="tokens">The bearer token for an admin path (true) or another (false); default: the environment's.</param>
+    public NodeClient(int nodeId, Uri baseAddress, TimeSpan? timeout = null, Func<bool, string?>? tokens = null)
+    {
+        NodeId = nodeId;
+        _http = new HttpClient(new BearerTokens(tokens)) { BaseAddress = baseAddress, Timeout = timeout ?? TimeSpan.FromSeconds(10) };
+    }
+
+    public int NodeId { get; }
     public Uri BaseAddress => _http.BaseAddress!;
 
     public async Task<StatusDto> StatusAsync(CancellationToken ct = default) =>
@@ -64,15 +71,22 @@ public sealed class NodeClient(int nodeId, int httpPort, string hostname = "127.
     public void Dispose() => _http.Dispose();
 
     /// <summary>
-    /// Presents the tokens a guarded node asks for (README: Security), read from the same environment variables the
-    /// node reads: DISTSYS_ADMIN_TOKEN for /admin/*, DISTSYS_KV_TOKEN for the rest.
+    /// Presents the tokens a guarded node asks for (README: Security): <paramref name="tokenFor"/> gives the token for
+    /// an admin path (true) or any other (false). By default the same environment variables the node reads:
+    /// DISTSYS_ADMIN_TOKEN for /admin/*, DISTSYS_KV_TOKEN for the rest.
     /// </summary>
-    private sealed class BearerTokens : DelegatingHandler
+    public sealed class BearerTokens(Func<bool, string?>? tokenFor = null) : DelegatingHandler(new SocketsHttpHandler())
     {
+        private readonly Func<bool, string?> _tokenFor = tokenFor
+            ?? (admin => Environment.GetEnvironmentVariable(admin ? HttpSettings.AdminTokenVariable : HttpSettings.KvTokenVariable));
+
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
         {
-            var admin = request.RequestUri?.AbsolutePath.StartsWith("/admin", StringComparison.Ordinal) == true;
-            var token = Environment.GetEnvironmentVariable(admin ? HttpSettings.AdminTokenVariable : HttpSettings.KvTokenVariable);
+            var path = request.RequestUri?.AbsolutePath ?? "";
+            // The dashboard's controls are admin endpoints too (HttpGuards.Authorize).
+            var admin = path.StartsWith("/admin", StringComparison.Ordinal)
+                || (path.StartsWith("/dashboard/", StringComparison.Ordinal) && request.Method != HttpMethod.Get && request.Method != HttpMethod.Head);
+            var token = _tokenFor(admin);
             if (!string.IsNullOrEmpty(token) && request.Headers.Authorization is null)
                 request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
             return base.SendAsync(request, ct);

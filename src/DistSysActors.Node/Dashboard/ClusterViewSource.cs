@@ -19,7 +19,7 @@ public sealed class ClusterViewSource : IAsyncDisposable
 
     private readonly DashboardTopology _topology;
     private readonly Func<CancellationToken, Task<JsonNode>> _launcher;
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMilliseconds(RequestTimeoutMs) };
+    private readonly HttpClient _http;
     private readonly object _gate = new();
     private readonly Dictionary<int, long> _lastSeq = new();
     private readonly Dictionary<int, NodeState> _nodes = new();
@@ -34,6 +34,7 @@ public sealed class ClusterViewSource : IAsyncDisposable
     {
         _topology = topology;
         _launcher = launcher;
+        _http = topology.NewClient(TimeSpan.FromMilliseconds(RequestTimeoutMs));
     }
 
     private sealed class NodeState
@@ -116,7 +117,7 @@ public sealed class ClusterViewSource : IAsyncDisposable
                 nodes.Add(new JsonObject
                 {
                     ["id"] = id,
-                    ["url"] = _topology.NodeUrl(id),
+                    ["url"] = _topology.TryNodeUrl(id),
                     ["up"] = n.Error is null && n.Status is not null,
                     ["error"] = n.Error,
                     ["lastOkAgoMs"] = n.LastOk is { } t ? (long)(DateTimeOffset.UtcNow - t).TotalMilliseconds : null,
@@ -209,8 +210,22 @@ public sealed class ClusterViewSource : IAsyncDisposable
     }
 }
 
-/// <summary>Where the dashboard finds the nodes (the port plan) and who serves the page.</summary>
-public sealed record DashboardTopology(string Hostname, int HttpBasePort, int Nodes, string ServedBy)
+/// <summary>
+/// Where the dashboard finds the nodes and who serves the page: the port plan (hostname, http-base-port + id), or, when
+/// served by a node, <paramref name="Resolve"/>: the address each node carries in the cluster membership (null when not
+/// known). <paramref name="Tokens"/> gives the bearer token for an admin path (true) or another (false); by default the
+/// environment's.
+/// </summary>
+public sealed record DashboardTopology(string Hostname, int HttpBasePort, int Nodes, string ServedBy,
+    Func<int, string?>? Resolve = null, Func<bool, string?>? Tokens = null)
 {
-    public string NodeUrl(int id) => $"http://{Hostname}:{HttpBasePort + id}";
+    /// <summary>Node <paramref name="id"/>'s HTTP base address, or null when it is not known.</summary>
+    public string? TryNodeUrl(int id) => Resolve is null ? $"http://{Hostname}:{HttpBasePort + id}" : Resolve(id);
+
+    /// <summary>Node <paramref name="id"/>'s HTTP base address; an unknown one fails as a request to it would.</summary>
+    public string NodeUrl(int id) =>
+        TryNodeUrl(id) ?? throw new HttpRequestException($"node {id}'s HTTP address is not known: it is not a cluster member now");
+
+    /// <summary>A client for the nodes that presents the tokens.</summary>
+    public HttpClient NewClient(TimeSpan timeout) => new(new Client.NodeClient.BearerTokens(Tokens)) { Timeout = timeout };
 }

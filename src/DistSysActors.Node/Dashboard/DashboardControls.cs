@@ -16,7 +16,7 @@ namespace DistSysActors.Node.Dashboard;
 public sealed class DashboardControls(DashboardTopology topology) : IDisposable
 {
     public const int ControlTimeoutMs = 8000;
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMilliseconds(ControlTimeoutMs) };
+    private readonly HttpClient _http = topology.NewClient(TimeSpan.FromMilliseconds(ControlTimeoutMs));
 
     public static IResult Answer(bool ok, string message, int? status = null, JsonObject? extra = null)
     {

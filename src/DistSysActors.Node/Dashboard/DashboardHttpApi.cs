@@ -4,6 +4,7 @@ using Akka.Actor;
 using DistSysActors.Actors.Modules;
 using DistSysActors.Actors.Network;
 using DistSysActors.Node.Hosting;
+using DistSysActors.Node.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -24,7 +25,8 @@ public static class DashboardHttpApi
     /// <summary>A node's part: the shared surface plus <c>/dashboard/messages</c>, its network component's sampled messages.</summary>
     public static void MapNode(WebApplication app, NodeHost host)
     {
-        var topology = new DashboardTopology(host.Node.Hostname, host.Node.HttpBasePort, host.Node.Nodes, $"node {host.Node.Id}");
+        var topology = new DashboardTopology(host.Node.Hostname, host.Node.HttpBasePort, host.Node.Nodes, $"node {host.Node.Id}",
+            Resolve: id => PeerHttp.UrlOf(host, id), Tokens: PeerHttp.Tokens(HttpSettings.Create(host.Config)));
         Map(app, topology, Launchers.ForNode());
         var timeout = TimeSpan.FromMilliseconds(host.Settings.RequestTimeoutMs);
         app.MapGet("/dashboard/messages", async (long? after) =>

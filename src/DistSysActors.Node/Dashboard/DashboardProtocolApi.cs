@@ -18,14 +18,14 @@ public static partial class DashboardProtocolApi
     /// <summary>The most records the page asks for at once.</summary>
     public const int LogLimitMax = 200;
 
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromMilliseconds(DashboardControls.ControlTimeoutMs) };
-
     [GeneratedRegex("^[0-9a-f]{32}$")]
     private static partial Regex TraceId();
 
     public static void Map(WebApplication app, DashboardTopology topology, DashboardControls controls)
     {
-        app.MapGet("/dashboard/logs", (string? limit, string? trace, CancellationToken ct) => LogsAsync(topology, limit, trace, ct));
+        var http = topology.NewClient(TimeSpan.FromMilliseconds(DashboardControls.ControlTimeoutMs));
+        app.Lifetime.ApplicationStopped.Register(http.Dispose);
+        app.MapGet("/dashboard/logs", (string? limit, string? trace, CancellationToken ct) => LogsAsync(http, topology, limit, trace, ct));
 
         app.MapPost("/dashboard/txn", async (HttpRequest request, string? node, CancellationToken ct) =>
         {
@@ -72,7 +72,7 @@ public static partial class DashboardProtocolApi
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException) { return "transaction"; }
     }
 
-    private static async Task<IResult> LogsAsync(DashboardTopology topology, string? limitText, string? trace, CancellationToken ct)
+    private static async Task<IResult> LogsAsync(HttpClient http, DashboardTopology topology, string? limitText, string? trace, CancellationToken ct)
     {
         var limit = 20;
         if (limitText is { Length: > 0 } && (!int.TryParse(limitText, out limit) || limit < 1 || limit > LogLimitMax))
@@ -85,7 +85,7 @@ public static partial class DashboardProtocolApi
         {
             try
             {
-                using var response = await Http.GetAsync($"{topology.NodeUrl(id)}{query}", ct);
+                using var response = await http.GetAsync($"{topology.NodeUrl(id)}{query}", ct);
                 var text = await response.Content.ReadAsStringAsync(ct);
                 if (!response.IsSuccessStatusCode) { refused.Add($"node {id}: {(int)response.StatusCode} {text}"); continue; }
                 var missing = response.Headers.TryGetValues("X-Logs-Missing-Nodes", out var m) ? string.Join(",", m) : null;

@@ -73,7 +73,8 @@ public sealed record ClockDto(
 /// <summary>A hybrid logical clock timestamp: l (<c>wallMs</c>) and c (<c>logical</c>).</summary>
 public sealed record HlcDto(long WallMs, long Logical);
 
-public sealed record MemberDto(int? NodeId, string Address, string Status, bool Reachable);
+/// <summary>A cluster member as Akka.Cluster sees it; <c>http</c> is the HTTP base address it carries (role <c>http=URL</c>).</summary>
+public sealed record MemberDto(int? NodeId, string Address, string Status, bool Reachable, string? Http = null);
 
 public sealed record NetworkDto(FaultSpecDto Faults, long Seed, NetworkCountersDto Counters);
 

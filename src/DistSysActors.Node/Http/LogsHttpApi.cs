@@ -126,8 +126,13 @@ public static class LogsHttpApi
         using var cts = new CancellationTokenSource(timeout);
         var forwarded = request.Query.Where(p => p.Key != "scope").Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value.ToString())}")
             .Append($"scope={scope}");
-        var url = $"http://{host.Node.Hostname}:{host.Node.HttpPortOf(node)}/logs?{string.Join('&', forwarded)}";
-        var records = await Peers.GetFromJsonAsync<List<LogRecordDto>>(url, cts.Token);
+        var url = $"{PeerHttp.RequireUrlOf(host, node)}/logs?{string.Join('&', forwarded)}";
+        using var ask = new HttpRequestMessage(HttpMethod.Get, url);
+        // A peer that guards its data endpoints wants the cluster's kv token (this node's own).
+        if (HttpSettings.Create(host.Config).KvToken is { } token) ask.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await Peers.SendAsync(ask, cts.Token);
+        response.EnsureSuccessStatusCode();
+        var records = await response.Content.ReadFromJsonAsync<List<LogRecordDto>>(cts.Token);
         return records?.Select(r => r.ToRecord()).ToList();
     }
 }

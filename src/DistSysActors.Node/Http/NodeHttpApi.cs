@@ -108,7 +108,7 @@ public static class NodeHttpApi
         var cluster = Cluster.Get(runtime.System);
         var state = cluster.State;
         var members = state.Members
-            .Select(m => new MemberDto(NodeIdOf(m), m.Address.ToString(), m.Status.ToString(), !state.Unreachable.Contains(m)))
+            .Select(m => new MemberDto(NodeIdOf(m), m.Address.ToString(), m.Status.ToString(), !state.Unreachable.Contains(m), Actors.Network.NodeRoles.HttpUrlOf(m)))
             .OrderBy(m => m.NodeId ?? int.MaxValue).ThenBy(m => m.Address, StringComparer.Ordinal)
             .ToList();
         var status = new Dictionary<string, object?>(StringComparer.Ordinal)

@@ -95,7 +95,9 @@ public static class TxnHttpApi
     /// <summary>Asks node <paramref name="node"/>'s own HTTP API and passes its answer on.</summary>
     internal static async Task<IResult> ProxyAsync(NodeHost host, int node, string path, TimeSpan timeout)
     {
-        using var client = new Client.NodeClient(node, host.Node.HttpPortOf(node), host.Node.Hostname, timeout);
+        if (PeerHttp.UrlOf(host, node) is not { } url)
+            return Results.Json(new { error = $"node {node}, which holds the answer, is not a cluster member now: its HTTP address is not known", outcome = "unknown" }, statusCode: 503);
+        using var client = new Client.NodeClient(node, new Uri(url), timeout, PeerHttp.Tokens(HttpSettings.Create(host.Config)));
         try
         {
             var (code, body) = await client.SendAsync(HttpMethod.Get, path);
