@@ -86,6 +86,43 @@ public sealed class MultiHostNamespaceTests(ITestOutputHelper output)
         await Read(3, "a", "1");
         output.WriteLine($"{watch.Elapsed.TotalSeconds:0.0} s: written through node 2, read on node 3");
 
+        // Each member carries its HTTP address (the same port on every host): what a node uses to reach another's HTTP API.
+        using (var doc = System.Text.Json.JsonDocument.Parse(status))
+        {
+            var httpOf = doc.RootElement.GetProperty("members").EnumerateArray()
+                .ToDictionary(m => m.GetProperty("nodeId").GetInt32(), m => m.GetProperty("http").GetString());
+            for (var i = 1; i <= Hosts; i++) Assert.Equal($"http://{namespaces.AddressOf(i)}:{HttpPort}", httpOf[i]);
+        }
+        // A transaction that node 1 coordinates over the keys of nodes 2 and 3 (classic mode: dave on node 2, alice on node 3),
+        // asked about through node 3 (which asks the coordinator's HTTP API on host 1) and read through node 1 (which asks
+        // the owner's, on host 2).
+        var (txnCode, txnBody) = await Send(1, HttpMethod.Post, "/txn",
+            """{"protocol": "2pc", "ops": [{"op": "put", "key": "dave", "value": "100"}, {"op": "put", "key": "alice", "value": "0"}]}""");
+        Assert.True(txnCode == 200, $"POST /txn: {txnCode} {txnBody}");
+        var txnId = System.Text.Json.JsonDocument.Parse(txnBody).RootElement.GetProperty("id").GetString();
+        var (shownCode, shown) = await Send(3, HttpMethod.Get, $"/txn/{txnId}");
+        Assert.True(shownCode == 200 && shown.Contains("\"state\":\"committed\"", StringComparison.Ordinal), $"GET /txn/{txnId} on node 3: {shownCode} {shown}");
+        Assert.Equal((200, "100"), await Send(1, HttpMethod.Get, "/txn/kv/dave"));
+        // The cluster's logs merged by node 1 from every host, and node 1's dashboard sees every node up at its own address.
+        await Await(async () =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{namespaces.AddressOf(1)}:{HttpPort}/logs?limit=500");
+            using var response = await http.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode != System.Net.HttpStatusCode.OK || response.Headers.Contains("X-Logs-Missing-Nodes")) return false;
+            var nodes = System.Text.Json.JsonDocument.Parse(body).RootElement.EnumerateArray().Select(r => r.GetProperty("node").GetInt32()).ToHashSet();
+            return nodes.SetEquals([1, 2, 3]);
+        }, 30, "GET /logs on node 1 merges records of all three hosts, none missing");
+        await Await(async () =>
+        {
+            var (code, view) = await Send(1, HttpMethod.Get, "/dashboard/view");
+            if (code != 200) return false;
+            var cluster = System.Text.Json.JsonDocument.Parse(view).RootElement.GetProperty("cluster").EnumerateArray().ToList();
+            return cluster.Count == Hosts && cluster.All(n => n.GetProperty("up").GetBoolean()
+                && n.GetProperty("url").GetString() == $"http://{namespaces.AddressOf(n.GetProperty("id").GetInt32())}:{HttpPort}");
+        }, 30, "node 1's dashboard shows the three hosts' nodes up");
+        output.WriteLine($"{watch.Elapsed.TotalSeconds:0.0} s: a transaction across hosts, the merged logs and the dashboard reach every host");
+
         // The fault layer: host 3 cut off; the majority goes on writing, host 3 gets the write after the heal.
         await SetFaults("""{"partitions": [[1, 2], [3]]}""");
         await Write(1, "b", "2");
