@@ -54,10 +54,11 @@ internal static class NodeCommand
     /// as a new server (remove it while the cluster still counts it, start it with --join, add it: it catches up as a
     /// learner, then votes), each runnable as printed from any folder.
     /// </summary>
-    public static IReadOnlyList<string> LostStateLines(int id, int httpBasePort, NodeHost.LostState lost, IReadOnlyList<string> rejoinArgs)
+    public static IReadOnlyList<string> LostStateLines(int id, int httpBasePort, NodeHost.LostState lost, IReadOnlyList<string> rejoinArgs, bool acrossHosts = false)
     {
         // Membership changes go through a node of the running cluster: the new server itself knows no leader until added.
-        string[] at = ["--node", $"{lost.Via}", "--http-base-port", $"{httpBasePort}"];
+        // Across hosts the CLI is pointed at that node's HTTP address; on the port plan, at its id.
+        string[] at = acrossHosts && lost.ViaHttp is { } url ? ["--endpoint", url] : ["--node", $"{lost.Via}", "--http-base-port", $"{httpBasePort}"];
         var lines = new List<string>
         {
             $"node {id}: refusing to start: {lost.Reason}.",
@@ -117,7 +118,7 @@ internal static class NodeCommand
         var host = new NodeHost(config);
         if (await host.CheckForLostStateAsync() is { } lost)
         {
-            foreach (var line in LostStateLines(host.Node.Id, host.Node.HttpBasePort, lost, rejoinArgs)) await Console.Error.WriteLineAsync(line);
+            foreach (var line in LostStateLines(host.Node.Id, host.Node.HttpBasePort, lost, rejoinArgs, host.Node.UsesSeeds)) await Console.Error.WriteLineAsync(line);
             return 1;
         }
         try { host.Start(); }

@@ -5,6 +5,7 @@ using DistSysActors.Actors.Hosting;
 using DistSysActors.Actors.Network;
 using DistSysActors.Actors.Raft;
 using DistSysActors.Core.Network;
+using static DistSysActors.Actors.Raft.RaftProtocol;
 
 namespace DistSysActors.Node.Hosting;
 
@@ -107,7 +108,8 @@ public sealed class NodeHost : IAsyncDisposable
     /// Why this node must not start as it is, whether the running cluster still counts it as a Raft member, and a node
     /// of that cluster to send membership changes to (one that answered, else the lowest other founding id).
     /// </summary>
-    public sealed record LostState(string Reason, bool StillMember, int Via);
+    /// <param name="ViaHttp">That node's HTTP base address, when it answered (across hosts, where the CLI is pointed at it).</param>
+    public sealed record LostState(string Reason, bool StillMember, int Via, string? ViaHttp = null);
 
     /// <summary>How long a peer may take to answer <see cref="CheckForLostStateAsync"/>'s question.</summary>
     public static readonly TimeSpan LostStateProbeTimeout = TimeSpan.FromSeconds(5);
@@ -124,26 +126,35 @@ public sealed class NodeHost : IAsyncDisposable
     public async Task<LostState?> CheckForLostStateAsync()
     {
         if (!RaftEnabled || HasPersistedState) return null;
+        List<SeenProbe.Answer> answered;
+        List<string> silent;
+        int fallbackVia;
         if (Node.UsesSeeds)
         {
-            // Across hosts the peers' HTTP addresses are not known before this node joins: only the marker is checked.
-            var dataDir = Path.GetFullPath(Node.NodeDataDir);
-            if (Settings.FileJournal && File.Exists(StateMarkerPath))
-                return new LostState($"its data directory {dataDir} has {StateMarkerFile}, written when node {Node.Id} first kept its Raft state there, " +
-                                     $"but not its journal {Settings.SqliteFile}: the journal was lost or removed", true,
-                    Enumerable.Range(1, Node.Nodes).FirstOrDefault(i => i != Node.Id));
-            Console.WriteLine($"node {Node.Id}: no Raft state in {dataDir}; seeds given, so the peers are not asked; starting as {(Node.Join ? "a new server" : "a founding voter")}");
-            return null;
+            // Across hosts the peers' HTTP addresses are not known before this node joins: the seeds are asked over Akka.Remote.
+            var protocol = DistSysNodeRuntime.AddressProtocol(_distsys);
+            var self = DistSysNodeRuntime.SelfAddress(Node, protocol);
+            var seeds = Node.Seeds.Select(s => NodeSeeds.WithProtocol(s, protocol)).Where(a => !a.Equals(self)).Distinct().ToList();
+            var answers = seeds.Count == 0 ? [] : await SeenProbe.AskAsync(DistSysNodeRuntime.NodeConfig(_distsys, joinOthersOnly: true), seeds, Node.Id, LostStateProbeTimeout);
+            answered = answers.OfType<SeenProbe.Answer>().ToList();
+            silent = seeds.Where((_, i) => answers[i] is null).Select(a => a.ToString()).ToList();
+            fallbackVia = Enumerable.Range(1, Node.Nodes).FirstOrDefault(i => i != Node.Id);
         }
-        var peers = Enumerable.Range(1, Node.Nodes).Where(i => i != Node.Id).ToList();
-        var answers = await Task.WhenAll(peers.Select(AskSeenAsync));
-        var answered = answers.OfType<SeenAnswer>().ToList();
+        else
+        {
+            var peers = Enumerable.Range(1, Node.Nodes).Where(i => i != Node.Id).ToList();
+            var answers = await Task.WhenAll(peers.Select(AskSeenAsync));
+            answered = answers.OfType<SeenProbe.Answer>().ToList();
+            silent = peers.Where((_, i) => answers[i] is null).Select(i => $"{i}").ToList();
+            fallbackVia = peers.FirstOrDefault();
+        }
         var stillMember = answered.Count == 0 || answered.Any(a => a.RaftMember);
-        var via = answered.FirstOrDefault(a => a.Term > 0 || a.LastLogIndex > 0)?.NodeId ?? answered.FirstOrDefault()?.NodeId ?? peers.FirstOrDefault();
+        var viaAnswer = answered.FirstOrDefault(a => a.Term > 0 || a.LastLogIndex > 0) ?? answered.FirstOrDefault();
+        var via = viaAnswer?.NodeId ?? fallbackVia;
         var dir = Path.GetFullPath(Node.NodeDataDir);
         if (Settings.FileJournal && File.Exists(StateMarkerPath))
             return new LostState($"its data directory {dir} has {StateMarkerFile}, written when node {Node.Id} first kept its Raft state there, " +
-                                 $"but not its journal {Settings.SqliteFile}: the journal was lost or removed", stillMember, via);
+                                 $"but not its journal {Settings.SqliteFile}: the journal was lost or removed", stillMember, via, viaAnswer?.Http);
         var knows = answered.FirstOrDefault(a => (a.Term > 0 || a.LastLogIndex > 0) && (Node.Join ? a.RaftMember : a.Seen));
         if (knows is not null)
         {
@@ -152,28 +163,43 @@ public sealed class NodeHost : IAsyncDisposable
                 : $"node {knows.NodeId} knows node {Node.Id} as a member of its running cluster";
             return new LostState($"{what} (Raft term {knows.Term}, log index {knows.LastLogIndex}), but node {Node.Id}'s data directory {dir} " +
                                  $"holds no Raft state (no {(Settings.DurableJournal ? Settings.SqliteFile : "durable journal: distsys.persistence.journal = memory")})",
-                stillMember, knows.NodeId);
+                stillMember, knows.NodeId, knows.Http);
         }
-        var silent = peers.Where((_, i) => answers[i] is null).ToList();
+        var asked = Node.UsesSeeds ? "seeds" : "nodes";
         Console.WriteLine($"node {Node.Id}: no Raft state in {dir}; " + (answered.Count == 0
-            ? $"no other node answered (asked {string.Join(", ", peers)}), so this is taken for a first start"
+            ? $"no other node answered (asked {asked} {string.Join(", ", silent)}), so this is taken for a first start"
             : $"none of nodes {string.Join(", ", answered.Select(a => a.NodeId))} knows node {Node.Id} as a member" +
-              (silent.Count > 0 ? $" ({string.Join(", ", silent)} did not answer)" : "")) + $"; starting as {(Node.Join ? "a new server" : "a founding voter")}");
+              (silent.Count > 0 ? $" ({asked} {string.Join(", ", silent)} did not answer)" : "")) + $"; starting as {(Node.Join ? "a new server" : "a founding voter")}");
         return null;
     }
 
     private bool RaftEnabled => DistSysActors.Actors.Raft.RaftSettings.Create(_distsys).Enabled;
 
-    /// <summary>What a peer answers to GET /admin/seen/{id}: its Raft term and last log index, whether it has seen node id as a cluster member, and whether its Raft configuration has it.</summary>
-    public sealed record SeenAnswer(int NodeId, long Term, long LastLogIndex, bool Seen, bool RaftMember);
+    /// <summary>
+    /// What this node answers to <see cref="SeenProbe.Question"/> (over Akka.Remote) and to GET /admin/seen/{id}: its Raft
+    /// term and last log index, whether it has seen node <paramref name="id"/> as a cluster member, whether its Raft
+    /// configuration has it, and its HTTP address. Null with the reason while its Raft replica cannot say.
+    /// </summary>
+    public async Task<(SeenProbe.Answer? Answer, string? Error)> SeenAsync(int id, TimeSpan timeout)
+    {
+        if (Runtime?.Raft is not { } raft) return (null, "the Raft replica is not running on this node");
+        try
+        {
+            var r = (await raft.Ask<NodeStatus>(GetStatus.Instance, timeout)).Raft;
+            var member = r.Membership is { } m && (m.Voters.Any(v => v.Value == id) || m.Learners.Any(l => l.Value == id));
+            return (new SeenProbe.Answer(Node.Id, r.Term, r.LastLogIndex, HasSeen(id), member,
+                NodeRoles.HttpUrl(Node, _distsys.GetString("distsys.http.bind", "127.0.0.1"))), null);
+        }
+        catch (AskTimeoutException) { return (null, "the Raft replica did not answer in time"); }
+    }
 
-    private async Task<SeenAnswer?> AskSeenAsync(int peer)
+    private async Task<SeenProbe.Answer?> AskSeenAsync(int peer)
     {
         using var client = new Client.NodeClient(peer, Node.HttpPortOf(peer), Node.Hostname, LostStateProbeTimeout);
         try
         {
             var (code, body) = await client.SendAsync(HttpMethod.Get, $"/admin/seen/{Node.Id}");
-            return code == 200 ? System.Text.Json.JsonSerializer.Deserialize<SeenAnswer>(body, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)) : null;
+            return code == 200 ? System.Text.Json.JsonSerializer.Deserialize<SeenProbe.Answer>(body, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)) : null;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException) { return null; }
     }
@@ -340,6 +366,7 @@ public sealed class NodeHost : IAsyncDisposable
         // A spec that arrived while this system was starting (a heal during a restart) replaces the one it started with.
         if (!Equals(latest, faults)) runtime.Network.Tell(new NetworkProtocol.SetFaults(latest));
         runtime.System.WhenTerminated.ContinueWith(_ => OnTerminated(runtime), TaskScheduler.Default);
+        runtime.System.ActorOf(SeenProbe.Responder(async id => (await SeenAsync(id, LostStateProbeTimeout)).Answer), SeenProbe.ActorName);
     }
 
     /// <summary>The first phase of CoordinatedShutdown waits for the hand-off: its timeout covers distsys.node.shutdown-transfer-timeout-ms.</summary>

@@ -45,15 +45,8 @@ public static class AdminHttpApi
         {
             if (!int.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || !NodeSettings.InPortPlan(n))
                 return Bad($"the node id must be an integer between 1 and {NodeSettings.NodesMax}, was '{id}'");
-            if (host.Runtime?.Raft is not { } raft)
-                return Results.Json(new ErrorDto("the Raft replica is not running on this node"), statusCode: 503);
-            try
-            {
-                var r = (await raft.Ask<NodeStatus>(GetStatus.Instance, askTimeout)).Raft;
-                var member = r.Membership is { } m && (m.Voters.Any(v => v.Value == n) || m.Learners.Any(l => l.Value == n));
-                return Results.Json(new NodeHost.SeenAnswer(host.Node.Id, r.Term, r.LastLogIndex, host.HasSeen(n), member));
-            }
-            catch (AskTimeoutException) { return Results.Json(new ErrorDto("the Raft replica did not answer in time"), statusCode: 503); }
+            var (answer, error) = await host.SeenAsync(n, askTimeout);
+            return answer is not null ? Results.Json(answer) : Results.Json(new ErrorDto(error!), statusCode: 503);
         });
 
         app.MapPost("/admin/raft/transfer", async (HttpContext http) =>

@@ -59,6 +59,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             typeof(Core.Transactions.Replicated.ReplTxn.ReplTxnMessage), typeof(Core.Transactions.Replicated.ReplTxn.GroupRaftWrite), typeof(Core.Transactions.Replicated.ReplTxn.RecordBatch),
             typeof(DistSysActors.Core.Election.BullyProtocol.BullyMessage),
             typeof(DistSysActors.Actors.Election.Singleton.SingletonProtocol.SingletonMessage),
+            typeof(DistSysActors.Actors.Hosting.SeenProbe.SeenMessage),
         ];
         Assert.Empty(expected.Where(t => !typeof(IWireSerialized).IsAssignableFrom(t)).Select(t => t.Name));
         Assert.True(WireTypes.Count >= 35, $"found only {WireTypes.Count} marked types");
@@ -112,6 +113,7 @@ public sealed class WireBindingCoverageSpec() : TestKit(DistSysConfig.Reference)
             .Concat(Election.BullyReferenceBytesSpec.Cases)
             .Concat(Election.SingletonReferenceBytesSpec.Cases)
             .Concat(LogPipeline.LogReferenceBytesSpec.Cases)
+            .Concat(Hosting.SeenProbeReferenceBytesSpec.Cases)
             .Select(c => (c.SerializerId, c.Value.GetType(), c.Manifest))
             .ToHashSet();
         var serializers = SerializerTypes.Select(t => (BinarySerializer)Activator.CreateInstance(t, (ExtendedActorSystem)Sys)!).ToList();

@@ -104,4 +104,49 @@ public sealed partial class LostStateProcessTests(ITestOutputHelper output)
             Assert.Equal([1, 2, 3], members.Servers.Where(s => s.Voter).Select(s => s.NodeId).Order());
         }
     }
+
+    /// <summary>
+    /// Across hosts a node knows only the seed addresses, not its peers' HTTP ports: it asks the seeds over Akka.Remote.
+    /// The HTTP ports here are off the port plan, so an HTTP question by port arithmetic would reach nobody and the wiped
+    /// node would start as a founding voter.
+    /// </summary>
+    [Fact]
+    public async Task With_seeds_a_voter_restarted_over_a_wiped_data_directory_asks_the_seeds_over_remoting_and_refuses_to_start()
+    {
+        using var cluster = new ProcessCluster(3, idsMax: 9);
+        int HttpPort(int id) => cluster.HttpBasePort + 5 + id;
+        var seeds = Enumerable.Range(1, 3).SelectMany(i => new[] { "--seed", $"akka.tcp://distsys@127.0.0.1:{cluster.BasePort + i}" }).ToArray();
+        string[] Args(int id) => ["node", "--id", $"{id}", "--nodes", "3", "--port", $"{cluster.BasePort + id}", "--http-port", $"{HttpPort(id)}",
+            .. seeds, "--data-dir", cluster.DataDir, "--set", "distsys.ping.interval-ms=200"];
+        for (var i = 1; i <= 3; i++) cluster.Launch(i, Args(i));
+        Client.NodeClient ClientOf(int id) => new(id, HttpPort(id));
+        await cluster.AwaitAsync(async () =>
+        {
+            for (var i = 1; i <= 3; i++)
+            {
+                using var c = ClientOf(i);
+                if (!(await c.ReadyAsync()).Ready) return false;
+            }
+            return true;
+        }, TestTime.Scaled(ReadyTimeout), "the three nodes joined by seeds are ready");
+        using (var c = ClientOf(2))
+            await cluster.AwaitAsync(async () => (await c.SendAsync(HttpMethod.Put, "/kv/seeded", new StringContent("v", Encoding.UTF8))).Code == 200,
+                TimeSpan.FromSeconds(30), "a write is acknowledged");
+
+        cluster.Kill(3);
+        Directory.Delete(Path.Combine(cluster.DataDir, "node-3"), recursive: true);
+        cluster.Launch(3, Args(3));
+        await cluster.AwaitAsync(() => Task.FromResult(cluster.HasExited(3)), TimeSpan.FromSeconds(60), "node 3, restarted over an empty data directory, refuses to start");
+        var refusal = cluster.Logs(3);
+        output.WriteLine(refusal);
+        Assert.Equal(1, cluster.ExitCode(3));
+        var lines = refusal.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("node 3: refusing", StringComparison.Ordinal) || l.StartsWith("  ", StringComparison.Ordinal)).ToList();
+        Assert.StartsWith("node 3: refusing to start: node ", lines[0]);
+        Assert.Contains("knows node 3 as a member of its running cluster", lines[0]);
+        // The commands that bring it back name a running node's HTTP address, as carried in its answer.
+        var commands = lines.Skip(1).Select(l => l.Trim()).ToList();
+        Assert.Equal(3, commands.Count);
+        Assert.Matches($@" members remove 3 --endpoint http://127\.0\.0\.1:({HttpPort(1)}|{HttpPort(2)})$", commands[0]);
+        Assert.Matches($@" members add 3 --endpoint http://127\.0\.0\.1:({HttpPort(1)}|{HttpPort(2)})$", commands[2]);
+    }
 }
