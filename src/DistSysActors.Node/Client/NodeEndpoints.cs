@@ -60,6 +60,16 @@ internal sealed class NodeEndpoints
         return PortPlan;
     }
 
+    /// <summary>
+    /// Endpoints whose <c>/status</c> is already known (a caller that asked it itself): nothing more is asked.
+    /// </summary>
+    public static NodeEndpoints Known(Uri endpoint, string source, StatusDto status)
+    {
+        var endpoints = new NodeEndpoints(endpoint, source);
+        endpoints.Resolve(endpoint, status);
+        return endpoints;
+    }
+
     /// <summary>A node's HTTP base address: an absolute http:// or https:// URL with a host and nothing after the port.</summary>
     public static Uri Parse(string text, string source) =>
         Problem(text) is { } problem
@@ -130,13 +140,18 @@ internal sealed class NodeEndpoints
                 var cause = e is TaskCanceledException ? "no answer within 10 s" : e.Message;
                 throw new CommandException($"the endpoint {Describe()} did not answer GET /status: {cause}");
             }
-            _resolution = new Resolution(status.NodeId, MapFrom(endpoint, status), status.Members
-                .Where(m => m.NodeId is not null && m.NodeId != status.NodeId && (m.Http is null || Problem(m.Http) is not null))
-                .Select(m => m.NodeId!.Value).ToHashSet());
+            Resolve(endpoint, status);
             _unreadStatus = status;
-            return _resolution.Map;
+            return _resolution!.Map;
         }
         finally { _resolving.Release(); }
+    }
+
+    private void Resolve(Uri endpoint, StatusDto status)
+    {
+        var map = MapFrom(endpoint, status);
+        _resolution = new Resolution(status.NodeId, map, status.Members
+            .Where(m => m.NodeId is { } id && !map.ContainsKey(id)).Select(m => m.NodeId!.Value).ToHashSet());
     }
 
     /// <summary>The endpoint node's own id (resolving first when needed).</summary>

@@ -36,9 +36,9 @@ internal static class StatusCommand
         var w = new StringWriter();
         w.WriteLine($"node {s.NodeId} of {s.Nodes} ({s.Address}) is {s.SelfStatus}; incarnation {s.Incarnation}; faults: {Describe(s.Network.Faults)}");
         w.WriteLine();
-        w.WriteLine($"{"NODE",-5} {"STATUS",-9} {"REACHABLE",-10} {"ADDRESS",-36} HTTP");
+        w.WriteLine($"{"NODE",-5} {"STATUS",-9} {"REACHABLE",-10} {"ADDRESS",-42} HTTP");
         foreach (var m in s.Members)
-            w.WriteLine($"{m.NodeId?.ToString() ?? "?",-5} {m.Status,-9} {(m.Reachable ? "yes" : "NO"),-10} {m.Address,-36} {m.Http ?? "-"}");
+            w.WriteLine($"{m.NodeId?.ToString() ?? "?",-5} {m.Status,-9} {(m.Reachable ? "yes" : "NO"),-10} {m.Address,-42} {m.Http ?? "-"}");
         if (s.Ping.Count > 0)
         {
             w.WriteLine();
