@@ -1,8 +1,10 @@
 using System.CommandLine;
 using DistSysActors.Node.Commands;
 
-var root = new RootCommand("distsys: run, watch and break DistSysActors nodes on localhost")
+var endpoint = CommonOptions.Endpoint();
+var root = new RootCommand("distsys: run, watch and break DistSysActors nodes on localhost, or a cluster on other hosts through --endpoint")
 {
+    endpoint,
     NodeCommand.Create(),
     LocalCommand.Create(),
     StatusCommand.Create(),
@@ -22,9 +24,13 @@ var root = new RootCommand("distsys: run, watch and break DistSysActors nodes on
     BenchCommand.Create(),
     DistSysActors.Node.Tour.TourCommand.Create(),
 };
+var parse = root.Parse(args);
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    // Checked before the command runs, so a bad endpoint fails with nothing sent.
+    if (parse.Errors.Count == 0 && parse.Action is not System.CommandLine.Help.HelpAction)
+        DistSysActors.Node.Client.NodeEndpoints.Current = CommonOptions.EndpointsOf(parse, endpoint);
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (CommandException e)
 {

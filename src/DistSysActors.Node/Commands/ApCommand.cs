@@ -32,7 +32,7 @@ internal static class ApCommand
     {
         var (client, _) = await CommonOptions.ConnectAsync(node, httpBasePort, ct);
         using (client)
-        using (var http = new HttpClient { BaseAddress = client.BaseAddress, Timeout = TimeSpan.FromSeconds(10) })
+        using (var http = new HttpClient(new Client.NodeClient.BearerTokens()) { BaseAddress = client.BaseAddress, Timeout = TimeSpan.FromSeconds(10) })
         {
             using var request = new HttpRequestMessage(method, $"/ap/{Uri.EscapeDataString(key)}");
             if (value is not null) request.Content = new StringContent(value, Encoding.UTF8, "text/plain");

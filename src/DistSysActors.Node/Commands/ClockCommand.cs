@@ -20,9 +20,9 @@ internal static class ClockCommand
             var (client, status) = await CommonOptions.ConnectAsync(parse.GetValue(node), parse.GetValue(httpBasePort), ct);
             using var _ = client;
             var clocks = new SortedDictionary<int, ClockDto?>();
-            for (var id = 1; id <= status.Nodes; id++)
+            foreach (var id in Client.NodeEndpoints.Current.Ids(status))
             {
-                using var c = new Client.NodeClient(id, parse.GetValue(httpBasePort) + id);
+                using var c = Client.NodeEndpoints.Current.Create(id, parse.GetValue(httpBasePort));
                 try { clocks[id] = (await c.StatusAsync(ct)).Clock; }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException) { clocks[id] = null; }
             }

@@ -131,7 +131,7 @@ internal static partial class ElectionCommand
 
     private static async Task<(int Code, string Body, string? Highest)> SendFencedAsync(NodeClient client, HttpRequestMessage request, CancellationToken ct)
     {
-        using var http = new HttpClient { BaseAddress = client.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        using var http = new HttpClient(new NodeClient.BearerTokens()) { BaseAddress = client.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
         using var response = await http.SendAsync(request, ct);
         var highest = response.Headers.TryGetValues("Fencing-Token", out var v) ? v.FirstOrDefault() : null;
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(ct), highest);
@@ -160,9 +160,9 @@ internal static partial class ElectionCommand
     {
         var (entry, status) = await CommonOptions.ConnectAsync(node, httpBasePort, ct);
         entry.Dispose();
-        for (var id = 1; id <= status.Nodes; id++)
+        foreach (var id in NodeEndpoints.Current.Ids(status))
         {
-            using var client = new NodeClient(id, httpBasePort + id, timeout: TimeSpan.FromSeconds(3));
+            using var client = NodeEndpoints.Current.Create(id, httpBasePort, TimeSpan.FromSeconds(3));
             try
             {
                 var (code, body) = await client.SendAsync(HttpMethod.Get, "/status", null, ct);

@@ -58,15 +58,19 @@ internal static class FaultCommand
         entry.Dispose();
         var spec = change(status.Network.Faults.ToSpec());
         if (parse.GetValue(seed) is { } s) spec = spec with { Seed = s };
+        var endpoints = Client.NodeEndpoints.Current;
+        var ids = endpoints.Ids(status);
         var errors = spec.Validate().ToList();
-        errors.AddRange(spec.Partitions.SelectMany(g => g).Where(n => n.Value > status.Nodes)
-            .Select(n => $"node {n} is not in this cluster (nodes 1..{status.Nodes})"));
+        errors.AddRange(spec.Partitions.SelectMany(g => g).Where(n => !ids.Contains(n.Value))
+            .Select(n => endpoints.IsSet
+                ? $"node {n} is not a member of the cluster at {endpoints.Describe()} (members: {string.Join(", ", ids)})"
+                : $"node {n} is not in this cluster (nodes 1..{status.Nodes})"));
         if (errors.Count > 0) throw new CommandException(string.Join("; ", errors));
 
         var failures = 0;
-        foreach (var id in Enumerable.Range(1, status.Nodes))
+        foreach (var id in ids)
         {
-            using var client = new Client.NodeClient(id, basePort + id);
+            using var client = endpoints.Create(id, basePort);
             try
             {
                 using var response = spec.IsNone ? await client.HealAsync(ct) : await client.PostFaultsAsync(FaultSpecDto.From(spec), ct);

@@ -15,7 +15,7 @@ internal static class KvCliCommand
         var sessionFile = new Option<string?>("--session-file")
         {
             Description = "The session token file: the highest log index this CLI's writes and session reads have seen "
-                + "(default: $DISTSYS_SESSION_FILE, else ~/.distsys/session-<http-base-port>)",
+                + "(default: $DISTSYS_SESSION_FILE, else ~/.distsys/session-<http-base-port>, or session-<host>-<port> of --endpoint)",
         };
         node.Recursive = httpBasePort.Recursive = sessionFile.Recursive = true;
         var command = new Command("kv", "Read and write the Raft-replicated key-value store") { node, httpBasePort, sessionFile };
@@ -37,7 +37,7 @@ internal static class KvCliCommand
         {
             var escaped = Uri.EscapeDataString(p.GetValue(key)!);
             if (!p.GetValue(session)) return RunAsync(p, node, httpBasePort, sessionFile, HttpMethod.Get, $"/kv/{escaped}?consistency={p.GetValue(consistency)}", null, ct);
-            var token = SessionToken.Read(SessionToken.PathOf(p.GetValue(sessionFile), p.GetValue(httpBasePort)));
+            var token = SessionToken.Read(SessionToken.PathOf(p.GetValue(sessionFile), p.GetValue(httpBasePort), Client.NodeEndpoints.Current.Endpoint));
             return RunAsync(p, node, httpBasePort, sessionFile, HttpMethod.Get, $"/kv/{escaped}?consistency=read-your-writes&min-index={token}", null, ct);
         });
         var put = new Command("put", "Write a key") { key, value };
@@ -79,7 +79,7 @@ internal static class KvCliCommand
         }
         entry.Dispose();
         var first = chosen ?? status.NodeId;
-        var order = new[] { first }.Concat(Enumerable.Range(1, status.Nodes).Where(i => i != first)).ToArray();
+        var order = new[] { first }.Concat(Client.NodeEndpoints.Current.Ids(status).Where(i => i != first)).ToArray();
         var idempotencyKey = method == HttpMethod.Get ? null : Guid.NewGuid().ToString("N");
         (int Code, string Body, bool Replayed, long? AppliedIndex) last = (0, "", false, null);
         // A node's answer says why a request failed (no leader, no quorum); a later socket error from a down node must not hide it.
@@ -94,7 +94,7 @@ internal static class KvCliCommand
                 await Task.Delay(Random.Shared.Next(capMs / 2, capMs + 1), ct);
             }
             var id = order[attempt % order.Length];
-            using var client = new Client.NodeClient(id, basePort + id);
+            using var client = Client.NodeEndpoints.Current.Create(id, basePort);
             try
             {
                 var content = body is null ? null : new StringContent(body, Encoding.UTF8, method == HttpMethod.Post ? "application/json" : "text/plain");
@@ -113,7 +113,7 @@ internal static class KvCliCommand
         var down = silent.Count == 0 ? "" : $" (node{(silent.Count > 1 ? "s" : "")} {string.Join(",", silent)} did not answer)";
         if (last.Code == 0 && answered is { } cause) last = cause with { Body = cause.Body + down };
         if (SessionToken.IndexOf(method, last.Code, last.Body, last.AppliedIndex) is { } seen)
-            SessionToken.Advance(SessionToken.PathOf(parse.GetValue(sessionFile), basePort), seen);
+            SessionToken.Advance(SessionToken.PathOf(parse.GetValue(sessionFile), basePort, Client.NodeEndpoints.Current.Endpoint), seen);
         switch (last.Code)
         {
             case 200:

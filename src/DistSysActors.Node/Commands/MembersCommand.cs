@@ -95,7 +95,7 @@ internal static class MembersCommand
         var (entry, _) = await CommonOptions.ConnectAsync(parse.GetValue(node), basePort, ct);
         entry.Dispose();
         // The node answers by its own deadline (distsys.http.request-timeout-ms); this one only guards against a hung node.
-        using var client = new Client.NodeClient(entry.NodeId, basePort + entry.NodeId, timeout: AdminTimeout);
+        using var client = Client.NodeEndpoints.Current.Create(entry.NodeId, basePort, AdminTimeout);
         (int Code, string Body) last = (0, "");
         for (var attempt = 0; attempt < AttemptsMax; attempt++)
         {

@@ -37,11 +37,12 @@ internal static class PaxosCommand
             var basePort = p.GetValue(httpBasePort);
             var (entry, status) = await CommonOptions.ConnectAsync(p.GetValue(node), basePort, ct);
             entry.Dispose();
-            var pair = p.GetValue(between) is { Length: 2 } chosen ? chosen : [1, Math.Min(2, status.Nodes)];
-            if (pair[0] == pair[1] || pair.Any(id => id < 1 || id > status.Nodes))
-                throw new CommandException($"--between needs two different nodes within 1..{status.Nodes}");
+            var ids = Client.NodeEndpoints.Current.Ids(status);
+            var pair = p.GetValue(between) is { Length: 2 } chosen ? chosen : [ids[0], ids[Math.Min(1, ids.Count - 1)]];
+            if (pair[0] == pair[1] || pair.Any(id => !ids.Contains(id)))
+                throw new CommandException($"--between needs two different nodes among {string.Join(", ", ids)}");
             var register = p.GetValue(name)!;
-            var clients = pair.Select(id => new Client.NodeClient(id, basePort + id)).ToArray();
+            var clients = pair.Select(id => Client.NodeEndpoints.Current.Create(id, basePort)).ToArray();
             try
             {
                 // Both PUTs leave together: their Prepares interleave on the acceptors.

@@ -12,13 +12,20 @@ internal static class SessionToken
 {
     public const string EnvironmentVariable = "DISTSYS_SESSION_FILE";
 
-    /// <summary>The given file, else $DISTSYS_SESSION_FILE, else ~/.distsys/session-&lt;http-base-port&gt; (one per cluster).</summary>
-    public static string PathOf(string? given, int httpBasePort)
+    /// <summary>
+    /// The given file, else $DISTSYS_SESSION_FILE, else one per cluster: ~/.distsys/session-&lt;http-base-port&gt; on the
+    /// port plan, ~/.distsys/session-&lt;host&gt;-&lt;port&gt; of the endpoint when one is given (clusters on other hosts
+    /// may share a port plan's numbers, and one cluster's log index means nothing to another).
+    /// </summary>
+    public static string PathOf(string? given, int httpBasePort, Uri? endpoint = null)
     {
         if (!string.IsNullOrWhiteSpace(given)) return Path.GetFullPath(given);
         if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } env) return Path.GetFullPath(env);
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        return Path.Combine(home, ".distsys", $"session-{httpBasePort.ToString(CultureInfo.InvariantCulture)}");
+        var name = endpoint is null
+            ? httpBasePort.ToString(CultureInfo.InvariantCulture)
+            : $"{new string(endpoint.Host.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' ? c : '_').ToArray())}-{endpoint.Port.ToString(CultureInfo.InvariantCulture)}";
+        return Path.Combine(home, ".distsys", $"session-{name}");
     }
 
     /// <summary>The index in the file; 0 when there is none yet. A file that is not an index is an error, not a silent 0.</summary>

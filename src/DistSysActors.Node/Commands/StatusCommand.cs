@@ -23,8 +23,8 @@ internal static class StatusCommand
                 return 0;
             }
             Console.Write(Render(status));
-            // Servers added after start (ids above N) have rows too.
-            var ids = Enumerable.Range(1, status.Nodes).Concat(status.Raft?.Voters ?? []).Concat(status.Raft?.Learners ?? []).Distinct().Order();
+            // Servers added after start (ids above N) have rows too; with an endpoint, every member it reports.
+            var ids = Client.NodeEndpoints.Current.Ids(status).Concat(status.Raft?.Voters ?? []).Concat(status.Raft?.Learners ?? []).Distinct().Order();
             Console.Write(await RenderRaftAsync(ids, parse.GetValue(httpBasePort), ct));
             return 0;
         });
@@ -36,9 +36,9 @@ internal static class StatusCommand
         var w = new StringWriter();
         w.WriteLine($"node {s.NodeId} of {s.Nodes} ({s.Address}) is {s.SelfStatus}; incarnation {s.Incarnation}; faults: {Describe(s.Network.Faults)}");
         w.WriteLine();
-        w.WriteLine($"{"NODE",-5} {"STATUS",-9} {"REACHABLE",-10} ADDRESS");
+        w.WriteLine($"{"NODE",-5} {"STATUS",-9} {"REACHABLE",-10} {"ADDRESS",-42} HTTP");
         foreach (var m in s.Members)
-            w.WriteLine($"{m.NodeId?.ToString() ?? "?",-5} {m.Status,-9} {(m.Reachable ? "yes" : "NO"),-10} {m.Address}");
+            w.WriteLine($"{m.NodeId?.ToString() ?? "?",-5} {m.Status,-9} {(m.Reachable ? "yes" : "NO"),-10} {m.Address,-42} {m.Http ?? "-"}");
         if (s.Ping.Count > 0)
         {
             w.WriteLine();
@@ -52,7 +52,7 @@ internal static class StatusCommand
         return w.ToString();
     }
 
-    /// <summary>Every node's Raft view, one row each (asked over HTTP; a node that does not answer says so).</summary>
+    /// <summary>Every node's Raft view, one row each (asked over HTTP; a node that does not answer, or has no known address, says so).</summary>
     public static async Task<string> RenderRaftAsync(IEnumerable<int> ids, int httpBasePort, CancellationToken ct)
     {
         var w = new StringWriter();
@@ -60,7 +60,12 @@ internal static class StatusCommand
         w.WriteLine($"{"RAFT",-5} {"ROLE",-13} {"TERM",-6} {"LEADER",-7} {"COMMIT",-8} {"APPLIED",-8} LAST INDEX");
         foreach (var id in ids)
         {
-            using var c = new Client.NodeClient(id, httpBasePort + id);
+            if (!Client.NodeEndpoints.Current.Knows(id))
+            {
+                w.WriteLine($"{id,-5} (no HTTP address known)");
+                continue;
+            }
+            using var c = Client.NodeEndpoints.Current.Create(id, httpBasePort);
             try
             {
                 var r = (await c.StatusAsync(ct)).Raft;

@@ -72,9 +72,9 @@ internal static class TxnCommand
             var (entry, status) = await CommonOptions.ConnectAsync(p.GetValue(node), basePort, ct);
             entry.Dispose();
             var total = 0;
-            for (var i = 1; i <= status.Nodes; i++)
+            foreach (var i in Client.NodeEndpoints.Current.Ids(status))
             {
-                using var client = new Client.NodeClient(i, basePort + i, timeout: TimeSpan.FromSeconds(3));
+                using var client = Client.NodeEndpoints.Current.Create(i, basePort, TimeSpan.FromSeconds(3));
                 try
                 {
                     var (code, body) = await client.SendAsync(HttpMethod.Get, "/status", null, ct);

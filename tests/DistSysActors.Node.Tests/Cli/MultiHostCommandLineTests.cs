@@ -28,7 +28,7 @@ public class MultiHostCommandLineTests
         Assert.Equal("0.0.0.0", akka.GetString("akka.remote.dot-netty.tcp.hostname"));
         Assert.Equal("10.0.0.2", akka.GetString("akka.remote.dot-netty.tcp.public-hostname"));
         Assert.Equal(4051, akka.GetInt("akka.remote.dot-netty.tcp.port"));
-        Assert.Equal(["node-2"], akka.GetStringList("akka.cluster.roles"));
+        Assert.Equal(["node-2", "http=http://10.0.0.2:8081"], akka.GetStringList("akka.cluster.roles"));
     }
 
     [Fact]

@@ -44,18 +44,22 @@ public sealed class ProcessCluster : IDisposable
     /// Runs the `distsys` CLI with <paramref name="args"/> and returns its exit code and output; a command still running
     /// after <paramref name="timeout"/> (default <see cref="CliTimeout"/>, scaled) is killed and the test fails with its output.
     /// </summary>
-    public static async Task<(int Code, string Out)> RunCliAsync(IEnumerable<string> args, TimeSpan? timeout = null)
+    /// <param name="environment">Variables set (or, when null, removed) for the command only.</param>
+    public static async Task<(int Code, string Out)> RunCliAsync(IEnumerable<string> args, TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var (code, stdout, stderr) = await RunCliStreamsAsync(args, timeout);
+        var (code, stdout, stderr) = await RunCliStreamsAsync(args, timeout, environment: environment);
         return (code, stdout + stderr);
     }
 
     /// <summary>Like <see cref="RunCliAsync"/>, with standard output and standard error apart.</summary>
     public static async Task<(int Code, string Stdout, string Stderr)> RunCliStreamsAsync(IEnumerable<string> args, TimeSpan? timeout = null,
-        string? fileName = null, string? workingDirectory = null)
+        string? fileName = null, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var info = new ProcessStartInfo(fileName ?? Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
         if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+            if (value is null) info.Environment.Remove(name); else info.Environment[name] = value;
         foreach (var a in args) info.ArgumentList.Add(a);
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
