@@ -140,7 +140,10 @@ public sealed partial class LostStateProcessTests(ITestOutputHelper output)
         var refusal = cluster.Logs(3);
         output.WriteLine(refusal);
         Assert.Equal(1, cluster.ExitCode(3));
-        var lines = refusal.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("node 3: refusing", StringComparison.Ordinal) || l.StartsWith("  ", StringComparison.Ordinal)).ToList();
+        // The log holds the first run's output too (remoting warnings with stack traces): read from the refusal on.
+        var lines = refusal.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r'))
+            .SkipWhile(l => !l.StartsWith("node 3: refusing", StringComparison.Ordinal))
+            .Where(l => l.StartsWith("node 3: refusing", StringComparison.Ordinal) || l.StartsWith("  ", StringComparison.Ordinal)).ToList();
         Assert.StartsWith("node 3: refusing to start: node ", lines[0]);
         Assert.Contains("knows node 3 as a member of its running cluster", lines[0]);
         // The commands that bring it back name a running node's HTTP address, as carried in its answer.
