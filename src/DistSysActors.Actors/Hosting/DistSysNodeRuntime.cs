@@ -130,6 +130,20 @@ public sealed class DistSysNodeRuntime
         return generated.WithFallback(persistence).WithFallback(distsys);
     }
 
+    /// <summary>
+    /// Where this node's remoting binds and is reached (hostname, public-hostname) over <paramref name="distsys"/>: the
+    /// transport settings alone, without the cluster's seeds or roles and without touching the journal (preparing the
+    /// SQLite journal's configuration creates its file), for an actor system that only speaks to others (<see cref="SeenProbe"/>).
+    /// </summary>
+    public static Config RemotingConfig(Config distsys)
+    {
+        var node = NodeSettings.Create(distsys);
+        return ConfigurationFactory.ParseString($$"""
+            akka.remote.dot-netty.tcp.hostname = "{{node.Hostname}}"
+            akka.remote.dot-netty.tcp.public-hostname = "{{node.AdvertisedHostname}}"
+            """).WithFallback(distsys);
+    }
+
     /// <summary>The address other nodes reach this one at: public-hostname (else hostname) and its own port.</summary>
     public static Address SelfAddress(NodeSettings node, string protocol) =>
         new(protocol, SystemName, node.AdvertisedHostname, node.SelfRemotePort);

@@ -45,8 +45,9 @@ public static class SeenProbe
 
     /// <summary>
     /// Asks every address in <paramref name="peers"/> (each a node's actor system) at once; null for a peer that did not
-    /// answer within <paramref name="timeout"/>. <paramref name="nodeConfig"/> is the asking node's configuration: the
-    /// probe binds its hostname on a free port and speaks its transport (TLS included).
+    /// answer within <paramref name="timeout"/>. <paramref name="nodeConfig"/> is the asking node's remoting configuration
+    /// (<see cref="DistSysNodeRuntime.RemotingConfig"/>): the probe binds its hostname on a free port and speaks its
+    /// transport (TLS included).
     /// </summary>
     public static async Task<IReadOnlyList<Answer?>> AskAsync(Config nodeConfig, IReadOnlyList<Address> peers, int nodeId, TimeSpan timeout)
     {

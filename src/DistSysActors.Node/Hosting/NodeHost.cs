@@ -135,7 +135,7 @@ public sealed class NodeHost : IAsyncDisposable
             var protocol = DistSysNodeRuntime.AddressProtocol(_distsys);
             var self = DistSysNodeRuntime.SelfAddress(Node, protocol);
             var seeds = Node.Seeds.Select(s => NodeSeeds.WithProtocol(s, protocol)).Where(a => !a.Equals(self)).Distinct().ToList();
-            var answers = seeds.Count == 0 ? [] : await SeenProbe.AskAsync(DistSysNodeRuntime.NodeConfig(_distsys, joinOthersOnly: true), seeds, Node.Id, LostStateProbeTimeout);
+            var answers = seeds.Count == 0 ? [] : await SeenProbe.AskAsync(DistSysNodeRuntime.RemotingConfig(_distsys), seeds, Node.Id, LostStateProbeTimeout);
             answered = answers.OfType<SeenProbe.Answer>().ToList();
             silent = seeds.Where((_, i) => answers[i] is null).Select(a => a.ToString()).ToList();
             fallbackVia = Enumerable.Range(1, Node.Nodes).FirstOrDefault(i => i != Node.Id);

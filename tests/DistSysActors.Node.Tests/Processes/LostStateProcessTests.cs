@@ -129,6 +129,10 @@ public sealed partial class LostStateProcessTests(ITestOutputHelper output)
             }
             return true;
         }, TestTime.Scaled(ReadyTimeout), "the three nodes joined by seeds are ready");
+        // Asking the seeds left no trace: node 1 (the first seed) started as a fresh node and formed the cluster at once,
+        // not through the fallback of a node that restarts over its own state (joining others first, alone after 20 s).
+        Assert.Contains("starting as a founding voter", cluster.Logs(1));
+        Assert.DoesNotContain("no other node answered in", cluster.Logs(1));
         using (var c = ClientOf(2))
             await cluster.AwaitAsync(async () => (await c.SendAsync(HttpMethod.Put, "/kv/seeded", new StringContent("v", Encoding.UTF8))).Code == 200,
                 TimeSpan.FromSeconds(30), "a write is acknowledged");
