@@ -40,7 +40,8 @@ public sealed class MultiHostNamespaceTests(ITestOutputHelper output)
         async Task<(int Code, string Body)> Send(int node, HttpMethod method, string path, string? body = null)
         {
             using var request = new HttpRequestMessage(method, $"http://{namespaces.AddressOf(node)}:{HttpPort}{path}");
-            if (path.StartsWith("/admin", StringComparison.Ordinal)) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+            if (path.StartsWith("/admin", StringComparison.Ordinal) || (path.StartsWith("/dashboard/", StringComparison.Ordinal) && method != HttpMethod.Get))
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
             if (body is not null) request.Content = new StringContent(body);
             using var response = await http.SendAsync(request);
             return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
@@ -59,16 +60,6 @@ public sealed class MultiHostNamespaceTests(ITestOutputHelper output)
             Await(async () => (await Send(node, HttpMethod.Put, $"/kv/{key}", value)).Code == 200, seconds, $"PUT /kv/{key} through node {node} succeeds");
         Task Read(int node, string key, string value, int seconds = 60) =>
             Await(async () => await Send(node, HttpMethod.Get, $"/kv/{key}") is (200, var body) && body == value, seconds, $"node {node} reads {key} = {value}");
-        async Task SetFaults(string? spec)
-        {
-            for (var i = 1; i <= Hosts; i++)
-            {
-                var node = i;
-                await Await(async () => (await Send(node, spec is null ? HttpMethod.Delete : HttpMethod.Post, "/admin/faults", spec)).Code == 200,
-                    30, $"node {node} takes the fault spec {spec ?? "(heal)"}");
-            }
-        }
-
         var watch = System.Diagnostics.Stopwatch.StartNew();
         await Await(async () =>
         {
@@ -123,11 +114,20 @@ public sealed class MultiHostNamespaceTests(ITestOutputHelper output)
         }, 30, "node 1's dashboard shows the three hosts' nodes up");
         output.WriteLine($"{watch.Elapsed.TotalSeconds:0.0} s: a transaction across hosts, the merged logs and the dashboard reach every host");
 
-        // The fault layer: host 3 cut off; the majority goes on writing, host 3 gets the write after the heal.
-        await SetFaults("""{"partitions": [[1, 2], [3]]}""");
+        // The fault layer: host 3 cut off; the majority goes on writing, host 3 gets the write after the heal. The partition
+        // is set as a user on another machine would: the CLI pointed at host 1 (it finds the other hosts through host 1's
+        // /status), with the admin token; the heal through node 2's dashboard, which passes it to every host with its own token.
+        var cli = new Dictionary<string, string?> { ["DISTSYS_ENDPOINT"] = $"http://{namespaces.AddressOf(1)}:{HttpPort}", ["DISTSYS_ADMIN_TOKEN"] = AdminToken };
+        var (partitionCode, partitionOut) = await ProcessCluster.RunCliAsync(["fault", "partition", "1,2/3"], environment: cli);
+        output.WriteLine(partitionOut);
+        Assert.True(partitionCode == 0, partitionOut);
+        for (var i = 1; i <= Hosts; i++)
+            Assert.Contains("\"partitions\":[[1,2],[3]]", (await Send(i, HttpMethod.Get, "/status")).Body);
         await Write(1, "b", "2");
         Assert.NotEqual((200, "2"), await TryGet(3, "b"));
-        await SetFaults(null);
+        var (healCode, heal) = await Send(2, HttpMethod.Delete, "/dashboard/faults");
+        Assert.True(healCode == 200, $"the heal through node 2's dashboard: {healCode} {heal}");
+        Assert.Contains("installed on nodes 1,2,3", heal);
         await Read(3, "b", "2", 90);
         output.WriteLine($"{watch.Elapsed.TotalSeconds:0.0} s: fault-layer partition of host 3 healed");
 
