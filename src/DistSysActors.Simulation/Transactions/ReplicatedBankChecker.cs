@@ -14,55 +14,12 @@ public static class ReplicatedBankChecker
 {
     public static IReadOnlyList<string> Check(ReplicatedTxnSimCluster c, IReadOnlyDictionary<string, long> start)
     {
-        var problems = new List<string>();
-        var begins = new Dictionary<TxnId, BeginRecord>();
-        var decisions = new Dictionary<TxnId, TxnState>();
-        foreach (var record in c.CommittedRecords(TxnGroups.Coordinator))
-            switch (record)
-            {
-                case BeginRecord b: begins[b.Id] = b; break;
-                case DecisionRecord d when d.State is TxnState.Committed or TxnState.Aborted: decisions[d.Id] = d.State; break;
-            }
-        var committed = begins.Keys.Where(id => decisions.GetValueOrDefault(id) == TxnState.Committed).ToHashSet();
-
-        var expected = start.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        foreach (var id in committed)
-            foreach (var op in begins[id].Branches.SelectMany(b => b.Ops).OfType<AddOp>())
-                if (expected.ContainsKey(op.Key)) expected[op.Key] += op.Delta;
-        long total = 0;
-        foreach (var (account, want) in expected)
-        {
-            var text = c.Value(account);
-            var actual = text is null ? 0 : long.Parse(text, CultureInfo.InvariantCulture);
-            total += actual;
-            if (actual < 0) problems.Add($"{account} is {actual}, below its min 0");
-            if (actual != want) problems.Add($"{account} is {actual}, start plus committed deltas is {want}");
-        }
-        if (total != start.Values.Sum()) problems.Add($"money not conserved: {total}, started with {start.Values.Sum()}");
-
-        foreach (var shard in c.Groups.Shards)
-        {
-            var records = c.CommittedRecords(shard);
-            var prepared = new HashSet<TxnId>();
-            foreach (var record in records)
-                switch (record)
-                {
-                    case PreparedRecord p: prepared.Add(p.Id); break;
-                    case OutcomeRecord o when prepared.Contains(o.Id) && o.Committed != committed.Contains(o.Id):
-                        problems.Add($"{TxnGroups.Name(shard)} {(o.Committed ? "committed" : "aborted")} {o.Id}, the coordinating group decided {decisions.GetValueOrDefault(o.Id)}");
-                        break;
-                    case SagaStepRecord s when s.Applied && !committed.Contains(s.Id) && !records.OfType<SagaCompensationRecord>().Any(x => x.Id == s.Id && x.Step == s.Step):
-                        problems.Add($"{TxnGroups.Name(shard)} applied step {s.Step} of aborted saga {s.Id} without compensating it");
-                        break;
-                }
-        }
+        var ledger = new BankLedger(c.CommittedRecords(TxnGroups.Coordinator));
+        ledger.CheckBalances(start, c.Value);
+        foreach (var shard in c.Groups.Shards) ledger.CheckParticipant(TxnGroups.Name(shard), c.CommittedRecords(shard), "the coordinating group");
         foreach (var (request, at) in c.Started)
-        {
-            if (c.OutcomeOf(request) is not { } answer) continue;
-            if ((answer.Outcome == TxnState.Committed) != committed.Contains(answer.Id))
-                problems.Add($"request {request} (at {at}, {answer.Id}) was answered {answer.Outcome}, the log says {(committed.Contains(answer.Id) ? "committed" : "not committed")}");
-        }
-        return problems;
+            if (c.OutcomeOf(request) is { } answer) ledger.CheckAnswer($"{request} (at {at}, {answer.Id})", answer.Id, answer.Outcome);
+        return ledger.Problems;
     }
 
     /// <summary>Funds the accounts through one 2PC transaction at the first node, without faults, once every group acts.</summary>
