@@ -3,7 +3,7 @@ using Akka.Configuration;
 namespace DistSysActors.Actors.Configuration;
 
 /// <summary>Reads one settings value and fails fast with the key's full name when it is missing or out of range.</summary>
-internal static class ConfigReader
+public static class ConfigReader
 {
     public static int Int(Config config, string section, string key, int min, int max)
     {

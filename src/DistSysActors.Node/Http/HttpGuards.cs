@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -33,10 +34,20 @@ public static class HttpGuards
 
     public static void Use(WebApplication app, HttpSettings settings, Action<string> log)
     {
+        var limiter = ConnectionRateLimiter(settings.RequestsPerSecondPerConnection);
+        if (limiter is not null) app.Lifetime.ApplicationStopped.Register(limiter.Dispose);
         app.Use(async (http, next) =>
         {
             try
             {
+                using var lease = limiter?.AttemptAcquire(http);
+                if (lease is { IsAcquired: false })
+                {
+                    http.Response.Headers.RetryAfter = "1";
+                    await Error(429, $"more than {settings.RequestsPerSecondPerConnection} requests per second on this connection " +
+                                     "(distsys.http.requests-per-second-per-connection); slow down or open another connection").ExecuteAsync(http);
+                    return;
+                }
                 if (Refuse(http.Request, settings) is { } refusal) { await refusal.ExecuteAsync(http); return; }
                 await next(http);
             }
@@ -54,6 +65,22 @@ public static class HttpGuards
             }
         });
     }
+
+    /// <summary>
+    /// A token bucket per connection: <paramref name="perSecond"/> requests a second, a burst of as many; null when 0
+    /// (no bound). Kestrel bounds connections, sizes and upload rates, not requests per connection: this does.
+    /// </summary>
+    public static PartitionedRateLimiter<HttpContext>? ConnectionRateLimiter(int perSecond) =>
+        perSecond <= 0 ? null : PartitionedRateLimiter.Create<HttpContext, string>(http => RateLimitPartition.GetTokenBucketLimiter(http.Connection.Id,
+            _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = perSecond,
+                TokensPerPeriod = Math.Max(1, perSecond / 10),
+                ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+                QueueLimit = 0,
+                // The partitioned limiter replenishes its buckets from one timer, and drops the buckets of idle connections.
+                AutoReplenishment = false,
+            }));
 
     /// <summary>The answer that refuses a request before any endpoint runs, or null to let it through.</summary>
     public static IResult? Refuse(HttpRequest request, HttpSettings settings)

@@ -4,10 +4,11 @@ using Akka.Configuration;
 namespace DistSysActors.Node.Http;
 
 /// <summary>
-/// The distsys.http keys the HTTP host reads: where it listens and the bearer tokens that guard it (an empty token is
-/// none; the environment variables DISTSYS_ADMIN_TOKEN and DISTSYS_KV_TOKEN set them when the configuration does not).
+/// The distsys.http keys the HTTP host reads: where it listens, the bearer tokens that guard it (an empty token is
+/// none; the environment variables DISTSYS_ADMIN_TOKEN and DISTSYS_KV_TOKEN set them when the configuration does not),
+/// and how many requests one connection may send per second (0: no bound).
 /// </summary>
-public sealed record HttpSettings(IPAddress Bind, string? AdminToken, string? KvToken)
+public sealed record HttpSettings(IPAddress Bind, string? AdminToken, string? KvToken, int RequestsPerSecondPerConnection = 0)
 {
     public const string AdminTokenVariable = "DISTSYS_ADMIN_TOKEN";
     public const string KvTokenVariable = "DISTSYS_KV_TOKEN";
@@ -31,7 +32,8 @@ public sealed record HttpSettings(IPAddress Bind, string? AdminToken, string? Kv
             throw new ConfigurationException($"distsys.http.bind = '{bindText}' is not an IP address (e.g. 127.0.0.1, 0.0.0.0 or one address of this host)");
         return new HttpSettings(bind,
             Token(http.GetString("admin-token", ""), Environment.GetEnvironmentVariable(AdminTokenVariable), "distsys.http.admin-token", AdminTokenVariable),
-            Token(http.GetString("kv-token", ""), Environment.GetEnvironmentVariable(KvTokenVariable), "distsys.http.kv-token", KvTokenVariable));
+            Token(http.GetString("kv-token", ""), Environment.GetEnvironmentVariable(KvTokenVariable), "distsys.http.kv-token", KvTokenVariable),
+            Actors.Configuration.ConfigReader.Int(http, "distsys.http", "requests-per-second-per-connection", 0, 1_000_000));
     }
 
     private static string? Token(string? configured, string? environment, string key, string variable)
