@@ -73,11 +73,20 @@ internal static class FaultCommand
             using var client = endpoints.Create(id, basePort);
             try
             {
-                using var response = spec.IsNone ? await client.HealAsync(ct) : await client.PostFaultsAsync(FaultSpecDto.From(spec), ct);
+                // Each node's own other faults stay (a link delay set on one node alone is not copied to the others); only the
+                // asked change and the seed are applied to it. A node that does not answer /status gets the entry node's spec.
+                var own = spec;
+                if (!spec.IsNone && id != status.NodeId)
+                {
+                    try { own = change((await client.StatusAsync(ct)).Network.Faults.ToSpec()); }
+                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException) { }
+                    if (parse.GetValue(seed) is { } ownSeed) own = own with { Seed = ownSeed };
+                }
+                using var response = own.IsNone ? await client.HealAsync(ct) : await client.PostFaultsAsync(FaultSpecDto.From(own), ct);
                 var body = await response.Content.ReadAsStringAsync(ct);
                 if (response.StatusCode == System.Net.HttpStatusCode.Accepted)
-                    Console.WriteLine($"node {id}: restarting; faults {StatusCommand.Describe(FaultSpecDto.From(spec))} once it is back");
-                else if (response.IsSuccessStatusCode) Console.WriteLine($"node {id}: faults now {StatusCommand.Describe(FaultSpecDto.From(spec))}");
+                    Console.WriteLine($"node {id}: restarting; faults {StatusCommand.Describe(FaultSpecDto.From(own))} once it is back");
+                else if (response.IsSuccessStatusCode) Console.WriteLine($"node {id}: faults now {StatusCommand.Describe(FaultSpecDto.From(own))}");
                 else { failures++; Console.WriteLine($"node {id}: refused ({(int)response.StatusCode}): {body}"); }
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)

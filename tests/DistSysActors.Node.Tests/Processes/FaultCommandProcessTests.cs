@@ -98,4 +98,24 @@ public sealed class FaultCommandProcessTests(ClusterOfThree fixture, ITestOutput
                 $"node {i + 1} went on from dropped/duplicated/delayed {b.Dropped}/{b.Duplicated}/{b.Delayed} to {a.Dropped}/{a.Duplicated}/{a.Delayed} after heal");
         }
     }
+
+    [Fact]
+    public async Task A_partition_keeps_each_nodes_own_other_faults()
+    {
+        await fixture.EnsureRunningAsync();
+        try
+        {
+            // Node 3 alone drops 10% of its messages (set on it directly, as the dashboard or a script can).
+            using (var c = Cluster.Client(3))
+            {
+                using var set = await c.PostFaultsAsync(new FaultSpecDto([], 0.1, [0, 0], 0, false, null));
+                Assert.True(set.IsSuccessStatusCode, await set.Content.ReadAsStringAsync());
+            }
+            await CliAsync("fault", "partition", "1,2/3", "--node", "1");
+            var networks = await NetworksAsync();
+            Assert.All(networks, n => Assert.Equal("1,2/3", string.Join("/", n.Faults.Partitions.Select(g => string.Join(",", g)))));
+            Assert.Equal(new[] { 0.0, 0.0, 0.1 }, networks.Select(n => n.Faults.DropRate));
+        }
+        finally { await Cluster.HealAllAsync(); }
+    }
 }
