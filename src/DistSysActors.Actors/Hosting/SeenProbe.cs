@@ -62,13 +62,28 @@ public static class SeenProbe
         var system = ActorSystem.Create($"{DistSysNodeRuntime.SystemName}-probe", config);
         try
         {
+            // A peer whose association fails (nothing listens there yet, its name does not resolve) will not answer: it is
+            // given up at once rather than after the timeout, so a fresh cluster's nodes do not wait for each other.
+            var failed = peers.Select(p => (p.Host, p.Port)).Distinct()
+                .ToDictionary(p => p, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            system.EventStream.Subscribe(system.ActorOf(Props.Create(() => new AssociationFailures(failed))), typeof(Akka.Remote.AssociationErrorEvent));
             return await Task.WhenAll(peers.Select(async peer =>
             {
-                try { return await system.ActorSelection(new RootActorPath(peer) / "user" / ActorName).Ask<Answer>(new Question(nodeId), timeout); }
+                var ask = system.ActorSelection(new RootActorPath(peer) / "user" / ActorName).Ask<Answer>(new Question(nodeId), timeout);
+                try { return await Task.WhenAny(ask, failed[(peer.Host, peer.Port)].Task) == ask ? await ask : null; }
                 catch (Exception e) when (e is AskTimeoutException or ActorNotFoundException or TaskCanceledException) { return null; }
             }));
         }
         finally { await system.Terminate(); }
+    }
+
+    private sealed class AssociationFailures : ReceiveActor
+    {
+        public AssociationFailures(Dictionary<(string Host, int? Port), TaskCompletionSource> failed) =>
+            Receive<Akka.Remote.AssociationErrorEvent>(e =>
+            {
+                if (failed.TryGetValue((e.RemoteAddress.Host, e.RemoteAddress.Port), out var peer)) peer.TrySetResult();
+            });
     }
 }
 

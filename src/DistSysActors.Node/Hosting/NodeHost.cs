@@ -129,13 +129,16 @@ public sealed class NodeHost : IAsyncDisposable
         List<SeenProbe.Answer> answered;
         List<string> silent;
         int fallbackVia;
+        var probed = "";
         if (Node.UsesSeeds)
         {
             // Across hosts the peers' HTTP addresses are not known before this node joins: the seeds are asked over Akka.Remote.
             var protocol = DistSysNodeRuntime.AddressProtocol(_distsys);
             var self = DistSysNodeRuntime.SelfAddress(Node, protocol);
             var seeds = Node.Seeds.Select(s => NodeSeeds.WithProtocol(s, protocol)).Where(a => !a.Equals(self)).Distinct().ToList();
+            var watch = System.Diagnostics.Stopwatch.StartNew();
             var answers = seeds.Count == 0 ? [] : await SeenProbe.AskAsync(DistSysNodeRuntime.RemotingConfig(_distsys), seeds, Node.Id, LostStateProbeTimeout);
+            probed = $" in {watch.Elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)} s";
             answered = answers.OfType<SeenProbe.Answer>().ToList();
             silent = seeds.Where((_, i) => answers[i] is null).Select(a => a.ToString()).ToList();
             fallbackVia = Enumerable.Range(1, Node.Nodes).FirstOrDefault(i => i != Node.Id);
@@ -167,9 +170,9 @@ public sealed class NodeHost : IAsyncDisposable
         }
         var asked = Node.UsesSeeds ? "seeds" : "nodes";
         Console.WriteLine($"node {Node.Id}: no Raft state in {dir}; " + (answered.Count == 0
-            ? $"no other node answered (asked {asked} {string.Join(", ", silent)}), so this is taken for a first start"
+            ? $"no other node answered (asked {asked} {string.Join(", ", silent)}{probed}), so this is taken for a first start"
             : $"none of nodes {string.Join(", ", answered.Select(a => a.NodeId))} knows node {Node.Id} as a member" +
-              (silent.Count > 0 ? $" ({asked} {string.Join(", ", silent)} did not answer)" : "")) + $"; starting as {(Node.Join ? "a new server" : "a founding voter")}");
+              (silent.Count > 0 ? $" ({asked} {string.Join(", ", silent)} did not answer{probed})" : "")) + $"; starting as {(Node.Join ? "a new server" : "a founding voter")}");
         return null;
     }
 
