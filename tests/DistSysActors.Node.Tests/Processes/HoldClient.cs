@@ -9,11 +9,24 @@ public sealed class HoldClient : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly List<string> _lines = [];
+    // Completed (and replaced) at every new output line or at the end of output: what a waiting reader awaits.
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _ended;
 
     private HoldClient(Process process)
     {
         _process = process;
-        process.OutputDataReceived += (_, e) => { if (e.Data is { } l) lock (_lines) { _lines.Add(l); _output.AppendLine(l); } };
+        process.OutputDataReceived += (_, e) =>
+        {
+            TaskCompletionSource changed;
+            lock (_lines)
+            {
+                if (e.Data is { } l) { _lines.Add(l); _output.AppendLine(l); }
+                else _ended = true;
+                (changed, _changed) = (_changed, new(TaskCreationOptions.RunContinuationsAsynchronously));
+            }
+            changed.TrySetResult(); // e.Data null: the output ended (the process exited)
+        };
         process.ErrorDataReceived += (_, e) => { if (e.Data is { } l) lock (_lines) _output.AppendLine(l); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -52,15 +65,22 @@ public sealed class HoldClient : IDisposable
     /// <summary>The first output line that matches, waiting for it (scaled by the test time factor).</summary>
     public async Task<string> AwaitLineAsync(Func<string, bool> match, string description)
     {
-        var timeout = TestTime.Scaled(TimeSpan.FromSeconds(30));
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < timeout)
+        using var deadline = new CancellationTokenSource(TestTime.Scaled(TimeSpan.FromSeconds(30)));
+        try
         {
-            lock (_lines)
-                if (_lines.FirstOrDefault(match) is { } line) return line;
-            if (_process.HasExited) break;
-            await Task.Delay(50);
+            while (true)
+            {
+                Task changed;
+                lock (_lines)
+                {
+                    if (_lines.FirstOrDefault(match) is { } line) return line;
+                    if (_ended) break;
+                    changed = _changed.Task;
+                }
+                await changed.WaitAsync(deadline.Token);
+            }
         }
+        catch (OperationCanceledException) { }
         throw new Xunit.Sdk.XunitException($"the holder did not print a line where {description}:\n{Output()}");
     }
 
