@@ -26,6 +26,18 @@ public sealed class BankSimulationTests
     public void BankSimulation_sagas_conserve_money_under_loss_duplication_and_crashes() =>
         FaultTally.Run(12, SimFaults.Crash | SimFaults.Drop | SimFaults.Duplicate | SimFaults.WriteLost | SimFaults.LostToCrash, seed => RunBank(seed, TxnProtocol.Saga));
 
+    /// <summary>
+    /// One random transfer of 1..79 between two different accounts of <c>acct0..</c>, the debit with min 0 (so a
+    /// participant without the funds votes NO), begun at a random node.
+    /// </summary>
+    internal static void BeginRandomTransfer(DeterministicRandom random, int accounts, System.Collections.Immutable.ImmutableArray<NodeId> ids, Action<NodeId, TxnOp[]> begin)
+    {
+        var from = random.NextInt(0, accounts);
+        var to = (from + random.NextInt(1, accounts)) % accounts;
+        var amount = random.NextInt(1, 80);
+        begin(ids[random.NextInt(0, ids.Length)], [new AddOp($"acct{from}", -amount, 0), new AddOp($"acct{to}", amount, null)]);
+    }
+
     internal static SimFaultCounters RunBank(long seed, TxnProtocol protocol, int transfers = 60, int accounts = 6)
     {
         var c = new TxnSimCluster(new SimulatorOptions { Seed = seed, TickIntervalMs = 10 }, 3, SimConfig);
@@ -34,10 +46,7 @@ public sealed class BankSimulationTests
         c.Sim.SetFaults(new FaultSpec { DropRate = 0.05, DuplicateRate = 0.05, DelayMinMs = 0, DelayMaxMs = 10, Reorder = true });
         for (var i = 0; i < transfers; i++)
         {
-            var from = random.NextInt(0, accounts);
-            var to = (from + random.NextInt(1, accounts)) % accounts;
-            var amount = random.NextInt(1, 80);
-            c.Begin(c.Ids[random.NextInt(0, c.Ids.Length)], protocol, new AddOp($"acct{from}", -amount, 0), new AddOp($"acct{to}", amount, null));
+            BeginRandomTransfer(random, accounts, c.Ids, (at, ops) => c.Begin(at, protocol, ops));
             c.Sim.RunFor(random.NextInt(1, 40));
             var target = c.Ids[random.NextInt(0, c.Ids.Length)];
             if (random.Chance(0.08)) c.Sim.Crash(target);

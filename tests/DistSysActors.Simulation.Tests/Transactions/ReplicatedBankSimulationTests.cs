@@ -28,10 +28,7 @@ public sealed class ReplicatedBankSimulationTests
         c.Sim.SetFaults(new FaultSpec { DropRate = 0.05, DuplicateRate = 0.05, DelayMinMs = 0, DelayMaxMs = 10, Reorder = true });
         for (var i = 0; i < transfers; i++)
         {
-            var from = random.NextInt(0, accounts);
-            var to = (from + random.NextInt(1, accounts)) % accounts;
-            var amount = random.NextInt(1, 80);
-            c.Begin(c.Ids[random.NextInt(0, c.Ids.Length)], protocol, new AddOp($"acct{from}", -amount, 0), new AddOp($"acct{to}", amount, null));
+            BankSimulationTests.BeginRandomTransfer(random, accounts, c.Ids, (at, ops) => c.Begin(at, protocol, ops));
             c.Sim.RunFor(random.NextInt(1, 60));
             var target = c.Ids[random.NextInt(0, c.Ids.Length)];
             // At most one node down at a time: every group keeps a majority, so nothing may block.
