@@ -124,7 +124,7 @@ public sealed class DistSysNodeRuntime
             akka.remote.dot-netty.tcp.public-hostname = "{{node.AdvertisedHostname}}"
             akka.remote.dot-netty.tcp.port = {{node.SelfRemotePort}}
             akka.cluster.seed-nodes = [{{string.Join(", ", seeds)}}]
-            akka.cluster.roles = ["{{NodeRoles.Of(node.Id)}}", "{{NodeRoles.Http(NodeRoles.HttpUrl(node, distsys.GetString("distsys.http.bind", "127.0.0.1")))}}"]
+            akka.cluster.roles = ["{{NodeRoles.Of(node.Id)}}", "{{NodeRoles.Http(NodeRoles.HttpUrl(node, distsys))}}"]
             """);
         var persistence = SqlitePersistence.ForJournal(host.Journal, Path.Combine(node.NodeDataDir, host.SqliteFile), distsys);
         return generated.WithFallback(persistence).WithFallback(distsys);

@@ -28,6 +28,9 @@ public static class NodeRoles
     /// The HTTP base address other nodes reach a node at: its public hostname when one is set, else the HTTP bind address
     /// when it is one address, else its hostname (a bind to 0.0.0.0 or :: is not an address to call).
     /// </summary>
+    public static string HttpUrl(NodeSettings node, Akka.Configuration.Config distsys) => HttpUrl(node, distsys.GetString("distsys.http.bind", "127.0.0.1"));
+
+    /// <inheritdoc cref="HttpUrl(NodeSettings, Akka.Configuration.Config)"/>
     public static string HttpUrl(NodeSettings node, string httpBind)
     {
         var host = node.PublicHostname.Length > 0 ? node.PublicHostname

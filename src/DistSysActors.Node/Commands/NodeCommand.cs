@@ -142,7 +142,7 @@ internal static class NodeCommand
             await host.DisposeAsync();
             return 1;
         }
-        var http = Http.HttpSettings.Create(host.Config);
+        var http = host.HttpSettings;
         Console.WriteLine($"node {host.Node.Id} {(host.Node.Join ? $"joining the cluster of nodes 1..{host.Node.Nodes} (Raft waits to be added)" : $"of {host.Node.Nodes}")}: " +
                           $"remoting {host.Node.Hostname}:{host.Node.SelfRemotePort}{(host.Node.PublicHostname.Length > 0 ? $" (reached as {host.Node.PublicHostname})" : "")}, " +
                           $"HTTP http://{http.Bind}:{host.Node.SelfHttpPort}, data {Path.GetFullPath(host.Node.NodeDataDir)}");

@@ -26,7 +26,7 @@ public static class DashboardHttpApi
     public static void MapNode(WebApplication app, NodeHost host)
     {
         var topology = new DashboardTopology(host.Node.Hostname, host.Node.HttpBasePort, host.Node.Nodes, $"node {host.Node.Id}",
-            Resolve: id => PeerHttp.UrlOf(host, id), Tokens: PeerHttp.Tokens(HttpSettings.Create(host.Config)));
+            Resolve: id => PeerHttp.UrlOf(host, id), Tokens: PeerHttp.Tokens(host.HttpSettings));
         Map(app, topology, Launchers.ForNode());
         var timeout = TimeSpan.FromMilliseconds(host.Settings.RequestTimeoutMs);
         app.MapGet("/dashboard/messages", async (long? after) =>

@@ -41,6 +41,13 @@ public sealed class NodeHost : IAsyncDisposable
     public Config Config => _distsys;
     public HostSettings Settings { get; }
 
+    /// <summary>The distsys.http settings (bind address, tokens, request bounds), read once.</summary>
+    public Http.HttpSettings HttpSettings => _httpSettings ??= Http.HttpSettings.Create(_distsys);
+    private Http.HttpSettings? _httpSettings;
+
+    /// <summary>The HTTP base address other nodes reach this one at: what its role <c>http=URL</c> carries.</summary>
+    public string HttpUrl => NodeRoles.HttpUrl(Node, _distsys);
+
     /// <summary>The running runtime, or null while the actor system restarts.</summary>
     public DistSysNodeRuntime? Runtime => _runtime;
 
@@ -190,8 +197,7 @@ public sealed class NodeHost : IAsyncDisposable
         {
             var r = (await raft.Ask<NodeStatus>(GetStatus.Instance, timeout)).Raft;
             var member = r.Membership is { } m && (m.Voters.Any(v => v.Value == id) || m.Learners.Any(l => l.Value == id));
-            return (new SeenProbe.Answer(Node.Id, r.Term, r.LastLogIndex, HasSeen(id), member,
-                NodeRoles.HttpUrl(Node, _distsys.GetString("distsys.http.bind", "127.0.0.1"))), null);
+            return (new SeenProbe.Answer(Node.Id, r.Term, r.LastLogIndex, HasSeen(id), member, HttpUrl), null);
         }
         catch (AskTimeoutException) { return (null, "the Raft replica did not answer in time"); }
     }

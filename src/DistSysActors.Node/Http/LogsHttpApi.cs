@@ -21,7 +21,6 @@ public static class LogsHttpApi
 {
     public const string MissingNodesHeader = "X-Logs-Missing-Nodes";
     private const string TraceItem = "distsys.trace";
-    private static readonly HttpClient Peers = new() { Timeout = Timeout.InfiniteTimeSpan };
 
     /// <summary>The trace the request runs under (set by <see cref="UseTraceContext"/>).</summary>
     public static TraceContext? TraceOf(HttpContext http) => http.Items.TryGetValue(TraceItem, out var t) ? t as TraceContext : null;
@@ -58,6 +57,9 @@ public static class LogsHttpApi
 
     public static void Map(WebApplication app, NodeHost host)
     {
+        // Each ask has its own deadline (distsys.logging query timeout); the client presents this node's kv token to peers.
+        var peers = PeerHttp.Client(host, Timeout.InfiniteTimeSpan);
+        app.Lifetime.ApplicationStopped.Register(peers.Dispose);
         app.MapGet("/logs", async (HttpContext http) =>
         {
             var q = http.Request.Query;
@@ -79,14 +81,14 @@ public static class LogsHttpApi
                     return Results.Json(new ErrorDto($"scope=aggregate: node {host.Node.Id} is not the aggregator (distsys.logging.aggregator = {settings.Aggregator})"), statusCode: 400);
                 return Results.Json((await LocalAsync(shipper, query!, timeout, aggregate: true)).Select(LogRecordDto.From));
             }
-            if (settings.Aggregated && await FromAggregatorAsync(host, shipper, query!, http.Request, timeout) is { } aggregated)
+            if (settings.Aggregated && await FromAggregatorAsync(peers, host, shipper, query!, http.Request, timeout) is { } aggregated)
                 return Results.Json(query!.Apply(aggregated, order!.Value).Select(LogRecordDto.From));
 
             var self = host.Node.Id;
             var nodes = query!.Node is { } only ? [only.Value] : Enumerable.Range(1, host.Node.Nodes).ToArray();
             var asks = nodes.Select(async n =>
             {
-                try { return (Node: n, Records: n == self ? await LocalAsync(shipper, query, timeout) : await RemoteAsync(host, n, http.Request, "local", timeout)); }
+                try { return (Node: n, Records: n == self ? await LocalAsync(shipper, query, timeout) : await RemoteAsync(peers, host, n, http.Request, "local", timeout)); }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException or OperationCanceledException or Akka.Actor.AskTimeoutException or System.Text.Json.JsonException)
                 {
                     return (Node: n, Records: (List<LogRecord>?)null);
@@ -107,12 +109,12 @@ public static class LogsHttpApi
     /// With an aggregator: its store of every node's records, with this node's own (the ones not shipped yet show at once);
     /// null when the aggregator does not answer, and the query then asks every node.
     /// </summary>
-    private static async Task<List<LogRecord>?> FromAggregatorAsync(NodeHost host, Akka.Actor.IActorRef shipper, LogQuery query, HttpRequest request, TimeSpan timeout)
+    private static async Task<List<LogRecord>?> FromAggregatorAsync(HttpClient peers, NodeHost host, Akka.Actor.IActorRef shipper, LogQuery query, HttpRequest request, TimeSpan timeout)
     {
         var aggregator = NodeLog.Of(host.Runtime!.System)!.Settings.Aggregator;
         try
         {
-            var all = aggregator == host.Node.Id ? await LocalAsync(shipper, query, timeout, aggregate: true) : await RemoteAsync(host, aggregator, request, "aggregate", timeout);
+            var all = aggregator == host.Node.Id ? await LocalAsync(shipper, query, timeout, aggregate: true) : await RemoteAsync(peers, host, aggregator, request, "aggregate", timeout);
             return all is null ? null : [.. all, .. await LocalAsync(shipper, query, timeout)];
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or OperationCanceledException or Akka.Actor.AskTimeoutException or System.Text.Json.JsonException)
@@ -121,18 +123,13 @@ public static class LogsHttpApi
         }
     }
 
-    private static async Task<List<LogRecord>?> RemoteAsync(NodeHost host, int node, HttpRequest request, string scope, TimeSpan timeout)
+    private static async Task<List<LogRecord>?> RemoteAsync(HttpClient peers, NodeHost host, int node, HttpRequest request, string scope, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
         var forwarded = request.Query.Where(p => p.Key != "scope").Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value.ToString())}")
             .Append($"scope={scope}");
         var url = $"{PeerHttp.RequireUrlOf(host, node)}/logs?{string.Join('&', forwarded)}";
-        using var ask = new HttpRequestMessage(HttpMethod.Get, url);
-        // A peer that guards its data endpoints wants the cluster's kv token (this node's own).
-        if (HttpSettings.Create(host.Config).KvToken is { } token) ask.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-        using var response = await Peers.SendAsync(ask, cts.Token);
-        response.EnsureSuccessStatusCode();
-        var records = await response.Content.ReadFromJsonAsync<List<LogRecordDto>>(cts.Token);
+        var records = await peers.GetFromJsonAsync<List<LogRecordDto>>(url, cts.Token);
         return records?.Select(r => r.ToRecord()).ToList();
     }
 }

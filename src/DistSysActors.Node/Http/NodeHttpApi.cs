@@ -27,7 +27,7 @@ public static class NodeHttpApi
         builder.Logging.ClearProviders();
         // The host's own log entries (warnings and above) go to the node's log pipeline (README "Distributed logging").
         builder.Logging.AddProvider(new NodeLogLoggerProvider(host));
-        var http = HttpSettings.Create(host.Config);
+        var http = host.HttpSettings;
         builder.WebHost.ConfigureKestrel(k =>
         {
             HttpGuards.ConfigureKestrel(k);

@@ -14,7 +14,7 @@ public static class PeerHttp
     /// <summary>Node <paramref name="id"/>'s HTTP base address, or null when it is not known.</summary>
     public static string? UrlOf(NodeHost host, int id)
     {
-        if (id == host.Node.Id) return NodeRoles.HttpUrl(host.Node, host.Config.GetString("distsys.http.bind", "127.0.0.1"));
+        if (id == host.Node.Id) return host.HttpUrl;
         if (host.Runtime is { } runtime)
             foreach (var member in Akka.Cluster.Cluster.Get(runtime.System).State.Members)
                 if (NodeRoles.IdOf(member) == id && NodeRoles.HttpUrlOf(member) is { } url) return url;
@@ -29,6 +29,6 @@ public static class PeerHttp
     public static Func<bool, string?> Tokens(HttpSettings settings) => admin => admin ? settings.AdminToken : settings.KvToken;
 
     /// <summary>A client for a node's peers: base addresses per request, this node's tokens presented.</summary>
-    public static HttpClient Client(HttpSettings settings, TimeSpan timeout) =>
-        new(new Client.NodeClient.BearerTokens(Tokens(settings))) { Timeout = timeout };
+    public static HttpClient Client(NodeHost host, TimeSpan timeout) =>
+        new(new Client.NodeClient.BearerTokens(Tokens(host.HttpSettings))) { Timeout = timeout };
 }

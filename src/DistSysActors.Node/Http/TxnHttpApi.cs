@@ -97,7 +97,7 @@ public static class TxnHttpApi
     {
         if (PeerHttp.UrlOf(host, node) is not { } url)
             return Results.Json(new { error = $"node {node}, which holds the answer, is not a cluster member now: its HTTP address is not known", outcome = "unknown" }, statusCode: 503);
-        using var client = new Client.NodeClient(node, new Uri(url), timeout, PeerHttp.Tokens(HttpSettings.Create(host.Config)));
+        using var client = new Client.NodeClient(node, new Uri(url), timeout, PeerHttp.Tokens(host.HttpSettings));
         try
         {
             var (code, body) = await client.SendAsync(HttpMethod.Get, path);
