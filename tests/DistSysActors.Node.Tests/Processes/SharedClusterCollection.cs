@@ -30,6 +30,23 @@ public sealed class ClusterOfThree : IDisposable
         Cluster.RestartExited();
         await Cluster.HealAllAsync();
         await Cluster.AwaitAsync(Cluster.AllReadyAsync, Ready, "every node answers /health/ready with 200");
+        // Ready is each node's own view; a node healed from a partition can still be about to be downed and rejoin, or
+        // campaign once more. Settled: every node sees all three Up and reachable and names the same Raft leader.
+        await Cluster.AwaitAsync(SettledAsync, Ready, "every node sees all three Up and reachable, under one Raft leader");
+    }
+
+    private async Task<bool> SettledAsync()
+    {
+        var leaders = new HashSet<int?>();
+        for (var i = 1; i <= Cluster.Nodes; i++)
+        {
+            using var c = Cluster.Client(i);
+            var status = await c.StatusAsync();
+            if (status.SelfStatus != "Up" || status.Members.Count(m => m.Status == "Up" && m.Reachable) != Cluster.Nodes || status.Members.Count != Cluster.Nodes)
+                return false;
+            leaders.Add(status.Raft?.LeaderId);
+        }
+        return leaders.Count == 1 && leaders.Single() is not null;
     }
 
     public void Dispose() => Cluster.Dispose();
