@@ -3,7 +3,7 @@ using Akka.Configuration;
 namespace DistSysActors.Actors.Configuration;
 
 /// <summary>The distsys.network section: the per-node fault-injecting network component.</summary>
-public sealed record NetworkSettings(long Seed, int DelayedMessagesMax, int DelayMaxMs)
+public sealed record NetworkSettings(long Seed, int DelayedMessagesMax, int DelayMaxMs, int ThrottleReconcileMs = 2000)
 {
     public const string Section = "distsys.network";
 
@@ -13,7 +13,8 @@ public sealed record NetworkSettings(long Seed, int DelayedMessagesMax, int Dela
         return new NetworkSettings(
             Seed: ConfigReader.Long(c, Section, "seed", long.MinValue, long.MaxValue),
             DelayedMessagesMax: ConfigReader.Int(c, Section, "delayed-messages-max", 1, 10_000_000),
-            DelayMaxMs: ConfigReader.Int(c, Section, "delay-max-ms", 0, Core.Network.FaultSpec.DelayMsMax));
+            DelayMaxMs: ConfigReader.Int(c, Section, "delay-max-ms", 0, Core.Network.FaultSpec.DelayMsMax),
+            ThrottleReconcileMs: ConfigReader.Int(c, Section, "throttle-reconcile-ms", 0, 3_600_000));
     }
 }
 

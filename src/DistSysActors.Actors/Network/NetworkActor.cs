@@ -77,8 +77,14 @@ public sealed partial class NetworkActor : ReceiveActor, IWithTimers
         Receive<GetRecentMessages>(g => Sender.Tell(new RecentMessages(NowMs, _samples.Since(g.AfterSeq))));
         Receive<ThrottleResult>(r => { if (!r.Ok) _log.Warning("throttle of link to {0} failed: {1}", r.Peer, r.Error); });
         Receive<Akka.Cluster.ClusterEvent.IMemberEvent>(OnMemberEvent);
+        Receive<ReconcileThrottles>(_ => ApplyThrottles(_planner.Spec));
 
         if (initialFaults is not null) Apply(initialFaults);
+        // Akka.Remote's throttler adapter reads a new outbound association's inbound mode when the association is made and
+        // installs it once the upper layer listens; a SetThrottle landing in between is overwritten by the stale mode, so a
+        // healed link can stay blackholed in one direction for good. Re-asserting every link's mode repairs that.
+        if (settings.ThrottleReconcileMs > 0 && ((ExtendedActorSystem)Context.System).Provider is IRemoteActorRefProvider)
+            Timers.StartPeriodicTimer(ReconcileThrottles.Instance, ReconcileThrottles.Instance, TimeSpan.FromMilliseconds(settings.ThrottleReconcileMs));
     }
 
     public static Props Props(NodeId self, NetworkSettings settings, ImmutableSortedDictionary<NodeId, Address> peers, FaultSpec? initialFaults = null,
@@ -212,6 +218,11 @@ public sealed partial class NetworkActor : ReceiveActor, IWithTimers
     private sealed record FlushDue
     {
         public static readonly FlushDue Instance = new();
+    }
+
+    private sealed record ReconcileThrottles
+    {
+        public static readonly ReconcileThrottles Instance = new();
     }
 
     private sealed record ThrottleResult(NodeId Peer, bool Ok, string? Error);

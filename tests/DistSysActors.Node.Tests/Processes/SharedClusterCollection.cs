@@ -14,6 +14,9 @@ public sealed class ClusterOfThree : IDisposable
 {
     private static readonly TimeSpan Ready = TimeSpan.FromSeconds(60);
 
+    /// <summary>Pings go out every second (distsys.ping.interval-ms); a pong older than this means a link is down.</summary>
+    private const long FreshPongMs = 2_000;
+
     public ProcessCluster Cluster { get; } = new(3);
 
     /// <summary>
@@ -31,8 +34,10 @@ public sealed class ClusterOfThree : IDisposable
         await Cluster.HealAllAsync();
         await Cluster.AwaitAsync(Cluster.AllReadyAsync, Ready, "every node answers /health/ready with 200");
         // Ready is each node's own view; a node healed from a partition can still be about to be downed and rejoin, or
-        // campaign once more. Settled: every node sees all three Up and reachable and names the same Raft leader.
-        await Cluster.AwaitAsync(SettledAsync, Ready, "every node sees all three Up and reachable, under one Raft leader");
+        // campaign once more, and Akka.Cluster marks a dead link unreachable only after its failure detector's pause.
+        // Settled: every node sees all three Up and reachable, has had a pong from each peer within the last 2 s (both
+        // directions of every link work now), and names the same Raft leader.
+        await Cluster.AwaitAsync(SettledAsync, Ready, "every node sees all three Up and reachable, has fresh pongs from both peers, under one Raft leader");
     }
 
     private async Task<bool> SettledAsync()
@@ -44,6 +49,7 @@ public sealed class ClusterOfThree : IDisposable
             var status = await c.StatusAsync();
             if (status.SelfStatus != "Up" || status.Members.Count(m => m.Status == "Up" && m.Reachable) != Cluster.Nodes || status.Members.Count != Cluster.Nodes)
                 return false;
+            if (status.Ping.Count(p => p.NodeId != i && p.LastPongAgeMs is < FreshPongMs) != Cluster.Nodes - 1) return false;
             leaders.Add(status.Raft?.LeaderId);
         }
         return leaders.Count == 1 && leaders.Single() is not null;
