@@ -12,7 +12,9 @@ namespace DistSysActors.Node.Http;
 /// The transaction endpoints in replicated mode (README: Transactions, Replicated mode). <c>POST /txn</c> is the same
 /// request to this node's replicated actor, which hands it to the coordinating group's leader. <c>GET /txn/{id}</c> and
 /// <c>GET /txn/kv/{key}</c> answer from the node acting for the group (the coordinating group, the key's shard): here
-/// when it is this node, else over HTTP from that group's leader, else from this node's replica of the group's log.
+/// when it is this node, else over HTTP from that group's leader (a view falls back to this node's replica of the log
+/// when no leader is known). A key read is linearizable: the acting node confirms
+/// its leadership with a heartbeat round first (ReadIndex), and without a leader ready it answers 503.
 /// </summary>
 public static class ReplicatedTxnHttpApi
 {
@@ -36,8 +38,13 @@ public static class ReplicatedTxnHttpApi
         try
         {
             var answer = await actor.Ask<ReplicatedTxnActor.ReplKeyValue>(new TxnLocal.ReadKey(key), timeout);
-            if (!answer.Acting && answer.Leader is { } leader && leader.Value != host.Node.Id)
-                return await TxnHttpApi.ProxyAsync(host, leader.Value, $"/txn/kv/{Uri.EscapeDataString(key)}", timeout);
+            if (!answer.Acting)
+            {
+                if (answer.Leader is { } leader && leader.Value != host.Node.Id)
+                    return await TxnHttpApi.ProxyAsync(host, leader.Value, $"/txn/kv/{Uri.EscapeDataString(key)}", timeout);
+                // No leader known, or this node was elected and has not caught up with the shard's log yet.
+                return Results.Json(new ErrorDto($"the shard of key {key} has no leader ready to read from; retry"), statusCode: 503);
+            }
             return answer.Value is { } value ? Results.Text(value, "text/plain; charset=utf-8") : Results.Json(new ErrorDto($"key {key} has no committed value"), statusCode: 404);
         }
         catch (AskTimeoutException) { return Results.Json(new { error = "the transaction actor did not answer in time", outcome = "unknown" }, statusCode: 503); }

@@ -21,14 +21,15 @@ public sealed class ReplicatedTxnSimCluster
 {
     private long _nextRequest;
 
-    public ReplicatedTxnSimCluster(SimulatorOptions options, int nodes, int shards, TxnConfig config, int raftTickMs = 10)
+    /// <param name="checkQuorum">Raft's CheckQuorum in every group; off, a leader cut off from its group keeps believing it leads.</param>
+    public ReplicatedTxnSimCluster(SimulatorOptions options, int nodes, int shards, TxnConfig config, int raftTickMs = 10, bool checkQuorum = true)
     {
         Sim = new Simulator<ReplTxnMessage>(options);
         Ids = [.. Enumerable.Range(1, nodes).Select(i => new NodeId(i))];
         Groups = new TxnGroups(shards);
         var codec = new ReferenceCodec();
         var nodeOptions = new ProtocolSimOptions<ReplicatedTxnNode> { AsyncStorage = true, OnAnswer = OnAnswer };
-        RaftConfig RaftConfig(NodeId _) => new() { Id = Ids[0], Voters = Ids, TickMs = raftTickMs, ElectionTicks = 10 };
+        RaftConfig RaftConfig(NodeId _) => new() { Id = Ids[0], Voters = Ids, TickMs = raftTickMs, ElectionTicks = 10, CheckQuorum = checkQuorum };
         Sim.AddNodes(Ids, (id, storage) => new ReplSimNode(
             new ReplicatedTxnNode(id, Ids, shards, codec, options.Seed, config, RaftConfig, storage.Log<object>(ProtocolSimNode.JournalName).ReadAll()), nodeOptions));
     }
@@ -53,6 +54,16 @@ public sealed class ReplicatedTxnSimCluster
         Started.Add((request, at));
         return request;
     }
+
+    /// <summary>Reads <paramref name="key"/> at <paramref name="at"/> (<see cref="ReplicatedTxnNode.ReadKey"/>); null if that node is down.</summary>
+    public long? ReadKey(NodeId at, string key)
+    {
+        var request = ++_nextRequest;
+        return Sim.Invoke<ReplSimNode>(at, (n, ctx) => n.Invoke(ctx, (core, now) => core.ReadKey(request, key, now))) ? request : null;
+    }
+
+    /// <summary>The answer to a read, once there is one.</summary>
+    public KeyRead? KeyReadOf(long request) => Answers.GetValueOrDefault(request)?.OfType<KeyRead>().FirstOrDefault();
 
     public TxnAnswer? OutcomeOf(long request) => Answers.GetValueOrDefault(request)?.OfType<Outcome>().FirstOrDefault()?.Answer;
 

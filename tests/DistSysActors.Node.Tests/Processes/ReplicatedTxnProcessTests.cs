@@ -16,6 +16,7 @@ public sealed class ReplicatedTxnCluster : IDisposable
     public const int ElectionTimeoutMs = 5_000;
     private bool _started;
 
+    /// <summary>Starts the cluster once; later tests get every node running again and no faults, whatever the test before them left.</summary>
     public async Task EnsureRunningAsync()
     {
         if (!_started)
@@ -23,6 +24,8 @@ public sealed class ReplicatedTxnCluster : IDisposable
             Cluster.StartAll();
             _started = true;
         }
+        Cluster.RestartExited();
+        await Cluster.HealAllAsync();
         await Cluster.AwaitAsync(Cluster.AllReadyAsync, Ready, "every node answers /health/ready with 200");
     }
 

@@ -18,9 +18,9 @@ public sealed class ReplicatedTxnSimulationTests
 
     private sealed class Bank
     {
-        public Bank(long seed, int nodes = 3)
+        public Bank(long seed, int nodes = 3, bool checkQuorum = true)
         {
-            C = new ReplicatedTxnSimCluster(new SimulatorOptions { Seed = seed, TickIntervalMs = 10 }, nodes, 3, BankSimulationTests.SimConfig);
+            C = new ReplicatedTxnSimCluster(new SimulatorOptions { Seed = seed, TickIntervalMs = 10 }, nodes, 3, BankSimulationTests.SimConfig, checkQuorum: checkQuorum);
             A = C.KeyOn(1, "a");
             B = C.KeyOn(2, "b");
             Assert.True(C.Sim.RunUntil(C.Settled, 10_000), $"seed={seed}: no leaders");
@@ -136,5 +136,46 @@ public sealed class ReplicatedTxnSimulationTests
         Assert.Equal(0, prepares);
         Assert.DoesNotContain(b.C.CommittedRecords(TxnGroups.Shard(1)), r => r is PreparedRecord p && p.Id.Seq > 1);
         Assert.Equal(("100", "0"), (b.C.Value(b.A), b.C.Value(b.B)));
+    });
+
+    [Fact]
+    public void A_shard_leader_cut_off_from_its_group_serves_no_read_once_the_majority_has_moved_on() => SeedRunner.Run(4, seed =>
+    {
+        // Without CheckQuorum the cut-off leader never steps down by itself: it still acts for the shard when asked.
+        var b = new Bank(seed, checkQuorum: false);
+        var shard = TxnGroups.Shard(1);
+        var stale = b.C.ActingFor(shard)!.Value;
+        var majority = b.C.Ids.Where(id => id != stale).ToList();
+        b.C.Sim.Partition([stale], [.. majority]);
+
+        // The majority elects its own leaders and overwrites A.
+        bool MajorityActs() => b.C.Groups.All.All(g => majority.Any(id => b.C.Core(id)!.Acts(g)));
+        Assert.True(b.C.Sim.RunUntil(MajorityActs, 10_000), $"seed={seed}: the majority elected no leaders");
+        long? write = null;
+        Assert.True(b.C.Sim.RunUntil(() =>
+        {
+            if (write is { } w && b.C.OutcomeOf(w) is { Outcome: TxnState.Committed }) return true;
+            if (write is null || b.C.Answers.GetValueOrDefault(write.Value)?.OfType<ReplTxn.Refused>().Any() == true)
+                write = b.C.Begin(majority[0], TxnProtocol.TwoPhase, new PutOp(b.A, "55"));
+            return false;
+        }, 10_000), $"seed={seed}: the majority did not commit the write");
+        var fresh = majority.First(id => b.C.Core(id)!.Acts(shard));
+        Assert.True(b.C.Sim.RunUntil(() => b.C.Core(fresh)!.Participant(shard).Read(b.A) == "55", 5_000), $"seed={seed}: the shard did not apply the write");
+        Assert.True(b.C.Core(stale)!.Acts(shard), $"seed={seed}: node {stale} should still believe it acts for the shard");
+
+        // The cut-off node cannot confirm its leadership: no answer while cut off, and never the old value.
+        var staleRead = b.C.ReadKey(stale, b.A)!.Value;
+        b.C.Sim.RunFor(1_000);
+        Assert.Null(b.C.KeyReadOf(staleRead));
+        b.C.Sim.Heal();
+        Assert.True(b.C.Sim.RunUntil(() => b.C.KeyReadOf(staleRead) is not null, 10_000), $"seed={seed}: the read at node {stale} was never answered");
+        var answer = b.C.KeyReadOf(staleRead)!;
+        Assert.True(!answer.Served || answer.Value == "55", $"seed={seed}: node {stale} served {answer.Value} after the majority wrote 55");
+
+        // At the shard's leader the read is served, with the majority's value.
+        Assert.True(b.C.Sim.RunUntil(b.C.Settled, 10_000), $"seed={seed}: not settled after the heal");
+        var read = b.C.ReadKey(b.C.ActingFor(shard)!.Value, b.A)!.Value;
+        Assert.True(b.C.Sim.RunUntil(() => b.C.KeyReadOf(read) is not null, 5_000), $"seed={seed}: the read at the leader was never answered");
+        Assert.Equal((true, "55"), (b.C.KeyReadOf(read)!.Served, b.C.KeyReadOf(read)!.Value));
     });
 }

@@ -24,6 +24,7 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
     private readonly (int ElectionTimeoutMs, int HeartbeatMs) _raftTiming;
     private readonly List<object> _recovered = [];
     private readonly Dictionary<long, (IActorRef Asker, TxnId? Id)> _waiting = [];
+    private readonly Dictionary<long, IActorRef> _readers = [];
     private ReplicatedTxnNode? _core;
     private long _nextRequestId;
 
@@ -37,7 +38,10 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
 
     public sealed record ReplStatus(ImmutableArray<GroupStatus> Groups, int LocksHeld, int Running);
 
-    /// <summary>A key's value in this node's replica of its shard, and whether this node acts for that shard (else its leader, if known).</summary>
+    /// <summary>
+    /// A key's committed value, read linearizably, when this node acts for the key's shard (<paramref name="Acting"/>);
+    /// otherwise the shard's leader as this node knows it, if any.
+    /// </summary>
     public sealed record ReplKeyValue(string Key, string? Value, bool Acting, NodeId? Leader);
 
     /// <summary>A transaction as this node's replica of the coordinating group knows it, whether this node acts for it, and its leader.</summary>
@@ -65,8 +69,10 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
         Command<TxnLocal.GetView>(q => Sender.Tell(new ReplView(_core!.Describe(q.Id), _core.Acts(TxnGroups.Coordinator), _core.LeaderOf(TxnGroups.Coordinator))));
         Command<TxnLocal.ReadKey>(q =>
         {
-            var shard = _core!.Groups.Partitioner.OwnerOf(q.Key);
-            Sender.Tell(new ReplKeyValue(q.Key, _core.Read(q.Key), _core.Acts(shard), _core.LeaderOf(shard)));
+            var requestId = ++_nextRequestId;
+            _readers[requestId] = Sender;
+            _core!.ReadKey(requestId, q.Key, NowMs);
+            Flush();
         });
         Command<GetReplStatus>(_ => Sender.Tell(new ReplStatus(_core!.Status(),
             _core.Groups.Shards.Where(_core.Acts).Sum(s => _core.Participant(s).Locks.Count),
@@ -103,6 +109,11 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
 
     public override void Answer(object answer)
     {
+        if (answer is KeyRead read)
+        {
+            if (_readers.Remove(read.RequestId, out var reader)) reader.Tell(new ReplKeyValue(read.Key, read.Value, read.Served, read.Leader));
+            return;
+        }
         if (answer is not ReplAnswer a || !_waiting.TryGetValue(a.RequestId, out var w)) return;
         switch (a)
         {

@@ -41,6 +41,12 @@ public static class ReplTxn
     /// <summary>Nothing started: the Idempotency-Key was used for another request, or no leader could take it (<paramref name="Unavailable"/>).</summary>
     public sealed record Refused(long RequestId, string Reason, bool Unavailable) : ReplAnswer(RequestId);
 
+    /// <summary>
+    /// A key read (<see cref="ReplicatedTxnNode.ReadKey"/>): <paramref name="Value"/> when <paramref name="Served"/> (this
+    /// node acts for the shard and confirmed it still leads); otherwise the shard's leader as this node knows it.
+    /// </summary>
+    public sealed record KeyRead(long RequestId, string Key, string? Value, bool Served, NodeId? Leader) : ReplAnswer(RequestId);
+
     /// <summary>A durable write of one group's Raft replica on this node (the node's journal holds every group's).</summary>
     public sealed record GroupRaftWrite(NodeId Group, RaftWrite Write) : IWireSerialized;
 

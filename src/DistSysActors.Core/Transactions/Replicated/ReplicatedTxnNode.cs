@@ -155,6 +155,7 @@ public sealed partial class ReplicatedTxnNode : IProtocolCore<ReplTxnMessage, Pr
         foreach (var (r, raftReady) in _raftTaken)
         {
             foreach (var entry in raftReady.CommittedEntries) r.Apply(entry, _codec);
+            TakeReads(r, raftReady);
             r.Raft.Advance(raftReady);
             if (r.Gated is { } gated && r.AppliedIndex >= r.GatedIndex)
             {
@@ -164,6 +165,7 @@ public sealed partial class ReplicatedTxnNode : IProtocolCore<ReplTxnMessage, Pr
         }
         _raftTaken.Clear();
         SyncLeadership();
+        if (_readsApplying.Count > 0) ServeAppliedReads();
     }
 
     /// <summary>A role Ready whose writes are committed in its group's log (or that has none): its messages and answers leave.</summary>

@@ -1,0 +1,68 @@
+using System.Text;
+using System.Text.Json;
+using DistSysActors.Core.Transactions.Replicated;
+using Xunit.Abstractions;
+
+namespace DistSysActors.Node.Tests.Processes;
+
+/// <summary>
+/// Key reads in replicated mode on real processes, on a cluster of their own: the partition below moves the groups'
+/// leaders, which the kill test of <see cref="ReplicatedTxnProcessTests"/> must not inherit.
+/// </summary>
+public sealed class ReplicatedTxnReadProcessTests(ReplicatedTxnCluster fixture, ITestOutputHelper output) : IClassFixture<ReplicatedTxnCluster>
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+    private static readonly TxnGroups Groups = new(3);
+    private ProcessCluster Cluster => fixture.Cluster;
+
+    private static string KeyOn(int shard, string prefix)
+    {
+        for (var i = 0; ; i++)
+            if (Groups.Partitioner.OwnerOf($"{prefix}{i}") == TxnGroups.Shard(shard)) return $"{prefix}{i}";
+    }
+
+    private async Task<(int Code, string Body)> SendAsync(int node, HttpMethod method, string path, string? json = null)
+    {
+        using var client = Cluster.Client(node);
+        var (code, body) = await client.SendAsync(method, path, json is null ? null : new StringContent(json, Encoding.UTF8, "application/json"));
+        output.WriteLine($"{method} {path} at node {node}: {code} {body}");
+        return (code, body);
+    }
+
+    private async Task<JsonElement> TxnStatusAsync(int node) =>
+        JsonDocument.Parse((await SendAsync(node, HttpMethod.Get, "/status")).Body).RootElement.GetProperty("txn").Clone();
+
+    /// <summary>
+    /// A key read is linearizable: the node that led the key's shard, cut off from the others, does not answer with the
+    /// value the majority has since overwritten (it used to: a node that knew no leader answered from its own replica).
+    /// </summary>
+    [Fact]
+    public async Task A_shard_leader_cut_off_by_a_partition_does_not_serve_a_value_the_majority_overwrote()
+    {
+        await fixture.EnsureRunningAsync();
+        var key = KeyOn(1, "lin");
+        await Cluster.AwaitAsync(async () => (await SendAsync(1, HttpMethod.Post, "/txn",
+            $$"""{"protocol": "2pc", "ops": [{"op": "put", "key": "{{key}}", "value": "100"}]}""")).Code == 200, Wait, "the first write committed");
+        int? stale = null;
+        await Cluster.AwaitAsync(async () =>
+        {
+            var shard = (await TxnStatusAsync(1)).GetProperty("groups").EnumerateArray().Single(g => g.GetProperty("name").GetString() == "shard-1");
+            stale = shard.TryGetProperty("leader", out var l) && l.ValueKind == JsonValueKind.Number ? l.GetInt32() : null;
+            return stale is not null;
+        }, Wait, "shard-1 has a leader");
+        var majority = new[] { 1, 2, 3 }.Where(i => i != stale).ToArray();
+        var partition = $$"""{"partitions": [[{{stale}}], [{{majority[0]}}, {{majority[1]}}]]}""";
+        foreach (var node in new[] { 1, 2, 3 }) Assert.Equal(200, (await SendAsync(node, HttpMethod.Post, "/admin/faults", partition)).Code);
+
+        // The majority elects its own leaders and overwrites the key.
+        await Cluster.AwaitAsync(async () => (await SendAsync(majority[0], HttpMethod.Post, "/txn",
+            $$"""{"protocol": "2pc", "ops": [{"op": "put", "key": "{{key}}", "value": "55"}]}""")).Code == 200, Wait, "the majority committed the overwrite");
+        await Cluster.AwaitAsync(async () => await SendAsync(majority[1], HttpMethod.Get, $"/txn/kv/{key}") == (200, "55"), Wait, "the majority reads 55");
+
+        // The cut-off node has no leadership it can confirm: it refuses rather than answer from its own, older replica.
+        var (code, body) = await SendAsync(stale!.Value, HttpMethod.Get, $"/txn/kv/{key}");
+        Assert.NotEqual("100", body);
+        Assert.Equal(503, code);
+        await Cluster.HealAllAsync();
+    }
+}
