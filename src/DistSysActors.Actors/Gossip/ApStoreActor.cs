@@ -24,9 +24,8 @@ public sealed class ApStoreActor : DurableProtocolHostActor<AntiEntropyMessage, 
     private readonly GossipSettings _settings;
     private readonly long _seed;
     private readonly List<ApEntry> _recovered = [];
-    private readonly Dictionary<long, IActorRef> _waiting = [];
+    private readonly WaitingClients<NoTag> _waiting = new("writes waiting for the disk", WritesWaitingMax);
     private ApStore? _store;
-    private long _nextRequestId;
 
     public ApStoreActor(NodeId self, IReadOnlyCollection<NodeId> peers, GossipSettings settings, IActorRef network, long seed, Func<long> clockMs)
         : base(self, new ProtocolHostSettings(GossipProtocol.ApService, TickInterval: TimeSpan.FromMilliseconds(settings.TickMs)), network, clockMs,
@@ -52,22 +51,22 @@ public sealed class ApStoreActor : DurableProtocolHostActor<AntiEntropyMessage, 
 
     private void OnWrite(GossipProtocol.ApWrite write)
     {
-        if (_waiting.Count >= WritesWaitingMax)
+        if (_waiting.Overloaded is { } overloaded)
         {
-            Sender.Tell(new ApWriteResult.Refused($"overloaded: {WritesWaitingMax} writes waiting for the disk"));
+            Sender.Tell(new ApWriteResult.Refused(overloaded));
             return;
         }
-        var id = ++_nextRequestId;
+        var id = _waiting.NextId();
         var result = write.Value is null ? _store!.Delete(write.Key, NowMs, id) : _store!.Put(write.Key, write.Value, NowMs, id);
         // A refused write changed nothing and is answered now; a written one once durable (Answer).
         if (result is ApWriteResult.Refused) { Sender.Tell(result); return; }
-        _waiting[id] = Sender;
+        _waiting.Add(id, Sender, default);
         Flush();
     }
 
     public override void Answer(object answer)
     {
-        if (answer is ApWriteDurable durable && _waiting.Remove(durable.RequestId, out var asker))
+        if (answer is ApWriteDurable durable && _waiting.TryRemove(durable.RequestId, out var asker))
             asker.Tell(new ApWriteResult.Written(durable.Entry));
     }
 

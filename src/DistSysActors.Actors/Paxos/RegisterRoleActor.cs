@@ -25,9 +25,8 @@ public sealed class RegisterRoleActor : DurableProtocolHostActor<RegisterMessage
     private readonly Role _role;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<object> _recovered = [];
-    private readonly Dictionary<long, IActorRef> _waiting = [];
+    private readonly WaitingClients<NoTag> _waiting = new("requests waiting", RequestsWaitingMax);
     private RegisterRoleCore? _core;
-    private long _nextRequestId;
 
     public RegisterRoleActor(Role role, NodeId self, IReadOnlyCollection<NodeId> nodes, PaxosSettings settings, IActorRef network)
         : base(self, new ProtocolHostSettings(Service, RoleName(role), TimeSpan.FromMilliseconds(settings.TickMs)), network, clockMs: null, snapshotEveryEvents: 1_000)
@@ -68,9 +67,9 @@ public sealed class RegisterRoleActor : DurableProtocolHostActor<RegisterMessage
     {
         if (_core!.Proposer is not { } proposer) { Sender.Tell(new PaxosProtocol.RegisterRefused($"the {RoleName(_role)} does not propose")); return; }
         if (Invalid(request.Name, request.Value) is { } error) { Sender.Tell(new PaxosProtocol.RegisterRefused(error)); return; }
-        if (_waiting.Count >= RequestsWaitingMax) { Sender.Tell(new PaxosProtocol.RegisterRefused($"overloaded: {RequestsWaitingMax} requests waiting")); return; }
-        var id = ++_nextRequestId;
-        _waiting[id] = Sender;
+        if (_waiting.Overloaded is { } overloaded) { Sender.Tell(new PaxosProtocol.RegisterRefused(overloaded)); return; }
+        var id = _waiting.NextId();
+        _waiting.Add(id, Sender, default);
         proposer.Start(id, request.Name, request.Value, NowMs);
         Flush();
     }
@@ -81,8 +80,8 @@ public sealed class RegisterRoleActor : DurableProtocolHostActor<RegisterMessage
     {
         switch (answer)
         {
-            case Outcome o when _waiting.Remove(o.RequestId, out var asker): asker.Tell(o); break;
-            case NotDecided f when _waiting.Remove(f.RequestId, out var asker): asker.Tell(f); break;
+            case Outcome o when _waiting.TryRemove(o.RequestId, out var asker): asker.Tell(o); break;
+            case NotDecided f when _waiting.TryRemove(f.RequestId, out var asker): asker.Tell(f); break;
             case PhaseEvent p: _log.Info("paxos register {0}: {1} {2}: {3}", p.Name, p.Node, p.Ballot, p.Text); break;
             case Learned l: _log.Info("paxos register {0}: learned '{1}' chosen at {2}", l.Name, l.Value, l.Ballot); break;
         }

@@ -23,9 +23,8 @@ public sealed class TxnRoleActor : DurableProtocolHostActor<TxnMessage, Protocol
     private readonly TxnSettings _settings;
     private readonly Role _role;
     private readonly List<object> _recovered = [];
-    private readonly Dictionary<long, IActorRef> _waiting = [];
+    private readonly WaitingClients<NoTag> _waiting;
     private TxnRoleCore? _core;
-    private long _nextRequestId;
 
     private sealed record RequestExpired(long RequestId, TxnId Id);
 
@@ -38,12 +37,13 @@ public sealed class TxnRoleActor : DurableProtocolHostActor<TxnMessage, Protocol
         _nodes = [.. nodes.Append(self).Distinct().Order()];
         _settings = settings;
         PersistenceId = $"txn-{RoleName(role)}-node-{self}";
+        _waiting = new WaitingClients<NoTag>("requests waiting", RequestsWaitingMax, () => Timers);
 
         Command<TxnMessage>(StepCore);
         Command<TxnLocal.Submit>(OnSubmit);
         Command<RequestExpired>(e =>
         {
-            if (_waiting.Remove(e.RequestId, out var asker)) asker.Tell(new TxnAnswer(e.RequestId, e.Id, TxnState.Unknown, "the outcome is not known yet"));
+            if (_waiting.TryRemove(e.RequestId, out var asker)) asker.Tell(new TxnAnswer(e.RequestId, e.Id, TxnState.Unknown, "the outcome is not known yet"));
         });
         Command<TxnLocal.GetView>(q => Sender.Tell(new TxnLocal.View(_core!.Coordinator?.Describe(q.Id))));
         Command<TxnLocal.ReadKey>(q => Sender.Tell(new TxnLocal.KeyValue(q.Key, _core!.Participant?.Read(q.Key))));
@@ -67,8 +67,8 @@ public sealed class TxnRoleActor : DurableProtocolHostActor<TxnMessage, Protocol
     {
         if (_core!.Coordinator is not { } coordinator) { Sender.Tell(new TxnLocal.Refused("the participant does not coordinate", 400)); return; }
         if (TxnOps.Validate(request.Ops) is { } error) { Sender.Tell(new TxnLocal.Refused(error, 400)); return; }
-        if (_waiting.Count >= RequestsWaitingMax) { Sender.Tell(new TxnLocal.Refused($"overloaded: {RequestsWaitingMax} requests waiting", 503)); return; }
-        var requestId = ++_nextRequestId;
+        if (_waiting.Overloaded is { } overloaded) { Sender.Tell(new TxnLocal.Refused(overloaded, 503)); return; }
+        var requestId = _waiting.NextId();
         switch (coordinator.Begin(requestId, request.Protocol, request.Ops, NowMs, request.IdempotencyKey, request.Fingerprint))
         {
             case KeyConflict c: Sender.Tell(new TxnLocal.Refused(c.Reason, 422)); return;
@@ -78,19 +78,14 @@ public sealed class TxnRoleActor : DurableProtocolHostActor<TxnMessage, Protocol
         Flush();
     }
 
-    private void Wait(long requestId, TxnId id, long timeoutMs)
-    {
-        _waiting[requestId] = Sender;
-        Timers.StartSingleTimer(("txn-request", requestId), new RequestExpired(requestId, id), TimeSpan.FromMilliseconds(Math.Max(1, timeoutMs)));
-    }
+    private void Wait(long requestId, TxnId id, long timeoutMs) =>
+        _waiting.Add(requestId, Sender, default, TimeSpan.FromMilliseconds(timeoutMs), new RequestExpired(requestId, id));
 
     public override void Send(Outgoing<TxnMessage> outgoing) => Host.Send(outgoing.To, ServiceOf(RoleOf(outgoing.Message)), outgoing.Message);
 
     public override void Answer(object answer)
     {
-        if (answer is not TxnAnswer a || !_waiting.Remove(a.RequestId, out var asker)) return;
-        Timers.Cancel(("txn-request", a.RequestId));
-        asker.Tell(a);
+        if (answer is TxnAnswer a && _waiting.TryRemove(a.RequestId, out var asker)) asker.Tell(a);
     }
 
     protected override void RestoreSnapshot(object snapshot)

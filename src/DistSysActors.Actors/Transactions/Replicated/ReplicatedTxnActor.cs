@@ -23,10 +23,10 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
     private readonly TxnSettings _settings;
     private readonly (int ElectionTimeoutMs, int HeartbeatMs) _raftTiming;
     private readonly List<object> _recovered = [];
-    private readonly Dictionary<long, (IActorRef Asker, TxnId? Id)> _waiting = [];
-    private readonly Dictionary<long, IActorRef> _readers = [];
+    // Transactions: the client, and the transaction's id once BEGIN is committed. Key reads (answered by type: KeyRead).
+    private readonly WaitingClients<TxnId?> _waiting;
+    private readonly WaitingClients<NoTag> _readers = new("reads waiting", ReplicatedTxnNode.KeyReadsWaitingMax);
     private ReplicatedTxnNode? _core;
-    private long _nextRequestId;
 
     private sealed record RequestExpired(long RequestId);
 
@@ -56,21 +56,23 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
         _settings = settings;
         _raftTiming = raftTiming;
         PersistenceId = $"txn-replicated-node-{self}";
+        _waiting = new WaitingClients<TxnId?>("requests waiting", TxnRoleActor.RequestsWaitingMax, () => Timers);
 
         Command<ReplTxnMessage>(StepCore);
         Command<TxnLocal.Submit>(OnSubmit);
         Command<RequestExpired>(e =>
         {
-            if (!_waiting.Remove(e.RequestId, out var w)) return;
-            w.Asker.Tell(w.Id is { } id
+            if (!_waiting.TryRemove(e.RequestId, out var asker, out var known)) return;
+            asker.Tell(known is { } id
                 ? new Txn.TxnAnswer(e.RequestId, id, TxnState.Unknown, "the outcome is not known yet")
                 : new TxnLocal.Refused("the coordinating group did not confirm the transaction in time: the outcome is unknown", 503));
         });
         Command<TxnLocal.GetView>(q => Sender.Tell(new ReplView(_core!.Describe(q.Id), _core.Acts(TxnGroups.Coordinator), _core.LeaderOf(TxnGroups.Coordinator))));
         Command<TxnLocal.ReadKey>(q =>
         {
-            var requestId = ++_nextRequestId;
-            _readers[requestId] = Sender;
+            // The core bounds the reads it holds (beyond its bound it answers at once, not served), so this map is bounded too.
+            var requestId = _readers.NextId();
+            _readers.Add(requestId, Sender, default);
             _core!.ReadKey(requestId, q.Key, NowMs);
             Flush();
         });
@@ -99,10 +101,9 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
     private void OnSubmit(TxnLocal.Submit request)
     {
         if (TxnOps.Validate(request.Ops) is { } error) { Sender.Tell(new TxnLocal.Refused(error, 400)); return; }
-        if (_waiting.Count >= TxnRoleActor.RequestsWaitingMax) { Sender.Tell(new TxnLocal.Refused($"overloaded: {TxnRoleActor.RequestsWaitingMax} requests waiting", 503)); return; }
-        var requestId = ++_nextRequestId;
-        _waiting[requestId] = (Sender, null);
-        Timers.StartSingleTimer(("txn-request", requestId), new RequestExpired(requestId), TimeSpan.FromMilliseconds(Math.Max(1, request.TimeoutMs)));
+        if (_waiting.Overloaded is { } overloaded) { Sender.Tell(new TxnLocal.Refused(overloaded, 503)); return; }
+        var requestId = _waiting.NextId();
+        _waiting.Add(requestId, Sender, null, TimeSpan.FromMilliseconds(request.TimeoutMs), new RequestExpired(requestId));
         _core!.Begin(requestId, request.Protocol, request.Ops, request.IdempotencyKey, request.Fingerprint, NowMs);
         Flush();
     }
@@ -111,24 +112,21 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
     {
         if (answer is KeyRead read)
         {
-            if (_readers.Remove(read.RequestId, out var reader)) reader.Tell(new ReplKeyValue(read.Key, read.Value, read.Served, read.Leader));
+            if (_readers.TryRemove(read.RequestId, out var reader)) reader.Tell(new ReplKeyValue(read.Key, read.Value, read.Served, read.Leader));
             return;
         }
-        if (answer is not ReplAnswer a || !_waiting.TryGetValue(a.RequestId, out var w)) return;
-        switch (a)
+        switch (answer)
         {
             case BeginDurable b:
-                _waiting[a.RequestId] = (w.Asker, b.Id);
-                return;
-            case Outcome o:
-                w.Asker.Tell(o.Answer);
+                _waiting.SetTag(b.RequestId, b.Id);
                 break;
-            case Refused r:
-                w.Asker.Tell(new TxnLocal.Refused(r.Reason, r.Unavailable ? 503 : 422));
+            case Outcome o when _waiting.TryRemove(o.RequestId, out var asker):
+                asker.Tell(o.Answer);
+                break;
+            case Refused r when _waiting.TryRemove(r.RequestId, out var asker):
+                asker.Tell(new TxnLocal.Refused(r.Reason, r.Unavailable ? 503 : 422));
                 break;
         }
-        _waiting.Remove(a.RequestId);
-        Timers.Cancel(("txn-request", a.RequestId));
     }
 
     protected override void RestoreSnapshot(object snapshot) => throw new InvalidOperationException("replicated transactions take no snapshots");
