@@ -1,5 +1,6 @@
 using Akka.Actor;
 using DistSysActors.Actors.Transactions;
+using DistSysActors.Core;
 using DistSysActors.Actors.Transactions.Replicated;
 using DistSysActors.Core.Transactions;
 using DistSysActors.Core.Transactions.Replicated;
@@ -12,9 +13,8 @@ namespace DistSysActors.Node.Http;
 /// The transaction endpoints in replicated mode (README: Transactions, Replicated mode). <c>POST /txn</c> is the same
 /// request to this node's replicated actor, which hands it to the coordinating group's leader. <c>GET /txn/{id}</c> and
 /// <c>GET /txn/kv/{key}</c> answer from the node acting for the group (the coordinating group, the key's shard): here
-/// when it is this node, else over HTTP from that group's leader (a view falls back to this node's replica of the log
-/// when no leader is known). A key read is linearizable: the acting node confirms
-/// its leadership with a heartbeat round first (ReadIndex), and without a leader ready it answers 503.
+/// when it is this node, else over HTTP from that group's leader. Both are linearizable: the acting node confirms its
+/// leadership with a heartbeat round first (ReadIndex), and without a leader ready the answer is 503.
 /// </summary>
 public static class ReplicatedTxnHttpApi
 {
@@ -26,8 +26,7 @@ public static class ReplicatedTxnHttpApi
         try
         {
             var view = await actor.Ask<ReplicatedTxnActor.ReplView>(new TxnLocal.GetView(id), timeout);
-            if (!view.Acting && view.Leader is { } leader && leader.Value != host.Node.Id)
-                return await TxnHttpApi.ProxyAsync(host, leader.Value, $"/txn/{id}", timeout);
+            if (!view.Acting) return await ElsewhereAsync(host, view.Leader, $"/txn/{id}", "the coordinating group", timeout);
             return view.Txn is null ? Results.Json(new ErrorDto($"transaction {id} is unknown"), statusCode: 404) : Results.Json(ReplTxnViewDto.From(view.Txn));
         }
         catch (AskTimeoutException) { return Results.Json(new { error = "the transaction actor did not answer in time", outcome = "unknown" }, statusCode: 503); }
@@ -38,16 +37,20 @@ public static class ReplicatedTxnHttpApi
         try
         {
             var answer = await actor.Ask<ReplicatedTxnActor.ReplKeyValue>(new TxnLocal.ReadKey(key), timeout);
-            if (!answer.Acting)
-            {
-                if (answer.Leader is { } leader && leader.Value != host.Node.Id)
-                    return await TxnHttpApi.ProxyAsync(host, leader.Value, $"/txn/kv/{Uri.EscapeDataString(key)}", timeout);
-                // No leader known, or this node was elected and has not caught up with the shard's log yet.
-                return Results.Json(new ErrorDto($"the shard of key {key} has no leader ready to read from; retry"), statusCode: 503);
-            }
+            if (!answer.Acting) return await ElsewhereAsync(host, answer.Leader, $"/txn/kv/{Uri.EscapeDataString(key)}", $"the shard of key {key}", timeout);
             return answer.Value is { } value ? Results.Text(value, "text/plain; charset=utf-8") : Results.Json(new ErrorDto($"key {key} has no committed value"), statusCode: 404);
         }
         catch (AskTimeoutException) { return Results.Json(new { error = "the transaction actor did not answer in time", outcome = "unknown" }, statusCode: 503); }
+    }
+
+    /// <summary>
+    /// A read this node does not act for: asked of the group's leader when another node leads it, else 503 (no leader
+    /// known, or this node was just elected and has not caught up with the group's log).
+    /// </summary>
+    private static async Task<IResult> ElsewhereAsync(NodeHost host, NodeId? leader, string path, string group, TimeSpan timeout)
+    {
+        if (leader is { } l && l.Value != host.Node.Id) return await TxnHttpApi.ProxyAsync(host, l.Value, path, timeout);
+        return Results.Json(new ErrorDto($"{group} has no leader ready to read from; retry"), statusCode: 503);
     }
 
     /// <summary><c>/status.txn</c> in replicated mode, or null when this node does not run it.</summary>

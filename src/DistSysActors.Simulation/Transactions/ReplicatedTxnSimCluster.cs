@@ -62,6 +62,16 @@ public sealed class ReplicatedTxnSimCluster
         return Sim.Invoke<ReplSimNode>(at, (n, ctx) => n.Invoke(ctx, (core, now) => core.ReadKey(request, key, now))) ? request : null;
     }
 
+    /// <summary>Reads transaction <paramref name="id"/> at <paramref name="at"/> (<see cref="ReplicatedTxnNode.ReadView"/>); null if that node is down.</summary>
+    public long? ReadView(NodeId at, TxnId id)
+    {
+        var request = ++_nextRequest;
+        return Sim.Invoke<ReplSimNode>(at, (n, ctx) => n.Invoke(ctx, (core, now) => core.ReadView(request, id, now))) ? request : null;
+    }
+
+    /// <summary>The answer to a view read, once there is one.</summary>
+    public ViewRead? ViewReadOf(long request) => Answers.GetValueOrDefault(request)?.OfType<ViewRead>().FirstOrDefault();
+
     /// <summary>The answer to a read, once there is one.</summary>
     public KeyRead? KeyReadOf(long request) => Answers.GetValueOrDefault(request)?.OfType<KeyRead>().FirstOrDefault();
 

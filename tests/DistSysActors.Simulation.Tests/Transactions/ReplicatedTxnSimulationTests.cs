@@ -36,6 +36,22 @@ public sealed class ReplicatedTxnSimulationTests
         /// <summary>A transfer of 30 from A to B, taken at a node that leads no group touched (when there is one), so its client outlives the kills.</summary>
         public long Transfer(NodeId at) => C.Begin(at, TxnProtocol.TwoPhase, new AddOp(A, -30, 0), new AddOp(B, 30, null))!.Value;
 
+        /// <summary>
+        /// Commits a transaction taken at <paramref name="at"/>, taking it again while it is refused or unanswered (a
+        /// node may hand it to a leader it cannot reach); returns its id.
+        /// </summary>
+        public TxnId CommitAt(long seed, NodeId at, params TxnOp[] ops)
+        {
+            for (var attempt = 0; attempt < 20; attempt++)
+            {
+                var request = C.Begin(at, TxnProtocol.TwoPhase, ops)!.Value;
+                C.Sim.RunUntil(() => C.OutcomeOf(request) is not null || C.Answers.GetValueOrDefault(request)?.OfType<ReplTxn.Refused>().Any() == true, 2_000);
+                if (C.OutcomeOf(request) is { Outcome: TxnState.Committed }) return C.IdOf(request)!.Value;
+            }
+            Assert.Fail($"seed={seed}: no transaction taken at node {at} committed");
+            return default;
+        }
+
         /// <summary>Runs the action when the coordinating group's leader has received the YES votes of both shards.</summary>
         public void AfterAllYesVotes(Action action)
         {
@@ -151,14 +167,7 @@ public sealed class ReplicatedTxnSimulationTests
         // The majority elects its own leaders and overwrites A.
         bool MajorityActs() => b.C.Groups.All.All(g => majority.Any(id => b.C.Core(id)!.Acts(g)));
         Assert.True(b.C.Sim.RunUntil(MajorityActs, 10_000), $"seed={seed}: the majority elected no leaders");
-        long? write = null;
-        Assert.True(b.C.Sim.RunUntil(() =>
-        {
-            if (write is { } w && b.C.OutcomeOf(w) is { Outcome: TxnState.Committed }) return true;
-            if (write is null || b.C.Answers.GetValueOrDefault(write.Value)?.OfType<ReplTxn.Refused>().Any() == true)
-                write = b.C.Begin(majority[0], TxnProtocol.TwoPhase, new PutOp(b.A, "55"));
-            return false;
-        }, 10_000), $"seed={seed}: the majority did not commit the write");
+        b.CommitAt(seed, majority[0], new PutOp(b.A, "55"));
         var fresh = majority.First(id => b.C.Core(id)!.Acts(shard));
         Assert.True(b.C.Sim.RunUntil(() => b.C.Core(fresh)!.Participant(shard).Read(b.A) == "55", 5_000), $"seed={seed}: the shard did not apply the write");
         Assert.True(b.C.Core(stale)!.Acts(shard), $"seed={seed}: node {stale} should still believe it acts for the shard");
@@ -177,5 +186,35 @@ public sealed class ReplicatedTxnSimulationTests
         var read = b.C.ReadKey(b.C.ActingFor(shard)!.Value, b.A)!.Value;
         Assert.True(b.C.Sim.RunUntil(() => b.C.KeyReadOf(read) is not null, 5_000), $"seed={seed}: the read at the leader was never answered");
         Assert.Equal((true, "55"), (b.C.KeyReadOf(read)!.Served, b.C.KeyReadOf(read)!.Value));
+    });
+
+    [Fact]
+    public void A_coordinating_leader_cut_off_from_its_group_serves_no_view_of_a_transaction_the_majority_decided() => SeedRunner.Run(4, seed =>
+    {
+        // Without CheckQuorum the cut-off leader never steps down by itself: it still acts for the group when asked.
+        var b = new Bank(seed, checkQuorum: false);
+        var stale = b.C.ActingFor(Coordinator)!.Value;
+        var majority = b.C.Ids.Where(id => id != stale).ToList();
+        b.C.Sim.Partition([stale], [.. majority]);
+
+        // The majority elects its own coordinating leader and commits a transaction the cut-off node never hears of.
+        var id = b.CommitAt(seed, majority[0], new PutOp(b.A, "55"));
+        Assert.True(b.C.Core(stale)!.Acts(Coordinator), $"seed={seed}: node {stale} should still believe it acts for the coordinating group");
+        Assert.Null(b.C.Core(stale)!.Describe(id));
+
+        // The cut-off node cannot confirm its leadership: no answer while cut off (never "unknown"), not served after.
+        var staleRead = b.C.ReadView(stale, id)!.Value;
+        b.C.Sim.RunFor(1_000);
+        Assert.Null(b.C.ViewReadOf(staleRead));
+        b.C.Sim.Heal();
+        Assert.True(b.C.Sim.RunUntil(() => b.C.ViewReadOf(staleRead) is not null, 10_000), $"seed={seed}: the read at node {stale} was never answered");
+        var answer = b.C.ViewReadOf(staleRead)!;
+        Assert.True(!answer.Served || answer.View?.State == TxnState.Committed, $"seed={seed}: node {stale} served {answer.View?.State.ToString() ?? "unknown"} for {id}");
+
+        // At the coordinating group's leader the view is served: committed.
+        Assert.True(b.C.Sim.RunUntil(b.C.Settled, 10_000), $"seed={seed}: not settled after the heal");
+        var read = b.C.ReadView(b.C.ActingFor(Coordinator)!.Value, id)!.Value;
+        Assert.True(b.C.Sim.RunUntil(() => b.C.ViewReadOf(read) is not null, 5_000), $"seed={seed}: the read at the leader was never answered");
+        Assert.Equal((true, TxnState.Committed), (b.C.ViewReadOf(read)!.Served, b.C.ViewReadOf(read)!.View?.State));
     });
 }

@@ -25,7 +25,7 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
     private readonly List<object> _recovered = [];
     // Transactions: the client, and the transaction's id once BEGIN is committed. Key reads (answered by type: KeyRead).
     private readonly WaitingClients<TxnId?> _waiting;
-    private readonly WaitingClients<NoTag> _readers = new("reads waiting", ReplicatedTxnNode.KeyReadsWaitingMax);
+    private readonly WaitingClients<NoTag> _readers = new("reads waiting", ReplicatedTxnNode.ReadsWaitingMax);
     private ReplicatedTxnNode? _core;
 
     private sealed record RequestExpired(long RequestId);
@@ -44,7 +44,10 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
     /// </summary>
     public sealed record ReplKeyValue(string Key, string? Value, bool Acting, NodeId? Leader);
 
-    /// <summary>A transaction as this node's replica of the coordinating group knows it, whether this node acts for it, and its leader.</summary>
+    /// <summary>
+    /// A transaction as the coordinating group knows it, read linearizably, when this node acts for that group
+    /// (<paramref name="Acting"/>); otherwise the group's leader as this node knows it, if any.
+    /// </summary>
     public sealed record ReplView(Txn.TxnView? Txn, bool Acting, NodeId? Leader);
 
     public ReplicatedTxnActor(NodeId self, IReadOnlyCollection<NodeId> nodes, TxnSettings settings, (int ElectionTimeoutMs, int HeartbeatMs) raftTiming, IActorRef network)
@@ -67,15 +70,8 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
                 ? new Txn.TxnAnswer(e.RequestId, id, TxnState.Unknown, "the outcome is not known yet")
                 : new TxnLocal.Refused("the coordinating group did not confirm the transaction in time: the outcome is unknown", 503));
         });
-        Command<TxnLocal.GetView>(q => Sender.Tell(new ReplView(_core!.Describe(q.Id), _core.Acts(TxnGroups.Coordinator), _core.LeaderOf(TxnGroups.Coordinator))));
-        Command<TxnLocal.ReadKey>(q =>
-        {
-            // The core bounds the reads it holds (beyond its bound it answers at once, not served), so this map is bounded too.
-            var requestId = _readers.NextId();
-            _readers.Add(requestId, Sender, default);
-            _core!.ReadKey(requestId, q.Key, NowMs);
-            Flush();
-        });
+        Command<TxnLocal.GetView>(q => Read(requestId => _core!.ReadView(requestId, q.Id, NowMs)));
+        Command<TxnLocal.ReadKey>(q => Read(requestId => _core!.ReadKey(requestId, q.Key, NowMs)));
         Command<GetReplStatus>(_ => Sender.Tell(new ReplStatus(_core!.Status(),
             _core.Groups.Shards.Where(_core.Acts).Sum(s => _core.Participant(s).Locks.Count),
             _core.Acts(TxnGroups.Coordinator) ? _core.Coordinator.RunningCount : 0)));
@@ -108,12 +104,28 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
         Flush();
     }
 
+    /// <summary>
+    /// A linearizable read for the asker: the core answers it by request id (served once its leadership is confirmed, or
+    /// not served at once); it bounds the reads it holds, so this record of waiting readers is bounded too.
+    /// </summary>
+    private void Read(Action<long> start)
+    {
+        var requestId = _readers.NextId();
+        _readers.Add(requestId, Sender, default);
+        start(requestId);
+        Flush();
+    }
+
     public override void Answer(object answer)
     {
-        if (answer is KeyRead read)
+        switch (answer)
         {
-            if (_readers.TryRemove(read.RequestId, out var reader)) reader.Tell(new ReplKeyValue(read.Key, read.Value, read.Served, read.Leader));
-            return;
+            case KeyRead read:
+                if (_readers.TryRemove(read.RequestId, out var reader)) reader.Tell(new ReplKeyValue(read.Key, read.Value, read.Served, read.Leader));
+                return;
+            case ViewRead read:
+                if (_readers.TryRemove(read.RequestId, out var viewer)) viewer.Tell(new ReplView(read.View, read.Served, read.Leader));
+                return;
         }
         switch (answer)
         {

@@ -47,6 +47,9 @@ public static class ReplTxn
     /// </summary>
     public sealed record KeyRead(long RequestId, string Key, string? Value, bool Served, NodeId? Leader) : ReplAnswer(RequestId);
 
+    /// <summary>A transaction's view (<see cref="ReplicatedTxnNode.ReadView"/>), served or not as <see cref="KeyRead"/>.</summary>
+    public sealed record ViewRead(long RequestId, TxnId Id, TxnView? View, bool Served, NodeId? Leader) : ReplAnswer(RequestId);
+
     /// <summary>A durable write of one group's Raft replica on this node (the node's journal holds every group's).</summary>
     public sealed record GroupRaftWrite(NodeId Group, RaftWrite Write) : IWireSerialized;
 
