@@ -32,29 +32,25 @@ public sealed class ReplicatedTxnCluster : IDisposable
     public void Dispose() => Cluster.Dispose();
 }
 
-/// <summary>
-/// Replicated mode on real processes: kill -9 of the node leading the coordinating group after both shards voted YES
-/// blocks nobody. Another node takes the group over from its replicated log and finishes the transaction, the same
-/// outcome on every shard and the locks released, while the killed node stays down.
-/// </summary>
-public sealed class ReplicatedTxnProcessTests(ReplicatedTxnCluster fixture, ITestOutputHelper output) : IClassFixture<ReplicatedTxnCluster>
+/// <summary>What the replicated-mode process test classes share: their cluster, keys by shard, requests written to the output.</summary>
+public abstract class ReplicatedTxnTestsBase(ReplicatedTxnCluster fixture, ITestOutputHelper output) : IClassFixture<ReplicatedTxnCluster>
 {
-    /// <summary>
-    /// The coordinating leader's delay: each Raft commit it needs waits for it, so the YES votes wait at least this long for
-    /// its decision, a window the test's polling of three nodes' /status must fall into even on a quiet, fast machine.
-    /// </summary>
-    public const int DelayMs = 1_500;
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
     private static readonly TxnGroups Groups = new(3);
-    private ProcessCluster Cluster => fixture.Cluster;
 
-    private static string KeyOn(int shard, string prefix)
+    protected ReplicatedTxnCluster Fixture => fixture;
+    protected ITestOutputHelper Output => output;
+    protected ProcessCluster Cluster => fixture.Cluster;
+
+    /// <summary>A key of shard <paramref name="shard"/> (1-based) of the cluster's three shards.</summary>
+    protected static string KeyOn(int shard, string prefix)
     {
         for (var i = 0; ; i++)
             if (Groups.Partitioner.OwnerOf($"{prefix}{i}") == TxnGroups.Shard(shard)) return $"{prefix}{i}";
     }
 
-    private async Task<(int Code, string Body)> SendAsync(int node, HttpMethod method, string path, string? json = null)
+    /// <summary>Sends a request to node <paramref name="node"/> and writes it and its answer to the test's output.</summary>
+    protected async Task<(int Code, string Body)> SendAsync(int node, HttpMethod method, string path, string? json = null)
     {
         using var client = Cluster.Client(node);
         var (code, body) = await client.SendAsync(method, path, json is null ? null : new StringContent(json, Encoding.UTF8, "application/json"));
@@ -62,8 +58,23 @@ public sealed class ReplicatedTxnProcessTests(ReplicatedTxnCluster fixture, ITes
         return (code, body);
     }
 
-    private async Task<JsonElement> TxnStatusAsync(int node) =>
+    /// <summary>Node <paramref name="node"/>'s <c>/status.txn</c>.</summary>
+    protected async Task<JsonElement> TxnStatusAsync(int node) =>
         JsonDocument.Parse((await SendAsync(node, HttpMethod.Get, "/status")).Body).RootElement.GetProperty("txn").Clone();
+}
+
+/// <summary>
+/// Replicated mode on real processes: kill -9 of the node leading the coordinating group after both shards voted YES
+/// blocks nobody. Another node takes the group over from its replicated log and finishes the transaction, the same
+/// outcome on every shard and the locks released, while the killed node stays down.
+/// </summary>
+public sealed class ReplicatedTxnProcessTests(ReplicatedTxnCluster fixture, ITestOutputHelper output) : ReplicatedTxnTestsBase(fixture, output)
+{
+    /// <summary>
+    /// The coordinating leader's delay: each Raft commit it needs waits for it, so the YES votes wait at least this long for
+    /// its decision, a window the test's polling of three nodes' /status must fall into even on a quiet, fast machine.
+    /// </summary>
+    public const int DelayMs = 1_500;
 
     private static string Transfer(string from, string to, long amount) =>
         $$"""{"protocol": "2pc", "ops": [{"op": "add", "key": "{{from}}", "delta": {{-amount}}, "min": 0}, {"op": "add", "key": "{{to}}", "delta": {{amount}}}]}""";
@@ -71,7 +82,7 @@ public sealed class ReplicatedTxnProcessTests(ReplicatedTxnCluster fixture, ITes
     [Fact]
     public async Task Killing_the_coordinating_groups_leader_after_the_YES_votes_blocks_nobody_and_the_transaction_finishes_without_its_restart()
     {
-        await fixture.EnsureRunningAsync();
+        await Fixture.EnsureRunningAsync();
         string a = KeyOn(1, "ra"), b = KeyOn(2, "rb");
         // The groups elect their leaders once the nodes are up: fund when the coordinating group takes transactions.
         await Cluster.AwaitAsync(async () => (await SendAsync(1, HttpMethod.Post, "/txn",
@@ -98,7 +109,7 @@ public sealed class ReplicatedTxnProcessTests(ReplicatedTxnCluster fixture, ITes
             return true;
         }, Wait, "both shards prepared the transfer");
         Cluster.Kill(leader);
-        output.WriteLine($"killed node {leader}, which led the coordinating group, with {id} prepared on both shards");
+        Output.WriteLine($"killed node {leader}, which led the coordinating group, with {id} prepared on both shards");
 
         // Nobody waits for the killed node: another node leads the coordinating group and decides, the shards follow.
         var answer = await pending;

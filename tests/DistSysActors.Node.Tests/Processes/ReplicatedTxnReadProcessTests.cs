@@ -1,37 +1,14 @@
-using System.Text;
 using System.Text.Json;
-using DistSysActors.Core.Transactions.Replicated;
 using Xunit.Abstractions;
 
 namespace DistSysActors.Node.Tests.Processes;
 
 /// <summary>
-/// Key reads in replicated mode on real processes, on a cluster of their own: the partition below moves the groups'
+/// Reads in replicated mode on real processes, on a cluster of their own: the partition below moves the groups'
 /// leaders, which the kill test of <see cref="ReplicatedTxnProcessTests"/> must not inherit.
 /// </summary>
-public sealed class ReplicatedTxnReadProcessTests(ReplicatedTxnCluster fixture, ITestOutputHelper output) : IClassFixture<ReplicatedTxnCluster>
+public sealed class ReplicatedTxnReadProcessTests(ReplicatedTxnCluster fixture, ITestOutputHelper output) : ReplicatedTxnTestsBase(fixture, output)
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
-    private static readonly TxnGroups Groups = new(3);
-    private ProcessCluster Cluster => fixture.Cluster;
-
-    private static string KeyOn(int shard, string prefix)
-    {
-        for (var i = 0; ; i++)
-            if (Groups.Partitioner.OwnerOf($"{prefix}{i}") == TxnGroups.Shard(shard)) return $"{prefix}{i}";
-    }
-
-    private async Task<(int Code, string Body)> SendAsync(int node, HttpMethod method, string path, string? json = null)
-    {
-        using var client = Cluster.Client(node);
-        var (code, body) = await client.SendAsync(method, path, json is null ? null : new StringContent(json, Encoding.UTF8, "application/json"));
-        output.WriteLine($"{method} {path} at node {node}: {code} {body}");
-        return (code, body);
-    }
-
-    private async Task<JsonElement> TxnStatusAsync(int node) =>
-        JsonDocument.Parse((await SendAsync(node, HttpMethod.Get, "/status")).Body).RootElement.GetProperty("txn").Clone();
-
     /// <summary>
     /// Reads are linearizable: the node that led the key's shard, cut off from the others, does not answer with the value
     /// the majority has since overwritten, nor call the overwriting transaction unknown (it used to: a node that knew no
@@ -40,7 +17,7 @@ public sealed class ReplicatedTxnReadProcessTests(ReplicatedTxnCluster fixture, 
     [Fact]
     public async Task A_shard_leader_cut_off_by_a_partition_does_not_serve_a_value_the_majority_overwrote()
     {
-        await fixture.EnsureRunningAsync();
+        await Fixture.EnsureRunningAsync();
         var key = KeyOn(1, "lin");
         await Cluster.AwaitAsync(async () => (await SendAsync(1, HttpMethod.Post, "/txn",
             $$"""{"protocol": "2pc", "ops": [{"op": "put", "key": "{{key}}", "value": "100"}]}""")).Code == 200, Wait, "the first write committed");
