@@ -23,7 +23,8 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
     private readonly TxnSettings _settings;
     private readonly (int ElectionTimeoutMs, int HeartbeatMs) _raftTiming;
     private readonly List<object> _recovered = [];
-    // Transactions: the client, and the transaction's id once BEGIN is committed. Key reads (answered by type: KeyRead).
+    // Transactions: the client, and the transaction's id once BEGIN is committed. Reads (a key, a view): their own ids,
+    // told apart from transactions' by their answer's type (KeyRead, ViewRead).
     private readonly WaitingClients<TxnId?> _waiting;
     private readonly WaitingClients<NoTag> _readers = new("reads waiting", ReplicatedTxnNode.ReadsWaitingMax);
     private ReplicatedTxnNode? _core;
@@ -126,9 +127,6 @@ public sealed class ReplicatedTxnActor : DurableProtocolHostActor<ReplTxnMessage
             case ViewRead read:
                 if (_readers.TryRemove(read.RequestId, out var viewer)) viewer.Tell(new ReplView(read.View, read.Served, read.Leader));
                 return;
-        }
-        switch (answer)
-        {
             case BeginDurable b:
                 _waiting.SetTag(b.RequestId, b.Id);
                 break;
