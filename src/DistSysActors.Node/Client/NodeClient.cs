@@ -19,8 +19,12 @@ public sealed class NodeClient : IDisposable
     public NodeClient(int nodeId, Uri baseAddress, TimeSpan? timeout = null, Func<bool, string?>? tokens = null)
     {
         NodeId = nodeId;
-        _http = new HttpClient(new BearerTokens(tokens)) { BaseAddress = baseAddress, Timeout = timeout ?? TimeSpan.FromSeconds(10) };
+        _http = WithTokens(tokens, timeout ?? TimeSpan.FromSeconds(10));
+        _http.BaseAddress = baseAddress;
     }
+
+    /// <summary>An HTTP client for nodes that presents <paramref name="tokens"/> (see <see cref="BearerTokens"/>; default: the environment's).</summary>
+    public static HttpClient WithTokens(Func<bool, string?>? tokens, TimeSpan timeout) => new(new BearerTokens(tokens)) { Timeout = timeout };
 
     public int NodeId { get; }
     public Uri BaseAddress => _http.BaseAddress!;

@@ -227,5 +227,5 @@ public sealed record DashboardTopology(string Hostname, int HttpBasePort, int No
         TryNodeUrl(id) ?? throw new HttpRequestException($"node {id}'s HTTP address is not known: it is not a cluster member now");
 
     /// <summary>A client for the nodes that presents the tokens.</summary>
-    public HttpClient NewClient(TimeSpan timeout) => new(new Client.NodeClient.BearerTokens(Tokens)) { Timeout = timeout };
+    public HttpClient NewClient(TimeSpan timeout) => Client.NodeClient.WithTokens(Tokens, timeout);
 }

@@ -33,6 +33,7 @@ public sealed class NodeHost : IAsyncDisposable
         _distsys = distsys.WithFallback(DistSysConfig.NodeOverlay).WithFallback(DistSysConfig.Reference);
         Node = NodeSettings.Create(_distsys);
         Settings = HostSettings.Create(_distsys);
+        _peerClient = new Lazy<HttpClient>(() => Http.PeerHttp.Client(this, Timeout.InfiniteTimeSpan));
         _seen.UnionWith(ReadIds(SeenMembersPath));
     }
 
@@ -44,6 +45,13 @@ public sealed class NodeHost : IAsyncDisposable
     /// <summary>The distsys.http settings (bind address, tokens, request bounds), read once.</summary>
     public Http.HttpSettings HttpSettings => _httpSettings ??= Http.HttpSettings.Create(_distsys);
     private Http.HttpSettings? _httpSettings;
+
+    /// <summary>
+    /// The one client this node asks its peers' HTTP APIs with (merged logs, proxied transaction reads): it presents this
+    /// node's tokens and keeps its connections; each request brings its own deadline.
+    /// </summary>
+    public HttpClient PeerClient => _peerClient.Value;
+    private readonly Lazy<HttpClient> _peerClient;
 
     /// <summary>The HTTP base address other nodes reach this one at: what its role <c>http=URL</c> carries.</summary>
     public string HttpUrl => NodeRoles.HttpUrl(Node, _distsys);
@@ -474,6 +482,7 @@ public sealed class NodeHost : IAsyncDisposable
     {
         DistSysNodeRuntime? runtime;
         lock (_gate) { _stopping = _disposing = true; runtime = _runtime; }
+        if (_peerClient.IsValueCreated) _peerClient.Value.Dispose();
         if (runtime is null) return;
         await CoordinatedShutdown.Get(runtime.System).Run(CoordinatedShutdown.ClrExitReason.Instance);
         await runtime.System.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(15));

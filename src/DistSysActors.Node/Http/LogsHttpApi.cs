@@ -58,8 +58,7 @@ public static class LogsHttpApi
     public static void Map(WebApplication app, NodeHost host)
     {
         // Each ask has its own deadline (distsys.logging query timeout); the client presents this node's kv token to peers.
-        var peers = PeerHttp.Client(host, Timeout.InfiniteTimeSpan);
-        app.Lifetime.ApplicationStopped.Register(peers.Dispose);
+        var peers = host.PeerClient;
         app.MapGet("/logs", async (HttpContext http) =>
         {
             var q = http.Request.Query;

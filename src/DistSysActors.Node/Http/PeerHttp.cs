@@ -29,6 +29,5 @@ public static class PeerHttp
     public static Func<bool, string?> Tokens(HttpSettings settings) => admin => admin ? settings.AdminToken : settings.KvToken;
 
     /// <summary>A client for a node's peers: base addresses per request, this node's tokens presented.</summary>
-    public static HttpClient Client(NodeHost host, TimeSpan timeout) =>
-        new(new Client.NodeClient.BearerTokens(Tokens(host.HttpSettings))) { Timeout = timeout };
+    public static HttpClient Client(NodeHost host, TimeSpan timeout) => Node.Client.NodeClient.WithTokens(Tokens(host.HttpSettings), timeout);
 }

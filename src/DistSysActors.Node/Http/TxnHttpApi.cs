@@ -97,15 +97,18 @@ public static class TxnHttpApi
     {
         if (PeerHttp.UrlOf(host, node) is not { } url)
             return Results.Json(new { error = $"node {node}, which holds the answer, is not a cluster member now: its HTTP address is not known", outcome = "unknown" }, statusCode: 503);
-        using var client = new Client.NodeClient(node, new Uri(url), timeout, PeerHttp.Tokens(host.HttpSettings));
+        using var deadline = new CancellationTokenSource(timeout);
         try
         {
-            var (code, body) = await client.SendAsync(HttpMethod.Get, path);
+            using var response = await host.PeerClient.GetAsync($"{url}{path}", deadline.Token);
+            var body = await response.Content.ReadAsStringAsync(deadline.Token);
+            var code = (int)response.StatusCode;
             return Results.Text(body, code == 200 && path.StartsWith("/txn/kv/", StringComparison.Ordinal) ? "text/plain; charset=utf-8" : "application/json", statusCode: code);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
         {
-            return Results.Json(new { error = $"node {node}, which holds the answer, did not answer: {e.Message}", outcome = "unknown" }, statusCode: 503);
+            var cause = e is OperationCanceledException ? $"no answer within {timeout.TotalMilliseconds:0} ms" : e.Message;
+            return Results.Json(new { error = $"node {node}, which holds the answer, did not answer: {cause}", outcome = "unknown" }, statusCode: 503);
         }
     }
 

@@ -42,10 +42,11 @@ public sealed class ReplicatedTxnReadProcessTests(ReplicatedTxnCluster fixture, 
         }, Wait, "the majority committed the overwrite");
         await Cluster.AwaitAsync(async () => await SendAsync(majority[1], HttpMethod.Get, $"/txn/kv/{key}") == (200, "55"), Wait, "the majority reads 55");
 
-        // The cut-off node has no leadership it can confirm: it refuses rather than answer from its own, older replica.
+        // The cut-off node has no leadership it can confirm: it refuses rather than answer from its own, older replica
+        // (or, should it have learned the majority's leader, asks that node over HTTP, which the partition does not cut).
         var (code, body) = await SendAsync(stale!.Value, HttpMethod.Get, $"/txn/kv/{key}");
         Assert.NotEqual("100", body);
-        Assert.Equal(503, code);
+        Assert.True(code == 503 || (code, body) == (200, "55"), $"GET /txn/kv/{key} on the cut-off node: {code} {body}");
         // Nor does it call the overwrite unknown: it asks the coordinating group's leader when it knows one across the
         // partition (then it cannot reach it: 503), else answers 503 itself; a proxy that got through would say committed.
         var (viewCode, view) = await SendAsync(stale.Value, HttpMethod.Get, $"/txn/{overwrite}");
