@@ -25,6 +25,7 @@ public class SettingsTests
     [InlineData("distsys.ping.interval-ms = 1", "distsys.ping.interval-ms")]
     [InlineData("distsys.persistence.journal = postgres", "distsys.persistence.journal")]
     [InlineData("distsys.network.delayed-messages-max = 0", "distsys.network.delayed-messages-max")]
+    [InlineData("distsys.network.throttle-reconcile-ms = -1", "distsys.network.throttle-reconcile-ms")]
     public void A_bad_value_fails_fast_naming_its_key(string hocon, string key)
     {
         var config = With(hocon);
